@@ -1,0 +1,1 @@
+"""Code generation from openapi.yaml: the pydantic models in server/models.py."""

@@ -1,0 +1,32 @@
+"""Settings from TEN99_* environment variables, each with a working default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    api_key: str | None = None
+    validate_responses: bool = False
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        default_db = f"sqlite:///{Path.cwd() / 'ten99policy.db'}"
+        return cls(
+            database_url=env.get("TEN99_DATABASE_URL") or default_db,
+            api_key=env.get("TEN99_API_KEY") or None,
+            validate_responses=_flag(env.get("TEN99_VALIDATE_RESPONSES"), False),
+            log_level=env.get("TEN99_LOG_LEVEL", "info"),
+        )

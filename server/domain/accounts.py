@@ -1,0 +1,43 @@
+"""Accounts, environments and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+DEFAULT_ACCOUNT = "acct_default"
+
+
+class Environment(StrEnum):
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+
+KEY_PREFIXES = {Environment.SANDBOX: "t9k_test_", Environment.PRODUCTION: "t9k_live_"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's account, and the environment the request runs in."""
+
+    account_id: str
+    environment: Environment
+
+
+def generate_key(environment: Environment) -> str:
+    return KEY_PREFIXES[environment] + secrets.token_urlsafe(24)
+
+
+def hash_key(key: str) -> str:
+    # Keys carry 192 random bits, so a plain digest is enough to make a stolen table useless.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_environment(key: str) -> Environment | None:
+    """The environment a key's prefix names, or None for a string that is no key of ours."""
+    for environment, prefix in KEY_PREFIXES.items():
+        if key.startswith(prefix):
+            return environment
+    return None

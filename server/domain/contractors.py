@@ -1,0 +1,96 @@
+"""Contractors: what an update changes, how custom metadata merges, and the operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.domain.accounts import Principal
+from server.domain.clock import now
+from server.domain.errors import InvalidRequest
+from server.domain.pagination import PageRequest
+from server.store import contractors as store
+from server.store.db import Database
+
+# Fields a partial update may set; `None` is a real value for the nullable ones.
+UPDATABLE_FIELDS = (
+    "first_name",
+    "middle_name",
+    "last_name",
+    "email",
+    "phone",
+    "company_name",
+    "address",
+    "tax_identification",
+)
+
+
+def merge_custom_metadata(current: dict[str, str], posted: dict[str, str]) -> dict[str, str]:
+    """Apply posted metadata: `{}` unsets every key, an empty value unsets its key,
+    any other value sets or replaces its key."""
+    if not posted:
+        return {}
+    merged = dict(current)
+    for key, value in posted.items():
+        if value == "":
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def apply_update(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """The contractor's fields after a partial update; fields not in `changes` stay."""
+    updated = dict(current)
+    for field in UPDATABLE_FIELDS:
+        if field in changes:
+            updated[field] = changes[field]
+    if "custom_metadata" in changes:
+        updated["custom_metadata"] = merge_custom_metadata(
+            current.get("custom_metadata") or {}, changes["custom_metadata"]
+        )
+        check_metadata_size(updated["custom_metadata"])
+    return updated
+
+
+MAX_METADATA_KEYS = 50
+
+
+def check_metadata_size(metadata: dict[str, str]) -> None:
+    if len(metadata) > MAX_METADATA_KEYS:
+        raise InvalidRequest(
+            f"custom_metadata can hold at most {MAX_METADATA_KEYS} keys; "
+            f"this update would leave {len(metadata)}.",
+            param="custom_metadata",
+        )
+
+
+def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+    fields = dict(fields)
+    fields["custom_metadata"] = merge_custom_metadata({}, fields.get("custom_metadata") or {})
+    check_metadata_size(fields["custom_metadata"])
+    with db.transaction() as session:
+        return store.create(session, principal, fields)
+
+
+def retrieve(db: Database, principal: Principal, contractor_id: str) -> dict[str, Any]:
+    with db.transaction() as session:
+        return store.get(session, principal, contractor_id)
+
+
+def list_(db: Database, principal: Principal, page: PageRequest) -> list[dict[str, Any]]:
+    with db.transaction() as session:
+        return store.list_(session, principal, page)
+
+
+def update(db: Database, principal: Principal, contractor_id: str,
+           changes: dict[str, Any]) -> dict[str, Any]:
+    with db.transaction() as session:
+        current = store.get_fields(session, principal, contractor_id)
+        return store.save(session, principal, contractor_id, apply_update(current, changes))
+
+
+def delete(db: Database, principal: Principal, contractor_id: str) -> int:
+    """Delete a contractor; returns when, in Unix seconds."""
+    with db.transaction() as session:
+        store.remove(session, principal, contractor_id)
+    return now()

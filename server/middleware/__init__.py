@@ -1,0 +1,1 @@
+"""Request-wide mechanisms: request ids, error shaping, body validation."""

@@ -1,0 +1,142 @@
+"""Every error leaves as `{"error_code", "message"}` JSON, connexion's own included."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from urllib.parse import urlparse
+
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from server.domain.errors import (
+    AuthenticationFailed,
+    DomainError,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+)
+
+logger = logging.getLogger("server.errors")
+
+DOMAIN_STATUS = {
+    InvalidRequest: 400,
+    AuthenticationFailed: 401,
+    PermissionDenied: 403,
+    NotFound: 404,
+}
+
+# Codes for errors that connexion or starlette raise, by status.
+STATUS_CODES = {
+    400: "invalid_request",
+    401: "authentication_required",
+    403: "insufficient_permissions",
+    404: "resource_missing",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    500: "internal_error",
+    501: "not_implemented",
+}
+
+# connexion appends " - 'path.to.field'" to a validation message.
+_FIELD_SUFFIX = re.compile(r" - '([^']*)'$")
+
+
+def error_response(status: int, code: str, message: str, *, param: str | None = None,
+                   errors: list[dict[str, str]] | None = None,
+                   headers: dict[str, str] | None = None) -> ConnexionResponse:
+    body: dict[str, object] = {"error_code": code, "message": message}
+    if param:
+        body["param"] = param
+    if errors:
+        body["errors"] = errors
+    return ConnexionResponse(
+        status_code=status, mimetype="application/json", content_type="application/json",
+        body=json.dumps(body), headers=headers or {},
+    )
+
+
+def _status_of(error: DomainError) -> int:
+    for kind in type(error).__mro__:
+        if kind in DOMAIN_STATUS:
+            return DOMAIN_STATUS[kind]
+    return 400
+
+
+def domain_error(_request, error: DomainError) -> ConnexionResponse:
+    return error_response(_status_of(error), error.code, error.message, param=error.param,
+                          errors=getattr(error, "errors", None))
+
+
+def problem(_request, error: ProblemException) -> ConnexionResponse:
+    status = error.status
+    message = str(error.detail or error.title or "")
+    param = None
+    if match := _FIELD_SUFFIX.search(message):
+        param = match.group(1) or None
+        message = message[: match.start()]
+    if status == 415:
+        # A body in another media type is a malformed request, not a separate contract case.
+        return error_response(400, "unsupported_media_type", message, param="Content-Type")
+    if status == 401:
+        message = ("No API key provided: send it as `Authorization: Bearer <key>`, or as the "
+                   "HTTP Basic username with an empty password.")
+    if status >= 500:
+        logger.error("%s: %s", type(error).__name__, message)
+    return error_response(status, STATUS_CODES.get(status, "invalid_request"), message,
+                          param=param, headers=dict(error.headers or {}))
+
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+class PathMethods:
+    """The methods the spec documents for each path, to name them all in a 405's Allow."""
+
+    def __init__(self, spec: dict):
+        base = urlparse(spec.get("servers", [{}])[0].get("url", "")).path.rstrip("/")
+        self._paths = []
+        for template, item in spec.get("paths", {}).items():
+            pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(base + template))
+            methods = sorted(m.upper() for m in item if m in HTTP_METHODS)
+            self._paths.append((re.compile(f"^{pattern}/?$"), methods))
+
+    def allowed(self, path: str) -> list[str]:
+        for pattern, methods in self._paths:
+            if pattern.match(path):
+                return methods
+        return []
+
+
+def http_exception_handler(path_methods: PathMethods):
+    def http_exception(request, error: HTTPException) -> ConnexionResponse:
+        status = error.status_code
+        headers = dict(error.headers or {})
+        if status == 404:
+            message = f"Unrecognized request URL ({request.method}: {request.url.path})."
+        elif status == 405:
+            allowed = path_methods.allowed(request.url.path) or [
+                m.strip() for m in headers.get("Allow", "").split(",") if m.strip()]
+            headers["Allow"] = ", ".join(allowed)
+            message = f"{request.method} is not allowed on {request.url.path}; " \
+                      f"allowed: {headers['Allow']}."
+        else:
+            message = str(error.detail)
+        return error_response(status, STATUS_CODES.get(status, "invalid_request"), message,
+                              headers=headers)
+
+    return http_exception
+
+
+def unexpected(_request, error: Exception) -> ConnexionResponse:
+    logger.exception("unhandled error", exc_info=error)
+    return error_response(500, "internal_error", "An unexpected error occurred.")
+
+
+def install(app, spec: dict) -> None:
+    app.add_error_handler(DomainError, domain_error)
+    app.add_error_handler(ProblemException, problem)
+    app.add_error_handler(HTTPException, http_exception_handler(PathMethods(spec)))
+    app.add_error_handler(Exception, unexpected)

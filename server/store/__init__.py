@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables and repositories, Alembic migrations."""

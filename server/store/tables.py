@@ -1,0 +1,66 @@
+"""The database tables. A change here needs a new migration in migrations/versions/."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created", BigInteger, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("environment", String(20), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    # The first characters of the key, so that a person can tell keys apart in a listing.
+    Column("key_hint", String(20), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+)
+
+
+def _scoped_columns() -> list[Column]:
+    """Columns every API object has: insertion order, public id, owner, environment, created."""
+    return [
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("id", String(60), nullable=False, unique=True),
+        Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+        Column("environment", String(20), nullable=False),
+        Column("created", BigInteger, nullable=False),
+    ]
+
+
+contractors = Table(
+    "contractors",
+    metadata,
+    *_scoped_columns(),
+    Column("first_name", String(100), nullable=False),
+    Column("middle_name", String(100), nullable=True),
+    Column("last_name", String(100), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("phone", String(40), nullable=False),
+    Column("company_name", String(200), nullable=True),
+    Column("address", JSON, nullable=False),
+    Column("tax_identification", String(20), nullable=True),
+    Column("custom_metadata", JSON, nullable=False),
+    Index("ix_contractors_owner_seq", "account_id", "environment", "seq"),
+)
