@@ -21,8 +21,15 @@ def generate() -> str:
         out = Path(tmp) / "models.py"
         # cwd=ROOT so that datamodel-codegen reads [tool.datamodel-codegen] from pyproject.toml
         subprocess.run(
-            [sys.executable, "-m", "datamodel_code_generator",
-             "--input", str(SPEC.relative_to(ROOT)), "--output", str(out)],
+            [
+                sys.executable,
+                "-m",
+                "datamodel_code_generator",
+                "--input",
+                str(SPEC.relative_to(ROOT)),
+                "--output",
+                str(out),
+            ],
             cwd=ROOT,
             check=True,
         )
@@ -47,12 +54,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{MODELS.relative_to(ROOT)} matches openapi.yaml")
         return 0
     diff = difflib.unified_diff(
-        current.splitlines(keepends=True), fresh.splitlines(keepends=True),
-        fromfile="server/models.py (committed)", tofile="server/models.py (from openapi.yaml)",
+        current.splitlines(keepends=True),
+        fresh.splitlines(keepends=True),
+        fromfile="server/models.py (committed)",
+        tofile="server/models.py (from openapi.yaml)",
     )
     sys.stdout.writelines(diff)
-    print("\nserver/models.py is stale: run `python -m codegen` and commit the result.",
-          file=sys.stderr)
+    print(
+        "\nserver/models.py is stale: run `python -m codegen` and commit the result.",
+        file=sys.stderr,
+    )
     return 1
 
 

@@ -54,8 +54,11 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
     )
     errors.install(app, yaml.safe_load(spec_path().read_text()))
-    app.add_middleware(ServicesMiddleware, MiddlewarePosition.BEFORE_EXCEPTION,
-                       services=Services(settings=settings, database=database))
+    app.add_middleware(
+        ServicesMiddleware,
+        MiddlewarePosition.BEFORE_EXCEPTION,
+        services=Services(settings=settings, database=database),
+    )
     app.add_middleware(RequestIdMiddleware, MiddlewarePosition.BEFORE_EXCEPTION)
     # connexion builds its stack on the first request; build it now so that a broken spec or
     # handler fails at start-up instead.

@@ -27,10 +27,18 @@ def serve(args: argparse.Namespace) -> int:
     new_key = keys.first_key_if_none(database)
     database.dispose()
     if new_key:
-        print(f"No API key existed, so a sandbox key was created. It is shown only now:\n\n"
-              f"    {new_key}\n", flush=True)
-    uvicorn.run("server.app:create_app", factory=True, host=args.host, port=args.port,
-                log_level=settings.log_level)
+        print(
+            f"No API key existed, so a sandbox key was created. It is shown only now:\n\n"
+            f"    {new_key}\n",
+            flush=True,
+        )
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level,
+    )
     return 0
 
 
@@ -43,8 +51,7 @@ def keys_create(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ten99-server",
-                                     description="The 1099Policy API server.")
+    parser = argparse.ArgumentParser(prog="ten99-server", description="The 1099Policy API server.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve_parser = commands.add_parser("serve", help="run the API server (uvicorn)")
@@ -55,8 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     keys_parser = commands.add_parser("keys", help="manage API keys")
     key_commands = keys_parser.add_subparsers(dest="keys_command", required=True)
     create = key_commands.add_parser("create", help="create a key and print it, once")
-    create.add_argument("--environment", choices=[e.value for e in Environment],
-                        default=Environment.SANDBOX.value)
+    create.add_argument(
+        "--environment", choices=[e.value for e in Environment], default=Environment.SANDBOX.value
+    )
     create.add_argument("--account", default=DEFAULT_ACCOUNT)
     create.set_defaults(run=keys_create)
     return parser

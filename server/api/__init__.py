@@ -27,7 +27,9 @@ def parse(model: type[BaseModel], body: dict) -> dict:
     try:
         return model.model_validate(body).model_dump(mode="json", exclude_unset=True)
     except ValidationError as error:
-        fields = [{"param": ".".join(map(str, e["loc"])), "message": e["msg"]}
-                  for e in error.errors()]
-        raise InvalidRequest(fields[0]["message"], param=fields[0]["param"],
-                             errors=fields) from None
+        fields = [
+            {"param": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in error.errors()
+        ]
+        raise InvalidRequest(
+            fields[0]["message"], param=fields[0]["param"], errors=fields
+        ) from None

@@ -12,8 +12,12 @@ def _public(record: dict) -> dict:
     return models.Contractor.model_validate(record).model_dump(mode="json")
 
 
-def list_contractors(token_info: dict, limit: int = DEFAULT_LIMIT,
-                     starting_after: str | None = None, ending_before: str | None = None):
+def list_contractors(
+    token_info: dict,
+    limit: int = DEFAULT_LIMIT,
+    starting_after: str | None = None,
+    ending_before: str | None = None,
+):
     page = PageRequest(limit=limit, starting_after=starting_after, ending_before=ending_before)
     return [_public(r) for r in contractors.list_(database(), principal(token_info), page)]
 

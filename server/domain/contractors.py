@@ -82,8 +82,9 @@ def list_(db: Database, principal: Principal, page: PageRequest) -> list[dict[st
         return store.list_(session, principal, page)
 
 
-def update(db: Database, principal: Principal, contractor_id: str,
-           changes: dict[str, Any]) -> dict[str, Any]:
+def update(
+    db: Database, principal: Principal, contractor_id: str, changes: dict[str, Any]
+) -> dict[str, Any]:
     with db.transaction() as session:
         current = store.get_fields(session, principal, contractor_id)
         return store.save(session, principal, contractor_id, apply_update(current, changes))

@@ -19,8 +19,14 @@ class DomainError(Exception):
 class InvalidRequest(DomainError):
     """The request is malformed or breaks a rule; `errors` lists each bad field."""
 
-    def __init__(self, message: str, *, code: str | None = None, param: str | None = None,
-                 errors: list[dict[str, str]] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+    ):
         super().__init__(message, code=code, param=param)
         self.errors = errors or []
 

@@ -17,8 +17,7 @@ def ensure_key(db: Database, key: str, account_id: str = DEFAULT_ACCOUNT) -> Non
             keys.add_key(session, key, account_id, environment)
 
 
-def create_key(db: Database, environment: Environment,
-               account_id: str = DEFAULT_ACCOUNT) -> str:
+def create_key(db: Database, environment: Environment, account_id: str = DEFAULT_ACCOUNT) -> str:
     key = generate_key(environment)
     with db.transaction() as session:
         keys.add_key(session, key, account_id, environment)

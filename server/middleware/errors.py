@@ -44,17 +44,26 @@ STATUS_CODES = {
 _FIELD_SUFFIX = re.compile(r" - '([^']*)'$")
 
 
-def error_response(status: int, code: str, message: str, *, param: str | None = None,
-                   errors: list[dict[str, str]] | None = None,
-                   headers: dict[str, str] | None = None) -> ConnexionResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    param: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> ConnexionResponse:
     body: dict[str, object] = {"error_code": code, "message": message}
     if param:
         body["param"] = param
     if errors:
         body["errors"] = errors
     return ConnexionResponse(
-        status_code=status, mimetype="application/json", content_type="application/json",
-        body=json.dumps(body), headers=headers or {},
+        status_code=status,
+        mimetype="application/json",
+        content_type="application/json",
+        body=json.dumps(body),
+        headers=headers or {},
     )
 
 
@@ -66,8 +75,13 @@ def _status_of(error: DomainError) -> int:
 
 
 def domain_error(_request, error: DomainError) -> ConnexionResponse:
-    return error_response(_status_of(error), error.code, error.message, param=error.param,
-                          errors=getattr(error, "errors", None))
+    return error_response(
+        _status_of(error),
+        error.code,
+        error.message,
+        param=error.param,
+        errors=getattr(error, "errors", None),
+    )
 
 
 def problem(_request, error: ProblemException) -> ConnexionResponse:
@@ -81,12 +95,19 @@ def problem(_request, error: ProblemException) -> ConnexionResponse:
         # A body in another media type is a malformed request, not a separate contract case.
         return error_response(400, "unsupported_media_type", message, param="Content-Type")
     if status == 401:
-        message = ("No API key provided: send it as `Authorization: Bearer <key>`, or as the "
-                   "HTTP Basic username with an empty password.")
+        message = (
+            "No API key provided: send it as `Authorization: Bearer <key>`, or as the "
+            "HTTP Basic username with an empty password."
+        )
     if status >= 500:
         logger.error("%s: %s", type(error).__name__, message)
-    return error_response(status, STATUS_CODES.get(status, "invalid_request"), message,
-                          param=param, headers=dict(error.headers or {}))
+    return error_response(
+        status,
+        STATUS_CODES.get(status, "invalid_request"),
+        message,
+        param=param,
+        headers=dict(error.headers or {}),
+    )
 
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -118,14 +139,18 @@ def http_exception_handler(path_methods: PathMethods):
             message = f"Unrecognized request URL ({request.method}: {request.url.path})."
         elif status == 405:
             allowed = path_methods.allowed(request.url.path) or [
-                m.strip() for m in headers.get("Allow", "").split(",") if m.strip()]
+                m.strip() for m in headers.get("Allow", "").split(",") if m.strip()
+            ]
             headers["Allow"] = ", ".join(allowed)
-            message = f"{request.method} is not allowed on {request.url.path}; " \
-                      f"allowed: {headers['Allow']}."
+            message = (
+                f"{request.method} is not allowed on {request.url.path}; "
+                f"allowed: {headers['Allow']}."
+            )
         else:
             message = str(error.detail)
-        return error_response(status, STATUS_CODES.get(status, "invalid_request"), message,
-                              headers=headers)
+        return error_response(
+            status, STATUS_CODES.get(status, "invalid_request"), message, headers=headers
+        )
 
     return http_exception
 

@@ -66,8 +66,10 @@ class JSONBodyValidator(AbstractRequestBodyValidator):
         if body is None and not self._nullable:
             raise InvalidRequest("A JSON request body is required.")
         try:
-            errors = sorted(_validator_for(self._schema).iter_errors(body),
-                            key=lambda e: (list(map(str, e.absolute_path)), e.message))
+            errors = sorted(
+                _validator_for(self._schema).iter_errors(body),
+                key=lambda e: (list(map(str, e.absolute_path)), e.message),
+            )
         except RecursionError:
             raise _too_deep() from None
         if not errors:
@@ -82,11 +84,15 @@ class NamedParameterValidator(ParameterValidator):
 
     def validate_request(self, request) -> None:
         if self.strict_validation:
-            extra = sorted(self.validate_query_parameter_list(
-                request, security_params=self.security_query_params))
+            extra = sorted(
+                self.validate_query_parameter_list(
+                    request, security_params=self.security_query_params
+                )
+            )
             if extra:
                 raise InvalidRequest(
-                    f"Unknown query parameter(s): {', '.join(extra)}.", param=extra[0])
+                    f"Unknown query parameter(s): {', '.join(extra)}.", param=extra[0]
+                )
         sources = {
             "query": request.query_params,
             "path": request.path_params,
@@ -104,9 +110,16 @@ class NamedParameterValidator(ParameterValidator):
     @staticmethod
     def _check(location: str, param: dict, value: t.Any) -> str | None:
         if value is None:
-            return f"Missing required {location} parameter '{param['name']}'." \
-                if param.get("required") else None
-        error = next(_validator_for(param.get("schema", param), Draft4Validator)
-                     .iter_errors(value), None)
-        return None if error is None else f"Invalid {location} parameter '{param['name']}': " \
-            f"{error.message}"
+            return (
+                f"Missing required {location} parameter '{param['name']}'."
+                if param.get("required")
+                else None
+            )
+        error = next(
+            _validator_for(param.get("schema", param), Draft4Validator).iter_errors(value), None
+        )
+        return (
+            None
+            if error is None
+            else f"Invalid {location} parameter '{param['name']}': {error.message}"
+        )

@@ -17,10 +17,29 @@ from server.store.tables import contractors
 KIND = "contractor"
 PARAM = "contractor_id"
 # Stored but never shown: the tax id is write-only.
-PUBLIC_COLUMNS = ("id", "created", "first_name", "middle_name", "last_name", "email", "phone",
-                  "company_name", "address", "custom_metadata")
-FIELD_COLUMNS = ("first_name", "middle_name", "last_name", "email", "phone", "company_name",
-                 "address", "tax_identification", "custom_metadata")
+PUBLIC_COLUMNS = (
+    "id",
+    "created",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "email",
+    "phone",
+    "company_name",
+    "address",
+    "custom_metadata",
+)
+FIELD_COLUMNS = (
+    "first_name",
+    "middle_name",
+    "last_name",
+    "email",
+    "phone",
+    "company_name",
+    "address",
+    "tax_identification",
+    "custom_metadata",
+)
 
 
 def _as_dict(row: Row) -> dict[str, Any]:
@@ -36,32 +55,40 @@ def _fields(row: Row) -> dict[str, Any]:
 def create(session: Session, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
     values = {name: fields.get(name) for name in FIELD_COLUMNS}
     values.update(
-        id=new_id("cn"), account_id=principal.account_id,
-        environment=principal.environment.value, created=now(),
+        id=new_id("cn"),
+        account_id=principal.account_id,
+        environment=principal.environment.value,
+        created=now(),
     )
     session.execute(insert(contractors).values(**values))
     return get(session, principal, values["id"])
 
 
 def get(session: Session, principal: Principal, contractor_id: str) -> dict[str, Any]:
-    return _as_dict(get_owned(session, contractors, principal, contractor_id,
-                              kind=KIND, param=PARAM))
+    return _as_dict(
+        get_owned(session, contractors, principal, contractor_id, kind=KIND, param=PARAM)
+    )
 
 
 def get_fields(session: Session, principal: Principal, contractor_id: str) -> dict[str, Any]:
     """The stored, changeable fields of a contractor, the tax id included."""
-    return _fields(get_owned(session, contractors, principal, contractor_id,
-                             kind=KIND, param=PARAM))
+    return _fields(
+        get_owned(session, contractors, principal, contractor_id, kind=KIND, param=PARAM)
+    )
 
 
 def list_(session: Session, principal: Principal, page: PageRequest) -> list[dict[str, Any]]:
     return [_as_dict(row) for row in list_page(session, contractors, principal, page, kind=KIND)]
 
 
-def save(session: Session, principal: Principal, contractor_id: str,
-         fields: dict[str, Any]) -> dict[str, Any]:
-    session.execute(update(contractors).where(contractors.c.id == contractor_id).values(
-        **{name: fields[name] for name in FIELD_COLUMNS}))
+def save(
+    session: Session, principal: Principal, contractor_id: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    session.execute(
+        update(contractors)
+        .where(contractors.c.id == contractor_id)
+        .values(**{name: fields[name] for name in FIELD_COLUMNS})
+    )
     return get(session, principal, contractor_id)
 
 

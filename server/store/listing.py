@@ -21,16 +21,18 @@ def owned(table: Table, principal: Principal) -> Select:
     )
 
 
-def get_owned(session: Session, table: Table, principal: Principal, object_id: str,
-              *, kind: str, param: str) -> Row:
+def get_owned(
+    session: Session, table: Table, principal: Principal, object_id: str, *, kind: str, param: str
+) -> Row:
     row = session.execute(owned(table, principal).where(table.c.id == object_id)).first()
     if row is None:
         raise NotFound(kind, object_id, param=param)
     return row
 
 
-def _cursor_seq(session: Session, table: Table, principal: Principal, object_id: str,
-                param: str, kind: str) -> int:
+def _cursor_seq(
+    session: Session, table: Table, principal: Principal, object_id: str, param: str, kind: str
+) -> int:
     row = session.execute(
         owned(table, principal).with_only_columns(table.c.seq).where(table.c.id == object_id)
     ).first()
@@ -39,8 +41,9 @@ def _cursor_seq(session: Session, table: Table, principal: Principal, object_id:
     return row.seq
 
 
-def list_page(session: Session, table: Table, principal: Principal, page: PageRequest,
-              *, kind: str) -> Sequence[Row[Any]]:
+def list_page(
+    session: Session, table: Table, principal: Principal, page: PageRequest, *, kind: str
+) -> Sequence[Row[Any]]:
     """One page of the caller's rows, most recent first."""
     query = owned(table, principal)
     if page.starting_after is not None:

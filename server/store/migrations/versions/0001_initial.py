@@ -53,9 +53,7 @@ def upgrade() -> None:
         sa.Column("tax_identification", sa.String(20), nullable=True),
         sa.Column("custom_metadata", sa.JSON, nullable=False),
     )
-    op.create_index(
-        "ix_contractors_owner_seq", "contractors", ["account_id", "environment", "seq"]
-    )
+    op.create_index("ix_contractors_owner_seq", "contractors", ["account_id", "environment", "seq"])
 
 
 def downgrade() -> None:
