@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
-import yaml
 from connexion import AsyncApp
 from connexion.datastructures import MediaTypeDict
 from connexion.middleware import MiddlewarePosition
@@ -20,15 +18,8 @@ from server.middleware.validation import JSONBodyValidator, NamedParameterValida
 from server.resolver import TagResolver
 from server.security import SECURITY_MAP
 from server.services import Services, ServicesMiddleware
+from server.spec import load_spec, spec_path
 from server.store.db import Database, migrate
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def spec_path() -> Path:
-    """openapi.yaml: packaged beside the code in a wheel, at the repository root otherwise."""
-    packaged = PACKAGE_DIR / "openapi.yaml"
-    return packaged if packaged.exists() else PACKAGE_DIR.parent / "openapi.yaml"
 
 
 def create_app(settings: Settings | None = None) -> AsyncApp:
@@ -53,13 +44,14 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         },
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
     )
-    errors.install(app, yaml.safe_load(spec_path().read_text()))
+    errors.install(app, load_spec())
     app.add_middleware(
         ServicesMiddleware,
         MiddlewarePosition.BEFORE_EXCEPTION,
         services=Services(settings=settings, database=database),
     )
     app.add_middleware(RequestIdMiddleware, MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(RequestIdMiddleware, MiddlewarePosition.BEFORE_CONTEXT)
     # connexion builds its stack on the first request; build it now so that a broken spec or
     # handler fails at start-up instead.
     app.middleware.app, app.middleware.middleware_stack = app.middleware._build_middleware_stack()

@@ -2,7 +2,7 @@
 #   filename:  openapi.yaml
 
 from __future__ import annotations
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 from enum import StrEnum
 from typing import Literal
 
@@ -72,9 +72,7 @@ class Contractor(BaseModel):
     """
     A person's name.
     """
-    email: EmailStr = Field(
-        ..., examples=["parker@gmail.com"], max_length=254, min_length=3
-    )
+    email: str = Field(..., examples=["parker@gmail.com"], max_length=254, min_length=3)
     """
     An email address.
     """
@@ -112,9 +110,7 @@ class ContractorCreate(BaseModel):
     """
     A person's name.
     """
-    email: EmailStr = Field(
-        ..., examples=["parker@gmail.com"], max_length=254, min_length=3
-    )
+    email: str = Field(..., examples=["parker@gmail.com"], max_length=254, min_length=3)
     """
     An email address.
     """
@@ -176,7 +172,7 @@ class ContractorUpdate(BaseModel):
     """
     A person's name.
     """
-    email: EmailStr | None = Field(
+    email: str | None = Field(
         None, examples=["parker@gmail.com"], max_length=254, min_length=3
     )
     """

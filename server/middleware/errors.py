@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from urllib.parse import urlparse
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionResponse
@@ -18,6 +17,7 @@ from server.domain.errors import (
     NotFound,
     PermissionDenied,
 )
+from server.spec import HTTP_METHODS, path_patterns
 
 logger = logging.getLogger("server.errors")
 
@@ -110,19 +110,14 @@ def problem(_request, error: ProblemException) -> ConnexionResponse:
     )
 
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
-
 class PathMethods:
     """The methods the spec documents for each path, to name them all in a 405's Allow."""
 
     def __init__(self, spec: dict):
-        base = urlparse(spec.get("servers", [{}])[0].get("url", "")).path.rstrip("/")
-        self._paths = []
-        for template, item in spec.get("paths", {}).items():
-            pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(base + template))
-            methods = sorted(m.upper() for m in item if m in HTTP_METHODS)
-            self._paths.append((re.compile(f"^{pattern}/?$"), methods))
+        self._paths = [
+            (pattern, sorted(m.upper() for m in item if m in HTTP_METHODS))
+            for _template, pattern, item in path_patterns(spec)
+        ]
 
     def allowed(self, path: str) -> list[str]:
         for pattern, methods in self._paths:

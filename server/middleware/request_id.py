@@ -13,6 +13,9 @@ def new_request_id() -> str:
 
 
 class RequestIdMiddleware:
+    """Stamps the request's id on its response. The app adds it twice: outermost, so that error
+    responses carry the id too, and innermost, so that response validation sees the header."""
+
     def __init__(self, app: ASGIApp):
         self.app = app
 
@@ -20,8 +23,8 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        request_id = state.setdefault("request_id", new_request_id())
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
