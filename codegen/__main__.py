@@ -46,12 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.check:
         if fresh != current:
             MODELS.write_text(fresh)
-            print(f"wrote {MODELS.relative_to(ROOT)}")
+            print(f"wrote {MODELS}")
         else:
-            print(f"{MODELS.relative_to(ROOT)} is up to date")
+            print(f"{MODELS} is up to date")
         return 0
     if fresh == current:
-        print(f"{MODELS.relative_to(ROOT)} matches openapi.yaml")
+        print(f"{MODELS} matches openapi.yaml")
         return 0
     diff = difflib.unified_diff(
         current.splitlines(keepends=True),

@@ -4,7 +4,7 @@
 from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 
 class Address(BaseModel):
@@ -40,6 +40,390 @@ class Address(BaseModel):
     country: str | None = Field(None, examples=["US"], pattern="^[A-Z]{2}$")
     """
     2-letter country code.
+    """
+
+
+class ApplicationSession(BaseModel):
+    """
+    An insurance application session: a hosted page on which a contractor applies for the
+    coverage of a quote.
+
+    """
+
+    id: str = Field(
+        ...,
+        examples=["ias_01FVCHXE7PNQHA1T3S2AXL2QZE"],
+        pattern="^ias_[A-Za-z0-9]{1,40}$",
+    )
+    """
+    The ID of an insurance application session.
+    """
+    object: Literal["application_session"] = Field(
+        ..., examples=["application_session"]
+    )
+    """
+    The kind of object, always `application_session`.
+    """
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    quote: str = Field(
+        ..., examples=["qt_5DciVga8Kt"], pattern="^qt_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a quote.
+    """
+    url: str = Field(
+        ...,
+        examples=[
+            "https://apply.1099policy.com/?session=ias_01FVCHXE7PNQHA1T3S2AXL2QZE"
+        ],
+    )
+    """
+    The URL to the insurance application session. Redirect contractors to this URL to take
+    them to their insurance application. The domain is apply.1099policy.com.
+
+    """
+    success_url: str | None = Field(
+        None, examples=["https://1099jobcloud.com/1099policy/success"]
+    )
+    """
+    The URL to which 1099Policy directs the contractor after they successfully procure
+    insurance coverage; `null` when none was given.
+
+    """
+    cancel_url: str | None = Field(
+        None, examples=["https://1099jobcloud.com/1099policy/cancel"]
+    )
+    """
+    The URL the contractor is directed to if they are ineligible or abandon the insurance
+    application; `null` when none was given.
+
+    """
+    expires_at: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class ApplicationSessionCreate(BaseModel):
+    """
+    The fields of a new insurance application session.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    quote: str = Field(
+        ..., examples=["qt_5DciVga8Kt"], pattern="^qt_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a quote.
+    """
+    success_url: str | None = Field(
+        None, examples=["https://1099jobcloud.com/1099policy/success"], max_length=2048
+    )
+    """
+    The URL to which 1099Policy should direct independent contractors when a contractor
+    successfully procures insurance coverage.
+
+    """
+    cancel_url: str | None = Field(
+        None, examples=["https://1099jobcloud.com/1099policy/cancel"], max_length=2048
+    )
+    """
+    The URL the contractor will be directed to if they are ineligible or decide to abandon
+    the insurance application and return to your website.
+
+    """
+
+
+class ApplicationSessionList(RootModel[list[ApplicationSession]]):
+    """
+    Insurance application sessions, the most recent first.
+    """
+
+    root: list[ApplicationSession] = Field(
+        ...,
+        examples=[
+            [
+                {
+                    "id": "ias_01FZCHXE7KNQHE1T3S8AXG2QZE",
+                    "object": "application_session",
+                    "created": 1646818364,
+                    "quote": "qt_5DciVga8Kt",
+                    "url": "https://apply.1099policy.com/?session=ias_01FZCHXE7KNQHE1T3S8AXG2QZE",
+                    "success_url": "https://1099jobcloud.com/1099policy/success",
+                    "cancel_url": "https://1099jobcloud.com/1099policy/cancel",
+                    "expires_at": 1646904764,
+                }
+            ]
+        ],
+    )
+    """
+    Insurance application sessions, the most recent first.
+    """
+
+
+class Assignment(BaseModel):
+    """
+    A contractor assigned to a job, with the coverage it needs. An unbound assignment
+    (`bind: false`) carries its rating: `gl_net_rate`, `wc_net_rate`, `pl_net_rate` (for the
+    coverage types requested) and `quote_json`. A bound assignment (`bind: true`) is covered
+    by `policy` and carries its `certificates` and `certificate_refresh_pending`.
+
+    """
+
+    id: str = Field(..., examples=["an_sF3yUB3BYY"], pattern="^an_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of an assignment.
+    """
+    object: Literal["assignment"] = Field(..., examples=["assignment"])
+    """
+    The kind of object, always `assignment`.
+    """
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    contractor: str = Field(
+        ..., examples=["cn_Ehb3bYa"], pattern="^cn_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a contractor.
+    """
+    job: str = Field(..., examples=["jb_jsb9KEcTpc"], pattern="^jb_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a job.
+    """
+    coverage_type: list[CoverageType] = Field(
+        ..., examples=[["general", "workers-comp"]], max_length=3, min_length=1
+    )
+    """
+    An array of coverage types that can include one or more of the following insurance
+    coverage values: `general`, `professional` and `workers-comp`.
+
+    """
+    effective_date: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    end_date: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    eligible: bool = Field(..., examples=[True])
+    """
+    Indicates whether the contractor is eligible for insurance or not.
+    """
+    eligibility_message: str | None = Field(
+        None, examples=["Contractor is pre-approved for insurance coverage."]
+    )
+    """
+    Why the contractor is, or is not, eligible.
+    """
+    net_rate: int = Field(..., examples=[65], ge=0)
+    """
+    The amount of money the 1099 contractor pays in premium per every $100 earned, in cents
+    (48 represents $0.48).
+
+    """
+    bind: bool = Field(..., examples=[True])
+    """
+    Whether the assignment is bound to a policy.
+    """
+    policy: str | None = Field(
+        None, examples=["pl_WzFRszJhoY"], pattern="^pl_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a policy.
+    """
+    certificates: Certificates | None = None
+    certificate_refresh_pending: bool | None = Field(None, examples=[True])
+    """
+    `true` while the certificates are being regenerated in the background: the URLs in
+    `certificates` then point to the old PDFs, and fresh ones come with the
+    `assignment.extended` (or `assignment.updated`) event.
+
+    """
+    gl_net_rate: int | None = Field(None, examples=[20], ge=0)
+    """
+    The amount of money the 1099 contractor pays in general liability premium per every
+    $100 earned, in cents.
+
+    """
+    wc_net_rate: int | None = Field(None, examples=[45], ge=0)
+    """
+    The amount of money the 1099 contractor pays in workers' compensation premium per
+    every $100 earned, in cents.
+
+    """
+    pl_net_rate: int | None = Field(None, examples=[30], ge=0)
+    """
+    The amount of money the 1099 contractor pays in professional liability premium per
+    every $100 earned, in cents.
+
+    """
+    quote_json: QuoteBreakdown | None = None
+
+
+class AssignmentCreate(BaseModel):
+    """
+    The fields of a new assignment.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    contractor: str = Field(
+        ..., examples=["cn_Ehb3bYa"], pattern="^cn_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a contractor.
+    """
+    job: str = Field(..., examples=["jb_jsb9KEcTpc"], pattern="^jb_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a job.
+    """
+    coverage_type: list[CoverageType] = Field(
+        ..., examples=[["general", "workers-comp"]], max_length=3, min_length=1
+    )
+    """
+    An array of coverage types that can include one or more of the following insurance
+    coverage values: `general`, `professional` and `workers-comp`.
+
+    """
+    effective_date: int | None = Field(None, examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    end_date: int | None = Field(None, examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class AssignmentExtend(BaseModel):
+    """
+    The job whose assignment to extend, and the new end date.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    job_id: str = Field(
+        ..., examples=["jb_jsb9KEcTpc"], pattern="^jb_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a job.
+    """
+    end_date: int = Field(..., examples=[1735689600], ge=0)
+    """
+    New end date for the assignment, measured in seconds since the Unix epoch. Must be on
+    or after the current end date and within one year of the effective date.
+
+    """
+    send_email: bool | None = Field(True, examples=[True])
+    """
+    When true, send a coverage-extension notification email to the contractor. COI
+    regeneration and webhook publication happen regardless of this flag.
+
+    """
+
+
+class AssignmentList(RootModel[list[Assignment]]):
+    """
+    Assignments, the most recent first.
+    """
+
+    root: list[Assignment] = Field(
+        ...,
+        examples=[
+            [
+                {
+                    "id": "an_Qh7bK2mPzX",
+                    "object": "assignment",
+                    "created": 1646818390,
+                    "contractor": "cn_Ehb3bYa",
+                    "job": "jb_jsb9KEcTpc",
+                    "coverage_type": ["general", "workers-comp"],
+                    "effective_date": 1646904764,
+                    "end_date": 1678334737,
+                    "eligible": True,
+                    "net_rate": 65,
+                    "bind": False,
+                    "gl_net_rate": 20,
+                    "wc_net_rate": 45,
+                    "quote_json": {
+                        "gl": {
+                            "net_rate": 20,
+                            "stamping_fee": None,
+                            "risk_purchasing_group_fee": None,
+                        },
+                        "wc": {"net_rate": 45},
+                    },
+                }
+            ]
+        ],
+    )
+    """
+    Assignments, the most recent first.
+    """
+
+
+class AssignmentUpdate(BaseModel):
+    """
+    The fields of an assignment to change; fields left out stay as they are. A bound
+    assignment's `end_date` is changed with `POST /assignments/extend`, not here.
+
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    coverage_type: list[CoverageType] | None = Field(
+        None, examples=[["general", "workers-comp"]], max_length=3, min_length=1
+    )
+    """
+    An array of coverage types that can include one or more of the following insurance
+    coverage values: `general`, `professional` and `workers-comp`.
+
+    """
+    effective_date: int | None = Field(None, examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    end_date: int | None = Field(None, examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class Certificates(BaseModel):
+    """
+    The certificates of insurance (COI) of a bound assignment, as PDF URLs: one for each
+    coverage type bound.
+
+    """
+
+    gl_coi_pdf_url: str | None = Field(
+        None, examples=["/bound-policies/prod/gl_coi_pl_wv23Q3lMc1_1691450123.pdf"]
+    )
+    """
+    The general liability certificate of insurance.
+    """
+    wc_coi_pdf_url: str | None = Field(
+        None, examples=["/bound-policies/prod/wc_coi_pl_wv23Q3lMc1_1691420903.pdf"]
+    )
+    """
+    The workers' compensation certificate of insurance.
+    """
+    pl_coi_pdf_url: str | None = Field(
+        None, examples=["/bound-policies/prod/pl_coi_pl_wv23Q3lMc1_1691420903.pdf"]
+    )
+    """
+    The professional liability certificate of insurance.
     """
 
 
@@ -200,6 +584,41 @@ class ContractorUpdate(BaseModel):
     custom_metadata: CustomMetadata | None = None
 
 
+class CoverageLimit(BaseModel):
+    """
+    The contracting entity's minimum required coverage limits, in cents; `null` when the
+    entity sets none.
+
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    aggregate_limit: int = Field(..., examples=[200000000], ge=1000)
+    """
+    The total amount the insurance company will pay for multiple claims over the course of
+    one policy term, in cents (100000000 cents represent $1,000,000). The minimum amount
+    is 1000 cents.
+
+    """
+    occurrence_limit: int = Field(..., examples=[100000000], ge=1000)
+    """
+    The total amount the insurance company will pay per incident during the policy term,
+    in cents (100000000 cents represent $1,000,000). The minimum amount is 1000 cents.
+
+    """
+
+
+class CoverageType(StrEnum):
+    """
+    A kind of insurance coverage.
+    """
+
+    general = "general"
+    professional = "professional"
+    workers_comp = "workers-comp"
+
+
 class Cursor(RootModel[str]):
     root: str = Field(
         ..., examples=["cn_Ehb3bYa"], pattern="^[a-z]{2,3}_[A-Za-z0-9]{1,40}$"
@@ -209,18 +628,44 @@ class Cursor(RootModel[str]):
     """
 
 
-class CustomMetadata1(RootModel[str]):
-    root: str = Field(..., max_length=500)
+class CustomMetadataValue(RootModel[str]):
+    root: str = Field(..., examples=["Red Bull"], max_length=500)
+    """
+    A custom metadata value; an empty string unsets its key.
+    """
 
 
-class CustomMetadata(RootModel[dict[str, CustomMetadata1]]):
+class CustomMetadata(RootModel[dict[str, CustomMetadataValue]]):
     """
     Key-value pairs that you can attach to an object to store additional information in a
     structured format. Posting a key with an empty value unsets it; posting `{}` unsets all.
 
     """
 
-    root: dict[str, CustomMetadata1] = Field(..., max_length=50)
+    root: dict[str, CustomMetadataValue] = Field(..., max_length=50)
+
+
+class DeletedAssignment(BaseModel):
+    """
+    The confirmation that an assignment was deleted.
+    """
+
+    id: str = Field(..., examples=["an_sF3yUB3BYY"], pattern="^an_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of an assignment.
+    """
+    object: Literal["assignment"] = Field(..., examples=["assignment"])
+    """
+    The kind of object deleted, always `assignment`.
+    """
+    deleted: Literal[True] = Field(..., examples=[True])
+    """
+    Always `true`.
+    """
+    deleted_at: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
 
 
 class DeletedContractor(BaseModel):
@@ -243,6 +688,259 @@ class DeletedContractor(BaseModel):
     deleted_at: int = Field(..., examples=[1646818364], ge=0)
     """
     A point in time, in seconds since the Unix epoch.
+    """
+
+
+class DeletedEntity(BaseModel):
+    """
+    The confirmation that a contracting entity was deleted.
+    """
+
+    id: str = Field(..., examples=["en_Ah3tqYn"], pattern="^en_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a contracting entity.
+    """
+    object: Literal["entity"] = Field(..., examples=["entity"])
+    """
+    The kind of object deleted, always `entity`.
+    """
+    deleted: Literal[True] = Field(..., examples=[True])
+    """
+    Always `true`.
+    """
+    deleted_at: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class DeletedJob(BaseModel):
+    """
+    The confirmation that a job was deleted.
+    """
+
+    id: str = Field(..., examples=["jb_jsb9KEcTpc"], pattern="^jb_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a job.
+    """
+    object: Literal["job"] = Field(..., examples=["job"])
+    """
+    The kind of object deleted, always `job`.
+    """
+    deleted: Literal[True] = Field(..., examples=[True])
+    """
+    Always `true`.
+    """
+    deleted_at: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class DeletedPolicy(BaseModel):
+    """
+    The confirmation that a policy was deleted.
+    """
+
+    id: str = Field(..., examples=["pl_WzFRszJhoY"], pattern="^pl_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a policy.
+    """
+    object: Literal["policy"] = Field(..., examples=["policy"])
+    """
+    The kind of object deleted, always `policy`.
+    """
+    deleted: Literal[True] = Field(..., examples=[True])
+    """
+    Always `true`.
+    """
+    deleted_at: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class DeletedWebhookEndpoint(BaseModel):
+    """
+    The confirmation that a webhook endpoint was deleted.
+    """
+
+    id: str = Field(..., examples=["we_8dPq2VbLx0"], pattern="^we_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a webhook endpoint.
+    """
+    object: Literal["webhook_endpoint"] = Field(..., examples=["webhook_endpoint"])
+    """
+    The kind of object deleted, always `webhook_endpoint`.
+    """
+    deleted: Literal[True] = Field(..., examples=[True])
+    """
+    Always `true`.
+    """
+    deleted_at: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class EnabledEvent(StrEnum):
+    """
+    An event type to deliver, or `*` for every type.
+    """
+
+    field_ = "*"
+    contractor_created = "contractor.created"
+    contractor_updated = "contractor.updated"
+    contractor_deleted = "contractor.deleted"
+    quote_created = "quote.created"
+    quote_updated = "quote.updated"
+    policy_created = "policy.created"
+    policy_updated = "policy.updated"
+    policy_cancelled = "policy.cancelled"
+    assignment_created = "assignment.created"
+    assignment_updated = "assignment.updated"
+    assignment_extended = "assignment.extended"
+    assignment_deleted = "assignment.deleted"
+
+
+class Entity(BaseModel):
+    """
+    A contracting entity: the company for whom contractors on your platform do the work, and
+    the coverage it requires of them.
+
+    """
+
+    id: str = Field(..., examples=["en_Ah3tqYn"], pattern="^en_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a contracting entity.
+    """
+    object: Literal["entity"] = Field(..., examples=["entity"])
+    """
+    The kind of object, always `entity`.
+    """
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    name: str = Field(..., examples=["Apple, Inc"], max_length=200, min_length=1)
+    """
+    The contracting entity's legal name.
+    """
+    address: NullableAddress | None = None
+    coverage_limit: CoverageLimit | None = None
+    required_coverage: list[CoverageType] = Field(
+        ..., examples=[["general", "workers-comp"]], max_length=3
+    )
+    """
+    The insurance coverage that the contracting entity requires of the independent
+    contractor: an array of coverage types that can include one or more of `general`,
+    `professional` and `workers-comp`. An empty array, the default, requires none.
+
+    """
+
+
+class EntityCreate(BaseModel):
+    """
+    The fields of a new contracting entity.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: str = Field(..., examples=["Apple, Inc"], max_length=200, min_length=1)
+    """
+    The contracting entity's legal name.
+    """
+    address: NullableAddress | None = None
+    coverage_limit: CoverageLimit | None = None
+    required_coverage: list[CoverageType] | None = Field(
+        None, examples=[["general", "workers-comp"]], max_length=3
+    )
+    """
+    The insurance coverage that the contracting entity requires of the independent
+    contractor: an array of coverage types that can include one or more of `general`,
+    `professional` and `workers-comp`. An empty array, the default, requires none.
+
+    """
+
+
+class EntityList(RootModel[list[Entity]]):
+    """
+    Contracting entities, the most recent first.
+    """
+
+    root: list[Entity] = Field(
+        ...,
+        examples=[
+            [
+                {
+                    "id": "en_Mg5sqSp",
+                    "object": "entity",
+                    "created": 1646818386,
+                    "name": "Amazon, Inc",
+                    "address": {
+                        "line1": "410 Terry Ave N",
+                        "locality": "Seattle",
+                        "postalcode": "98109",
+                        "region": "WA",
+                    },
+                    "coverage_limit": {
+                        "aggregate_limit": 500000000,
+                        "occurrence_limit": 100000000,
+                    },
+                    "required_coverage": ["general", "professional"],
+                },
+                {
+                    "id": "en_Ah3tqYn",
+                    "object": "entity",
+                    "created": 1646818364,
+                    "name": "Apple, Inc",
+                    "address": {
+                        "line1": "One Apple Park Way",
+                        "locality": "Cupertino",
+                        "postalcode": "95014",
+                        "region": "CA",
+                    },
+                    "coverage_limit": {
+                        "aggregate_limit": 200000000,
+                        "occurrence_limit": 100000000,
+                    },
+                    "required_coverage": ["general", "workers-comp"],
+                },
+            ]
+        ],
+    )
+    """
+    Contracting entities, the most recent first.
+    """
+
+
+class EntityUpdate(BaseModel):
+    """
+    The fields of a contracting entity to change; fields left out stay as they are.
+    `address` and `coverage_limit` replace the whole object, and `null` removes it.
+
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: str | None = Field(
+        None, examples=["Apple, Inc"], max_length=200, min_length=1
+    )
+    """
+    The contracting entity's legal name.
+    """
+    address: NullableAddress | None = None
+    coverage_limit: CoverageLimit | None = None
+    required_coverage: list[CoverageType] | None = Field(
+        None, examples=[["general", "workers-comp"]], max_length=3
+    )
+    """
+    The insurance coverage that the contracting entity requires of the independent
+    contractor: an array of coverage types that can include one or more of `general`,
+    `professional` and `workers-comp`. An empty array, the default, requires none.
+
     """
 
 
@@ -280,6 +978,94 @@ class Error(BaseModel):
     """
 
 
+class Event(BaseModel):
+    """
+    A change to one of your objects. Events are listed by the API and delivered to the
+    webhook endpoints that enable their type.
+
+    """
+
+    id: str = Field(
+        ..., examples=["evt_3kT9wQm2ZsLp"], pattern="^evt_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of an event.
+    """
+    object: Literal["event"] = Field(..., examples=["event"])
+    """
+    The kind of object, always `event`.
+    """
+    type: EventType
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    data: EventData
+
+
+class EventData(BaseModel):
+    """
+    The object the event is about.
+    """
+
+    object: dict[str, Any]
+    """
+    The object as it was right after the change: a contractor, quote, policy or
+    assignment, or, for a `*.deleted` event, the deletion confirmation.
+
+    """
+
+
+class EventList(RootModel[list[Event]]):
+    """
+    Events, the most recent first.
+    """
+
+    root: list[Event] = Field(
+        ...,
+        examples=[
+            [
+                {
+                    "id": "evt_3kT9wQm2ZsLp",
+                    "object": "event",
+                    "type": "contractor.deleted",
+                    "created": 1646818400,
+                    "data": {
+                        "object": {
+                            "id": "cn_Ehb3bYa",
+                            "object": "contractor",
+                            "deleted": True,
+                            "deleted_at": 1646818400,
+                        }
+                    },
+                }
+            ]
+        ],
+    )
+    """
+    Events, the most recent first.
+    """
+
+
+class EventType(StrEnum):
+    """
+    The kind of change an event reports.
+    """
+
+    contractor_created = "contractor.created"
+    contractor_updated = "contractor.updated"
+    contractor_deleted = "contractor.deleted"
+    quote_created = "quote.created"
+    quote_updated = "quote.updated"
+    policy_created = "policy.created"
+    policy_updated = "policy.updated"
+    policy_cancelled = "policy.cancelled"
+    assignment_created = "assignment.created"
+    assignment_updated = "assignment.updated"
+    assignment_extended = "assignment.extended"
+    assignment_deleted = "assignment.deleted"
+
+
 class FieldError(BaseModel):
     """
     One invalid field of a request.
@@ -292,4 +1078,946 @@ class FieldError(BaseModel):
     message: str = Field(..., examples=["'California' does not match '^[A-Z]{2}$'"])
     """
     What is wrong with it.
+    """
+
+
+class Job(BaseModel):
+    """
+    A job on your platform. The job is used to, among other things, ensure that the insurance
+    coverage that 1099Policy issues correctly maps to the work that contractors will do.
+
+    """
+
+    id: str = Field(..., examples=["jb_jsb9KEcTpc"], pattern="^jb_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a job.
+    """
+    object: Literal["job"] = Field(..., examples=["job"])
+    """
+    The kind of object, always `job`.
+    """
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    name: str = Field(..., examples=["Field technician"], max_length=200, min_length=1)
+    """
+    The name of the contractor job role.
+    """
+    description: str = Field(
+        ...,
+        examples=["Install fiber optic cable from back to the front of the store."],
+        max_length=5000,
+        min_length=1,
+    )
+    """
+    A description of the job that includes the role, responsibilities and necessary
+    qualifications.
+
+    """
+    entity: str = Field(..., examples=["en_Ah3tqYn"], pattern="^en_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a contracting entity.
+    """
+    category_code: str = Field(
+        ..., examples=["jc_MTqpkbkp6G"], pattern="^jc_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a job category: the category code that 1099Policy creates for a group of
+    similarly classified jobs.
+
+    """
+    wage: int = Field(..., examples=[15000], ge=100, le=100000000)
+    """
+    A positive integer representing the total wage in cents (1500 cents is $15.00). The
+    minimum wage amount is 100 cents, the maximum 100000000 cents ($1,000,000).
+
+    """
+    wage_type: WageType
+    years_experience: int | None = Field(None, examples=[10], ge=0, le=100)
+    """
+    The number of years of experience required to be eligible for the job.
+    """
+    address: JobAddress | None = None
+
+
+class JobAddress(BaseModel):
+    """
+    The job address where the work will be done; `null` (or left out on creation) when the job
+    will be done remotely. Only the state and the ZIP code are required.
+
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    line1: str | None = Field(
+        None, examples=["1 Kearny St"], max_length=200, min_length=1
+    )
+    """
+    Address line 1 (street address or PO box).
+    """
+    line2: str | None = Field(None, examples=["Suite 400"], max_length=200)
+    """
+    Address line 2 (apartment, suite, unit or building).
+    """
+    locality: str | None = Field(
+        None, examples=["San Francisco"], max_length=100, min_length=1
+    )
+    """
+    City, district, suburb, town or village.
+    """
+    region: str = Field(..., examples=["CA"], pattern="^[A-Z]{2}$")
+    """
+    2-letter state code.
+    """
+    postalcode: str = Field(
+        ..., examples=["94104"], pattern="^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$"
+    )
+    """
+    ZIP or postal code.
+    """
+    country: str | None = Field(None, examples=["US"], pattern="^[A-Z]{2}$")
+    """
+    2-letter country code.
+    """
+
+
+class JobCategory(BaseModel):
+    """
+    A job category code. Job category codes are pre-approved by 1099Policy so you can offer
+    contractors insurance to new jobs on your platform in real time. They are read-only in
+    the API: to generate pre-approved category codes for a group of similarly classified jobs
+    visit the 1099Policy Dashboard.
+
+    """
+
+    id: str = Field(..., examples=["jc_MTqpkbkp6G"], pattern="^jc_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a job category: the category code that 1099Policy creates for a group of
+    similarly classified jobs.
+
+    """
+    object: Literal["job_category"] = Field(..., examples=["job_category"])
+    """
+    The kind of object, always `job_category`.
+    """
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    name: str = Field(..., examples=["Automotive repair"])
+    """
+    The name of the category.
+    """
+    description: str = Field(
+        ...,
+        examples=[
+            "Diagnosis and repair of cars and light trucks at the customer's site."
+        ],
+    )
+    """
+    What kind of work the category covers.
+    """
+    risk_class: RiskClass
+    available_coverage: list[CoverageType] = Field(
+        ..., examples=[["general", "workers-comp"]], max_length=3, min_length=1
+    )
+    """
+    An array of coverage types that can include one or more of the following insurance
+    coverage values: `general`, `professional` and `workers-comp`.
+
+    """
+
+
+class JobCategoryList(RootModel[list[JobCategory]]):
+    """
+    Job categories, the most recent first.
+    """
+
+    root: list[JobCategory] = Field(
+        ...,
+        examples=[
+            [
+                {
+                    "id": "jc_MTqpkbkp6G",
+                    "object": "job_category",
+                    "created": 1646818364,
+                    "name": "Automotive repair",
+                    "description": "Diagnosis and repair of cars and light trucks at the customer's site.",
+                    "risk_class": "medium",
+                    "available_coverage": ["general", "workers-comp"],
+                }
+            ]
+        ],
+    )
+    """
+    Job categories, the most recent first.
+    """
+
+
+class JobCreate(BaseModel):
+    """
+    The fields of a new job.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: str = Field(..., examples=["Field technician"], max_length=200, min_length=1)
+    """
+    The name of the contractor job role.
+    """
+    description: str = Field(
+        ...,
+        examples=["Install fiber optic cable from back to the front of the store."],
+        max_length=5000,
+        min_length=1,
+    )
+    """
+    A description of the job that includes the role, responsibilities and necessary
+    qualifications.
+
+    """
+    entity: str = Field(..., examples=["en_Ah3tqYn"], pattern="^en_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a contracting entity.
+    """
+    category_code: str = Field(
+        ..., examples=["jc_MTqpkbkp6G"], pattern="^jc_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a job category: the category code that 1099Policy creates for a group of
+    similarly classified jobs.
+
+    """
+    wage: int = Field(..., examples=[15000], ge=100, le=100000000)
+    """
+    A positive integer representing the total wage in cents (1500 cents is $15.00). The
+    minimum wage amount is 100 cents, the maximum 100000000 cents ($1,000,000).
+
+    """
+    wage_type: WageType
+    years_experience: int | None = Field(None, examples=[10], ge=0, le=100)
+    """
+    The number of years of experience required to be eligible for the job.
+    """
+    address: JobAddress | None = None
+
+
+class JobList(RootModel[list[Job]]):
+    """
+    Jobs, the most recent first.
+    """
+
+    root: list[Job] = Field(
+        ...,
+        examples=[
+            [
+                {
+                    "id": "jb_jsb9KEcTpc",
+                    "object": "job",
+                    "created": 1646818364,
+                    "name": "Mechanic technician",
+                    "description": "BMW engine diagnostics and troubleshooting.",
+                    "entity": "en_C9Z2DmfHSF",
+                    "category_code": "jc_MTqpkbkp6G",
+                    "wage": 1500,
+                    "wage_type": "flatfee",
+                    "years_experience": 5,
+                    "address": {
+                        "line1": "1 Kearny St",
+                        "line2": None,
+                        "locality": "San Francisco",
+                        "postalcode": "94104",
+                        "region": "CA",
+                        "country": None,
+                    },
+                }
+            ]
+        ],
+    )
+    """
+    Jobs, the most recent first.
+    """
+
+
+class JobUpdate(BaseModel):
+    """
+    The fields of a job to change; fields left out stay as they are. `address` replaces the
+    whole address, and `null` makes the job a remote one.
+
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: str | None = Field(
+        None, examples=["Field technician"], max_length=200, min_length=1
+    )
+    """
+    The name of the contractor job role.
+    """
+    description: str | None = Field(
+        None,
+        examples=["Install fiber optic cable from back to the front of the store."],
+        max_length=5000,
+        min_length=1,
+    )
+    """
+    A description of the job that includes the role, responsibilities and necessary
+    qualifications.
+
+    """
+    entity: str | None = Field(
+        None, examples=["en_Ah3tqYn"], pattern="^en_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a contracting entity.
+    """
+    category_code: str | None = Field(
+        None, examples=["jc_MTqpkbkp6G"], pattern="^jc_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a job category: the category code that 1099Policy creates for a group of
+    similarly classified jobs.
+
+    """
+    wage: int | None = Field(None, examples=[15000], ge=100, le=100000000)
+    """
+    A positive integer representing the total wage in cents (1500 cents is $15.00). The
+    minimum wage amount is 100 cents, the maximum 100000000 cents ($1,000,000).
+
+    """
+    wage_type: WageType | None = None
+    years_experience: int | None = Field(None, examples=[5], ge=0, le=100)
+    """
+    The number of years of experience required to be eligible for the job; `null` removes
+    the requirement.
+
+    """
+    address: JobAddress | None = None
+
+
+class NullableAddress(BaseModel):
+    """
+    A postal address, or `null` when there is none.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    line1: str = Field(
+        ..., examples=["One Apple Park Way"], max_length=200, min_length=1
+    )
+    """
+    Address line 1 (street address or PO box).
+    """
+    line2: str | None = Field(None, examples=["Building 4"], max_length=200)
+    """
+    Address line 2 (apartment, suite, unit or building).
+    """
+    locality: str = Field(..., examples=["Cupertino"], max_length=100, min_length=1)
+    """
+    City, district, suburb, town or village.
+    """
+    region: str = Field(..., examples=["CA"], pattern="^[A-Z]{2}$")
+    """
+    2-letter state code.
+    """
+    postalcode: str = Field(
+        ..., examples=["95014"], pattern="^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$"
+    )
+    """
+    ZIP or postal code.
+    """
+    country: str | None = Field(None, examples=["US"], pattern="^[A-Z]{2}$")
+    """
+    2-letter country code.
+    """
+
+
+class Policy(BaseModel):
+    """
+    An insurance policy issued for a quote.
+    """
+
+    id: str = Field(..., examples=["pl_WzFRszJhoY"], pattern="^pl_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a policy.
+    """
+    object: Literal["policy"] = Field(..., examples=["policy"])
+    """
+    The kind of object, always `policy`.
+    """
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    quote: str = Field(
+        ..., examples=["qt_5DciVga8Kt"], pattern="^qt_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a quote.
+    """
+    effective_date: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    expiration_date: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    status: PolicyStatus
+    is_active: bool = Field(..., examples=[True])
+    """
+    Whether the coverage is switched on. A policy switched off with `is_active: false`
+    keeps its `status`.
+
+    """
+    pdf_url: str | None = Field(
+        None,
+        examples=["https://ten99policy.s3.amazonaws.com/1099policy-coi-sample.pdf"],
+    )
+    """
+    A URL for the hosted insurance policy PDF, which contractors can view; `null` until
+    the PDF has been generated.
+
+    """
+
+
+class PolicyCreate(BaseModel):
+    """
+    The fields of a new policy.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    quote: str = Field(
+        ..., examples=["qt_5DciVga8Kt"], pattern="^qt_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a quote.
+    """
+    effective_date: int | None = Field(None, examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    expiration_date: int | None = Field(None, examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class PolicyList(RootModel[list[Policy]]):
+    """
+    Policies, the most recent first.
+    """
+
+    root: list[Policy] = Field(
+        ...,
+        examples=[
+            [
+                {
+                    "id": "pl_WzFRszJhoY",
+                    "object": "policy",
+                    "created": 1646818364,
+                    "quote": "qt_5DciVga8Kt",
+                    "effective_date": 1646904764,
+                    "expiration_date": 1678334737,
+                    "status": "active",
+                    "is_active": True,
+                    "pdf_url": "https://ten99policy.s3.amazonaws.com/1099policy-coi-sample.pdf",
+                }
+            ]
+        ],
+    )
+    """
+    Policies, the most recent first.
+    """
+
+
+class PolicyStatus(StrEnum):
+    """
+    One of `active`, `cancelled` or `expired`.
+    """
+
+    active = "active"
+    cancelled = "cancelled"
+    expired = "expired"
+
+
+class PolicyUpdate(BaseModel):
+    """
+    The fields of a policy to change; fields left out stay as they are.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    is_active: bool | None = Field(None, examples=[False])
+    """
+    Switches the coverage of the policy on (`true`) or off (`false`).
+    """
+    effective_date: int | None = Field(None, examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    expiration_date: int | None = Field(None, examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class Quote(BaseModel):
+    """
+    A quote for insurance coverage of a contractor doing a job. The per-coverage rates and
+    the parts of `quote_json` are present only for the coverage types quoted.
+
+    """
+
+    id: str = Field(..., examples=["qt_5DciVga8Kt"], pattern="^qt_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a quote.
+    """
+    object: Literal["quote"] = Field(..., examples=["quote"])
+    """
+    The kind of object, always `quote`.
+    """
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    contractor: str = Field(
+        ..., examples=["cn_Ehb3bYa"], pattern="^cn_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a contractor.
+    """
+    job: str = Field(..., examples=["jb_jsb9KEcTpc"], pattern="^jb_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a job.
+    """
+    coverage_type: list[CoverageType] = Field(
+        ..., examples=[["general", "workers-comp"]], max_length=3, min_length=1
+    )
+    """
+    An array of coverage types that can include one or more of the following insurance
+    coverage values: `general`, `professional` and `workers-comp`.
+
+    """
+    effective_date: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    end_date: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    eligible: bool = Field(..., examples=[True])
+    """
+    Indicates whether the contractor is eligible for insurance or not.
+    """
+    eligibility_message: str | None = Field(
+        None, examples=["Contractor is pre-approved for insurance coverage."]
+    )
+    """
+    Why the contractor is, or is not, eligible.
+    """
+    net_rate: int = Field(..., examples=[65], ge=0)
+    """
+    The amount of money the 1099 contractor pays in premium per every $100 earned, in cents
+    (48 represents $0.48).
+
+    """
+    gl_net_rate: int | None = Field(None, examples=[20], ge=0)
+    """
+    The amount of money the 1099 contractor pays in general liability premium per every
+    $100 earned, in cents (48 represents $0.48).
+
+    """
+    wc_net_rate: int | None = Field(None, examples=[45], ge=0)
+    """
+    The amount of money the 1099 contractor pays in workers' compensation premium per
+    every $100 earned, in cents.
+
+    """
+    pl_net_rate: int | None = Field(None, examples=[30], ge=0)
+    """
+    The amount of money the 1099 contractor pays in professional liability premium per
+    every $100 earned, in cents.
+
+    """
+    quote_json: QuoteBreakdown
+
+
+class QuoteBreakdown(BaseModel):
+    """
+    The JSON representation of the component parts that make up the total premium amount
+    due, including, for example, the net rate, taxes and fees: one part for each coverage type
+    quoted (`gl` general liability, `wc` workers' compensation, `pl` professional liability).
+
+    """
+
+    gl: QuoteBreakdownPart | None = None
+    wc: QuoteBreakdownPart | None = None
+    pl: QuoteBreakdownPart | None = None
+
+
+class QuoteBreakdownPart(BaseModel):
+    """
+    The component parts of the premium of one coverage type.
+    """
+
+    net_rate: int = Field(..., examples=[20], ge=0)
+    """
+    The premium of this coverage type per every $100 earned, in cents (48 represents
+    $0.48).
+
+    """
+    stamping_fee: int | None = Field(None, examples=[None], ge=0)
+    """
+    The stamping fee, in cents, or `null` when none applies.
+    """
+    risk_purchasing_group_fee: int | None = Field(None, examples=[None], ge=0)
+    """
+    The risk purchasing group fee, in cents, or `null` when none applies.
+    """
+
+
+class QuoteCreate(BaseModel):
+    """
+    The fields of a new quote.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    contractor: str = Field(
+        ..., examples=["cn_Ehb3bYa"], pattern="^cn_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a contractor.
+    """
+    job: str = Field(..., examples=["jb_jsb9KEcTpc"], pattern="^jb_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a job.
+    """
+    coverage_type: list[CoverageType] = Field(
+        ..., examples=[["general", "workers-comp"]], max_length=3, min_length=1
+    )
+    """
+    An array of coverage types that can include one or more of the following insurance
+    coverage values: `general`, `professional` and `workers-comp`.
+
+    """
+    effective_date: int | None = Field(None, examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    end_date: int | None = Field(None, examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class QuoteList(RootModel[list[Quote]]):
+    """
+    Quotes, the most recent first.
+    """
+
+    root: list[Quote] = Field(
+        ...,
+        examples=[
+            [
+                {
+                    "id": "qt_5DciVga8Kt",
+                    "object": "quote",
+                    "created": 1646818364,
+                    "contractor": "cn_Ehb3bYa",
+                    "job": "jb_jsb9KEcTpc",
+                    "coverage_type": ["general", "workers-comp"],
+                    "effective_date": 1646904764,
+                    "end_date": 1649496764,
+                    "eligible": True,
+                    "eligibility_message": "Contractor is pre-approved for insurance coverage.",
+                    "net_rate": 65,
+                    "gl_net_rate": 20,
+                    "wc_net_rate": 45,
+                    "quote_json": {
+                        "gl": {
+                            "net_rate": 20,
+                            "stamping_fee": None,
+                            "risk_purchasing_group_fee": None,
+                        },
+                        "wc": {"net_rate": 45},
+                    },
+                }
+            ]
+        ],
+    )
+    """
+    Quotes, the most recent first.
+    """
+
+
+class QuoteUpdate(BaseModel):
+    """
+    The fields of a quote to change; fields left out stay as they are. `effective_date` must
+    be in the future and `end_date` after it.
+
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    contractor: str | None = Field(
+        None, examples=["cn_Ehb3bYa"], pattern="^cn_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a contractor.
+    """
+    job: str | None = Field(
+        None, examples=["jb_jsb9KEcTpc"], pattern="^jb_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a job.
+    """
+    coverage_type: list[CoverageType] | None = Field(
+        None, examples=[["general", "workers-comp"]], max_length=3, min_length=1
+    )
+    """
+    An array of coverage types that can include one or more of the following insurance
+    coverage values: `general`, `professional` and `workers-comp`.
+
+    """
+    effective_date: int | None = Field(None, examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    end_date: int | None = Field(None, examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class RiskClass(StrEnum):
+    """
+    How risky 1099Policy rates the work of a job category.
+    """
+
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class WageType(StrEnum):
+    """
+    One of `flatfee`, `hourly`, `unit` or `blended`.
+    """
+
+    flatfee = "flatfee"
+    hourly = "hourly"
+    unit = "unit"
+    blended = "blended"
+
+
+class WebhookEndpoint(BaseModel):
+    """
+    A URL to which 1099Policy delivers events, signed with the endpoint's secret.
+    """
+
+    id: str = Field(..., examples=["we_8dPq2VbLx0"], pattern="^we_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a webhook endpoint.
+    """
+    object: Literal["webhook_endpoint"] = Field(..., examples=["webhook_endpoint"])
+    """
+    The kind of object, always `webhook_endpoint`.
+    """
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    url: str = Field(
+        ...,
+        examples=["https://1099jobcloud.com/hooks/1099policy"],
+        max_length=2048,
+        min_length=1,
+    )
+    """
+    The URL 1099Policy POSTs the events to.
+    """
+    description: str | None = Field(
+        None, examples=["Coverage changes for the payroll service"]
+    )
+    """
+    What the endpoint is for.
+    """
+    enabled_events: list[EnabledEvent] = Field(
+        ..., examples=[["assignment.created", "assignment.extended"]], min_length=1
+    )
+    """
+    The event types delivered to the endpoint. `["*"]` delivers every type; `*` must then be
+    the only item.
+
+    """
+    status: WebhookEndpointStatus
+
+
+class WebhookEndpointCreate(BaseModel):
+    """
+    The fields of a new webhook endpoint.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    url: str = Field(
+        ...,
+        examples=["https://1099jobcloud.com/hooks/1099policy"],
+        max_length=2048,
+        min_length=1,
+    )
+    """
+    The URL 1099Policy POSTs the events to.
+    """
+    description: str | None = Field(
+        None, examples=["Coverage changes for the payroll service"], max_length=500
+    )
+    """
+    What the endpoint is for.
+    """
+    enabled_events: list[EnabledEvent] = Field(
+        ..., examples=[["assignment.created", "assignment.extended"]], min_length=1
+    )
+    """
+    The event types delivered to the endpoint. `["*"]` delivers every type; `*` must then be
+    the only item.
+
+    """
+
+
+class WebhookEndpointList(RootModel[list[WebhookEndpoint]]):
+    """
+    Webhook endpoints, the most recent first.
+    """
+
+    root: list[WebhookEndpoint] = Field(
+        ...,
+        examples=[
+            [
+                {
+                    "id": "we_8dPq2VbLx0",
+                    "object": "webhook_endpoint",
+                    "created": 1646818364,
+                    "url": "https://1099jobcloud.com/hooks/1099policy",
+                    "description": None,
+                    "enabled_events": ["*"],
+                    "status": "enabled",
+                }
+            ]
+        ],
+    )
+    """
+    Webhook endpoints, the most recent first.
+    """
+
+
+class WebhookEndpointStatus(StrEnum):
+    """
+    Whether events are delivered to the endpoint.
+    """
+
+    enabled = "enabled"
+    disabled = "disabled"
+
+
+class WebhookEndpointUpdate(BaseModel):
+    """
+    The fields of a webhook endpoint to change; fields left out stay as they are.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    url: str | None = Field(
+        None,
+        examples=["https://1099jobcloud.com/hooks/1099policy"],
+        max_length=2048,
+        min_length=1,
+    )
+    """
+    The URL 1099Policy POSTs the events to.
+    """
+    description: str | None = Field(
+        None, examples=["Coverage changes for the payroll service"], max_length=500
+    )
+    """
+    What the endpoint is for; `null` removes it.
+    """
+    enabled_events: list[EnabledEvent] | None = Field(
+        None, examples=[["assignment.created", "assignment.extended"]], min_length=1
+    )
+    """
+    The event types delivered to the endpoint. `["*"]` delivers every type; `*` must then be
+    the only item.
+
+    """
+    status: WebhookEndpointStatus | None = None
+
+
+class WebhookEndpointWithSecret(BaseModel):
+    """
+    A newly created webhook endpoint, with its signing `secret`. The secret is returned only
+    here: store it.
+
+    """
+
+    id: str = Field(..., examples=["we_8dPq2VbLx0"], pattern="^we_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a webhook endpoint.
+    """
+    object: Literal["webhook_endpoint"] = Field(..., examples=["webhook_endpoint"])
+    """
+    The kind of object, always `webhook_endpoint`.
+    """
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    url: str = Field(
+        ...,
+        examples=["https://1099jobcloud.com/hooks/1099policy"],
+        max_length=2048,
+        min_length=1,
+    )
+    """
+    The URL 1099Policy POSTs the events to.
+    """
+    description: str | None = Field(
+        None, examples=["Coverage changes for the payroll service"]
+    )
+    """
+    What the endpoint is for.
+    """
+    enabled_events: list[EnabledEvent] = Field(
+        ..., examples=[["assignment.created", "assignment.extended"]], min_length=1
+    )
+    """
+    The event types delivered to the endpoint. `["*"]` delivers every type; `*` must then be
+    the only item.
+
+    """
+    status: WebhookEndpointStatus
+    secret: str = Field(
+        ...,
+        examples=["whsec_Ry6KmPa0VqS8tWx3LbN2cD5fG7hJ"],
+        pattern="^whsec_[A-Za-z0-9]{24,64}$",
+    )
+    """
+    The signing secret of the endpoint: the key of the HMAC-SHA256 signature in the
+    `Ten99Policy-Signature` header of every delivery.
+
     """

@@ -1,0 +1,211 @@
+"""Contractors end to end through the real app and a real SQLite file."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from server.domain.accounts import Environment
+from server.store.tables import contractors
+from tests.conftest import bearer
+
+URL = "/api/v1/contractors"
+
+
+def new_contractor(**overrides) -> dict:
+    body = {
+        "first_name": "Joe",
+        "last_name": "Parker",
+        "email": "parker@gmail.com",
+        "phone": "415-474-9088",
+        "address": {
+            "line1": "1 Kearny St",
+            "locality": "San Francisco",
+            "postalcode": "94104",
+            "region": "CA",
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def create(client, sandbox_key):
+    def make(key: str = sandbox_key, **overrides) -> dict:
+        response = client.post(URL, json=new_contractor(**overrides), headers=bearer(key))
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return make
+
+
+def test_create_returns_the_stored_contractor(client, sandbox_key, create):
+    created = create(
+        company_name="Acme Co.",
+        tax_identification="12-3456789",
+        custom_metadata={"campaign": "Red Bull", "blank": ""},
+    )
+    assert created["id"].startswith("cn_")
+    assert created["object"] == "contractor"
+    assert isinstance(created["created"], int)
+    assert created["company_name"] == "Acme Co."
+    assert created["middle_name"] is None
+    assert created["custom_metadata"] == {"campaign": "Red Bull"}
+    assert "tax_identification" not in created
+    fetched = client.get(f"{URL}/{created['id']}", headers=bearer(sandbox_key))
+    assert fetched.status_code == 200
+    assert fetched.json() == created
+
+
+def test_the_tax_id_is_stored_but_never_returned(client, sandbox_key, create, database):
+    created = create(tax_identification="123-45-6789")
+    with database.transaction() as session:
+        stored = session.execute(
+            select(contractors.c.tax_identification).where(contractors.c.id == created["id"])
+        ).scalar_one()
+    assert stored == "123-45-6789"
+    listed = client.get(URL, headers=bearer(sandbox_key)).json()
+    assert all("tax_identification" not in c for c in listed)
+
+
+def test_list_is_most_recent_first_and_limited(client, sandbox_key, create):
+    ids = [create(first_name=f"C{i}")["id"] for i in range(12)]
+    newest_first = ids[::-1]
+    default_page = client.get(URL, headers=bearer(sandbox_key)).json()
+    assert [c["id"] for c in default_page] == newest_first[:10]
+    three = client.get(URL, params={"limit": 3}, headers=bearer(sandbox_key)).json()
+    assert [c["id"] for c in three] == newest_first[:3]
+
+
+def test_cursors_page_forwards_and_backwards(client, sandbox_key, create):
+    newest_first = [create(first_name=f"C{i}")["id"] for i in range(7)][::-1]
+    headers = bearer(sandbox_key)
+
+    def page(**params):
+        response = client.get(URL, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        return [c["id"] for c in response.json()]
+
+    assert page(limit=3, starting_after=newest_first[2]) == newest_first[3:6]
+    assert page(limit=3, starting_after=newest_first[5]) == newest_first[6:]
+    assert page(limit=2, ending_before=newest_first[4]) == newest_first[2:4]
+    assert page(limit=10, ending_before=newest_first[1]) == newest_first[:1]
+    assert page(starting_after=newest_first[0], ending_before=newest_first[4]) == newest_first[1:4]
+    assert page(starting_after=newest_first[-1]) == []
+
+
+def test_an_unknown_cursor_is_a_404_naming_the_parameter(client, sandbox_key):
+    response = client.get(URL, params={"starting_after": "cn_missing"}, headers=bearer(sandbox_key))
+    assert response.status_code == 404
+    assert response.json() == {
+        "error_code": "resource_missing",
+        "message": "No such contractor: cn_missing",
+        "param": "starting_after",
+    }
+
+
+def test_update_changes_only_what_it_names(client, sandbox_key, create):
+    created = create(middle_name="Lee", custom_metadata={"campaign": "Red Bull", "tier": "gold"})
+    response = client.put(
+        f"{URL}/{created['id']}",
+        json={
+            "email": "joe@example.org",
+            "middle_name": None,
+            "custom_metadata": {"campaign": "", "source": "ads"},
+        },
+        headers=bearer(sandbox_key),
+    )
+    assert response.status_code == 200, response.text
+    updated = response.json()
+    assert updated["email"] == "joe@example.org"
+    assert updated["middle_name"] is None
+    assert updated["custom_metadata"] == {"tier": "gold", "source": "ads"}
+    unchanged = {k: v for k, v in created.items() if k not in {"email", "middle_name", "custom_metadata"}}
+    assert {k: updated[k] for k in unchanged} == unchanged
+    assert client.get(f"{URL}/{created['id']}", headers=bearer(sandbox_key)).json() == updated
+
+
+def test_empty_metadata_object_unsets_every_key(client, sandbox_key, create):
+    created = create(custom_metadata={"a": "1", "b": "2"})
+    response = client.put(
+        f"{URL}/{created['id']}", json={"custom_metadata": {}}, headers=bearer(sandbox_key)
+    )
+    assert response.json()["custom_metadata"] == {}
+
+
+def test_update_replaces_the_address_whole(client, sandbox_key, create):
+    created = create(address={**new_contractor()["address"], "line2": "Suite 4"})
+    address = {"line1": "2 Main St", "locality": "Austin", "postalcode": "78701", "region": "TX"}
+    response = client.put(
+        f"{URL}/{created['id']}", json={"address": address}, headers=bearer(sandbox_key)
+    )
+    assert response.json()["address"] == {**address, "line2": None, "country": None}
+
+
+def test_delete_answers_the_deleted_object_and_the_contractor_is_gone(client, sandbox_key, create):
+    created = create()
+    url = f"{URL}/{created['id']}"
+    response = client.delete(url, headers=bearer(sandbox_key))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"] == created["id"]
+    assert body["object"] == "contractor"
+    assert body["deleted"] is True
+    assert isinstance(body["deleted_at"], int) and body["deleted_at"] >= created["created"]
+    assert client.get(url, headers=bearer(sandbox_key)).status_code == 404
+    assert client.delete(url, headers=bearer(sandbox_key)).status_code == 404
+    assert client.put(url, json={}, headers=bearer(sandbox_key)).status_code == 404
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_another_accounts_contractor_does_not_exist_for_you(client, new_key, create, method):
+    created = create(key=new_key(account="acct_a"))
+    other = new_key(account="acct_b")
+    kwargs = {"json": {"first_name": "Mallory"}} if method == "put" else {}
+    response = client.request(
+        method.upper(), f"{URL}/{created['id']}", headers=bearer(other), **kwargs
+    )
+    assert response.status_code == 404
+    assert response.json()["error_code"] == "resource_missing"
+    assert client.get(URL, headers=bearer(other)).json() == []
+    response = client.get(URL, params={"starting_after": created["id"]}, headers=bearer(other))
+    assert response.status_code == 404
+
+
+def test_environments_never_mix(client, new_key, create):
+    live = new_key(Environment.PRODUCTION)
+    test = new_key(Environment.SANDBOX)
+    in_production = create(key=live)
+    in_sandbox = create(key=test)
+    assert [c["id"] for c in client.get(URL, headers=bearer(live)).json()] == [in_production["id"]]
+    assert [c["id"] for c in client.get(URL, headers=bearer(test)).json()] == [in_sandbox["id"]]
+    assert client.get(f"{URL}/{in_production['id']}", headers=bearer(test)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("environment", "requested"),
+    [(Environment.SANDBOX, "production"), (Environment.PRODUCTION, "sandbox")],
+)
+def test_a_key_reaches_only_its_own_environment(client, new_key, environment, requested):
+    key = new_key(environment)
+    response = client.get(URL, headers=bearer(key, **{"Ten99Policy-Environment": requested}))
+    assert response.status_code == 403
+    assert response.json()["error_code"] == "insufficient_permissions"
+    same = client.get(URL, headers=bearer(key, **{"Ten99Policy-Environment": environment.value}))
+    assert same.status_code == 200
+
+
+def test_invalid_fields_are_each_reported(client, sandbox_key):
+    body = new_contractor(email="not-an-email", address={"line1": "x", "region": "California"})
+    response = client.post(URL, json=body, headers=bearer(sandbox_key))
+    assert response.status_code == 400
+    error = response.json()
+    assert error["error_code"] == "invalid_request"
+    params = {e["param"] for e in error["errors"]}
+    assert {"email", "address.region", "address.locality", "address.postalcode"} <= params
+
+
+def test_unknown_fields_are_refused(client, sandbox_key):
+    response = client.post(URL, json=new_contractor(nickname="JP"), headers=bearer(sandbox_key))
+    assert response.status_code == 400
+    assert "nickname" in response.json()["message"]

@@ -1,0 +1,146 @@
+"""Authentication, and the flat error shape for every error, connexion's own included."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.spec import load_spec
+from tests.conformance import gate
+from tests.conformance.gate import load_operations
+from tests.conftest import basic, bearer
+
+URL = "/api/v1/contractors"
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["error_code"] == code
+    assert isinstance(body["message"], str) and body["message"]
+    return body
+
+
+def test_bearer_and_basic_both_carry_the_key(client, sandbox_key):
+    assert client.get(URL, headers=bearer(sandbox_key)).status_code == 200
+    assert client.get(URL, headers=basic(sandbox_key)).status_code == 200
+    # The documents' own example sends the bare key after "Basic".
+    assert client.get(URL, headers={"Authorization": f"Basic {sandbox_key}"}).status_code == 200
+
+
+def test_no_credentials_is_401(client):
+    assert_error(client.get(URL), 401, "authentication_required")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        bearer("t9k_test_unknown"),
+        basic("t9k_test_unknown"),
+        {"Authorization": "Basic !!!not-base64"},
+        bearer(""),
+    ],
+)
+def test_an_unknown_key_is_401_invalid_api_key(client, headers):
+    assert_error(client.get(URL, headers=headers), 401, "invalid_api_key")
+
+
+def test_a_body_that_is_not_json_is_400(client, sandbox_key):
+    response = client.post(
+        URL, content=b'{"first_name": ', headers=bearer(sandbox_key, **{"Content-Type": "application/json"})
+    )
+    assert_error(response, 400, "invalid_json")
+
+
+def test_a_body_that_is_not_utf8_is_400(client, sandbox_key):
+    response = client.post(
+        URL, content=b"\xff\xfe{}", headers=bearer(sandbox_key, **{"Content-Type": "application/json"})
+    )
+    assert_error(response, 400, "invalid_body")
+
+
+def test_an_unknown_charset_is_400_not_500(client, sandbox_key):
+    headers = bearer(sandbox_key, **{"Content-Type": "application/json; charset=klingon"})
+    assert_error(client.post(URL, content=b"\xff{", headers=headers), 400, "invalid_body")
+
+
+def test_a_body_in_another_media_type_is_400(client, sandbox_key):
+    headers = bearer(sandbox_key, **{"Content-Type": "text/plain"})
+    body = assert_error(client.post(URL, content=b"hello", headers=headers), 400, "unsupported_media_type")
+    assert body["param"] == "Content-Type"
+
+
+def test_deeply_nested_json_is_400_not_500(client, sandbox_key):
+    nested = "[" * 100_000 + "]" * 100_000
+    headers = bearer(sandbox_key, **{"Content-Type": "application/json"})
+    assert_error(client.post(URL, content=nested.encode(), headers=headers), 400, "invalid_json")
+
+
+def test_a_missing_body_is_400(client, sandbox_key):
+    headers = bearer(sandbox_key, **{"Content-Type": "application/json"})
+    assert_error(client.post(URL, headers=headers), 400, "invalid_request")
+
+
+def test_invalid_parameters_name_the_parameter(client, sandbox_key):
+    body = assert_error(client.get(URL, params={"limit": 101}, headers=bearer(sandbox_key)), 400, "invalid_request")
+    assert body["param"] == "limit"
+    body = assert_error(client.get(f"{URL}/nope", headers=bearer(sandbox_key)), 400, "invalid_request")
+    assert body["param"] == "contractor_id"
+    headers = bearer(sandbox_key, **{"Ten99Policy-Environment": "staging"})
+    body = assert_error(client.get(URL, headers=headers), 400, "invalid_request")
+    assert body["param"] == "Ten99Policy-Environment"
+    body = assert_error(client.get(URL, params={"page": 2}, headers=bearer(sandbox_key)), 400, "invalid_request")
+    assert body["param"] == "page"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PATCH", URL, "GET, POST"),
+        ("DELETE", URL, "GET, POST"),
+        ("POST", f"{URL}/cn_abc", "DELETE, GET, PUT"),
+    ],
+)
+def test_a_wrong_method_is_405_naming_every_allowed_method(client, sandbox_key, method, path, allowed):
+    response = client.request(method, path, headers=bearer(sandbox_key))
+    assert_error(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == allowed
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing", "/nothing", "/api/v1/contractors/cn_a/b"])
+def test_an_unknown_path_is_404_in_the_error_shape(client, sandbox_key, path):
+    assert_error(client.get(path, headers=bearer(sandbox_key)), 404, "resource_missing")
+
+
+def test_every_response_carries_a_distinct_request_id(client, sandbox_key):
+    responses = [
+        client.get(URL, headers=bearer(sandbox_key)),
+        client.get(URL),
+        client.get("/nothing"),
+        client.patch(URL, headers=bearer(sandbox_key)),
+        client.get(f"{URL}/cn_missing", headers=bearer(sandbox_key)),
+    ]
+    ids = [r.headers["request-id"] for r in responses]
+    assert all(i.startswith("req_") for i in ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_operations_without_a_handler_answer_501(client, sandbox_key):
+    unimplemented_lists = [
+        op
+        for op in load_operations(load_spec())
+        if op.method == "GET" and "{" not in op.path and not gate.is_implemented(op)
+    ]
+    if not unimplemented_lists:
+        pytest.skip("every list operation in the spec has its handler")
+    for op in unimplemented_lists:
+        response = client.get("/api/v1" + op.path, headers=bearer(sandbox_key))
+        assert_error(response, 501, "not_implemented")
+
+
+def test_swagger_ui_and_the_spec_are_served(client):
+    ui = client.get("/api/v1/ui/")
+    assert ui.status_code == 200 and "swagger" in ui.text.lower()
+    spec = client.get("/api/v1/openapi.json")
+    assert spec.status_code == 200
+    assert "/contractors" in spec.json()["paths"]

@@ -1,0 +1,58 @@
+"""Shared fixtures: the real app over a real SQLite file, and API keys to call it with."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from server.app import create_app
+from server.config import Settings
+from server.domain import keys
+from server.domain.accounts import Environment
+from server.store.db import Database
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path}/api.db", validate_responses=True)
+
+
+@pytest.fixture
+def app(settings):
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    with app.test_client() as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def database(app, settings):
+    db = Database(settings.database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def new_key(database):
+    def make(environment: Environment = Environment.SANDBOX, account: str = "acct_a") -> str:
+        return keys.create_key(database, environment, account)
+
+    return make
+
+
+@pytest.fixture
+def sandbox_key(new_key) -> str:
+    return new_key()
+
+
+def bearer(key: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", **headers}
+
+
+def basic(username: str, password: str = "") -> dict[str, str]:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
