@@ -19,7 +19,9 @@ def database_url(tmp_path, monkeypatch) -> str:
     return url
 
 
-@pytest.mark.parametrize(("environment", "prefix"), [("sandbox", "t9k_test_"), ("production", "t9k_live_")])
+@pytest.mark.parametrize(
+    ("environment", "prefix"), [("sandbox", "t9k_test_"), ("production", "t9k_live_")]
+)
 def test_keys_create_prints_a_working_key(database_url, capsys, environment, prefix):
     assert main(["keys", "create", "--environment", environment]) == 0
     key = capsys.readouterr().out.strip()

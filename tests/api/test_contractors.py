@@ -120,7 +120,9 @@ def test_update_changes_only_what_it_names(client, sandbox_key, create):
     assert updated["email"] == "joe@example.org"
     assert updated["middle_name"] is None
     assert updated["custom_metadata"] == {"tier": "gold", "source": "ads"}
-    unchanged = {k: v for k, v in created.items() if k not in {"email", "middle_name", "custom_metadata"}}
+    unchanged = {
+        k: v for k, v in created.items() if k not in {"email", "middle_name", "custom_metadata"}
+    }
     assert {k: updated[k] for k in unchanged} == unchanged
     assert client.get(f"{URL}/{created['id']}", headers=bearer(sandbox_key)).json() == updated
 

@@ -47,14 +47,18 @@ def test_an_unknown_key_is_401_invalid_api_key(client, headers):
 
 def test_a_body_that_is_not_json_is_400(client, sandbox_key):
     response = client.post(
-        URL, content=b'{"first_name": ', headers=bearer(sandbox_key, **{"Content-Type": "application/json"})
+        URL,
+        content=b'{"first_name": ',
+        headers=bearer(sandbox_key, **{"Content-Type": "application/json"}),
     )
     assert_error(response, 400, "invalid_json")
 
 
 def test_a_body_that_is_not_utf8_is_400(client, sandbox_key):
     response = client.post(
-        URL, content=b"\xff\xfe{}", headers=bearer(sandbox_key, **{"Content-Type": "application/json"})
+        URL,
+        content=b"\xff\xfe{}",
+        headers=bearer(sandbox_key, **{"Content-Type": "application/json"}),
     )
     assert_error(response, 400, "invalid_body")
 
@@ -66,7 +70,9 @@ def test_an_unknown_charset_is_400_not_500(client, sandbox_key):
 
 def test_a_body_in_another_media_type_is_400(client, sandbox_key):
     headers = bearer(sandbox_key, **{"Content-Type": "text/plain"})
-    body = assert_error(client.post(URL, content=b"hello", headers=headers), 400, "unsupported_media_type")
+    body = assert_error(
+        client.post(URL, content=b"hello", headers=headers), 400, "unsupported_media_type"
+    )
     assert body["param"] == "Content-Type"
 
 
@@ -82,14 +88,20 @@ def test_a_missing_body_is_400(client, sandbox_key):
 
 
 def test_invalid_parameters_name_the_parameter(client, sandbox_key):
-    body = assert_error(client.get(URL, params={"limit": 101}, headers=bearer(sandbox_key)), 400, "invalid_request")
+    body = assert_error(
+        client.get(URL, params={"limit": 101}, headers=bearer(sandbox_key)), 400, "invalid_request"
+    )
     assert body["param"] == "limit"
-    body = assert_error(client.get(f"{URL}/nope", headers=bearer(sandbox_key)), 400, "invalid_request")
+    body = assert_error(
+        client.get(f"{URL}/nope", headers=bearer(sandbox_key)), 400, "invalid_request"
+    )
     assert body["param"] == "contractor_id"
     headers = bearer(sandbox_key, **{"Ten99Policy-Environment": "staging"})
     body = assert_error(client.get(URL, headers=headers), 400, "invalid_request")
     assert body["param"] == "Ten99Policy-Environment"
-    body = assert_error(client.get(URL, params={"page": 2}, headers=bearer(sandbox_key)), 400, "invalid_request")
+    body = assert_error(
+        client.get(URL, params={"page": 2}, headers=bearer(sandbox_key)), 400, "invalid_request"
+    )
     assert body["param"] == "page"
 
 
@@ -101,7 +113,9 @@ def test_invalid_parameters_name_the_parameter(client, sandbox_key):
         ("POST", f"{URL}/cn_abc", "DELETE, GET, PUT"),
     ],
 )
-def test_a_wrong_method_is_405_naming_every_allowed_method(client, sandbox_key, method, path, allowed):
+def test_a_wrong_method_is_405_naming_every_allowed_method(
+    client, sandbox_key, method, path, allowed
+):
     response = client.request(method, path, headers=bearer(sandbox_key))
     assert_error(response, 405, "method_not_allowed")
     assert response.headers["allow"] == allowed

@@ -71,23 +71,47 @@ def main(argv: list[str] | None = None) -> int:
         server_log = args.reports / "server.log"
         with server_log.open("w") as log:
             server = subprocess.Popen(
-                [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1",
-                 "--port", str(port)],
-                cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "server",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                cwd=tmp,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
             try:
                 wait_until_up(f"{base}/openapi.json", server)
                 command = [
-                    sys.executable, "-m", "schemathesis.cli", "run", f"{base}/openapi.json",
-                    "--header", f"Authorization: Bearer {key}",
-                    "--checks", "all",
-                    "--phases", PHASES,
-                    "--seed", str(args.seed),
-                    "--max-examples", str(args.max_examples),
-                    "--workers", "1",
-                    "--report", "junit,har",
-                    "--report-junit-path", str(junit),
-                    "--report-har-path", str(har),
+                    sys.executable,
+                    "-m",
+                    "schemathesis.cli",
+                    "run",
+                    f"{base}/openapi.json",
+                    "--header",
+                    f"Authorization: Bearer {key}",
+                    "--checks",
+                    "all",
+                    "--phases",
+                    PHASES,
+                    "--seed",
+                    str(args.seed),
+                    "--max-examples",
+                    str(args.max_examples),
+                    "--workers",
+                    "1",
+                    "--report",
+                    "junit,har",
+                    "--report-junit-path",
+                    str(junit),
+                    "--report-har-path",
+                    str(har),
                 ]
                 for op in operations:
                     command += ["--include-operation-id", op.operation_id]
