@@ -1,0 +1,148 @@
+"""The contract's own rules, beyond what the validator and the linter check."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from jsonschema import FormatChecker
+from openapi_schema_validator import OAS30Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+from server.spec import HTTP_METHODS, load_spec, spec_path
+
+SPEC = load_spec()
+REGISTRY = Registry().with_resource("urn:spec", Resource.from_contents(SPEC, DRAFT4))
+OPERATIONS = [
+    (path, method, item, op)
+    for path, item in SPEC["paths"].items()
+    for method, op in item.items()
+    if method in HTTP_METHODS
+]
+IDS = [f"{method.upper()} {path}" for path, method, _item, _op in OPERATIONS]
+
+
+def resolve(node: dict) -> dict:
+    """Follow a local `$ref` (as often as it takes) to the node it names."""
+    while isinstance(node, dict) and "$ref" in node:
+        target = SPEC
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def parameters(item: dict, op: dict) -> list[dict]:
+    return [resolve(p) for p in item.get("parameters", []) + op.get("parameters", [])]
+
+
+def test_no_jinja_braces():
+    assert "{{" not in spec_path().read_text()
+
+
+@pytest.mark.parametrize(("path", "method", "item", "op"), OPERATIONS, ids=IDS)
+def test_every_operation_is_complete(path, method, item, op):
+    assert re.fullmatch(r"[a-z]+(?:[A-Z][a-z]+)+", op["operationId"])
+    assert op.get("summary") and op.get("description")
+    declared_tags = {tag["name"] for tag in SPEC["tags"]}
+    assert len(op["tags"]) == 1 and op["tags"][0] in declared_tags
+    names = {p["name"] for p in parameters(item, op)}
+    assert "Ten99Policy-Environment" in names
+    if method == "post":
+        assert "Ten99Policy-Idempotent-Key" in names
+    assert op.get("security", SPEC["security"]) == [{"bearerAuth": []}, {"basicAuth": []}]
+    assert {"400", "401", "403", "500"} <= set(op["responses"])
+
+
+@pytest.mark.parametrize(("path", "method", "item", "op"), OPERATIONS, ids=IDS)
+def test_every_response_is_named_and_carries_a_request_id(path, method, item, op):
+    for status, response in op["responses"].items():
+        response = resolve(response)
+        assert "request-id" in response.get("headers", {}), status
+        schema = response["content"]["application/json"]["schema"]
+        assert "$ref" in schema, f"{status}: the body schema must be a named component"
+        if not status.startswith("2"):
+            assert schema["$ref"] == "#/components/schemas/Error", status
+
+
+CREATES = [(path, op) for path, method, _item, op in OPERATIONS if "201" in op["responses"]]
+
+
+@pytest.mark.parametrize(("path", "op"), CREATES, ids=[op["operationId"] for _p, op in CREATES])
+def test_creates_link_to_what_can_be_done_with_the_new_object(path, op):
+    links = resolve(op["responses"]["201"]).get("links", {})
+    item_paths = [p for p in SPEC["paths"] if p.startswith(path + "/{")]
+    expected = {
+        other["operationId"]
+        for p in item_paths
+        for m, other in SPEC["paths"][p].items()
+        if m in ("get", "put", "delete")
+    }
+    assert expected, "a create should have an item path to link to"
+    assert {link["operationId"] for link in links.values()} == expected
+
+
+def examples():
+    """(where, JSON pointer of the schema, example) for every example in the spec."""
+
+    def in_schema(where, pointer, schema):
+        if not isinstance(schema, dict):
+            return
+        if "example" in schema:
+            yield where, pointer, schema["example"]
+        for name, sub in (schema.get("properties") or {}).items():
+            yield from in_schema(f"{where}.{name}", f"{pointer}/properties/{name}", sub)
+        for key in ("items", "additionalProperties"):
+            yield from in_schema(f"{where}.{key}", f"{pointer}/{key}", schema.get(key))
+
+    for name, schema in SPEC["components"]["schemas"].items():
+        yield from in_schema(name, f"/components/schemas/{name}", schema)
+    for name, param in SPEC["components"]["parameters"].items():
+        yield from in_schema(
+            f"parameter {name}", f"/components/parameters/{name}/schema", param["schema"]
+        )
+    responses = [
+        (f"response {name}", f"/components/responses/{name}", response)
+        for name, response in SPEC["components"]["responses"].items()
+    ]
+    responses += [
+        (f"{m.upper()} {p} {s}", f"/paths/{p.replace('/', '~1')}/{m}/responses/{s}", r)
+        for p, m, _i, op in OPERATIONS
+        for s, r in op["responses"].items()
+        if "$ref" not in r
+    ]
+    for where, pointer, response in responses:
+        for media_type, content in response.get("content", {}).items():
+            schema = f"{pointer}/content/{media_type.replace('/', '~1')}/schema"
+            if "example" in content:
+                yield where, schema, content["example"]
+            for name, example in content.get("examples", {}).items():
+                yield f"{where} {name}", schema, resolve(example)["value"]
+
+
+EXAMPLES = list(examples())
+
+
+@pytest.mark.parametrize(("where", "pointer", "example"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
+def test_every_example_validates(where, pointer, example):
+    validator = OAS30Validator(
+        {"$ref": f"urn:spec#{pointer}"}, registry=REGISTRY, format_checker=FormatChecker()
+    )
+    assert [f"{e.message} at {list(e.absolute_path)}" for e in validator.iter_errors(example)] == []
+
+
+def test_every_request_and_response_schema_has_an_example():
+    named = set()
+    for _path, _method, _item, op in OPERATIONS:
+        body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+        if "schema" in body:
+            named.add(body["schema"]["$ref"])
+        for response in op["responses"].values():
+            named.add(resolve(response)["content"]["application/json"]["schema"]["$ref"])
+    lacking = [
+        ref
+        for ref in sorted(named)
+        if "example" not in resolve({"$ref": ref}) and resolve({"$ref": ref}).get("type") != "array"
+    ]
+    assert lacking == []
