@@ -11,18 +11,6 @@ from server.domain.pagination import PageRequest
 from server.store import contractors as store
 from server.store.db import Database
 
-# Fields a partial update may set; `None` is a real value for the nullable ones.
-UPDATABLE_FIELDS = (
-    "first_name",
-    "middle_name",
-    "last_name",
-    "email",
-    "phone",
-    "company_name",
-    "address",
-    "tax_identification",
-)
-
 
 def merge_custom_metadata(current: dict[str, str], posted: dict[str, str]) -> dict[str, str]:
     """Apply posted metadata: `{}` unsets every key, an empty value unsets its key,
@@ -39,11 +27,9 @@ def merge_custom_metadata(current: dict[str, str], posted: dict[str, str]) -> di
 
 
 def apply_update(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """The contractor's fields after a partial update; fields not in `changes` stay."""
-    updated = dict(current)
-    for field in UPDATABLE_FIELDS:
-        if field in changes:
-            updated[field] = changes[field]
+    """The contractor's fields after a partial update: fields in `changes` replace the current
+    ones (`None` clears a nullable field), except custom_metadata, which merges."""
+    updated = {**current, **changes}
     if "custom_metadata" in changes:
         updated["custom_metadata"] = merge_custom_metadata(
             current.get("custom_metadata") or {}, changes["custom_metadata"]

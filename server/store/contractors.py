@@ -12,34 +12,13 @@ from server.domain.clock import now
 from server.domain.ids import new_id
 from server.domain.pagination import PageRequest
 from server.store.listing import get_owned, list_page
-from server.store.tables import contractors
+from server.store.tables import OWNER_COLUMNS, contractors
 
 KIND = "contractor"
 PARAM = "contractor_id"
-# Stored but never shown: the tax id is write-only.
-PUBLIC_COLUMNS = (
-    "id",
-    "created",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "email",
-    "phone",
-    "company_name",
-    "address",
-    "custom_metadata",
-)
-FIELD_COLUMNS = (
-    "first_name",
-    "middle_name",
-    "last_name",
-    "email",
-    "phone",
-    "company_name",
-    "address",
-    "tax_identification",
-    "custom_metadata",
-)
+FIELD_COLUMNS = tuple(c.name for c in contractors.columns if c.name not in OWNER_COLUMNS)
+# The tax id is stored but never shown: it is write-only.
+PUBLIC_COLUMNS = ("id", "created", *(c for c in FIELD_COLUMNS if c != "tax_identification"))
 
 
 def _as_dict(row: Row) -> dict[str, Any]:

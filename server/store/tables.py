@@ -49,6 +49,8 @@ def _scoped_columns() -> list[Column]:
     ]
 
 
+OWNER_COLUMNS = frozenset(column.name for column in _scoped_columns())
+
 contractors = Table(
     "contractors",
     metadata,
