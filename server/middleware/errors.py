@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionResponse
@@ -39,10 +38,6 @@ STATUS_CODES = {
     500: "internal_error",
     501: "not_implemented",
 }
-
-# connexion appends " - 'path.to.field'" to a validation message.
-_FIELD_SUFFIX = re.compile(r" - '([^']*)'$")
-
 
 def error_response(
     status: int,
@@ -87,10 +82,6 @@ def domain_error(_request, error: DomainError) -> ConnexionResponse:
 def problem(_request, error: ProblemException) -> ConnexionResponse:
     status = error.status
     message = str(error.detail or error.title or "")
-    param = None
-    if match := _FIELD_SUFFIX.search(message):
-        param = match.group(1) or None
-        message = message[: match.start()]
     if status == 415:
         # A body in another media type is a malformed request, not a separate contract case.
         return error_response(400, "unsupported_media_type", message, param="Content-Type")
@@ -105,7 +96,6 @@ def problem(_request, error: ProblemException) -> ConnexionResponse:
         status,
         STATUS_CODES.get(status, "invalid_request"),
         message,
-        param=param,
         headers=dict(error.headers or {}),
     )
 
