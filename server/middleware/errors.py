@@ -39,6 +39,7 @@ STATUS_CODES = {
     501: "not_implemented",
 }
 
+
 def error_response(
     status: int,
     code: str,
