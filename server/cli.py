@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from server.config import Settings
 from server.domain import keys
@@ -71,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # connexion imports starlette's test client at start-up, which warns about httpx; the
+    # server never uses it, so the warning only confuses whoever starts the server.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     args = build_parser().parse_args(argv)
     return args.run(args)
 
