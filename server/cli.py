@@ -22,11 +22,11 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = Settings.from_env()
-    database = _database(settings)
-    if settings.api_key:
-        keys.ensure_key(database, settings.api_key)
-    new_key = keys.first_key_if_none(database)
-    database.dispose()
+    new_key = None
+    if not settings.api_key:  # with TEN99_API_KEY set, create_app makes sure that key exists
+        database = _database(settings)
+        new_key = keys.first_key_if_none(database)
+        database.dispose()
     if new_key:
         print(
             f"No API key existed, so a sandbox key was created. It is shown only now:\n\n"

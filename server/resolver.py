@@ -15,11 +15,14 @@ def snake_case(name: str) -> str:
     return _CAMEL_BOUNDARY.sub("_", name.replace(" ", "")).lower()
 
 
+def handler_name(root: str, tag: str, operation_id: str) -> str:
+    return f"{root}.{snake_case(tag)}.{snake_case(operation_id)}"
+
+
 class TagResolver(RelativeResolver):
     def resolve_operation_id(self, operation) -> str:
         if operation.router_controller is not None:
             return super().resolve_operation_id(operation)
         # connexion keeps the operation's raw spec dict in `_operation`; tags are only there.
         tags = operation._operation.get("tags") or ["default"]
-        module = snake_case(tags[0])
-        return f"{self.root_path}.{module}.{snake_case(operation.operation_id)}"
+        return handler_name(self.root_path, tags[0], operation.operation_id)

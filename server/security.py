@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 
 from connexion.security import NO_VALUE, BasicSecurityHandler, BearerSecurityHandler
 from starlette.concurrency import run_in_threadpool
@@ -61,26 +62,26 @@ def _basic_username(value: str) -> str:
     return decoded.partition(":")[0]
 
 
+def _verifier(scheme: str, key_of: Callable[[str], str]):
+    """connexion's check for one scheme: NO_VALUE when the request uses another."""
+
+    def verify(request):
+        presented, value = _authorization(request)
+        if presented != scheme:
+            return NO_VALUE
+        return authenticate(request, key_of(value))
+
+    return verify
+
+
 class BearerKeyHandler(BearerSecurityHandler):
     def get_fn(self, security_scheme, required_scopes):
-        def verify(request):
-            scheme, value = _authorization(request)
-            if scheme != "bearer":
-                return NO_VALUE
-            return authenticate(request, value)
-
-        return verify
+        return _verifier("bearer", str)
 
 
 class BasicKeyHandler(BasicSecurityHandler):
     def get_fn(self, security_scheme, required_scopes):
-        def verify(request):
-            scheme, value = _authorization(request)
-            if scheme != "basic":
-                return NO_VALUE
-            return authenticate(request, _basic_username(value))
-
-        return verify
+        return _verifier("basic", _basic_username)
 
 
 SECURITY_MAP = {"bearer": BearerKeyHandler, "basic": BasicKeyHandler}

@@ -11,6 +11,8 @@ from server.domain.pagination import PageRequest
 from server.store import contractors as store
 from server.store.db import Database
 
+MAX_METADATA_KEYS = 50
+
 
 def merge_custom_metadata(current: dict[str, str], posted: dict[str, str]) -> dict[str, str]:
     """Apply posted metadata: `{}` unsets every key, an empty value unsets its key,
@@ -36,9 +38,6 @@ def apply_update(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, 
         )
         check_metadata_size(updated["custom_metadata"])
     return updated
-
-
-MAX_METADATA_KEYS = 50
 
 
 def check_metadata_size(metadata: dict[str, str]) -> None:

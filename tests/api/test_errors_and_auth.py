@@ -45,27 +45,18 @@ def test_an_unknown_key_is_401_invalid_api_key(client, headers):
     assert_error(client.get(URL, headers=headers), 401, "invalid_api_key")
 
 
-def test_a_body_that_is_not_json_is_400(client, sandbox_key):
-    response = client.post(
-        URL,
-        content=b'{"first_name": ',
-        headers=bearer(sandbox_key, **{"Content-Type": "application/json"}),
-    )
-    assert_error(response, 400, "invalid_json")
-
-
-def test_a_body_that_is_not_utf8_is_400(client, sandbox_key):
-    response = client.post(
-        URL,
-        content=b"\xff\xfe{}",
-        headers=bearer(sandbox_key, **{"Content-Type": "application/json"}),
-    )
-    assert_error(response, 400, "invalid_body")
-
-
-def test_an_unknown_charset_is_400_not_500(client, sandbox_key):
-    headers = bearer(sandbox_key, **{"Content-Type": "application/json; charset=klingon"})
-    assert_error(client.post(URL, content=b"\xff{", headers=headers), 400, "invalid_body")
+@pytest.mark.parametrize(
+    ("content_type", "content", "code"),
+    [
+        ("application/json", b'{"first_name": ', "invalid_json"),
+        ("application/json", b"\xff\xfe{}", "invalid_body"),
+        ("application/json; charset=klingon", b"\xff{", "invalid_body"),
+    ],
+    ids=["not-json", "not-utf8", "unknown-charset"],
+)
+def test_a_malformed_body_is_400_not_500(client, sandbox_key, content_type, content, code):
+    headers = bearer(sandbox_key, **{"Content-Type": content_type})
+    assert_error(client.post(URL, content=content, headers=headers), 400, code)
 
 
 def test_a_body_in_another_media_type_is_400(client, sandbox_key):

@@ -7,7 +7,6 @@ when its handler resolves (the others answer 501 and stay out of the run).
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import re
 import sys
@@ -16,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from server.resolver import snake_case
+from connexion.utils import get_function_from_name
+
+from server.resolver import handler_name
 from server.spec import HTTP_METHODS, load_spec, path_patterns
 
 HERE = Path(__file__).resolve().parent
@@ -53,12 +54,12 @@ def load_operations(spec: dict) -> list[Operation]:
 
 
 def is_implemented(operation: Operation) -> bool:
-    """Whether the handler exists, resolved the way server.resolver.TagResolver does."""
+    """Whether the handler exists, named the way server.resolver.TagResolver names it."""
     try:
-        module = importlib.import_module(f"server.api.{snake_case(operation.tag)}")
-    except ModuleNotFoundError:
+        get_function_from_name(handler_name("server.api", operation.tag, operation.operation_id))
+    except (ImportError, AttributeError):
         return False
-    return hasattr(module, snake_case(operation.operation_id))
+    return True
 
 
 def implemented_operations(spec: dict | None = None) -> list[Operation]:
