@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 
 from connexion import AsyncApp
 from connexion.datastructures import MediaTypeDict
@@ -30,7 +31,12 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     if settings.api_key:
         api_keys.ensure_key(database, settings.api_key)
 
-    app = AsyncApp(__name__, specification_dir=str(spec_path().parent))
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        database.dispose()
+
+    app = AsyncApp(__name__, specification_dir=str(spec_path().parent), lifespan=lifespan)
     app.add_api(
         spec_path().name,
         resolver=TagResolver("server.api"),

@@ -12,11 +12,9 @@ from server.store.db import Database, migrate
 from tests.conftest import bearer
 
 
-@pytest.fixture
-def database_url(tmp_path, monkeypatch) -> str:
-    url = f"sqlite:///{tmp_path}/cli.db"
-    monkeypatch.setenv("TEN99_DATABASE_URL", url)
-    return url
+@pytest.fixture(autouse=True)
+def cli_database(database_url, monkeypatch) -> None:
+    monkeypatch.setenv("TEN99_DATABASE_URL", database_url)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Contractors end to end through the real app and a real SQLite file."""
+"""Contractors end to end through the real app, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 

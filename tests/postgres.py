@@ -1,0 +1,71 @@
+"""Fresh PostgreSQL databases for the tests and the conformance run.
+
+The server is the one at TEN99_TEST_POSTGRES_URL, or the local one (127.0.0.1:5432, user
+postgres). Each run creates its own database and drops it afterwards; where no server answers,
+callers skip and say why.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
+
+DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def admin_url() -> str:
+    return os.environ.get("TEN99_TEST_POSTGRES_URL") or DEFAULT_ADMIN_URL
+
+
+def unreachable_reason() -> str | None:
+    """None when PostgreSQL answers; otherwise why not, for a skip message."""
+    engine = create_engine(admin_url(), connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        return f"no PostgreSQL at {make_url(admin_url()).render_as_string()}: {reason}"
+    finally:
+        engine.dispose()
+    return None
+
+
+@contextmanager
+def fresh_database(prefix: str = "ten99_test") -> Iterator[str]:
+    """A new, empty database; yields its SQLAlchemy URL and drops it on exit."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    admin = create_engine(admin_url(), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(admin_url()).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def truncate_all(url: str) -> None:
+    """Empty every table but Alembic's, so that each test starts from a migrated, empty schema."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            tables = connection.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            ).scalars()
+            names = ", ".join(f'"{name}"' for name in tables)
+            if names:
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()
