@@ -14,11 +14,14 @@ from connexion.validators import VALIDATOR_MAP
 from server.config import Settings
 from server.domain import keys as api_keys
 from server.middleware import errors
+from server.middleware.body_size import BodySizeLimitMiddleware
+from server.middleware.idempotency import IdempotencyGate, IdempotencyRecorder
+from server.middleware.rate_limit import RateLimiter, RateLimitMiddleware
 from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.validation import JSONBodyValidator, NamedParameterValidator
 from server.resolver import TagResolver
 from server.security import SECURITY_MAP
-from server.services import Services, ServicesMiddleware
+from server.services import Services, ServicesMiddleware, services_of
 from server.spec import load_spec, spec_path
 from server.store.db import Database, migrate
 
@@ -26,6 +29,7 @@ from server.store.db import Database, migrate
 def create_app(settings: Settings | None = None) -> AsyncApp:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level.upper())
+    limiter = RateLimiter(settings.rate_limit, settings.redis_url)
     database = Database(settings.database_url)
     migrate(database.engine)
     if settings.api_key:
@@ -56,7 +60,16 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         MiddlewarePosition.BEFORE_EXCEPTION,
         services=Services(settings=settings, database=database),
     )
+    # Outermost to innermost; see DESIGN.md "The flow of one request".
     app.add_middleware(RequestIdMiddleware, MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(IdempotencyRecorder, MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(BodySizeLimitMiddleware, MiddlewarePosition.BEFORE_SWAGGER)
+    app.add_middleware(RateLimitMiddleware, MiddlewarePosition.BEFORE_VALIDATION, limiter=limiter)
+    app.add_middleware(
+        IdempotencyGate,
+        MiddlewarePosition.BEFORE_CONTEXT,
+        database_of=lambda scope: services_of(scope).database,
+    )
     app.add_middleware(RequestIdMiddleware, MiddlewarePosition.BEFORE_CONTEXT)
     # connexion builds its stack on the first request; build it now so that a broken spec or
     # handler fails at start-up instead.

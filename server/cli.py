@@ -1,14 +1,17 @@
-"""`ten99-server serve | keys create`."""
+"""`ten99-server serve | keys create | keys list | keys revoke`."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import warnings
+from datetime import UTC, datetime
 
 from server.config import Settings
 from server.domain import keys
 from server.domain.accounts import DEFAULT_ACCOUNT, Environment
+from server.domain.errors import NotFound
 from server.store.db import Database, migrate
 
 
@@ -51,6 +54,53 @@ def keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _when(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def keys_list(args: argparse.Namespace) -> int:
+    database = _database(Settings.from_env())
+    environment = Environment(args.environment) if args.environment else None
+    found = keys.list_keys(database, args.account, environment)
+    database.dispose()
+    rows = [("ID", "ACCOUNT", "ENVIRONMENT", "KEY", "CREATED", "STATUS")]
+    rows += [
+        (
+            key.id,
+            key.account_id,
+            key.environment.value,
+            key.key_hint + "...",
+            _when(key.created),
+            "active" if key.revoked_at is None else f"revoked {_when(key.revoked_at)}",
+        )
+        for key in found
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
+    return 0
+
+
+def keys_revoke(args: argparse.Namespace) -> int:
+    database = _database(Settings.from_env())
+    try:
+        key = keys.revoke_key(database, args.key_id)
+    except NotFound:
+        print(f"ten99-server: no API key has the id {args.key_id}", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    print(f"revoked {key.id} ({key.key_hint}..., {key.account_id}, {key.environment.value})")
+    return 0
+
+
+def account_id(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", value):
+        raise argparse.ArgumentTypeError("an account id is 1 to 40 letters, digits, _ or -")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ten99-server", description="The 1099Policy API server.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -62,12 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     keys_parser = commands.add_parser("keys", help="manage API keys")
     key_commands = keys_parser.add_subparsers(dest="keys_command", required=True)
+    environments = [e.value for e in Environment]
+
     create = key_commands.add_parser("create", help="create a key and print it, once")
-    create.add_argument(
-        "--environment", choices=[e.value for e in Environment], default=Environment.SANDBOX.value
-    )
-    create.add_argument("--account", default=DEFAULT_ACCOUNT)
+    create.add_argument("--environment", choices=environments, default=Environment.SANDBOX.value)
+    create.add_argument("--account", type=account_id, default=DEFAULT_ACCOUNT)
     create.set_defaults(run=keys_create)
+
+    listing = key_commands.add_parser("list", help="list keys (never the keys themselves)")
+    listing.add_argument("--environment", choices=environments)
+    listing.add_argument("--account", type=account_id)
+    listing.set_defaults(run=keys_list)
+
+    revoke = key_commands.add_parser("revoke", help="revoke a key by its id (see `keys list`)")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(run=keys_revoke)
     return parser
 
 

@@ -13,12 +13,18 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+DEFAULT_RATE_LIMIT = "100/second"
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
     api_key: str | None = None
     validate_responses: bool = False
     log_level: str = "info"
+    # `limits` notation, per API key; several limits separate with ";". "off" disables them.
+    rate_limit: str = DEFAULT_RATE_LIMIT
+    redis_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -29,4 +35,6 @@ class Settings:
             api_key=env.get("TEN99_API_KEY") or None,
             validate_responses=_flag(env.get("TEN99_VALIDATE_RESPONSES"), False),
             log_level=env.get("TEN99_LOG_LEVEL", "info"),
+            rate_limit=env.get("TEN99_RATE_LIMIT") or DEFAULT_RATE_LIMIT,
+            redis_url=env.get("TEN99_REDIS_URL") or None,
         )

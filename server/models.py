@@ -1081,6 +1081,13 @@ class FieldError(BaseModel):
     """
 
 
+class IdempotencyKey(RootModel[str]):
+    root: str = Field(..., examples=["d9YozBtG5R"], max_length=255, min_length=1)
+    """
+    A key the caller chooses to make a POST safe to retry.
+    """
+
+
 class Job(BaseModel):
     """
     A job on your platform. The job is used to, among other things, ensure that the insurance

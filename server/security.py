@@ -22,9 +22,9 @@ ENVIRONMENT_HEADER = "Ten99Policy-Environment"
 KEY_PREFIX = "t9k_"
 
 
-def _lookup(request, key: str) -> tuple[str, Environment] | None:
+def _lookup(request, key: str) -> keys.StoredKey | None:
     with services_of(request.scope).database.transaction() as session:
-        return keys.find_principal(session, key)
+        return keys.find_active(session, key)
 
 
 async def authenticate(request, key: str) -> dict:
@@ -32,7 +32,7 @@ async def authenticate(request, key: str) -> dict:
     found = await run_in_threadpool(_lookup, request, key) if key else None
     if found is None:
         raise AuthenticationFailed("The API key provided is not valid.")
-    account_id, key_environment = found
+    key_environment = found.environment
     requested = request.headers.get(ENVIRONMENT_HEADER)
     # Values outside the enum are left to request validation, which answers 400.
     if requested in (Environment.SANDBOX, Environment.PRODUCTION) and requested != key_environment:
@@ -42,7 +42,11 @@ async def authenticate(request, key: str) -> dict:
             f"it reaches {key_environment.value} only.",
             param=ENVIRONMENT_HEADER,
         )
-    return {"sub": account_id, "principal": Principal(account_id, key_environment)}
+    return {
+        "sub": found.account_id,
+        "key_id": found.id,
+        "principal": Principal(found.account_id, key_environment),
+    }
 
 
 def _authorization(request) -> tuple[str | None, str]:

@@ -1,8 +1,10 @@
-"""Creating API keys, and the keys that must exist when the server starts."""
+"""Creating, listing and revoking API keys, and the keys that must exist at start-up."""
 
 from __future__ import annotations
 
 from server.domain.accounts import DEFAULT_ACCOUNT, Environment, generate_key, key_environment
+from server.domain.clock import now
+from server.domain.errors import NotFound
 from server.store import keys
 from server.store.db import Database
 
@@ -30,3 +32,19 @@ def first_key_if_none(db: Database) -> str | None:
         if keys.count_active_keys(session):
             return None
     return create_key(db, Environment.SANDBOX)
+
+
+def list_keys(
+    db: Database, account_id: str | None = None, environment: Environment | None = None
+) -> list[keys.StoredKey]:
+    with db.transaction() as session:
+        return keys.list_keys(session, account_id, environment)
+
+
+def revoke_key(db: Database, key_id: str) -> keys.StoredKey:
+    """Revoke a key; requests with it answer 401 from then on. Revoking twice is harmless."""
+    with db.transaction() as session:
+        found = keys.revoke(session, key_id, now())
+    if found is None:
+        raise NotFound("API key", key_id)
+    return found

@@ -27,6 +27,25 @@ DOMAIN_STATUS = {
     NotFound: 404,
 }
 
+
+class RequestRefused(Exception):
+    """A refusal by a request-wide mechanism (rate limit, idempotency, body size), before or
+    instead of the operation."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.param, self.headers = param, headers or {}
+
+
 # Codes for errors that connexion or starlette raise, by status.
 STATUS_CODES = {
     400: "invalid_request",
@@ -35,6 +54,7 @@ STATUS_CODES = {
     404: "resource_missing",
     405: "method_not_allowed",
     413: "request_too_large",
+    429: "rate_limit_exceeded",
     500: "internal_error",
     501: "not_implemented",
 }
@@ -77,6 +97,12 @@ def domain_error(_request, error: DomainError) -> ConnexionResponse:
         error.message,
         param=error.param,
         errors=getattr(error, "errors", None),
+    )
+
+
+def refused(_request, error: RequestRefused) -> ConnexionResponse:
+    return error_response(
+        error.status, error.code, error.message, param=error.param, headers=error.headers
     )
 
 
@@ -148,6 +174,7 @@ def unexpected(_request, error: Exception) -> ConnexionResponse:
 
 def install(app, spec: dict) -> None:
     app.add_error_handler(DomainError, domain_error)
+    app.add_error_handler(RequestRefused, refused)
     app.add_error_handler(ProblemException, problem)
     app.add_error_handler(HTTPException, http_exception_handler(PathMethods(spec)))
     app.add_error_handler(Exception, unexpected)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.domain.accounts import Environment, hash_key
@@ -66,13 +66,42 @@ def count_active_keys(session: Session) -> int:
     ).scalar_one()
 
 
-def find_principal(session: Session, key: str) -> tuple[str, Environment] | None:
-    """The account and environment of an active key, or None."""
-    row = session.execute(
-        select(api_keys.c.account_id, api_keys.c.environment).where(
-            api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None)
-        )
-    ).first()
+def find_active(session: Session, key: str) -> StoredKey | None:
+    """The stored record of an active (not revoked) key, or None."""
+    active = api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None)
+    row = session.execute(select(api_keys).where(*active)).first()
+    return None if row is None else _stored(row)
+
+
+def list_keys(
+    session: Session, account_id: str | None = None, environment: Environment | None = None
+) -> list[StoredKey]:
+    query = select(api_keys).order_by(api_keys.c.created, api_keys.c.id)
+    if account_id is not None:
+        query = query.where(api_keys.c.account_id == account_id)
+    if environment is not None:
+        query = query.where(api_keys.c.environment == environment.value)
+    return [_stored(row) for row in session.execute(query)]
+
+
+def revoke(session: Session, key_id: str, revoked_at: int) -> StoredKey | None:
+    """Revoke a key by its id; the key as it was found (maybe revoked already), or None."""
+    row = session.execute(select(api_keys).where(api_keys.c.id == key_id)).first()
     if row is None:
         return None
-    return row.account_id, Environment(row.environment)
+    if row.revoked_at is None:
+        session.execute(
+            update(api_keys).where(api_keys.c.id == key_id).values(revoked_at=revoked_at)
+        )
+    return _stored(row)
+
+
+def _stored(row) -> StoredKey:
+    return StoredKey(
+        id=row.id,
+        account_id=row.account_id,
+        environment=Environment(row.environment),
+        key_hint=row.key_hint,
+        created=row.created,
+        revoked_at=row.revoked_at,
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -65,4 +66,21 @@ contractors = Table(
     Column("tax_identification", String(20), nullable=True),
     Column("custom_metadata", JSON, nullable=False),
     Index("ix_contractors_owner_seq", "account_id", "environment", "seq"),
+)
+
+# The first response to a POST with an idempotency key, per account and environment. A row
+# without a response_status is a request still running.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("account_id", String(40), ForeignKey("accounts.id"), primary_key=True),
+    Column("environment", String(20), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("locked_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("response_status", Integer, nullable=True),
+    Column("response_headers", JSON, nullable=True),
+    Column("response_body", LargeBinary, nullable=True),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
 )

@@ -50,9 +50,13 @@ def test_every_operation_is_complete(path, method, item, op):
     names = {p["name"] for p in parameters(item, op)}
     assert "Ten99Policy-Environment" in names
     if method == "post":
-        assert "Ten99Policy-Idempotent-Key" in names
+        assert {"Ten99Policy-Idempotent-Key", "Idempotency-Key"} <= names
+        assert "409" in op["responses"], "a retry while the first request runs is a 409"
+    if method in ("post", "put", "patch"):
+        assert "413" in op["responses"], "bodies over 1 MiB are refused"
     assert op.get("security", SPEC["security"]) == [{"bearerAuth": []}, {"basicAuth": []}]
-    assert {"400", "401", "403", "500"} <= set(op["responses"])
+    assert {"400", "401", "403", "429", "500"} <= set(op["responses"])
+    assert "Retry-After" in resolve(op["responses"]["429"])["headers"]
 
 
 @pytest.mark.parametrize(("path", "method", "item", "op"), OPERATIONS, ids=IDS)

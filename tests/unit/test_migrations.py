@@ -7,8 +7,8 @@ from server.store.db import make_engine, migrate
 from server.store.tables import metadata
 
 
-def test_migrated_schema_matches_the_table_definitions(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/schema.db")
+def test_migrated_schema_matches_the_table_definitions(database_url):
+    engine = make_engine(database_url)
     migrate(engine)
     migrate(engine)  # a second start finds nothing to do
     with engine.connect() as connection:

@@ -1,0 +1,77 @@
+"""Per-API-key rate limits with the `limits` library: in memory, or in Redis when configured so
+that every server process draws on one budget."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from limits import RateLimitItem, parse_many
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from server.middleware.errors import RequestRefused
+
+logger = logging.getLogger("server.rate_limit")
+
+DISABLED = "off"
+
+
+def parse_rate_limit(text: str) -> list[RateLimitItem]:
+    """`100/second`, `1000 per minute;50/second`, or `off`; a ValueError names a bad setting."""
+    if text.strip().lower() == DISABLED:
+        return []
+    try:
+        return parse_many(text)
+    except ValueError:
+        raise ValueError(
+            f"TEN99_RATE_LIMIT={text!r} is not a rate limit: write e.g. '100/second' or "
+            f"'1000/minute;100/second', or '{DISABLED}'"
+        ) from None
+
+
+class RateLimiter:
+    def __init__(self, rate_limit: str, redis_url: str | None = None):
+        self.items = parse_rate_limit(rate_limit)
+        if redis_url:
+            storage = storage_from_string(f"async+{redis_url}", implementation="redispy")
+        else:
+            storage = storage_from_string("async+memory://")
+        self.strategy = MovingWindowRateLimiter(storage)
+
+    async def retry_after(self, identity: str) -> int | None:
+        """Spend one request of `identity`'s budget; the seconds to wait when it is spent."""
+        for item in self.items:
+            try:
+                if await self.strategy.hit(item, identity):
+                    continue
+                reset_time, _remaining = await self.strategy.get_window_stats(item, identity)
+            except Exception:
+                # An unreachable Redis must not take the API down with it: let the request in.
+                logger.exception("rate limit storage failed; the request is let through")
+                return None
+            return max(1, math.ceil(reset_time - time.time()))
+        return None
+
+
+class RateLimitMiddleware:
+    """Runs after authentication, so the budget is the API key's."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter):
+        self.app = app
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token_info = scope.get("extensions", {}).get("connexion_context", {}).get("token_info")
+        if token_info and self.limiter.items:
+            wait = await self.limiter.retry_after(token_info["key_id"])
+            if wait is not None:
+                raise RequestRefused(
+                    429,
+                    "rate_limit_exceeded",
+                    f"Too many requests for this API key; retry in {wait} second(s).",
+                    headers={"Retry-After": str(wait)},
+                )
+        await self.app(scope, receive, send)
