@@ -65,12 +65,12 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     app.add_middleware(IdempotencyRecorder, MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(BodySizeLimitMiddleware, MiddlewarePosition.BEFORE_SWAGGER)
     app.add_middleware(RateLimitMiddleware, MiddlewarePosition.BEFORE_VALIDATION, limiter=limiter)
+    app.add_middleware(RequestIdMiddleware, MiddlewarePosition.BEFORE_CONTEXT)
     app.add_middleware(
         IdempotencyGate,
         MiddlewarePosition.BEFORE_CONTEXT,
         database_of=lambda scope: services_of(scope).database,
     )
-    app.add_middleware(RequestIdMiddleware, MiddlewarePosition.BEFORE_CONTEXT)
     # connexion builds its stack on the first request; build it now so that a broken spec or
     # handler fails at start-up instead.
     app.middleware.app, app.middleware.middleware_stack = app.middleware._build_middleware_stack()

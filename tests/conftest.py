@@ -80,3 +80,21 @@ def bearer(key: str, **headers: str) -> dict[str, str]:
 def basic(username: str, password: str = "") -> dict[str, str]:
     token = base64.b64encode(f"{username}:{password}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
+
+
+def new_contractor(**overrides) -> dict:
+    """A valid contractor creation body."""
+    body = {
+        "first_name": "Joe",
+        "last_name": "Parker",
+        "email": "parker@gmail.com",
+        "phone": "415-474-9088",
+        "address": {
+            "line1": "1 Kearny St",
+            "locality": "San Francisco",
+            "postalcode": "94104",
+            "region": "CA",
+        },
+    }
+    body.update(overrides)
+    return body

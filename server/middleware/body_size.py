@@ -1,4 +1,9 @@
-"""Request bodies over 1 MiB are refused with 413, before the body is read."""
+"""Request bodies over 1 MiB are refused with 413.
+
+A body that declares its length is judged before it is read. A chunked body (no length) is
+read here, up to the limit, and handed on with its length declared: connexion's validation
+takes a request without Content-Length for one without a body.
+"""
 
 from __future__ import annotations
 
@@ -26,19 +31,43 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            raise _too_large(self.max_bytes)
-        received = 0
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None:
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                raise _too_large(self.max_bytes)
+            await self.app(scope, receive, send)
+            return
+        body = await read_body(receive, self.max_bytes)
+        headers = [*scope["headers"], (b"content-length", str(len(body)).encode())]
+        await self.app({**scope, "headers": headers}, replay_body(body, receive), send)
 
-        async def counted_receive() -> Message:
-            # A chunked body declares no length: count what actually arrives.
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _too_large(self.max_bytes)
-            return message
 
-        await self.app(scope, counted_receive, send)
+async def read_body(receive: Receive, max_bytes: int = MAX_BODY_BYTES) -> bytes:
+    """The whole request body from a receive channel; 413 past `max_bytes`."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A receive channel that hands on a body already read, then the original channel."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay

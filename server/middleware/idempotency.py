@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.domain import clock
 from server.domain.accounts import Principal
+from server.middleware.body_size import read_body, replay_body
 from server.middleware.errors import RequestRefused
 from server.store import idempotency
 from server.store.db import Database
@@ -67,7 +68,7 @@ class IdempotencyGate:
             await self.app(scope, receive, send)
             return
 
-        body = await _read_body(receive)
+        body = await read_body(receive)
         request_hash = fingerprint(scope["method"], scope["path"], body)
         principal: Principal = token_info["principal"]
         database = self.database_of(scope)
@@ -92,7 +93,7 @@ class IdempotencyGate:
             await _send_replay(send, found.response)
             return
         scope.setdefault("state", {})[_CLAIM_STATE] = _Claimed(database, principal, key)
-        await self.app(scope, _replaying(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
     def _claim(
         self, database: Database, principal: Principal, key: str, request_hash: str
@@ -177,29 +178,3 @@ async def _send_replay(send: Send, response: idempotency.SavedResponse) -> None:
     ]
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """A receive channel that hands the operation the body the gate already read."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay

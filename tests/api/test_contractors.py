@@ -7,26 +7,9 @@ from sqlalchemy import select
 
 from server.domain.accounts import Environment
 from server.store.tables import contractors
-from tests.conftest import bearer
+from tests.conftest import bearer, new_contractor
 
 URL = "/api/v1/contractors"
-
-
-def new_contractor(**overrides) -> dict:
-    body = {
-        "first_name": "Joe",
-        "last_name": "Parker",
-        "email": "parker@gmail.com",
-        "phone": "415-474-9088",
-        "address": {
-            "line1": "1 Kearny St",
-            "locality": "San Francisco",
-            "postalcode": "94104",
-            "region": "CA",
-        },
-    }
-    body.update(overrides)
-    return body
 
 
 @pytest.fixture

@@ -1,0 +1,155 @@
+"""Limits on input (body size, string length, nesting, unknown fields, U+0000) and per-key
+rate limits, in the error shape."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from server.app import create_app
+from server.middleware.body_size import MAX_BODY_BYTES
+from server.store.tables import contractors
+from tests.conftest import bearer, new_contractor
+
+URL = "/api/v1/contractors"
+
+
+def assert_error(response, status: int, code: str, param: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error_code"] == code
+    if param is not None:
+        assert body["param"] == param
+    return body
+
+
+def stored_contractors(database) -> int:
+    with database.transaction() as session:
+        return session.execute(select(func.count()).select_from(contractors)).scalar_one()
+
+
+def test_a_body_over_1_mib_is_413(client, sandbox_key, database):
+    padding = "x" * MAX_BODY_BYTES
+    response = client.post(
+        URL, json=new_contractor(custom_metadata={"pad": padding}), headers=bearer(sandbox_key)
+    )
+    assert_error(response, 413, "request_too_large")
+    assert "request-id" in response.headers
+    assert stored_contractors(database) == 0
+
+
+def _chunked(body: bytes, size: int = 65536):
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+def test_a_chunked_body_over_1_mib_is_413(client, sandbox_key, database):
+    body = b'{"first_name": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    headers = bearer(sandbox_key, **{"Content-Type": "application/json"})
+    response = client.post(URL, content=_chunked(body), headers=headers)
+    assert_error(response, 413, "request_too_large")
+    assert stored_contractors(database) == 0
+
+
+def test_a_chunked_body_within_the_limit_is_read(client, sandbox_key):
+    body = json.dumps(new_contractor(first_name="Chunk")).encode()
+    headers = bearer(sandbox_key, **{"Content-Type": "application/json"})
+    response = client.post(URL, content=_chunked(body, 16), headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["first_name"] == "Chunk"
+
+
+def test_a_body_just_under_the_limit_is_judged_on_its_content(client, sandbox_key):
+    body = new_contractor(middle_name="y" * 101)
+    response = client.post(URL, json=body, headers=bearer(sandbox_key))
+    assert_error(response, 400, "invalid_request", "middle_name")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "param"),
+    [
+        ({"first_name": "J" * 101}, "first_name"),
+        ({"custom_metadata": {"note": "n" * 501}}, "custom_metadata.note"),
+        ({"address": {**new_contractor()["address"], "line1": "l" * 201}}, "address.line1"),
+        ({"nickname": "Jo"}, None),
+        ({"address": {**new_contractor()["address"], "floor": 3}}, None),
+    ],
+    ids=[
+        "name-too-long",
+        "metadata-too-long",
+        "address-line-too-long",
+        "unknown",
+        "unknown-nested",
+    ],
+)
+def test_long_strings_and_unknown_fields_are_400(client, sandbox_key, database, overrides, param):
+    response = client.post(URL, json=new_contractor(**overrides), headers=bearer(sandbox_key))
+    assert_error(response, 400, "invalid_request", param)
+    assert stored_contractors(database) == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "param"),
+    [
+        ({"first_name": "Jo\u0000e"}, "first_name"),
+        ({"custom_metadata": {"note": "a\u0000"}}, "custom_metadata.note"),
+        ({"custom_metadata": {"k\u0000": "v"}}, "custom_metadata.k\u0000"),
+    ],
+    ids=["field", "metadata-value", "metadata-key"],
+)
+def test_a_nul_character_is_400_on_every_database(client, sandbox_key, database, overrides, param):
+    response = client.post(URL, json=new_contractor(**overrides), headers=bearer(sandbox_key))
+    assert_error(response, 400, "invalid_string", param)
+    assert stored_contractors(database) == 0
+
+
+def test_an_escaped_backslash_before_u0000_is_no_nul(client, sandbox_key):
+    response = client.post(
+        URL, json=new_contractor(first_name="\\u0000"), headers=bearer(sandbox_key)
+    )
+    assert response.status_code == 201
+    assert response.json()["first_name"] == "\\u0000"
+
+
+@pytest.fixture
+def limited_client(settings):
+    app = create_app(dataclasses.replace(settings, rate_limit="3/minute"))
+    with app.test_client() as test_client:
+        yield test_client
+
+
+def test_over_the_limit_is_429_with_retry_after(limited_client, new_key):
+    key, other = new_key(), new_key()
+    for _ in range(3):
+        assert limited_client.get(URL, headers=bearer(key)).status_code == 200
+    response = limited_client.get(URL, headers=bearer(key))
+    body = assert_error(response, 429, "rate_limit_exceeded")
+    retry_after = int(response.headers["Retry-After"])
+    assert 1 <= retry_after <= 60
+    assert str(retry_after) in body["message"]
+    # POSTs count too, and nothing is created over the limit.
+    assert limited_client.post(URL, json=new_contractor(), headers=bearer(key)).status_code == 429
+    # The budget is per key.
+    assert limited_client.get(URL, headers=bearer(other)).status_code == 200
+
+
+def test_requests_without_a_valid_key_do_not_spend_a_budget(limited_client, new_key):
+    for _ in range(5):
+        assert limited_client.get(URL, headers=bearer("t9k_test_nope")).status_code == 401
+    assert limited_client.get(URL, headers=bearer(new_key())).status_code == 200
+
+
+@pytest.mark.parametrize("setting", ["fast", "10/fortnight", "-1/second"])
+def test_a_bad_rate_limit_setting_stops_the_start(settings, setting):
+    with pytest.raises(ValueError, match="TEN99_RATE_LIMIT"):
+        create_app(dataclasses.replace(settings, rate_limit=setting))
+
+
+def test_rate_limits_can_be_turned_off(settings, new_key):
+    app = create_app(dataclasses.replace(settings, rate_limit="off"))
+    key = new_key()
+    with app.test_client() as client:
+        assert all(client.get(URL, headers=bearer(key)).status_code == 200 for _ in range(5))

@@ -1,0 +1,108 @@
+"""Accounts and environments never see each other's objects: every id-taking operation answers
+404 for another account's or environment's object, exactly as for one that does not exist."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from server.domain.accounts import Environment
+from server.spec import load_spec
+from tests.conformance.gate import is_implemented, load_operations
+from tests.conftest import bearer, new_contractor
+
+SPEC = load_spec()
+BASE = "/api/v1"
+# How to make, through the API, the object each path parameter names. An implemented operation
+# whose parameter is missing here fails test_every_id_parameter_has_a_factory.
+FACTORIES = {
+    "contractor_id": lambda client, key: client.post(
+        f"{BASE}/contractors", json=new_contractor(), headers=bearer(key)
+    ),
+}
+ID_OPERATIONS = [
+    op for op in load_operations(SPEC) if is_implemented(op) and re.search(r"\{\w+\}", op.path)
+]
+
+
+def _request_body(operation) -> dict | None:
+    op = SPEC["paths"][operation.path][operation.method.lower()]
+    if "requestBody" not in op:
+        return None
+    schema = op["requestBody"]["content"]["application/json"]["schema"]
+    name = schema["$ref"].rsplit("/", 1)[-1]
+    return SPEC["components"]["schemas"][name]["example"]
+
+
+def _call(client, operation, key: str, object_ids: dict[str, str]):
+    path = BASE + re.sub(r"\{(\w+)\}", lambda m: object_ids[m.group(1)], operation.path)
+    return client.request(
+        operation.method, path, json=_request_body(operation), headers=bearer(key)
+    )
+
+
+def test_every_id_parameter_has_a_factory():
+    params = {p for op in ID_OPERATIONS for p in re.findall(r"\{(\w+)\}", op.path)}
+    assert params <= set(FACTORIES), f"add factories for {sorted(params - set(FACTORIES))}"
+    assert ID_OPERATIONS, "contractor operations take ids"
+
+
+@pytest.mark.parametrize(
+    ("owner", "caller"),
+    [
+        ((Environment.SANDBOX, "acct_b"), (Environment.SANDBOX, "acct_a")),
+        ((Environment.SANDBOX, "acct_a"), (Environment.PRODUCTION, "acct_a")),
+        ((Environment.PRODUCTION, "acct_a"), (Environment.SANDBOX, "acct_a")),
+    ],
+    ids=["other-account", "sandbox-object-from-production", "production-object-from-sandbox"],
+)
+@pytest.mark.parametrize("operation", ID_OPERATIONS, ids=lambda op: op.operation_id)
+def test_another_owners_object_is_404(client, new_key, operation, owner, caller):
+    owner_key, caller_key = new_key(*owner), new_key(*caller)
+    params = re.findall(r"\{(\w+)\}", operation.path)
+    object_ids = {}
+    for param in params:
+        made = FACTORIES[param](client, owner_key)
+        assert made.status_code == 201, made.text
+        object_ids[param] = made.json()["id"]
+
+    response = _call(client, operation, caller_key, object_ids)
+    assert response.status_code == 404, response.text
+    assert response.json()["error_code"] == "resource_missing"
+    # The owner still sees it, unchanged and undeleted.
+    for param, object_id in object_ids.items():
+        path = operation.path.split("{" + param + "}")[0] + object_id
+        assert client.get(BASE + path, headers=bearer(owner_key)).status_code == 200
+
+
+def test_lists_show_only_the_callers_account_and_environment(client, new_key):
+    owners = [
+        (Environment.SANDBOX, "acct_a"),
+        (Environment.PRODUCTION, "acct_a"),
+        (Environment.SANDBOX, "acct_b"),
+    ]
+    made = {}
+    for owner in owners:
+        key = new_key(*owner)
+        made[owner] = (key, FACTORIES["contractor_id"](client, key).json()["id"])
+    for key, object_id in made.values():
+        listed = client.get(f"{BASE}/contractors", headers=bearer(key)).json()
+        assert [c["id"] for c in listed] == [object_id]
+
+
+@pytest.mark.parametrize(
+    ("environment", "header"),
+    [(Environment.SANDBOX, "production"), (Environment.PRODUCTION, "sandbox")],
+)
+def test_a_key_reaches_only_its_own_environment(client, new_key, environment, header):
+    key = new_key(environment)
+    response = client.get(
+        f"{BASE}/contractors", headers=bearer(key, **{"Ten99Policy-Environment": header})
+    )
+    assert response.status_code == 403
+    assert response.json()["error_code"] == "insufficient_permissions"
+    same = client.get(
+        f"{BASE}/contractors", headers=bearer(key, **{"Ten99Policy-Environment": environment})
+    )
+    assert same.status_code == 200
