@@ -12,6 +12,7 @@ from server.config import Settings
 from server.domain import keys
 from server.domain.accounts import DEFAULT_ACCOUNT, Environment
 from server.domain.errors import NotFound
+from server.middleware.rate_limit import parse_rate_limit
 from server.store.db import Database, migrate
 
 
@@ -21,29 +22,55 @@ def _database(settings: Settings) -> Database:
     return database
 
 
+def _prepare(settings: Settings) -> str | None:
+    """Check the settings, migrate once and make sure of the keys, before any worker starts:
+    workers then find nothing left to race for. Returns a new first key, if one was made."""
+    parse_rate_limit(settings.rate_limit)
+    database = _database(settings)
+    try:
+        if settings.api_key:
+            keys.ensure_key(database, settings.api_key)
+            return None
+        return keys.first_key_if_none(database)
+    finally:
+        database.dispose()
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = Settings.from_env()
-    new_key = None
-    if not settings.api_key:  # with TEN99_API_KEY set, create_app makes sure that key exists
-        database = _database(settings)
-        new_key = keys.first_key_if_none(database)
-        database.dispose()
+    try:
+        new_key = _prepare(settings)
+    except ValueError as error:
+        print(f"ten99-server: {error}", file=sys.stderr)
+        return 2
     if new_key:
         print(
             f"No API key existed, so a sandbox key was created. It is shown only now:\n\n"
             f"    {new_key}\n",
             flush=True,
         )
+    if args.workers > 1 and not settings.redis_url:
+        print(
+            "ten99-server: without TEN99_REDIS_URL each worker keeps its own rate-limit budget.",
+            file=sys.stderr,
+        )
     uvicorn.run(
         "server.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
+        workers=args.workers,
         log_level=settings.log_level,
     )
     return 0
+
+
+def positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError("must be a whole number of at least 1")
+    return int(value)
 
 
 def keys_create(args: argparse.Namespace) -> int:
@@ -108,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser("serve", help="run the API server (uvicorn)")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument(
+        "--workers",
+        type=positive,
+        default=1,
+        help="server processes; share one PostgreSQL and one Redis (TEN99_REDIS_URL) between them",
+    )
     serve_parser.set_defaults(run=serve)
 
     keys_parser = commands.add_parser("keys", help="manage API keys")

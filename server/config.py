@@ -13,7 +13,7 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEFAULT_RATE_LIMIT = "100/second"
+DEFAULT_RATE_LIMIT = "1000/second"
 
 
 @dataclass(frozen=True)
