@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 
 from limits import RateLimitItem, parse_many
@@ -17,6 +18,7 @@ from server.middleware.errors import RequestRefused
 logger = logging.getLogger("server.rate_limit")
 
 DISABLED = "off"
+REDIS_CLIENT_PREFIX = "ten99-server-"
 
 
 def parse_rate_limit(text: str) -> list[RateLimitItem]:
@@ -36,7 +38,12 @@ class RateLimiter:
     def __init__(self, rate_limit: str, redis_url: str | None = None):
         self.items = parse_rate_limit(rate_limit)
         if redis_url:
-            storage = storage_from_string(f"async+{redis_url}", implementation="redispy")
+            # Named by process, so that `CLIENT LIST` shows which server process holds what.
+            storage = storage_from_string(
+                f"async+{redis_url}",
+                implementation="redispy",
+                client_name=f"{REDIS_CLIENT_PREFIX}{os.getpid()}",
+            )
         else:
             storage = storage_from_string("async+memory://")
         self.strategy = MovingWindowRateLimiter(storage)

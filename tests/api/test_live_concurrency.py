@@ -1,0 +1,109 @@
+"""Real concurrency against the real server under uvicorn: many connections at once, and
+several worker processes sharing PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import httpx
+import pytest
+import redis
+
+from server.middleware.rate_limit import REDIS_CLIENT_PREFIX
+from tests.conftest import bearer, new_contractor
+from tests.live import running_server
+
+REDIS_URL = os.environ.get("TEN99_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
+async def _burst(base_url: str, count: int, request) -> list[httpx.Response]:
+    limits = httpx.Limits(max_connections=count, max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+        return await asyncio.gather(*(request(client) for _ in range(count)))
+
+
+def _assert_one_object_from_50_posts(server) -> None:
+    headers = bearer(server.api_key, **{"Ten99Policy-Idempotent-Key": "burst-1"})
+    body = new_contractor()
+
+    responses = asyncio.run(
+        _burst(server.base_url, 50, lambda c: c.post("/contractors", json=body, headers=headers))
+    )
+
+    statuses = sorted({r.status_code for r in responses})
+    assert set(statuses) <= {201, 409}, statuses
+    created = [r for r in responses if r.status_code == 201]
+    assert created, "the first request must complete"
+    assert len({r.content for r in created}) == 1, "every 201 is the first response"
+    in_progress = [r for r in responses if r.status_code == 409]
+    assert all(r.json()["error_code"] == "idempotency_request_in_progress" for r in in_progress)
+    assert 409 in statuses, "50 simultaneous requests: some arrive while the first runs"
+
+    retry = httpx.post(f"{server.base_url}/contractors", json=body, headers=headers)
+    assert retry.status_code == 201
+    assert retry.content == created[0].content
+    assert retry.headers["Ten99Policy-Idempotent-Replayed"] == "true"
+    listed = httpx.get(
+        f"{server.base_url}/contractors", params={"limit": 100}, headers=bearer(server.api_key)
+    )
+    assert [c["id"] for c in listed.json()] == [created[0].json()["id"]]
+
+
+def test_50_concurrent_posts_with_one_key_create_one_object(database_url):
+    with running_server(database_url=database_url) as server:
+        _assert_one_object_from_50_posts(server)
+
+
+def test_the_same_holds_across_two_worker_processes_on_postgresql(postgres_url):
+    from tests import postgres
+
+    postgres.truncate_all(postgres_url)
+    with running_server(database_url=postgres_url, workers=2) as server:
+        _assert_one_object_from_50_posts(server)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"no Redis at {REDIS_URL}: {error}")
+    return REDIS_URL
+
+
+def _server_processes_on_redis(redis_url: str, after_id: int) -> int:
+    """How many server processes opened Redis connections since client id `after_id`."""
+    clients = redis.Redis.from_url(redis_url).client_list()
+    return len(
+        {
+            c["name"]
+            for c in clients
+            if int(c["id"]) > after_id and c["name"].startswith(REDIS_CLIENT_PREFIX)
+        }
+    )
+
+
+def test_two_workers_share_one_rate_limit_budget_in_redis(postgres_url, redis_url):
+    first_new_id = redis.Redis.from_url(redis_url).client_id()
+    env = {"TEN99_REDIS_URL": redis_url, "TEN99_RATE_LIMIT": "10/minute"}
+    statuses: list[int] = []
+    limited = []
+    with running_server(database_url=postgres_url, workers=2, env=env) as server:
+        headers = bearer(server.api_key)
+        # New connections for every request, until both workers have consulted Redis.
+        for _ in range(10):
+            responses = asyncio.run(
+                _burst(server.base_url, 30, lambda c: c.get("/contractors", headers=headers))
+            )
+            statuses += [r.status_code for r in responses]
+            limited += [r for r in responses if r.status_code == 429]
+            if _server_processes_on_redis(redis_url, first_new_id) >= 2:
+                break
+        assert _server_processes_on_redis(redis_url, first_new_id) >= 2, (
+            "both workers served requests"
+        )
+    assert statuses.count(200) == 10, "one budget of 10 for the key, not one per worker"
+    assert statuses.count(429) == len(statuses) - 10
+    assert limited[0].json()["error_code"] == "rate_limit_exceeded"
+    assert 1 <= int(limited[0].headers["Retry-After"]) <= 60
