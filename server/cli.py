@@ -12,7 +12,7 @@ from server.config import Settings
 from server.domain import keys
 from server.domain.accounts import DEFAULT_ACCOUNT, Environment
 from server.domain.errors import NotFound
-from server.middleware.rate_limit import parse_rate_limit
+from server.middleware.rate_limit import RateLimiter
 from server.store.db import Database, migrate
 
 
@@ -25,7 +25,7 @@ def _database(settings: Settings) -> Database:
 def _prepare(settings: Settings) -> str | None:
     """Check the settings, migrate once and make sure of the keys, before any worker starts:
     workers then find nothing left to race for. Returns a new first key, if one was made."""
-    parse_rate_limit(settings.rate_limit)
+    RateLimiter(settings.rate_limit, settings.redis_url)  # refuses bad settings early
     database = _database(settings)
     try:
         if settings.api_key:

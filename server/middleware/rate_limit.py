@@ -19,6 +19,7 @@ logger = logging.getLogger("server.rate_limit")
 
 DISABLED = "off"
 REDIS_CLIENT_PREFIX = "ten99-server-"
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
 
 
 def parse_rate_limit(text: str) -> list[RateLimitItem]:
@@ -38,6 +39,11 @@ class RateLimiter:
     def __init__(self, rate_limit: str, redis_url: str | None = None):
         self.items = parse_rate_limit(rate_limit)
         if redis_url:
+            if not redis_url.startswith(REDIS_SCHEMES):
+                raise ValueError(
+                    f"TEN99_REDIS_URL={redis_url!r} is not a Redis URL: write e.g. "
+                    "redis://127.0.0.1:6379/0"
+                )
             # Named by process, so that `CLIENT LIST` shows which server process holds what.
             storage = storage_from_string(
                 f"async+{redis_url}",

@@ -103,3 +103,17 @@ def test_an_account_id_is_checked(capsys):
         main(["keys", "create", "--account", "no spaces please"])
     assert exit_info.value.code == 2
     assert "account id" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TEN99_RATE_LIMIT", "fast"),
+        ("TEN99_REDIS_URL", "localhost:6379"),
+        ("TEN99_API_KEY", "secret"),
+    ],
+)
+def test_serve_refuses_bad_settings_before_starting(capsys, monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    assert main(["serve"]) == 2
+    assert variable in capsys.readouterr().err

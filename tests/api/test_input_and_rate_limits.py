@@ -153,3 +153,20 @@ def test_rate_limits_can_be_turned_off(settings, new_key):
     key = new_key()
     with app.test_client() as client:
         assert all(client.get(URL, headers=bearer(key)).status_code == 200 for _ in range(5))
+
+
+def test_a_bad_redis_url_stops_the_start(settings):
+    with pytest.raises(ValueError, match="TEN99_REDIS_URL"):
+        create_app(dataclasses.replace(settings, redis_url="http://127.0.0.1:6379"))
+
+
+def test_an_unreachable_redis_lets_requests_through(settings, new_key, caplog):
+    # Port 1 refuses connections at once: the limit cannot be checked, and must not take the
+    # API down with it.
+    app = create_app(
+        dataclasses.replace(settings, rate_limit="1/minute", redis_url="redis://127.0.0.1:1/0")
+    )
+    key = new_key()
+    with app.test_client() as client:
+        assert [client.get(URL, headers=bearer(key)).status_code for _ in range(3)] == [200] * 3
+    assert "rate limit storage failed" in caplog.text
