@@ -21,7 +21,7 @@ from server.middleware.request_id import RequestIdMiddleware
 from server.middleware.validation import JSONBodyValidator, NamedParameterValidator
 from server.resolver import TagResolver
 from server.security import SECURITY_MAP
-from server.services import Services, ServicesMiddleware, services_of
+from server.services import Services, ServicesMiddleware
 from server.spec import load_spec, spec_path
 from server.store.db import Database, migrate
 
@@ -66,11 +66,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     app.add_middleware(BodySizeLimitMiddleware, MiddlewarePosition.BEFORE_SWAGGER)
     app.add_middleware(RateLimitMiddleware, MiddlewarePosition.BEFORE_VALIDATION, limiter=limiter)
     app.add_middleware(RequestIdMiddleware, MiddlewarePosition.BEFORE_CONTEXT)
-    app.add_middleware(
-        IdempotencyGate,
-        MiddlewarePosition.BEFORE_CONTEXT,
-        database_of=lambda scope: services_of(scope).database,
-    )
+    app.add_middleware(IdempotencyGate, MiddlewarePosition.BEFORE_CONTEXT, database=database)
     # connexion builds its stack on the first request; build it now so that a broken spec or
     # handler fails at start-up instead.
     app.middleware.app, app.middleware.middleware_stack = app.middleware._build_middleware_stack()

@@ -10,8 +10,8 @@ the claim; a server-side failure (5xx) releases the claim so that a retry can ru
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -52,9 +52,9 @@ class _Claimed:
 
 
 class IdempotencyGate:
-    def __init__(self, app: ASGIApp, database_of: Callable[[Scope], Database]):
+    def __init__(self, app: ASGIApp, database: Database):
         self.app = app
-        self.database_of = database_of
+        self.database = database
         self.next_purge = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -71,8 +71,7 @@ class IdempotencyGate:
         body = await read_body(receive)
         request_hash = fingerprint(scope["method"], scope["path"], body)
         principal: Principal = token_info["principal"]
-        database = self.database_of(scope)
-        found = await run_in_threadpool(self._claim, database, principal, key, request_hash)
+        found = await run_in_threadpool(self._claim, principal, key, request_hash)
 
         if found.outcome == "mismatch":
             raise RequestRefused(
@@ -92,14 +91,12 @@ class IdempotencyGate:
         if found.outcome == "replay":
             await _send_replay(send, found.response)
             return
-        scope.setdefault("state", {})[_CLAIM_STATE] = _Claimed(database, principal, key)
+        scope.setdefault("state", {})[_CLAIM_STATE] = _Claimed(self.database, principal, key)
         await self.app(scope, replay_body(body, receive), send)
 
-    def _claim(
-        self, database: Database, principal: Principal, key: str, request_hash: str
-    ) -> idempotency.Claim:
+    def _claim(self, principal: Principal, key: str, request_hash: str) -> idempotency.Claim:
         now = clock.now()
-        with database.transaction() as session:
+        with self.database.transaction() as session:
             found = idempotency.claim(
                 session,
                 principal,
@@ -151,8 +148,13 @@ class IdempotencyRecorder:
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
-    """What makes two requests the same request, for an idempotency key."""
-    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
+    """What makes two requests the same request, for an idempotency key: method, path, and the
+    body's JSON value (key order and spacing aside), or its bytes when it is not JSON."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, RecursionError):
+        canonical = body
+    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), canonical])).hexdigest()
 
 
 async def _settle(claim: _Claimed, messages: list[Message]) -> None:

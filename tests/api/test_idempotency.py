@@ -68,6 +68,21 @@ def test_a_different_method_path_or_body_is_a_different_request():
     assert fingerprint("POST", "/api/v1/entities", b"{}") != same
     assert fingerprint("PUT", URL, b"{}") != same
     assert fingerprint("POST", URL, b'{"a": 1}') != same
+    # The same JSON value is the same request, however it is spelled.
+    assert fingerprint("POST", URL, b'{"a": 1, "b": [2]}') == fingerprint(
+        "POST", URL, b'{ "b":[2],"a":1 }'
+    )
+
+
+def test_a_retry_with_the_keys_in_another_order_is_replayed(client, sandbox_key, database):
+    body = new_contractor()
+    first = _post_raw(client, sandbox_key, body, "k-order")
+    reordered = dict(reversed(list(body.items())))
+    retry = _post_raw(client, sandbox_key, reordered, "k-order")
+    assert retry.status_code == 201
+    assert retry.content == first.content
+    assert retry.headers["Ten99Policy-Idempotent-Replayed"] == "true"
+    assert count(database, contractors) == 1
 
 
 def test_a_request_that_fails_validation_saves_nothing(client, sandbox_key, database):
