@@ -1,7 +1,7 @@
 """`python -m spec.breaking`: the breaking-change gate.
 
 Compares openapi.yaml with the latest released contract in spec/released/ through Redocly CLI's
-`diff` (its `diff-recommended` rules, switched on in redocly.yaml), and fails on a breaking
+`diff` (its `diff-recommended` rules, named in spec/redocly-diff.yaml), and fails on a breaking
 change (one that requires a major version) unless `info.version` has a new major number and
 spec/CHANGELOG.md has a section for that version which says it is breaking.
 """
@@ -22,7 +22,7 @@ from spec.node import ROOT, NodeMissing, ensure_node_modules, tool
 SPEC = ROOT / "openapi.yaml"
 RELEASED = ROOT / "spec" / "released"
 CHANGELOG = ROOT / "spec" / "CHANGELOG.md"
-REDOCLY_CONFIG = ROOT / "redocly.yaml"
+DIFF_CONFIG = ROOT / "spec" / "redocly-diff.yaml"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
@@ -104,7 +104,7 @@ def redocly_diff(base: Path, revision: Path) -> dict:
             str(base),
             str(revision),
             "--config",
-            str(REDOCLY_CONFIG),
+            str(DIFF_CONFIG),
             "--lint-config",
             "off",
             "--format",
