@@ -157,8 +157,14 @@ def check(
     if not result.breaks:
         return result
     old, new = major(result.base_version), major(result.revision_version)
-    if old is None or new is None or new <= old:
-        next_major = f"{(old or 0) + 1}.0.0"
+    if old is None or new is None:
+        result.refusal = (
+            f"cannot compare the versions {result.base_version!r} and "
+            f"{result.revision_version!r}: info.version must be MAJOR.MINOR.PATCH."
+        )
+        return result
+    if new <= old:
+        next_major = f"{old + 1}.0.0"
         result.refusal = (
             f"info.version {result.revision_version} keeps the major number of the released "
             f"{result.base_version}. Undo the breaking changes, or release {next_major}: set "
@@ -209,7 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     except NodeMissing as error:
         print(f"{error}.", file=sys.stderr)
         return 1
-    result = check(args.spec, args.base, args.changelog)
+    try:
+        result = check(args.spec, args.base, args.changelog)
+    except (RuntimeError, FileNotFoundError) as error:
+        print(error, file=sys.stderr)
+        return 1
     print(report_text(result, args.spec))
     return 0 if result.passed else 1
 

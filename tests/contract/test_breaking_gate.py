@@ -198,6 +198,13 @@ def test_a_break_with_only_a_minor_bump_fails(tmp_path, base, changelog):
     assert "release 2.0.0" in result.refusal
 
 
+def test_a_break_with_a_version_that_is_not_semver_fails(tmp_path, base, changelog):
+    result = breaking.check(edited(tmp_path, remove_operation, "latest"), base, changelog)
+
+    assert not result.passed
+    assert "MAJOR.MINOR.PATCH" in result.refusal
+
+
 def test_the_command_names_the_break_and_exits_1(tmp_path, base, changelog, capsys):
     revision = edited(tmp_path, remove_response_field)
 
