@@ -1,5 +1,5 @@
-"""The real server in a subprocess under uvicorn, for the conformance run and the tests that
-need real concurrency (several connections, several worker processes)."""
+"""The real server in a subprocess under uvicorn, for the conformance run, the generated
+clients' runs, and the tests that need real concurrency (many connections, several workers)."""
 
 from __future__ import annotations
 
@@ -65,6 +65,7 @@ def running_server(
             **(env or {}),
         }
         log_path = log_path or Path(tmp) / "server.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("w") as log:
             command = [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1"]
             command += ["--port", str(port), "--workers", str(workers)]
