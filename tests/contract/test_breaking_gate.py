@@ -19,7 +19,8 @@ from spec.node import NodeMissing, ensure_node_modules
 
 pytestmark = pytest.mark.usefixtures("redocly")
 
-ORIGINAL = yaml.safe_load(breaking.SPEC.read_text())
+# Edits start from the released contract, so that what they add is new to it.
+ORIGINAL = yaml.safe_load(breaking.latest_release().read_text())
 CONTRACTOR = "/contractors/{contractor_id}"
 
 
@@ -128,15 +129,20 @@ def add_responses_and_headers(spec: dict) -> None:
         for method, operation in item.items():
             if method not in breaking.HTTP_METHODS:
                 continue
-            operation["responses"]["429"] = {
-                "description": "Too many requests.",
-                "headers": {"Retry-After": retry_after},
-                "content": error,
-            }
+            responses = operation["responses"]
+            responses.setdefault(
+                "429",
+                {
+                    "description": "Too many requests.",
+                    "headers": {"Retry-After": retry_after},
+                    "content": error,
+                },
+            )
             if method == "post":
-                operation["responses"]["409"] = {"description": "In flight.", "content": error}
-                operation["responses"]["413"] = {"description": "Too large.", "content": error}
-                operation["parameters"].append(dict(alias))
+                responses.setdefault("409", {"description": "In flight.", "content": error})
+                responses.setdefault("413", {"description": "Too large.", "content": error})
+                if alias not in operation["parameters"]:
+                    operation["parameters"].append(dict(alias))
 
 
 COMPATIBLE_EDITS = [add_optional_field, add_operation, add_responses_and_headers]
