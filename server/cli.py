@@ -12,7 +12,6 @@ from server.config import Settings
 from server.domain import keys
 from server.domain.accounts import DEFAULT_ACCOUNT, Environment
 from server.domain.errors import NotFound
-from server.middleware.rate_limit import RateLimiter
 from server.store.db import Database, migrate
 
 
@@ -25,6 +24,9 @@ def _database(settings: Settings) -> Database:
 def _prepare(settings: Settings) -> str | None:
     """Check the settings, migrate once and make sure of the keys, before any worker starts:
     workers then find nothing left to race for. Returns a new first key, if one was made."""
+    # Imported here: it imports connexion, which `keys` commands do without (see main).
+    from server.middleware.rate_limit import RateLimiter
+
     RateLimiter(settings.rate_limit, settings.redis_url)  # refuses bad settings early
     database = _database(settings)
     try:
