@@ -24,6 +24,8 @@ from pathlib import Path
 
 import yaml
 
+from server.resolver import snake_case
+from server.spec import HTTP_METHODS
 from spec.node import ensure_node_modules, tool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +33,6 @@ SPEC = ROOT / "openapi.yaml"
 BUILD = ROOT / "build" / "clients"
 PYTHON_CONFIG = ROOT / "codegen" / "python-client.yaml"
 PYTHON_PACKAGE = "ten99policy_client"
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 WARNING = re.compile(r"warn|⚠", re.IGNORECASE)
 OPERATION_ID = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*")
 
@@ -46,10 +47,6 @@ def typescript_schema(out: Path = BUILD) -> Path:
 
 def python_project(out: Path = BUILD) -> Path:
     return out / "python"
-
-
-def snake_case(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def pascal_case(name: str) -> str:

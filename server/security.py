@@ -49,6 +49,11 @@ async def authenticate(request, key: str) -> dict:
     }
 
 
+def token_info_of(scope) -> dict | None:
+    """What `authenticate` returned for this request, once connexion's security has run."""
+    return scope.get("extensions", {}).get("connexion_context", {}).get("token_info")
+
+
 def _authorization(request) -> tuple[str | None, str]:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.strip().partition(" ")

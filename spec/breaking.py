@@ -17,13 +17,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server.spec import HTTP_METHODS
 from spec.node import ROOT, NodeMissing, ensure_node_modules, tool
 
 SPEC = ROOT / "openapi.yaml"
 RELEASED = ROOT / "spec" / "released"
 CHANGELOG = ROOT / "spec" / "CHANGELOG.md"
 DIFF_CONFIG = ROOT / "spec" / "redocly-diff.yaml"
-HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
 @dataclass(frozen=True)

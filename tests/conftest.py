@@ -82,6 +82,18 @@ def basic(username: str, password: str = "") -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
+def assert_error(response, status: int, code: str, param: str | None = None) -> dict:
+    """The response is an error in the contract's shape, with this status and code (and param)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["error_code"] == code
+    assert isinstance(body["message"], str) and body["message"]
+    if param is not None:
+        assert body["param"] == param
+    return body
+
+
 def new_contractor(**overrides) -> dict:
     """A valid contractor creation body."""
     body = {

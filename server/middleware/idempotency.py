@@ -21,6 +21,7 @@ from server.domain import clock
 from server.domain.accounts import Principal
 from server.middleware.body_size import read_body, replay_body
 from server.middleware.errors import RequestRefused
+from server.security import token_info_of
 from server.store import idempotency
 from server.store.db import Database
 
@@ -63,7 +64,7 @@ class IdempotencyGate:
             return
         headers = Headers(scope=scope)
         key = headers.get(KEY_HEADER) or headers.get(KEY_ALIAS)
-        token_info = scope.get("extensions", {}).get("connexion_context", {}).get("token_info")
+        token_info = token_info_of(scope)
         if not key or not token_info:
             await self.app(scope, receive, send)
             return

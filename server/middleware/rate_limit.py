@@ -14,6 +14,7 @@ from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.middleware.errors import RequestRefused
+from server.security import token_info_of
 
 logger = logging.getLogger("server.rate_limit")
 
@@ -77,7 +78,7 @@ class RateLimitMiddleware:
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        token_info = scope.get("extensions", {}).get("connexion_context", {}).get("token_info")
+        token_info = token_info_of(scope)
         if token_info and self.limiter.items:
             wait = await self.limiter.retry_after(token_info["key_id"])
             if wait is not None:

@@ -7,18 +7,9 @@ import pytest
 from server.spec import load_spec
 from tests.conformance import gate
 from tests.conformance.gate import load_operations
-from tests.conftest import basic, bearer
+from tests.conftest import assert_error, basic, bearer
 
 URL = "/api/v1/contractors"
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert body["error_code"] == code
-    assert isinstance(body["message"], str) and body["message"]
-    return body
 
 
 def test_bearer_and_basic_both_carry_the_key(client, sandbox_key):

@@ -12,18 +12,9 @@ from sqlalchemy import func, select
 from server.app import create_app
 from server.middleware.body_size import MAX_BODY_BYTES
 from server.store.tables import contractors
-from tests.conftest import bearer, new_contractor
+from tests.conftest import assert_error, bearer, new_contractor
 
 URL = "/api/v1/contractors"
-
-
-def assert_error(response, status: int, code: str, param: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["error_code"] == code
-    if param is not None:
-        assert body["param"] == param
-    return body
 
 
 def stored_contractors(database) -> int:
