@@ -470,6 +470,13 @@ class Contractor(BaseModel):
     """
     The contractor's business name.
     """
+    years_experience: int | None = Field(None, examples=[7], ge=0, le=100)
+    """
+    The contractor's years of experience in their trade, or `null` when not given. Rating gives a discount
+    for experience, and a job that requires experience is only open to contractors with
+    at least that much.
+
+    """
     address: Address
     custom_metadata: CustomMetadata
 
@@ -507,6 +514,13 @@ class ContractorCreate(BaseModel):
     company_name: str | None = Field(None, examples=["Acme Co."], max_length=200)
     """
     The contractor's business name.
+    """
+    years_experience: int | None = Field(None, examples=[7], ge=0, le=100)
+    """
+    The contractor's years of experience in their trade. Rating gives a discount
+    for experience, and a job that requires experience is only open to contractors with
+    at least that much.
+
     """
     address: Address
     tax_identification: str | None = Field(
@@ -572,6 +586,13 @@ class ContractorUpdate(BaseModel):
     """
     The contractor's business name; `null` removes it.
     """
+    years_experience: int | None = Field(None, examples=[7], ge=0, le=100)
+    """
+    The contractor's years of experience in their trade; `null` removes it. Rating gives a discount
+    for experience, and a job that requires experience is only open to contractors with
+    at least that much.
+
+    """
     address: Address | None = None
     tax_identification: str | None = Field(
         None,
@@ -587,7 +608,9 @@ class ContractorUpdate(BaseModel):
 class CoverageLimit(BaseModel):
     """
     The contracting entity's minimum required coverage limits, in cents; `null` when the
-    entity sets none.
+    entity sets none. The occurrence limit may not exceed the aggregate limit. Policies for
+    the entity's jobs carry these limits; without them, the standard limits of $1,000,000 per
+    occurrence and $2,000,000 aggregate.
 
     """
 
@@ -1235,6 +1258,13 @@ class JobCategory(BaseModel):
     coverage values: `general`, `professional` and `workers-comp`.
 
     """
+    approved: bool = Field(..., examples=[True])
+    """
+    Whether 1099Policy has approved the category. Jobs can only be created in an approved
+    category; the others are listed so that a platform sees which codes are still under
+    review.
+
+    """
 
 
 class JobCategoryList(RootModel[list[JobCategory]]):
@@ -1254,6 +1284,7 @@ class JobCategoryList(RootModel[list[JobCategory]]):
                     "description": "Diagnosis and repair of cars and light trucks at the customer's site.",
                     "risk_class": "medium",
                     "available_coverage": ["general", "workers-comp"],
+                    "approved": True,
                 }
             ]
         ],
@@ -1478,8 +1509,7 @@ class Policy(BaseModel):
     status: PolicyStatus
     is_active: bool = Field(..., examples=[True])
     """
-    Whether the coverage is switched on. A policy switched off with `is_active: false`
-    keeps its `status`.
+    Whether the coverage is switched on: `true` exactly when `status` is `active`.
 
     """
     pdf_url: str | None = Field(
@@ -1487,8 +1517,10 @@ class Policy(BaseModel):
         examples=["https://ten99policy.s3.amazonaws.com/1099policy-coi-sample.pdf"],
     )
     """
-    A URL for the hosted insurance policy PDF, which contractors can view; `null` until
-    the PDF has been generated.
+    A URL for the hosted insurance policy PDF, which contractors can view. The URL is
+    unguessable and needs no API key, so it can be handed to the contractor; it changes
+    whenever the document is regenerated (on every change of status), and the old one
+    stops working. `null` until the PDF has been generated.
 
     """
 
@@ -1547,7 +1579,10 @@ class PolicyList(RootModel[list[Policy]]):
 
 class PolicyStatus(StrEnum):
     """
-    One of `active`, `cancelled` or `expired`.
+    One of `active`, `cancelled` or `expired`. A policy is `cancelled` when switched off with
+    `is_active: false`, or when its contractor or entity is deleted; a policy that is not
+    cancelled reads `expired` once its `expiration_date` has passed.
+
     """
 
     active = "active"
