@@ -11,6 +11,7 @@ from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.validators import VALIDATOR_MAP
 
+from server import files
 from server.config import Settings
 from server.domain import keys as api_keys
 from server.middleware import errors
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
     )
     errors.install(app, load_spec())
+    app.add_url_rule(files.ROUTE, "file", files.serve_file, methods=["GET"])
     app.add_middleware(
         ServicesMiddleware,
         MiddlewarePosition.BEFORE_EXCEPTION,

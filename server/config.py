@@ -25,6 +25,9 @@ class Settings:
     # `limits` notation, per API key; several limits separate with ";". "off" disables them.
     rate_limit: str = DEFAULT_RATE_LIMIT
     redis_url: str | None = None
+    # Where clients reach this server, for the links it hands out (policy documents). Without
+    # it, links use the address each request came to.
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -37,4 +40,5 @@ class Settings:
             log_level=env.get("TEN99_LOG_LEVEL", "info"),
             rate_limit=env.get("TEN99_RATE_LIMIT") or DEFAULT_RATE_LIMIT,
             redis_url=env.get("TEN99_REDIS_URL") or None,
+            public_url=(env.get("TEN99_PUBLIC_URL") or "").rstrip("/") or None,
         )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from connexion.context import scope
+from connexion.context import request, scope
 from pydantic import BaseModel, ValidationError
 
 from server.domain.accounts import Principal
 from server.domain.errors import InvalidRequest
+from server.domain.pagination import PageRequest
 from server.services import services_of
 from server.store.db import Database
 
@@ -33,3 +34,24 @@ def parse(model: type[BaseModel], body: dict) -> dict:
         raise InvalidRequest(
             fields[0]["message"], param=fields[0]["param"], errors=fields
         ) from None
+
+
+def page(limit: int, starting_after: str | None, ending_before: str | None) -> PageRequest:
+    return PageRequest(limit=limit, starting_after=starting_after, ending_before=ending_before)
+
+
+def deleted(model: type[BaseModel], object_id: str, kind: str, deleted_at: int) -> dict:
+    return model(id=object_id, object=kind, deleted=True, deleted_at=deleted_at).model_dump(
+        mode="json"
+    )
+
+
+def file_url(token: str | None) -> str | None:
+    """The public link to a generated file: TEN99_PUBLIC_URL, or the address of this request."""
+    if token is None:
+        return None
+    base = services_of(scope).settings.public_url
+    if base is None:
+        url = request.url
+        base = f"{url.scheme}://{url.netloc}"
+    return f"{base}/files/{token}"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from server import models
-from server.api import database, parse, principal
+from server.api import database, deleted, page, parse, principal
 from server.domain import contractors
-from server.domain.pagination import DEFAULT_LIMIT, PageRequest
+from server.domain.pagination import DEFAULT_LIMIT
 
 
 def _public(record: dict) -> dict:
@@ -18,8 +18,10 @@ def list_contractors(
     starting_after: str | None = None,
     ending_before: str | None = None,
 ):
-    page = PageRequest(limit=limit, starting_after=starting_after, ending_before=ending_before)
-    return [_public(r) for r in contractors.list_(database(), principal(token_info), page)]
+    found = contractors.list_(
+        database(), principal(token_info), page(limit, starting_after, ending_before)
+    )
+    return [_public(r) for r in found]
 
 
 def create_contractor(body: dict, token_info: dict):
@@ -39,6 +41,4 @@ def update_contractor(contractor_id: str, body: dict, token_info: dict):
 
 def delete_contractor(contractor_id: str, token_info: dict):
     deleted_at = contractors.delete(database(), principal(token_info), contractor_id)
-    return models.DeletedContractor(
-        id=contractor_id, object="contractor", deleted=True, deleted_at=deleted_at
-    ).model_dump(mode="json")
+    return deleted(models.DeletedContractor, contractor_id, "contractor", deleted_at)

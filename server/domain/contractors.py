@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.domain import policies
 from server.domain.accounts import Principal
 from server.domain.clock import now
 from server.domain.errors import InvalidRequest
 from server.domain.pagination import PageRequest
-from server.store import contractors as store
+from server.store.contractors import CONTRACTORS
 from server.store.db import Database
 
 MAX_METADATA_KEYS = 50
@@ -54,29 +55,32 @@ def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[s
     fields["custom_metadata"] = merge_custom_metadata({}, fields.get("custom_metadata") or {})
     check_metadata_size(fields["custom_metadata"])
     with db.transaction() as session:
-        return store.create(session, principal, fields)
+        return CONTRACTORS.create(session, principal, fields)
 
 
 def retrieve(db: Database, principal: Principal, contractor_id: str) -> dict[str, Any]:
     with db.transaction() as session:
-        return store.get(session, principal, contractor_id)
+        return CONTRACTORS.get(session, principal, contractor_id)
 
 
 def list_(db: Database, principal: Principal, page: PageRequest) -> list[dict[str, Any]]:
     with db.transaction() as session:
-        return store.list_(session, principal, page)
+        return CONTRACTORS.list_(session, principal, page)
 
 
 def update(
     db: Database, principal: Principal, contractor_id: str, changes: dict[str, Any]
 ) -> dict[str, Any]:
     with db.transaction() as session:
-        current = store.get_fields(session, principal, contractor_id)
-        return store.save(session, principal, contractor_id, apply_update(current, changes))
+        current = CONTRACTORS.fields(session, principal, contractor_id)
+        return CONTRACTORS.save(session, principal, contractor_id, apply_update(current, changes))
 
 
 def delete(db: Database, principal: Principal, contractor_id: str) -> int:
-    """Delete a contractor; returns when, in Unix seconds."""
+    """Delete a contractor and cancel the policies in force for it; returns when, in Unix
+    seconds."""
     with db.transaction() as session:
-        store.remove(session, principal, contractor_id)
+        CONTRACTORS.row(session, principal, contractor_id)
+        policies.cancel_contractor_policies(session, principal, contractor_id)
+        CONTRACTORS.remove(session, principal, contractor_id)
     return now()

@@ -34,8 +34,10 @@ class InvalidRequest(DomainError):
 class NotFound(DomainError):
     code = "resource_missing"
 
-    def __init__(self, kind: str, object_id: str, *, param: str | None = None):
-        super().__init__(f"No such {kind}: {object_id}", param=param)
+    def __init__(
+        self, kind: str, object_id: str, *, param: str | None = None, code: str | None = None
+    ):
+        super().__init__(f"No such {kind}: {object_id}", param=param, code=code)
 
 
 class AuthenticationFailed(DomainError):

@@ -14,27 +14,38 @@ from server.domain.pagination import PageRequest
 
 
 def owned(table: Table, principal: Principal) -> Select:
-    """Rows of the caller's account and environment; others' rows do not exist for them."""
-    return select(table).where(
+    """Rows of the caller's account and environment; others' rows, and deleted rows kept for
+    history (`deleted_at` set), do not exist for them."""
+    query = select(table).where(
         table.c.account_id == principal.account_id,
         table.c.environment == principal.environment.value,
     )
+    if "deleted_at" in table.c:
+        query = query.where(table.c.deleted_at.is_(None))
+    return query
 
 
 def get_owned(
-    session: Session, table: Table, principal: Principal, object_id: str, *, kind: str, param: str
+    session: Session,
+    table: Table,
+    principal: Principal,
+    object_id: str,
+    *,
+    kind: str,
+    param: str,
+    code: str | None = None,
 ) -> Row:
     row = session.execute(owned(table, principal).where(table.c.id == object_id)).first()
     if row is None:
-        raise NotFound(kind, object_id, param=param)
+        raise NotFound(kind, object_id, param=param, code=code)
     return row
 
 
 def _cursor_seq(
-    session: Session, table: Table, principal: Principal, object_id: str, param: str, kind: str
+    session: Session, table: Table, query: Select, object_id: str, param: str, kind: str
 ) -> int:
     row = session.execute(
-        owned(table, principal).with_only_columns(table.c.seq).where(table.c.id == object_id)
+        query.with_only_columns(table.c.seq).where(table.c.id == object_id)
     ).first()
     if row is None:
         raise NotFound(kind, object_id, param=param)
@@ -45,15 +56,22 @@ def list_page(
     session: Session, table: Table, principal: Principal, page: PageRequest, *, kind: str
 ) -> Sequence[Row[Any]]:
     """One page of the caller's rows, most recent first."""
-    query = owned(table, principal)
+    return page_of(session, table, owned(table, principal), page, kind=kind)
+
+
+def page_of(
+    session: Session, table: Table, query: Select, page: PageRequest, *, kind: str
+) -> Sequence[Row[Any]]:
+    """One page of the rows `query` selects, most recent first; cursors must be among them."""
+    rows = query
     if page.starting_after is not None:
-        seq = _cursor_seq(session, table, principal, page.starting_after, "starting_after", kind)
-        query = query.where(table.c.seq < seq)
+        seq = _cursor_seq(session, table, query, page.starting_after, "starting_after", kind)
+        rows = rows.where(table.c.seq < seq)
     if page.ending_before is not None:
-        seq = _cursor_seq(session, table, principal, page.ending_before, "ending_before", kind)
-        query = query.where(table.c.seq > seq)
+        seq = _cursor_seq(session, table, query, page.ending_before, "ending_before", kind)
+        rows = rows.where(table.c.seq > seq)
     if page.ending_before is not None and page.starting_after is None:
         # The objects just newer than the cursor: read upwards, then present newest first.
-        rows = session.execute(query.order_by(table.c.seq.asc()).limit(page.limit)).all()
-        return rows[::-1]
-    return session.execute(query.order_by(table.c.seq.desc()).limit(page.limit)).all()
+        found = session.execute(rows.order_by(table.c.seq.asc()).limit(page.limit)).all()
+        return found[::-1]
+    return session.execute(rows.order_by(table.c.seq.desc()).limit(page.limit)).all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -62,6 +63,7 @@ contractors = Table(
     Column("email", String(254), nullable=False),
     Column("phone", String(40), nullable=False),
     Column("company_name", String(200), nullable=True),
+    Column("years_experience", Integer, nullable=True),
     Column("address", JSON, nullable=False),
     Column("tax_identification", String(20), nullable=True),
     Column("custom_metadata", JSON, nullable=False),
@@ -83,4 +85,100 @@ idempotency_keys = Table(
     Column("response_headers", JSON, nullable=True),
     Column("response_body", LargeBinary, nullable=True),
     Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
+
+entities = Table(
+    "entities",
+    metadata,
+    *_scoped_columns(),
+    Column("name", String(200), nullable=False),
+    Column("address", JSON, nullable=True),
+    Column("coverage_limit", JSON, nullable=True),
+    Column("required_coverage", JSON, nullable=False),
+    Index("ix_entities_owner_seq", "account_id", "environment", "seq"),
+)
+
+# The catalogue every account shares; seeded by migration 0003 from
+# server/domain/data/job_categories.toml.
+job_categories = Table(
+    "job_categories",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(60), nullable=False, unique=True),
+    Column("created", BigInteger, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("risk_class", String(20), nullable=False),
+    Column("available_coverage", JSON, nullable=False),
+    Column("approved", Boolean, nullable=False),
+)
+
+# A job keeps its entity's id after the entity is deleted, so no foreign key: the policies of
+# its quotes are cancelled, and the history stays readable.
+jobs = Table(
+    "jobs",
+    metadata,
+    *_scoped_columns(),
+    Column("name", String(200), nullable=False),
+    Column("description", String(2000), nullable=False),
+    Column("entity", String(60), nullable=False),
+    Column("category_code", String(60), ForeignKey("job_categories.id"), nullable=False),
+    Column("wage", BigInteger, nullable=False),
+    Column("wage_type", String(20), nullable=False),
+    Column("years_experience", Integer, nullable=True),
+    Column("address", JSON, nullable=True),
+    Index("ix_jobs_owner_seq", "account_id", "environment", "seq"),
+    Index("ix_jobs_entity", "entity"),
+)
+
+# Quotes name their contractor and job by id, without foreign keys, for the same reason.
+quotes = Table(
+    "quotes",
+    metadata,
+    *_scoped_columns(),
+    Column("contractor", String(60), nullable=False),
+    Column("job", String(60), nullable=False),
+    Column("coverage_type", JSON, nullable=False),
+    Column("effective_date", BigInteger, nullable=False),
+    Column("end_date", BigInteger, nullable=False),
+    Column("eligible", Boolean, nullable=False),
+    Column("eligibility_message", String(1000), nullable=True),
+    Column("net_rate", Integer, nullable=False),
+    Column("quote_json", JSON, nullable=False),
+    Index("ix_quotes_owner_seq", "account_id", "environment", "seq"),
+    Index("ix_quotes_contractor", "contractor"),
+    Index("ix_quotes_job", "job"),
+)
+
+# One policy per quote, enforced here so that two racing requests cannot both bind a quote.
+# A deleted policy keeps its row (deleted_at set): its quote stays bound.
+policies = Table(
+    "policies",
+    metadata,
+    *_scoped_columns(),
+    Column("quote", String(60), ForeignKey("quotes.id"), nullable=False, unique=True),
+    Column("effective_date", BigInteger, nullable=False),
+    Column("expiration_date", BigInteger, nullable=False),
+    Column("cancelled", Boolean, nullable=False),
+    # What the policy document shows that may later be deleted: insured, entity, job, coverage.
+    Column("document_facts", JSON, nullable=False),
+    Column("document", String(64), nullable=True),
+    # The status the current document was rendered with; another status re-renders it.
+    Column("document_status", String(20), nullable=True),
+    Column("deleted_at", BigInteger, nullable=True),
+    Index("ix_policies_owner_seq", "account_id", "environment", "seq"),
+)
+
+# Generated files served at /files/<token>/<filename> without an API key: the token is the
+# capability, so it is long and random.
+documents = Table(
+    "documents",
+    metadata,
+    Column("token", String(64), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("environment", String(20), nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created", BigInteger, nullable=False),
 )

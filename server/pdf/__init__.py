@@ -1,0 +1,1 @@
+"""PDF documents served to contractors: policy documents (and later certificates of insurance)."""

@@ -1,0 +1,6 @@
+"""Contracting entity rows."""
+
+from server.store.records import Records
+from server.store.tables import entities
+
+ENTITIES = Records(entities, "entity", "en", "entity_id")

@@ -1,0 +1,6 @@
+"""Job rows."""
+
+from server.store.records import Records
+from server.store.tables import jobs
+
+JOBS = Records(jobs, "job", "jb", "job_id")

@@ -1,0 +1,65 @@
+"""Policy rows. A deleted policy keeps its row, with `deleted_at` set, so that its quote stays
+bound; Records hides it from every read."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
+
+from server.domain.accounts import Principal
+from server.store.listing import owned
+from server.store.records import Records
+from server.store.tables import jobs, policies, quotes
+
+POLICIES = Records(policies, "policy", "pl", "policy_id")
+
+
+def quote_is_bound(session: Session, quote_id: str) -> bool:
+    """Whether a policy was ever issued for the quote, deleted or not."""
+    query = select(policies.c.id).where(policies.c.quote == quote_id)
+    return session.execute(query).first() is not None
+
+
+def _in_force(principal: Principal, since: int) -> Select:
+    return (
+        owned(policies, principal)
+        .join(quotes, quotes.c.id == policies.c.quote)
+        .where(policies.c.cancelled.is_(False), policies.c.expiration_date > since)
+    )
+
+
+def in_force_for_contractor(
+    session: Session, principal: Principal, contractor_id: str, since: int
+) -> list[dict]:
+    query = _in_force(principal, since).where(quotes.c.contractor == contractor_id)
+    return [POLICIES.as_dict(row) for row in session.execute(query)]
+
+
+def in_force_for_entity(
+    session: Session, principal: Principal, entity_id: str, since: int
+) -> list[dict]:
+    query = (
+        _in_force(principal, since)
+        .join(jobs, jobs.c.id == quotes.c.job)
+        .where(jobs.c.entity == entity_id)
+    )
+    return [POLICIES.as_dict(row) for row in session.execute(query)]
+
+
+def job_has_policy(session: Session, principal: Principal, job_id: str) -> bool:
+    query = (
+        owned(policies, principal)
+        .with_only_columns(policies.c.id)
+        .join(quotes, quotes.c.id == policies.c.quote)
+        .where(quotes.c.job == job_id)
+    )
+    return session.execute(query).first() is not None
+
+
+def mark_deleted(session: Session, policy_id: str, at: int) -> None:
+    """Cancel and hide the policy; its row stays so that its quote stays bound."""
+    session.execute(
+        update(policies)
+        .where(policies.c.id == policy_id)
+        .values(cancelled=True, deleted_at=at, document=None, document_status=None)
+    )

@@ -1,0 +1,6 @@
+"""Quote rows."""
+
+from server.store.records import Records
+from server.store.tables import quotes
+
+QUOTES = Records(quotes, "quote", "qt", "quote_id")
