@@ -110,3 +110,70 @@ def new_contractor(**overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+def new_entity(**overrides) -> dict:
+    """A valid entity creation body: requires general liability, sets no limits."""
+    body = {"name": "Apple, Inc", "required_coverage": ["general"]}
+    body.update(overrides)
+    return body
+
+
+# A seeded, approved category (risk class medium) that carries general and workers-comp.
+AUTOMOTIVE = "jc_MTqpkbkp6G"
+
+
+def new_job(entity_id: str, **overrides) -> dict:
+    """A valid job creation body, for work in California."""
+    body = {
+        "name": "Field technician",
+        "description": "Diagnose and repair cars at the customer's site.",
+        "entity": entity_id,
+        "category_code": AUTOMOTIVE,
+        "wage": 15000,
+        "wage_type": "flatfee",
+        "address": {"postalcode": "94104", "region": "CA"},
+    }
+    body.update(overrides)
+    return body
+
+
+def created(response) -> dict:
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def underwrite(client, key: str, *, contractor=None, entity=None, job=None, quote=None) -> dict:
+    """Create through the API a contractor, an entity, a job and an eligible quote (each body
+    may be overridden); returns the four objects by name."""
+    base, headers = "/api/v1", bearer(key)
+    made = {
+        "contractor": created(
+            client.post(
+                f"{base}/contractors", json=new_contractor(**(contractor or {})), headers=headers
+            )
+        ),
+        "entity": created(
+            client.post(f"{base}/entities", json=new_entity(**(entity or {})), headers=headers)
+        ),
+    }
+    made["job"] = created(
+        client.post(
+            f"{base}/jobs", json=new_job(made["entity"]["id"], **(job or {})), headers=headers
+        )
+    )
+    quote_body = {
+        "contractor": made["contractor"]["id"],
+        "job": made["job"]["id"],
+        "coverage_type": ["general"],
+        **(quote or {}),
+    }
+    made["quote"] = created(client.post(f"{base}/quotes", json=quote_body, headers=headers))
+    return made
+
+
+def bind(client, key: str, quote_id: str, **fields) -> dict:
+    """Create a policy for the quote through the API."""
+    return created(
+        client.post("/api/v1/policies", json={"quote": quote_id, **fields}, headers=bearer(key))
+    )

@@ -54,14 +54,15 @@ def fresh_database(prefix: str = "ten99_test") -> Iterator[str]:
 
 
 def truncate_all(url: str) -> None:
-    """Empty every table but Alembic's, so that each test starts from a migrated, empty schema."""
+    """Empty every table but Alembic's and the seeded catalogue, so that each test starts from a
+    freshly migrated schema."""
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
             tables = connection.execute(
                 text(
                     "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
+                    "AND tablename NOT IN ('alembic_version', 'job_categories')"
                 )
             ).scalars()
             names = ", ".join(f'"{name}"' for name in tables)

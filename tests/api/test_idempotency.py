@@ -16,8 +16,8 @@ from server.middleware.idempotency import (
     TTL_SECONDS,
     fingerprint,
 )
-from server.store.tables import contractors, idempotency_keys
-from tests.conftest import bearer, new_contractor
+from server.store.tables import contractors, entities, idempotency_keys
+from tests.conftest import assert_error, bearer, new_contractor, new_entity
 
 URL = "/api/v1/contractors"
 KEY = "Ten99Policy-Idempotent-Key"
@@ -59,6 +59,13 @@ def test_the_same_key_with_a_different_body_is_400(client, sandbox_key, database
     assert reused.json()["error_code"] == "idempotency_key_reused"
     assert reused.json()["param"] == KEY
     assert count(database, contractors) == 1
+
+
+def test_the_same_key_on_another_path_is_400_and_creates_nothing(client, sandbox_key, database):
+    assert post(client, sandbox_key, new_contractor(), "k-path").status_code == 201
+    reused = post(client, sandbox_key, new_entity(), "k-path", url="/api/v1/entities")
+    assert_error(reused, 400, "idempotency_key_reused")
+    assert count(database, entities) == 0
 
 
 def test_a_different_method_path_or_body_is_a_different_request():
