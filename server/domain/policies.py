@@ -12,6 +12,7 @@ from server.domain.accounts import Principal
 from server.domain.clock import now
 from server.domain.errors import InvalidRequest
 from server.domain.pagination import PageRequest
+from server.domain.terms import check_term
 from server.pdf.policy import Coverage, PolicyDocument, render_policy
 from server.store import documents, job_categories
 from server.store import policies as queries
@@ -45,22 +46,6 @@ def present(record: dict[str, Any], at: int) -> dict[str, Any]:
         "is_active": status == ACTIVE,
         "document": record["document"],
     }
-
-
-def check_dates(effective: int, expiration: int, at: int, *, effective_given: bool) -> None:
-    if effective_given and effective < at:
-        raise InvalidRequest(
-            f"effective_date ({effective}) may not be in the past.",
-            code="effective_date_invalid",
-            param="effective_date",
-        )
-    if expiration <= max(effective, at):
-        raise InvalidRequest(
-            f"expiration_date ({expiration}) must be in the future and after effective_date "
-            f"({effective}).",
-            code="expiration_date_invalid",
-            param="expiration_date",
-        )
 
 
 def _parties(session: Session, principal: Principal, quote: dict[str, Any]) -> dict[str, Any]:
@@ -184,7 +169,13 @@ def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[s
                 )
             effective = fields.get("effective_date", max(quote["effective_date"], at))
             expiration = fields.get("expiration_date", quote["end_date"])
-            check_dates(effective, expiration, at, effective_given="effective_date" in fields)
+            check_term(
+                effective,
+                expiration,
+                at,
+                effective_given="effective_date" in fields,
+                end_field="expiration_date",
+            )
             category = job_categories.get(session, parties["job"]["category_code"])
             record = POLICIES.create(
                 session,
@@ -242,11 +233,12 @@ def update(
             "cancelled": not changes.get("is_active", status == ACTIVE),
         }
         if "effective_date" in changes or "expiration_date" in changes:
-            check_dates(
+            check_term(
                 fields["effective_date"],
                 fields["expiration_date"],
                 at,
                 effective_given="effective_date" in changes,
+                end_field="expiration_date",
             )
         if status == CANCELLED and not fields["cancelled"]:
             quote = QUOTES.get(session, principal, record["quote"])

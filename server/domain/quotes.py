@@ -11,6 +11,7 @@ from server.domain.accounts import Principal
 from server.domain.clock import now
 from server.domain.errors import InvalidRequest
 from server.domain.pagination import PageRequest
+from server.domain.terms import DAY, check_term
 from server.store import job_categories
 from server.store.contractors import CONTRACTORS
 from server.store.db import Database
@@ -19,7 +20,6 @@ from server.store.jobs import JOBS
 from server.store.policies import quote_is_bound
 from server.store.quotes import QUOTES
 
-DAY = 86400
 DEFAULT_TERM_DAYS = 30
 
 
@@ -28,22 +28,6 @@ def default_dates(fields: dict[str, Any], at: int) -> dict[str, Any]:
     effective = fields["effective_date"] if "effective_date" in fields else at + DAY
     end = fields["end_date"] if "end_date" in fields else effective + DEFAULT_TERM_DAYS * DAY
     return {**fields, "effective_date": effective, "end_date": end}
-
-
-def check_dates(effective: int, end: int, at: int, *, effective_given: bool) -> None:
-    """A given effective date lies in the future, and the end date comes after it."""
-    if effective_given and effective <= at:
-        raise InvalidRequest(
-            f"effective_date ({effective}) must be in the future.",
-            code="effective_date_invalid",
-            param="effective_date",
-        )
-    if end <= effective:
-        raise InvalidRequest(
-            f"end_date ({end}) must be after effective_date ({effective}).",
-            code="end_date_invalid",
-            param="end_date",
-        )
 
 
 def work_state(job: dict[str, Any], contractor: dict[str, Any]) -> str | None:
@@ -102,7 +86,7 @@ def present(record: dict[str, Any]) -> dict[str, Any]:
 def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
     at = now()
     dated = default_dates(fields, at)
-    check_dates(
+    check_term(
         dated["effective_date"], dated["end_date"], at, effective_given="effective_date" in fields
     )
     with db.transaction() as session:
@@ -130,7 +114,7 @@ def update(
                 code="cant_update_create_new_quote",
             )
         fields = {**current, **changes}
-        check_dates(
+        check_term(
             fields["effective_date"],
             fields["end_date"],
             now(),

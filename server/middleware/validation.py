@@ -14,7 +14,7 @@ import typing as t
 
 from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
-from jsonschema import Draft4Validator, ValidationError
+from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from starlette.types import Scope
 
 from server.domain.errors import InvalidRequest
@@ -22,12 +22,27 @@ from server.domain.errors import InvalidRequest
 _REQUIRED = re.compile(r"^'([^']+)' is a required property$")
 _compiled: dict[int, tuple[dict, Draft4Validator]] = {}
 
+# jsonschema checks no integer formats; the spec's int32/int64 are promises about range, and
+# PostgreSQL's integer columns hold no more.
+FORMATS = FormatChecker(formats=())
+FORMATS.checkers.update(Draft4Validator.FORMAT_CHECKER.checkers)
+
+
+@FORMATS.checks("int32")
+def _int32(value: object) -> bool:
+    return not isinstance(value, int) or -(2**31) <= value < 2**31
+
+
+@FORMATS.checks("int64")
+def _int64(value: object) -> bool:
+    return not isinstance(value, int) or -(2**63) <= value < 2**63
+
 
 def _validator_for(schema: dict, kind: type[Draft4Validator] = Draft4RequestValidator):
     """The compiled validator of a spec schema; the spec's dicts live as long as the app."""
     cached = _compiled.get(id(schema))
     if cached is None or cached[0] is not schema:
-        cached = (schema, kind(schema, format_checker=Draft4Validator.FORMAT_CHECKER))
+        cached = (schema, kind(schema, format_checker=FORMATS))
         _compiled[id(schema)] = cached
     return cached[1]
 

@@ -20,6 +20,7 @@ from tests.live import running_server
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REPORTS = ROOT / "reports" / "conformance"
 PHASES = "examples,coverage,fuzzing,stateful"
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 def fuzz(base_url: str, api_key: str, args: argparse.Namespace, reports: Path) -> int:
@@ -27,6 +28,8 @@ def fuzz(base_url: str, api_key: str, args: argparse.Namespace, reports: Path) -
         sys.executable,
         "-m",
         "schemathesis.cli",
+        "--config-file",
+        str(CONFIG),
         "run",
         f"{base_url}/openapi.json",
         "--header",
