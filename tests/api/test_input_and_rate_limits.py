@@ -105,6 +105,22 @@ def test_an_escaped_backslash_before_u0000_is_no_nul(client, sandbox_key):
     assert response.json()["first_name"] == "\\u0000"
 
 
+def test_integers_beyond_their_int64_format_are_400(client, sandbox_key):
+    limits = {"aggregate_limit": 2**63, "occurrence_limit": 1000}
+    response = client.post(
+        "/api/v1/entities",
+        json={"name": "Big", "coverage_limit": limits},
+        headers=bearer(sandbox_key),
+    )
+    assert_error(response, 400, "invalid_request", "coverage_limit.aggregate_limit")
+    within = client.post(
+        "/api/v1/entities",
+        json={"name": "Big", "coverage_limit": {**limits, "aggregate_limit": 2**63 - 1}},
+        headers=bearer(sandbox_key),
+    )
+    assert within.status_code == 201, within.text
+
+
 @pytest.fixture
 def limited_client(settings):
     app = create_app(dataclasses.replace(settings, rate_limit="3/minute"))
