@@ -120,7 +120,7 @@ jobs = Table(
     metadata,
     *_scoped_columns(),
     Column("name", String(200), nullable=False),
-    Column("description", String(2000), nullable=False),
+    Column("description", String(5000), nullable=False),
     Column("entity", String(60), nullable=False),
     Column("category_code", String(60), ForeignKey("job_categories.id"), nullable=False),
     Column("wage", BigInteger, nullable=False),

@@ -63,7 +63,7 @@ def upgrade() -> None:
         "jobs",
         *_scoped_columns(),
         sa.Column("name", sa.String(200), nullable=False),
-        sa.Column("description", sa.String(2000), nullable=False),
+        sa.Column("description", sa.String(5000), nullable=False),
         sa.Column("entity", sa.String(60), nullable=False),
         sa.Column(
             "category_code", sa.String(60), sa.ForeignKey("job_categories.id"), nullable=False
