@@ -15,8 +15,11 @@ from server.app import create_app
 from server.config import Settings
 from server.domain import keys
 from server.domain.accounts import Environment
-from server.store.db import Database
+from server.store.db import Database, migrate
+from server.store.tables import metadata
 from tests import postgres
+
+SEEDED_TABLES = {"job_categories"}
 
 
 @pytest.fixture(scope="session")
@@ -28,10 +31,32 @@ def postgres_url():
         yield url
 
 
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/api.db"
+
+
+def _empty_sqlite(url: str) -> None:
+    """Delete every row but the seeded catalogue's; the schema stays migrated."""
+    database = Database(url)
+    try:
+        migrate(database.engine)
+        with database.transaction() as session:
+            for table in reversed(metadata.sorted_tables):
+                if table.name not in SEEDED_TABLES:
+                    session.execute(table.delete())
+    finally:
+        database.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> str:
+def database_url(request) -> str:
+    """A migrated database holding only the seeded catalogue: one per run for each kind,
+    emptied before each test."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/api.db"
+        url = request.getfixturevalue("sqlite_url")
+        _empty_sqlite(url)
+        return url
     url = request.getfixturevalue("postgres_url")
     postgres.truncate_all(url)
     return url
@@ -42,9 +67,15 @@ def settings(database_url) -> Settings:
     return Settings(database_url=database_url, validate_responses=True)
 
 
+# Building the app parses the whole spec; one app per settings serves every test that uses them.
+_apps: dict[Settings, object] = {}
+
+
 @pytest.fixture
 def app(settings):
-    return create_app(settings)
+    if settings not in _apps:
+        _apps[settings] = create_app(settings)
+    return _apps[settings]
 
 
 @pytest.fixture

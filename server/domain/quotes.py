@@ -87,7 +87,11 @@ def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[s
     at = now()
     dated = default_dates(fields, at)
     check_term(
-        dated["effective_date"], dated["end_date"], at, effective_given="effective_date" in fields
+        dated["effective_date"],
+        dated["end_date"],
+        at,
+        effective_given="effective_date" in fields,
+        starts_now=False,
     )
     with db.transaction() as session:
         return present(QUOTES.create(session, principal, rated(session, principal, dated)))
@@ -119,5 +123,6 @@ def update(
             fields["end_date"],
             now(),
             effective_given="effective_date" in changes,
+            starts_now=False,
         )
         return present(QUOTES.save(session, principal, quote_id, rated(session, principal, fields)))

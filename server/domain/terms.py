@@ -12,13 +12,21 @@ MAX_LEAD = 365 * DAY
 
 
 def check_term(
-    effective: int, end: int, at: int, *, effective_given: bool, end_field: str = "end_date"
+    effective: int,
+    end: int,
+    at: int,
+    *,
+    effective_given: bool,
+    end_field: str = "end_date",
+    starts_now: bool = True,
 ) -> None:
-    """A given effective date is not in the past nor more than a year ahead; the end comes
-    after the start and after now, and at most a year after the start."""
-    if effective_given and not at <= effective <= at + MAX_LEAD:
+    """A given effective date is not in the past (nor now, unless `starts_now`) and at most a
+    year ahead; the end comes after the start and after now, and at most a year after it."""
+    earliest = at if starts_now else at + 1
+    if effective_given and not earliest <= effective <= at + MAX_LEAD:
+        first = "now" if starts_now else "after now"
         raise InvalidRequest(
-            f"effective_date ({effective}) must lie between now ({at}) and one year ahead.",
+            f"effective_date ({effective}) must lie between {first} ({at}) and one year ahead.",
             code="effective_date_invalid",
             param="effective_date",
         )

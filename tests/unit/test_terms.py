@@ -44,3 +44,11 @@ def test_the_end_field_names_the_error():
         "expiration_date_invalid",
         "expiration_date",
     )
+
+
+def test_a_quote_period_must_start_after_now():
+    check_term(AT, AT + DAY, AT, effective_given=True)  # a policy may start now
+    with pytest.raises(InvalidRequest) as refused:
+        check_term(AT, AT + DAY, AT, effective_given=True, starts_now=False)
+    assert refused.value.code == "effective_date_invalid"
+    check_term(AT + 1, AT + DAY, AT, effective_given=True, starts_now=False)
