@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.domain import rating
@@ -153,31 +152,31 @@ def _current(session: Session, principal: Principal, record: dict[str, Any], at:
 
 def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
     at = now()
-    try:
-        with db.transaction() as session:
-            quote = QUOTES.get(
-                session, principal, fields["quote"], param="quote", code="invalid_quote_id"
+    with db.transaction() as session:
+        quote = QUOTES.get(
+            session, principal, fields["quote"], param="quote", code="invalid_quote_id"
+        )
+        if queries.quote_is_bound(session, quote["id"]):
+            raise _already_bound(quote["id"])
+        parties = _parties(session, principal, quote)
+        if not quote["eligible"]:
+            raise InvalidRequest(
+                f"The quote {quote['id']} is not eligible: {quote['eligibility_message']}",
+                code="quote_not_eligible",
+                param="quote",
             )
-            if queries.quote_is_bound(session, quote["id"]):
-                raise _already_bound(quote["id"])
-            parties = _parties(session, principal, quote)
-            if not quote["eligible"]:
-                raise InvalidRequest(
-                    f"The quote {quote['id']} is not eligible: {quote['eligibility_message']}",
-                    code="quote_not_eligible",
-                    param="quote",
-                )
-            effective = fields.get("effective_date", max(quote["effective_date"], at))
-            expiration = fields.get("expiration_date", quote["end_date"])
-            check_term(
-                effective,
-                expiration,
-                at,
-                effective_given="effective_date" in fields,
-                end_field="expiration_date",
-            )
-            category = job_categories.get(session, parties["job"]["category_code"])
-            record = POLICIES.create(
+        effective = fields.get("effective_date", max(quote["effective_date"], at))
+        expiration = fields.get("expiration_date", quote["end_date"])
+        check_term(
+            effective,
+            expiration,
+            at,
+            effective_given="effective_date" in fields,
+            end_field="expiration_date",
+        )
+        category = job_categories.get(session, parties["job"]["category_code"])
+        try:
+            record = queries.insert(
                 session,
                 principal,
                 {
@@ -188,10 +187,10 @@ def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[s
                     "document_facts": document_facts(quote, parties, category),
                 },
             )
-            return present(_render(session, principal, record, at), at)
-    except IntegrityError:
-        # Another request bound the quote between our check and our insert.
-        raise _already_bound(fields["quote"]) from None
+        except queries.QuoteAlreadyBound:
+            # Another request bound the quote between our check and our insert.
+            raise _already_bound(quote["id"]) from None
+        return present(_render(session, principal, record, at), at)
 
 
 def _already_bound(quote_id: str) -> InvalidRequest:

@@ -4,6 +4,7 @@ bound; Records hides it from every read."""
 from __future__ import annotations
 
 from sqlalchemy import Select, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.domain.accounts import Principal
@@ -12,6 +13,17 @@ from server.store.records import Records
 from server.store.tables import jobs, policies, quotes
 
 POLICIES = Records(policies, "policy", "pl", "policy_id")
+
+
+class QuoteAlreadyBound(Exception):
+    """The quote's unique constraint refused a second policy: another request bound it first."""
+
+
+def insert(session: Session, principal: Principal, fields: dict) -> dict:
+    try:
+        return POLICIES.create(session, principal, fields)
+    except IntegrityError as error:
+        raise QuoteAlreadyBound(fields["quote"]) from error
 
 
 def quote_is_bound(session: Session, quote_id: str) -> bool:

@@ -12,6 +12,7 @@ from server.app import create_app
 from server.config import Settings
 from server.domain.clock import now
 from server.pdf.policy import format_date
+from server.store import policies as store_policies
 from server.store.tables import policies
 from tests.conftest import assert_error, bearer, bind, underwrite
 
@@ -291,3 +292,14 @@ def test_policies_list_most_recent_first(client, sandbox_key):
         f"{BASE}/policies?limit=1&starting_after={made[1]['id']}", headers=bearer(sandbox_key)
     ).json()
     assert [p["id"] for p in page] == [made[0]["id"]]
+
+
+def test_a_bind_that_loses_the_race_at_the_database_is_policy_already_exists(
+    client, sandbox_key, monkeypatch
+):
+    quote_id = underwrite(client, sandbox_key)["quote"]["id"]
+    bind(client, sandbox_key, quote_id)
+    # As if the other request committed between this one's check and its insert.
+    monkeypatch.setattr(store_policies, "quote_is_bound", lambda session, quote_id: False)
+    late = client.post(f"{BASE}/policies", json={"quote": quote_id}, headers=bearer(sandbox_key))
+    assert_error(late, 400, "policy_already_exists", "quote")
