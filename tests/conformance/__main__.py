@@ -1,7 +1,8 @@
 """`python -m tests.conformance`: the conformance run.
 
 Starts the real server under uvicorn on 127.0.0.1 with a fresh database (SQLite, or
-PostgreSQL with --database postgresql), fuzzes it with Schemathesis (every check, every phase,
+PostgreSQL with --database postgresql), makes the objects at the spec's example ids
+(fixtures.py), fuzzes it with Schemathesis (every check, every phase,
 a fixed seed, JUnit and HAR reports), then runs the coverage gate over what was observed.
 """
 
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 from tests import postgres
-from tests.conformance import gate
+from tests.conformance import fixtures, gate
 from tests.live import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +65,12 @@ def run(database: str, database_url: str | None, args: argparse.Namespace) -> in
     reports = args.reports / database
     reports.mkdir(parents=True, exist_ok=True)
     print(f"\n== conformance on {database} ==\n", flush=True)
+    if database_url is None:
+        for stale in reports.glob("conformance.db*"):
+            stale.unlink()
+        database_url = f"sqlite:///{reports / 'conformance.db'}"
     with running_server(database_url=database_url, log_path=reports / "server.log") as server:
+        fixtures.make(server.base_url, server.api_key, database_url)
         fuzz_status = fuzz(server.base_url, server.api_key, args, reports)
     print(f"\nJUnit report: {reports / 'junit.xml'}\nserver log: {reports / 'server.log'}\n")
     gate_status = gate.main([str(reports / "schemathesis.har")])
