@@ -1,7 +1,7 @@
 """Objects at the spec's example ids, made before the conformance run, as stripe-mock ships
 fixtures for its spec: the examples phase then reads, changes and deletes real objects (a
-contractor, an entity, a job, an eligible quote and its policy) instead of meeting only 404s,
-whatever the random walk of the stateful phase reaches.
+contractor, an entity, a job, a policy) and binds a real eligible quote, instead of meeting
+only 404s, whatever the random walk of the stateful phase reaches.
 
 Each object is made through the API, then given its example id in the database before the
 objects that refer to it are made."""
@@ -34,28 +34,32 @@ def make(base_url: str, api_key: str, database_url: str) -> None:
     api = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"})
     engine = create_engine(database_url)
 
-    def create(kind: str, path: str, body: dict) -> None:
+    def create(kind: str, path: str, body: dict, *, example_id: bool = True) -> str:
         response = api.post(path, json=body)
         response.raise_for_status()
+        made = response.json()["id"]
+        if not example_id:
+            return made
         table = TABLES[kind]
         with engine.begin() as connection:
-            connection.execute(
-                update(table)
-                .where(table.c.id == response.json()["id"])
-                .values(id=EXAMPLE_IDS[kind])
-            )
+            connection.execute(update(table).where(table.c.id == made).values(id=EXAMPLE_IDS[kind]))
+        return EXAMPLE_IDS[kind]
 
     try:
+        # The examples delete the contractor, entity and job at the example ids early on, so
+        # the example quote and policy stand on a chain of their own.
         create("contractor", "/contractors", new_contractor(years_experience=10))
         create("entity", "/entities", new_entity(required_coverage=[]))
         create("job", "/jobs", new_job(EXAMPLE_IDS["entity"]))
-        quote = {
-            "contractor": EXAMPLE_IDS["contractor"],
-            "job": EXAMPLE_IDS["job"],
-            "coverage_type": ["general", "workers-comp"],
-        }
+        contractor = create("contractor", "/contractors", new_contractor(), example_id=False)
+        entity = create("entity", "/entities", new_entity(), example_id=False)
+        job = create("job", "/jobs", new_job(entity), example_id=False)
+        quote = {"contractor": contractor, "job": job, "coverage_type": ["general"]}
+        # An eligible quote at the example id, left unbound for the createPolicy example...
         create("quote", "/quotes", quote)
-        create("policy", "/policies", {"quote": EXAMPLE_IDS["quote"]})
+        # ...and the example policy, bound on another quote.
+        bound = create("quote", "/quotes", quote, example_id=False)
+        create("policy", "/policies", {"quote": bound})
     finally:
         api.close()
         engine.dispose()
