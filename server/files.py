@@ -1,32 +1,24 @@
 """GET /files/<token>: generated documents (policy PDFs), served without an API key.
 
 The token is the capability, as with a presigned storage link: 256 random bits, never listed,
-and replaced whenever the document is regenerated."""
+and replaced whenever the document is regenerated. An unknown token is a NotFound, shaped like
+every other error by server/middleware/errors.py."""
 
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from server.domain import documents
 from server.services import services_of
-from server.store import documents
 
 ROUTE = "/files/{token}"
 
 
-def _fetch(request: Request) -> documents.Document | None:
-    database = services_of(request.scope).database
-    with database.transaction() as session:
-        return documents.get(session, request.path_params["token"])
-
-
 async def serve_file(request: Request) -> Response:
-    document = await run_in_threadpool(_fetch, request)
-    if document is None:
-        return JSONResponse(
-            {"error_code": "resource_missing", "message": "No such file."}, status_code=404
-        )
+    database = services_of(request.scope).database
+    document = await run_in_threadpool(documents.fetch, database, request.path_params["token"])
     return Response(
         document.content,
         media_type=document.content_type,

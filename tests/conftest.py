@@ -19,8 +19,6 @@ from server.store.db import Database, migrate
 from server.store.tables import metadata
 from tests import postgres
 
-SEEDED_TABLES = {"job_categories"}
-
 
 @pytest.fixture(scope="session")
 def postgres_url():
@@ -43,7 +41,7 @@ def _empty_sqlite(url: str) -> None:
         migrate(database.engine)
         with database.transaction() as session:
             for table in reversed(metadata.sorted_tables):
-                if table.name not in SEEDED_TABLES:
+                if table.name not in postgres.SEEDED_TABLES:
                     session.execute(table.delete())
     finally:
         database.dispose()

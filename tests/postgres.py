@@ -53,6 +53,10 @@ def fresh_database(prefix: str = "ten99_test") -> Iterator[str]:
         admin.dispose()
 
 
+# Tables the migrations fill with data the tests rely on (the job category catalogue).
+SEEDED_TABLES = ("job_categories",)
+
+
 def truncate_all(url: str) -> None:
     """Empty every table but Alembic's and the seeded catalogue, so that each test starts from a
     freshly migrated schema."""
@@ -62,8 +66,9 @@ def truncate_all(url: str) -> None:
             tables = connection.execute(
                 text(
                     "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename NOT IN ('alembic_version', 'job_categories')"
-                )
+                    "AND tablename <> 'alembic_version' AND NOT (tablename = ANY(:seeded))"
+                ),
+                {"seeded": list(SEEDED_TABLES)},
             ).scalars()
             names = ", ".join(f'"{name}"' for name in tables)
             if names:

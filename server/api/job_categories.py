@@ -13,7 +13,6 @@ def _public(record: dict) -> dict:
 
 
 def list_job_categories(
-    token_info: dict,
     limit: int = DEFAULT_LIMIT,
     starting_after: str | None = None,
     ending_before: str | None = None,
@@ -22,5 +21,5 @@ def list_job_categories(
     return [_public(r) for r in found]
 
 
-def retrieve_job_category(category_code_id: str, token_info: dict):
+def retrieve_job_category(category_code_id: str):
     return _public(job_categories.retrieve(database(), category_code_id))

@@ -80,7 +80,7 @@ def delete(db: Database, principal: Principal, contractor_id: str) -> int:
     """Delete a contractor and cancel the policies in force for it; returns when, in Unix
     seconds."""
     with db.transaction() as session:
-        CONTRACTORS.row(session, principal, contractor_id)
-        policies.cancel_contractor_policies(session, principal, contractor_id)
         CONTRACTORS.remove(session, principal, contractor_id)
+        # Policies keep their own copy of what their document shows, so this may follow.
+        policies.cancel_contractor_policies(session, principal, contractor_id)
     return now()

@@ -51,7 +51,6 @@ def update(
 def delete(db: Database, principal: Principal, entity_id: str) -> int:
     """Delete an entity and cancel the policies in force for its jobs; returns when."""
     with db.transaction() as session:
-        ENTITIES.row(session, principal, entity_id)
-        policies.cancel_entity_policies(session, principal, entity_id)
         ENTITIES.remove(session, principal, entity_id)
+        policies.cancel_entity_policies(session, principal, entity_id)
     return now()

@@ -62,7 +62,6 @@ def update(
 def delete(db: Database, principal: Principal, job_id: str) -> int:
     """Delete a job that no policy covers; returns when."""
     with db.transaction() as session:
-        JOBS.row(session, principal, job_id)
         if job_has_policy(session, principal, job_id):
             raise InvalidRequest(
                 f"The job {job_id} has insurance policies and cannot be deleted.",

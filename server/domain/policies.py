@@ -49,18 +49,17 @@ def present(record: dict[str, Any], at: int) -> dict[str, Any]:
 
 def _parties(session: Session, principal: Principal, quote: dict[str, Any]) -> dict[str, Any]:
     """The quote's contractor, job and entity; `invalid_quote_id` naming whichever is gone."""
-    found = {}
-    for field, records, object_id in (
-        ("contractor", CONTRACTORS, quote["contractor"]),
-        ("job", JOBS, quote["job"]),
-    ):
-        if not records.exists(session, principal, object_id):
-            raise _gone(quote["id"], field, object_id)
-        found[field] = records.get(session, principal, object_id)
+    found = {
+        "contractor": CONTRACTORS.find(session, principal, quote["contractor"]),
+        "job": JOBS.find(session, principal, quote["job"]),
+    }
+    for field in ("contractor", "job"):
+        if found[field] is None:
+            raise _gone(quote["id"], field, quote[field])
     entity_id = found["job"]["entity"]
-    if not ENTITIES.exists(session, principal, entity_id):
+    found["entity"] = ENTITIES.find(session, principal, entity_id)
+    if found["entity"] is None:
         raise _gone(quote["id"], "entity", entity_id)
-    found["entity"] = ENTITIES.get(session, principal, entity_id)
     return found
 
 

@@ -44,9 +44,7 @@ def rated(session: Session, principal: Principal, fields: dict[str, Any]) -> dic
     )
     job = JOBS.get(session, principal, fields["job"], param="job", code="invalid_job_id")
     category = job_categories.get(session, job["category_code"])
-    entity = None
-    if ENTITIES.exists(session, principal, job["entity"]):
-        entity = ENTITIES.get(session, principal, job["entity"])
+    entity = ENTITIES.find(session, principal, job["entity"])  # None once deleted
     table = rating.rate_table()
     state = work_state(job, contractor)
     result = rating.rate(

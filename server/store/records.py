@@ -72,9 +72,11 @@ class Records:
     def get(self, session: Session, principal: Principal, object_id: str, **named) -> dict:
         return self.as_dict(self.row(session, principal, object_id, **named))
 
-    def exists(self, session: Session, principal: Principal, object_id: str) -> bool:
+    def find(self, session: Session, principal: Principal, object_id: str) -> dict | None:
+        """The caller's object, or None when there is none (no error: the caller decides)."""
         query = owned(self.table, principal).where(self.table.c.id == object_id)
-        return session.execute(query.with_only_columns(self.table.c.id)).first() is not None
+        row = session.execute(query).first()
+        return None if row is None else self.as_dict(row)
 
     def fields(self, session: Session, principal: Principal, object_id: str) -> dict[str, Any]:
         """Every stored field of the object, the write-only ones included."""

@@ -45,9 +45,12 @@ def _tie_idempotency_keys(case) -> None:
 # unbound quote instead (ineligible binds are tested in tests/api/test_policies.py).
 REFERENCE_PREFIXES = {"contractor": "cn_", "job": "jb_", "entity": "en_", "quote": "qt_"}
 created: dict[str, list[str]] = {prefix: [] for prefix in REFERENCE_PREFIXES.values()}
-known: set[str] = set()
 DATE_FIELDS = ("effective_date", "end_date", "expiration_date")
 bindable: list[str] = []  # eligible quotes without a policy, oldest first
+
+
+def _made_by_run(field: str, object_id: str) -> bool:
+    return object_id in created[REFERENCE_PREFIXES[field]]
 
 
 def _complete_linked_references(case) -> None:
@@ -55,11 +58,11 @@ def _complete_linked_references(case) -> None:
     if case.method not in ("POST", "PUT") or not isinstance(body, dict):
         return
     references = [field for field in REFERENCE_PREFIXES if isinstance(body.get(field), str)]
-    if not any(body[field] in known for field in references):
+    if not any(_made_by_run(field, body[field]) for field in references):
         return
     for field in references:
         latest = created[REFERENCE_PREFIXES[field]]
-        if body[field] not in known and latest:
+        if not _made_by_run(field, body[field]) and latest:
             body[field] = latest[-1]
     if case.method == "POST":
         for field in DATE_FIELDS:
@@ -86,4 +89,3 @@ def after_call(ctx, case, response):
     for prefix, ids in created.items():
         if object_id.startswith(prefix):
             ids.append(object_id)
-            known.add(object_id)

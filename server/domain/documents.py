@@ -1,0 +1,15 @@
+"""Generated files, fetched by the token their link carries."""
+
+from __future__ import annotations
+
+from server.domain.errors import NotFound
+from server.store import documents
+from server.store.db import Database
+
+
+def fetch(db: Database, token: str) -> documents.Document:
+    with db.transaction() as session:
+        document = documents.get(session, token)
+    if document is None:
+        raise NotFound("file", token)
+    return document
