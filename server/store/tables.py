@@ -14,6 +14,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
+    text,
 )
 
 metadata = MetaData()
@@ -181,4 +183,88 @@ documents = Table(
     Column("content_type", String(100), nullable=False),
     Column("content", LargeBinary, nullable=False),
     Column("created", BigInteger, nullable=False),
+)
+
+# An assignment names its contractor, job and policy by id, like a quote. Only one assignment of
+# a job is live at a time: a partial unique index refuses a second, so racing requests cannot
+# both make one. A deleted (voided) assignment keeps its row, so that extending its job can say
+# the record was voided.
+assignments = Table(
+    "assignments",
+    metadata,
+    *_scoped_columns(),
+    Column("contractor", String(60), nullable=False),
+    Column("job", String(60), nullable=False),
+    Column("coverage_type", JSON, nullable=False),
+    Column("effective_date", BigInteger, nullable=False),
+    Column("end_date", BigInteger, nullable=False),
+    Column("eligible", Boolean, nullable=False),
+    Column("eligibility_message", String(1000), nullable=True),
+    Column("net_rate", Integer, nullable=False),
+    Column("quote_json", JSON, nullable=False),
+    Column("bind", Boolean, nullable=False),
+    Column("policy", String(60), nullable=True),
+    # Coverage key ("gl", "wc", "pl") -> the token of its certificate in `documents`.
+    Column("certificates", JSON, nullable=True),
+    Column("certificate_refresh_pending", Boolean, nullable=False),
+    Column("deleted_at", BigInteger, nullable=True),
+    Index("ix_assignments_owner_seq", "account_id", "environment", "seq"),
+    Index("ix_assignments_job", "job"),
+    Index(
+        "ux_assignments_live_job",
+        "job",
+        unique=True,
+        sqlite_where=text("deleted_at IS NULL"),
+        postgresql_where=text("deleted_at IS NULL"),
+    ),
+)
+
+# Work done after the response: regenerating certificates, sending email. A task is recorded in
+# the transaction of the change that needs it, so it survives a restart, and is marked done in
+# the transaction that does it, so a crash halfway leaves it to be done again.
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("environment", String(20), nullable=False),
+    Column("subject", String(60), nullable=False),  # the id of the object the work is for
+    Column("payload", JSON, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("run_after", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("done_at", BigInteger, nullable=True),
+    Column("last_error", String(2000), nullable=True),
+    Index("ix_tasks_due", "done_at", "run_after"),
+)
+
+# Every email the server sends, kept: `recorded` (no SMTP server configured; read them with
+# `ten99-server mail list`), `pending` (to send over SMTP), `sent` or `failed`.
+emails = Table(
+    "emails",
+    metadata,
+    *_scoped_columns(),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("about", String(60), nullable=False),  # the id of the object the email is about
+    Column("status", String(20), nullable=False),
+    Column("sent_at", BigInteger, nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", String(2000), nullable=True),
+)
+
+# Hosted application sessions. The id is the capability of the hosted page, so it is long.
+application_sessions = Table(
+    "application_sessions",
+    metadata,
+    *_scoped_columns(),
+    Column("quote", String(60), nullable=False),
+    Column("success_url", String(2048), nullable=True),
+    Column("cancel_url", String(2048), nullable=True),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("completed_at", BigInteger, nullable=True),
+    Column("policy", String(60), nullable=True),
+    Index("ix_application_sessions_owner_seq", "account_id", "environment", "seq"),
 )
