@@ -76,13 +76,16 @@ class ApplicationSession(BaseModel):
     """
     url: str = Field(
         ...,
-        examples=[
-            "https://apply.1099policy.com/?session=ias_01FVCHXE7PNQHA1T3S2AXL2QZE"
-        ],
+        examples=["https://api.1099policy.com/apply/ias_01FVCHXE7PNQHA1T3S2AXL2QZE"],
     )
     """
     The URL to the insurance application session. Redirect contractors to this URL to take
-    them to their insurance application. The domain is apply.1099policy.com.
+    them to their insurance application: a page of this server, `<base URL>/apply/<id>`,
+    served without an API key (the session id is the credential). It shows the
+    contractor, the job, the coverage and the rate; accepting binds the policy and
+    redirects to `success_url`, declining redirects to `cancel_url`. An expired session
+    shows `session_expired`, a completed one `application_already_complete`, and a quote
+    that is no longer eligible shows why, each with only the way back to `cancel_url`.
 
     """
     success_url: str | None = Field(
@@ -104,6 +107,16 @@ class ApplicationSession(BaseModel):
     expires_at: int = Field(..., examples=[1646818364], ge=0)
     """
     A point in time, in seconds since the Unix epoch.
+    """
+    status: Status | None = Field(None, examples=["open"])
+    """
+    `open` until the contractor accepts the coverage on the hosted page, then `complete`;
+    `expired` once `expires_at` has passed without that.
+
+    """
+    policy: str | None = Field(None, examples=[None], pattern="^pl_[A-Za-z0-9]{1,40}$")
+    """
+    The policy bound when the contractor accepted; `null` until then.
     """
 
 
@@ -153,7 +166,7 @@ class ApplicationSessionList(RootModel[list[ApplicationSession]]):
                     "object": "application_session",
                     "created": 1646818364,
                     "quote": "qt_5DciVga8Kt",
-                    "url": "https://apply.1099policy.com/?session=ias_01FZCHXE7KNQHE1T3S8AXG2QZE",
+                    "url": "https://api.1099policy.com/apply/ias_01FZCHXE7KNQHE1T3S8AXG2QZE",
                     "success_url": "https://1099jobcloud.com/1099policy/success",
                     "cancel_url": "https://1099jobcloud.com/1099policy/cancel",
                     "expires_at": 1646904764,
@@ -402,8 +415,10 @@ class AssignmentUpdate(BaseModel):
 
 class Certificates(BaseModel):
     """
-    The certificates of insurance (COI) of a bound assignment, as PDF URLs: one for each
-    coverage type bound.
+    The certificates of insurance (COI) of a bound assignment: one PDF for each coverage
+    type bound, at a path of this server that works without an API key (the random path is
+    the credential). A regenerated certificate gets a new path, and the old one stops
+    working. Empty until the first certificates are generated.
 
     """
 
@@ -1852,6 +1867,18 @@ class RiskClass(StrEnum):
     low = "low"
     medium = "medium"
     high = "high"
+
+
+class Status(StrEnum):
+    """
+    `open` until the contractor accepts the coverage on the hosted page, then `complete`;
+    `expired` once `expires_at` has passed without that.
+
+    """
+
+    open = "open"
+    complete = "complete"
+    expired = "expired"
 
 
 class WageType(StrEnum):
