@@ -11,7 +11,7 @@ from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.validators import VALIDATOR_MAP
 
-from server import files
+from server import files, hosted, mail
 from server.config import Settings
 from server.domain import keys as api_keys
 from server.middleware import errors
@@ -25,6 +25,7 @@ from server.security import SECURITY_MAP
 from server.services import Services, ServicesMiddleware
 from server.spec import load_spec, spec_path
 from server.store.db import Database, migrate
+from server.worker import Worker
 
 
 def create_app(settings: Settings | None = None) -> AsyncApp:
@@ -36,9 +37,17 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     if settings.api_key:
         api_keys.ensure_key(database, settings.api_key)
 
+    if settings.smtp_url:
+        mail.check_smtp_url(settings.smtp_url)
+
     @asynccontextmanager
     async def lifespan(_app):
+        worker = Worker(database, settings) if settings.worker else None
+        if worker:
+            worker.start()
         yield
+        if worker:
+            worker.stop()
         database.dispose()
 
     app = AsyncApp(__name__, specification_dir=str(spec_path().parent), lifespan=lifespan)
@@ -57,6 +66,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     )
     errors.install(app, load_spec())
     app.add_url_rule(files.ROUTE, "file", files.serve_file, methods=["GET"])
+    hosted.add_routes(app)
     app.add_middleware(
         ServicesMiddleware,
         MiddlewarePosition.BEFORE_EXCEPTION,

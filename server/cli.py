@@ -8,6 +8,7 @@ import sys
 import warnings
 from datetime import UTC, datetime
 
+from server import mail
 from server.config import Settings
 from server.domain import keys
 from server.domain.accounts import DEFAULT_ACCOUNT, Environment
@@ -28,6 +29,8 @@ def _prepare(settings: Settings) -> str | None:
     from server.middleware.rate_limit import RateLimiter
 
     RateLimiter(settings.rate_limit, settings.redis_url)  # refuses bad settings early
+    if settings.smtp_url:
+        mail.check_smtp_url(settings.smtp_url)
     database = _database(settings)
     try:
         if settings.api_key:

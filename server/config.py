@@ -28,6 +28,12 @@ class Settings:
     # Where clients reach this server, for the links it hands out (policy documents). Without
     # it, links use the address each request came to.
     public_url: str | None = None
+    # Email leaves over SMTP when this is set (smtp://user:password@host:587, smtps://...);
+    # otherwise it is recorded in the database only (`ten99-server mail list`).
+    smtp_url: str | None = None
+    mail_from: str = "1099Policy <no-reply@localhost>"
+    # Run the background worker (certificates, email) inside the server process.
+    worker: bool = True
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -41,4 +47,7 @@ class Settings:
             rate_limit=env.get("TEN99_RATE_LIMIT") or DEFAULT_RATE_LIMIT,
             redis_url=env.get("TEN99_REDIS_URL") or None,
             public_url=(env.get("TEN99_PUBLIC_URL") or "").rstrip("/") or None,
+            smtp_url=env.get("TEN99_SMTP_URL") or None,
+            mail_from=env.get("TEN99_MAIL_FROM") or cls.mail_from,
+            worker=_flag(env.get("TEN99_WORKER"), True),
         )

@@ -11,9 +11,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.domain import documents
+from server.domain.documents import file_path
 from server.services import services_of
 
-ROUTE = "/files/{token}"
+ROUTE = file_path("{token}")
 
 
 async def serve_file(request: Request) -> Response:

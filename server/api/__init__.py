@@ -6,6 +6,7 @@ from connexion.context import request, scope
 from pydantic import BaseModel, ValidationError
 
 from server.domain.accounts import Principal
+from server.domain.documents import file_path
 from server.domain.errors import InvalidRequest
 from server.domain.pagination import PageRequest
 from server.services import services_of
@@ -46,12 +47,17 @@ def deleted(model: type[BaseModel], object_id: str, kind: str, deleted_at: int) 
     )
 
 
-def file_url(token: str | None) -> str | None:
-    """The public link to a generated file: TEN99_PUBLIC_URL, or the address of this request."""
-    if token is None:
-        return None
+def public_base() -> str:
+    """Where clients reach this server: TEN99_PUBLIC_URL, or the address of this request."""
     base = services_of(scope).settings.public_url
     if base is None:
         url = request.url
         base = f"{url.scheme}://{url.netloc}"
-    return f"{base}/files/{token}"
+    return base
+
+
+def file_url(token: str | None) -> str | None:
+    """The public link to a generated file."""
+    if token is None:
+        return None
+    return public_base() + file_path(token)

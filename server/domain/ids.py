@@ -9,5 +9,5 @@ _ALPHABET = string.ascii_letters + string.digits
 _LENGTH = 14
 
 
-def new_id(prefix: str) -> str:
-    return f"{prefix}_" + "".join(secrets.choice(_ALPHABET) for _ in range(_LENGTH))
+def new_id(prefix: str, length: int = _LENGTH) -> str:
+    return f"{prefix}_" + "".join(secrets.choice(_ALPHABET) for _ in range(length))

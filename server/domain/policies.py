@@ -47,7 +47,7 @@ def present(record: dict[str, Any], at: int) -> dict[str, Any]:
     }
 
 
-def _parties(session: Session, principal: Principal, quote: dict[str, Any]) -> dict[str, Any]:
+def parties(session: Session, principal: Principal, quote: dict[str, Any]) -> dict[str, Any]:
     """The quote's contractor, job and entity; `invalid_quote_id` naming whichever is gone."""
     found = {
         "contractor": CONTRACTORS.find(session, principal, quote["contractor"]),
@@ -150,46 +150,56 @@ def _current(session: Session, principal: Principal, record: dict[str, Any], at:
 
 
 def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
-    at = now()
     with db.transaction() as session:
-        quote = QUOTES.get(
-            session, principal, fields["quote"], param="quote", code="invalid_quote_id"
+        return bind(session, principal, fields, now())
+
+
+def bindable_quote(session: Session, principal: Principal, quote_id: str) -> tuple[dict, dict]:
+    """The quote and its parties, if a policy may be issued for it: not yet bound, its
+    contractor, job and entity all there, and eligible; otherwise the 400 that says why (a 404
+    for an unknown quote)."""
+    quote = QUOTES.get(session, principal, quote_id, param="quote", code="invalid_quote_id")
+    if queries.quote_is_bound(session, quote["id"]):
+        raise _already_bound(quote["id"])
+    found = parties(session, principal, quote)
+    if not quote["eligible"]:
+        raise InvalidRequest(
+            f"The quote {quote['id']} is not eligible: {quote['eligibility_message']}",
+            code="quote_not_eligible",
+            param="quote",
         )
-        if queries.quote_is_bound(session, quote["id"]):
-            raise _already_bound(quote["id"])
-        parties = _parties(session, principal, quote)
-        if not quote["eligible"]:
-            raise InvalidRequest(
-                f"The quote {quote['id']} is not eligible: {quote['eligibility_message']}",
-                code="quote_not_eligible",
-                param="quote",
-            )
-        effective = fields.get("effective_date", max(quote["effective_date"], at))
-        expiration = fields.get("expiration_date", quote["end_date"])
-        check_term(
-            effective,
-            expiration,
-            at,
-            effective_given="effective_date" in fields,
-            end_field="expiration_date",
+    return quote, found
+
+
+def bind(session: Session, principal: Principal, fields: dict[str, Any], at: int) -> dict:
+    """Issue the policy for `fields["quote"]`, in the caller's transaction."""
+    quote, parties = bindable_quote(session, principal, fields["quote"])
+    effective = fields.get("effective_date", max(quote["effective_date"], at))
+    expiration = fields.get("expiration_date", quote["end_date"])
+    check_term(
+        effective,
+        expiration,
+        at,
+        effective_given="effective_date" in fields,
+        end_field="expiration_date",
+    )
+    category = job_categories.get(session, parties["job"]["category_code"])
+    try:
+        record = queries.insert(
+            session,
+            principal,
+            {
+                "quote": quote["id"],
+                "effective_date": effective,
+                "expiration_date": expiration,
+                "cancelled": False,
+                "document_facts": document_facts(quote, parties, category),
+            },
         )
-        category = job_categories.get(session, parties["job"]["category_code"])
-        try:
-            record = queries.insert(
-                session,
-                principal,
-                {
-                    "quote": quote["id"],
-                    "effective_date": effective,
-                    "expiration_date": expiration,
-                    "cancelled": False,
-                    "document_facts": document_facts(quote, parties, category),
-                },
-            )
-        except queries.QuoteAlreadyBound:
-            # Another request bound the quote between our check and our insert.
-            raise _already_bound(quote["id"]) from None
-        return present(_render(session, principal, record, at), at)
+    except queries.QuoteAlreadyBound:
+        # Another request bound the quote between our check and our insert.
+        raise _already_bound(quote["id"]) from None
+    return present(_render(session, principal, record, at), at)
 
 
 def _already_bound(quote_id: str) -> InvalidRequest:
@@ -241,7 +251,7 @@ def update(
         if status == CANCELLED and not fields["cancelled"]:
             quote = QUOTES.get(session, principal, record["quote"])
             try:
-                _parties(session, principal, quote)
+                parties(session, principal, quote)
             except InvalidRequest as gone:
                 raise _not_updatable(policy_id, f"cannot be reactivated: {gone.message}") from None
         if all(fields[name] == record[name] for name in fields):

@@ -25,6 +25,7 @@ class Records:
     prefix: str  # of the ids
     param: str  # the path parameter naming one object
     write_only: frozenset[str] = frozenset()  # stored, never read back out
+    id_length: int = 14  # random characters after the prefix; longer where the id is a secret
 
     @property
     def field_columns(self) -> tuple[str, ...]:
@@ -40,7 +41,7 @@ class Records:
     def create(self, session: Session, principal: Principal, fields: dict[str, Any]) -> dict:
         values = {name: fields.get(name) for name in self.field_columns}
         values.update(
-            id=new_id(self.prefix),
+            id=new_id(self.prefix, self.id_length),
             account_id=principal.account_id,
             environment=principal.environment.value,
             created=now(),

@@ -1,0 +1,121 @@
+"""The hosted application page, `/apply/<session id>`: a plain HTML form served without an API
+key (the session id is the credential). Accept binds the policy and redirects to the
+session's `success_url`; Decline redirects to its `cancel_url`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from server.domain import application_sessions
+from server.domain.errors import DomainError, NotFound
+from server.pdf.layout import format_date, format_money
+from server.services import services_of
+
+PAGE = "/apply/{session_id}"
+# A refused session: gone for good (expired), or already done.
+REFUSAL_STATUS = {"session_expired": 410, "application_already_complete": 409}
+# The page carries its credential in its URL: keep it out of caches, referrers and frames.
+HEADERS = {
+    "Cache-Control": "private, no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self' https: http:; frame-ancestors 'none'",
+}
+
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+_templates.globals.update(
+    date=format_date,
+    datetime=lambda s: datetime.fromtimestamp(s, UTC).strftime("%Y-%m-%d %H:%M"),
+    rate=lambda cents: f"{format_money(cents)} per $100 earned",
+)
+
+
+def _page(status: int, title: str, **context) -> HTMLResponse:
+    context = {"application": None, "back_url": None, **context}
+    html = _templates.get_template("application.html").render(title=title, **context)
+    return HTMLResponse(html, status_code=status, headers=HEADERS)
+
+
+def _not_found() -> HTMLResponse:
+    return _page(
+        404,
+        "Application not found",
+        code="resource_missing",
+        message="This application link is not valid. Ask for a new one.",
+    )
+
+
+def _back_url(application: application_sessions.Application) -> str | None:
+    session = application.session
+    if application.refusal and application.refusal.code == "application_already_complete":
+        return session["success_url"]
+    return session["cancel_url"]
+
+
+async def show(request: Request) -> Response:
+    database = services_of(request.scope).database
+    try:
+        application = await run_in_threadpool(
+            application_sessions.application, database, request.path_params["session_id"]
+        )
+    except NotFound:
+        return _not_found()
+    refusal = application.refusal
+    status = REFUSAL_STATUS.get(refusal.code, 400) if refusal else 200
+    title = "Your insurance application" if refusal is None else "This application can't go on"
+    return _page(status, title, application=application, back_url=_back_url(application))
+
+
+async def accept(request: Request) -> Response:
+    database = services_of(request.scope).database
+    session_id = request.path_params["session_id"]
+    try:
+        session = await run_in_threadpool(application_sessions.accept, database, session_id)
+    except NotFound:
+        return _not_found()
+    except DomainError:
+        # Expired, already complete or no longer eligible: the page says which.
+        return await show(request)
+    if session["success_url"]:
+        return RedirectResponse(session["success_url"], status_code=303, headers=HEADERS)
+    return _page(
+        200,
+        "Coverage bound",
+        code="complete",
+        message=f"Your coverage is bound: policy {session['policy']}. You can close this page.",
+    )
+
+
+async def decline(request: Request) -> Response:
+    database = services_of(request.scope).database
+    try:
+        session = await run_in_threadpool(
+            application_sessions.decline, database, request.path_params["session_id"]
+        )
+    except NotFound:
+        return _not_found()
+    if session["cancel_url"]:
+        return RedirectResponse(session["cancel_url"], status_code=303, headers=HEADERS)
+    return _page(
+        200,
+        "Application declined",
+        code="declined",
+        message="You declined this coverage. You can close this page.",
+    )
+
+
+def add_routes(app) -> None:
+    app.add_url_rule(PAGE, "application_page", show, methods=["GET"])
+    app.add_url_rule(PAGE + "/accept", "application_accept", accept, methods=["POST"])
+    app.add_url_rule(PAGE + "/decline", "application_decline", decline, methods=["POST"])

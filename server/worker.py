@@ -1,0 +1,92 @@
+"""The background worker: runs the queued tasks (certificate regeneration, email) in a thread
+of each server process. Tasks live in the database, so work recorded before a crash or a
+restart is picked up by the next worker."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+
+from server import mail
+from server.config import Settings
+from server.domain import assignments
+from server.domain.clock import now
+from server.store import tasks
+from server.store.db import Database
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = 5  # seconds before the first retry; doubled each time
+
+
+def run_due(database: Database, settings: Settings) -> int:
+    """Run every task that is due now; returns how many ran."""
+    outbound = assignments.Outbound(public_url=settings.public_url, smtp=bool(settings.smtp_url))
+    ran = 0
+    while True:
+        task = None
+        try:
+            with database.transaction() as session:
+                task = tasks.claim_due(session, now())
+                if task is None:
+                    return ran
+                _run(session, task, settings, outbound)
+                tasks.finish(session, task.seq, now())
+        except Exception as error:
+            if task is None:
+                raise
+            # The task's work was rolled back with its claim; count the attempt apart.
+            log.warning("task %s %s failed: %s", task.kind, task.subject, error)
+            with database.transaction() as session:
+                _failed(session, task, traceback.format_exception_only(error)[-1].strip())
+        ran += 1
+
+
+def _run(session, task: tasks.Task, settings: Settings, outbound: assignments.Outbound) -> None:
+    if task.kind == assignments.REFRESH_CERTIFICATES:
+        assignments.refresh_certificates(
+            session, task.principal, task.subject, task.payload, outbound
+        )
+    elif task.kind == assignments.SEND_EMAIL:
+        if settings.smtp_url:
+            mail.send(session, task.subject, settings.smtp_url, settings.mail_from)
+    else:
+        raise ValueError(f"unknown task kind {task.kind!r}")
+
+
+def _failed(session, task: tasks.Task, error: str) -> None:
+    attempts = task.attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        tasks.finish(session, task.seq, now(), error=error)
+        if task.kind == assignments.SEND_EMAIL:
+            mail.give_up(session, task.subject, error)
+    else:
+        tasks.postpone(session, task.seq, now() + BACKOFF_BASE * 2 ** (attempts - 1), error)
+
+
+class Worker:
+    """Polls for due tasks in a daemon thread until stopped."""
+
+    def __init__(self, database: Database, settings: Settings, interval: float = 0.5):
+        self._database = database
+        self._settings = settings
+        self._interval = interval
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="ten99-worker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                run_due(self._database, self._settings)
+            except Exception:  # a database hiccup must not end the worker
+                log.exception("the background worker failed; retrying")
+            self._stopping.wait(self._interval)
