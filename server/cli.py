@@ -1,4 +1,4 @@
-"""`ten99-server serve | keys create | keys list | keys revoke`."""
+"""`ten99-server serve | keys create | keys list | keys revoke | mail list`."""
 
 from __future__ import annotations
 
@@ -127,6 +127,26 @@ def keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def mail_list(args: argparse.Namespace) -> int:
+    from server.domain import outbox
+
+    database = _database(Settings.from_env())
+    try:
+        found = outbox.newest(database, args.limit)
+    finally:
+        database.dispose()
+    if not found:
+        print("No email has been sent or recorded.")
+    for email in found:
+        print(f"{email['id']}  {_when(email['created'])}  {email['status']}  {email['account_id']}")
+        print(f"To: {email['recipient']}")
+        print(f"Subject: {email['subject']}")
+        print()
+        print(email["body"])
+        print("-" * 72)
+    return 0
+
+
 def account_id(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", value):
         raise argparse.ArgumentTypeError("an account id is 1 to 40 letters, digits, _ or -")
@@ -165,6 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = key_commands.add_parser("revoke", help="revoke a key by its id (see `keys list`)")
     revoke.add_argument("key_id")
     revoke.set_defaults(run=keys_revoke)
+    mail_parser = commands.add_parser("mail", help="read the emails the server sent or recorded")
+    mail_commands = mail_parser.add_subparsers(dest="mail_command", required=True)
+    mail_listing = mail_commands.add_parser("list", help="the newest emails first, with bodies")
+    mail_listing.add_argument("--limit", type=positive, default=20)
+    mail_listing.set_defaults(run=mail_list)
     return parser
 
 

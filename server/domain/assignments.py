@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.domain import quotes, rating
+from server.domain import policies, quotes, rating
 from server.domain.accounts import Principal
 from server.domain.clock import now
 from server.domain.documents import file_path
@@ -75,9 +75,9 @@ def present(record: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def _covering_policy(session: Session, principal: Principal, fields: dict, at: int) -> str | None:
-    """The contractor's newest active policy that covers every coverage type asked for through
-    the end of the assignment, if the assignment is eligible."""
+def _covering_policy(session: Session, principal: Principal, fields: dict, at: int) -> dict | None:
+    """The contractor's newest active policy that covers every coverage type asked for and can
+    last through the assignment's end, if the assignment is eligible."""
     if not fields["eligible"]:
         return None
     wanted = set(fields["coverage_type"])
@@ -87,18 +87,20 @@ def _covering_policy(session: Session, principal: Principal, fields: dict, at: i
         if (
             quote is not None
             and wanted <= set(quote["coverage_type"])
-            and policy["expiration_date"] >= fields["end_date"]
+            and policies.can_cover_through(policy, fields["end_date"])
         ):
-            return policy["id"]
+            return policy
     return None
 
 
 def _bound_to(session: Session, principal: Principal, fields: dict, at: int) -> dict:
-    """The binding fields: to a covering policy, with certificates still to generate, or none."""
+    """The binding fields: to a covering policy (lengthened to the assignment's end if need
+    be), with certificates still to generate; or none."""
     policy = _covering_policy(session, principal, fields, at)
     if policy is None:
         return {"bind": False, "policy": None, "certificates": None}
-    return {"bind": True, "policy": policy, "certificates": {}}
+    policies.cover_through(session, principal, policy, fields["end_date"], at)
+    return {"bind": True, "policy": policy["id"], "certificates": {}}
 
 
 def _request_certificates(
@@ -217,6 +219,8 @@ def extend(
         _check_extension(session, principal, record, end_date, at, send_email=send_email)
         if end_date != record["end_date"]:
             queries.save_any(session, record["id"], {"end_date": end_date})
+            policy = POLICIES.get(session, principal, record["policy"])
+            policies.cover_through(session, principal, policy, end_date, at)
         current = ASSIGNMENTS.get(session, principal, record["id"])
         _request_certificates(session, principal, current, at, send_email=send_email)
         # The answer shows the certificates as they are: stale until the regeneration is done.
@@ -261,10 +265,10 @@ def _check_extension(
             "end_date_invalid",
             param="end_date",
         )
-    if end_date > policy["expiration_date"]:
+    if not policies.can_cover_through(policy, end_date):
         raise _refused(
-            f"end_date must not be after the expiration of the policy {policy['id']} "
-            f"({policy['expiration_date']}).",
+            f"end_date must be within one year of the effective date of the policy {policy['id']}"
+            f" ({policy['effective_date']}).",
             "end_date_invalid",
             param="end_date",
         )

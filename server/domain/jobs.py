@@ -13,6 +13,7 @@ from server.domain.pagination import PageRequest
 from server.store import job_categories
 from server.store.db import Database
 from server.store.entities import ENTITIES
+from server.store.assignments import live_for_job
 from server.store.jobs import JOBS
 from server.store.policies import job_has_policy
 
@@ -60,9 +61,11 @@ def update(
 
 
 def delete(db: Database, principal: Principal, job_id: str) -> int:
-    """Delete a job that no policy covers; returns when."""
+    """Delete a job that no policy covers, through a quote or a bound assignment; returns
+    when."""
     with db.transaction() as session:
-        if job_has_policy(session, principal, job_id):
+        live = live_for_job(session, principal, job_id)
+        if job_has_policy(session, principal, job_id) or (live is not None and live["bind"]):
             raise InvalidRequest(
                 f"The job {job_id} has insurance policies and cannot be deleted.",
                 code="job_is_used",

@@ -11,7 +11,7 @@ from server.domain.accounts import Principal
 from server.domain.clock import now
 from server.domain.errors import InvalidRequest
 from server.domain.pagination import PageRequest
-from server.domain.terms import check_term
+from server.domain.terms import MAX_TERM, check_term
 from server.pdf.policy import Coverage, PolicyDocument, render_policy
 from server.store import documents, job_categories
 from server.store import policies as queries
@@ -200,6 +200,19 @@ def bind(session: Session, principal: Principal, fields: dict[str, Any], at: int
         # Another request bound the quote between our check and our insert.
         raise _already_bound(quote["id"]) from None
     return present(_render(session, principal, record, at), at)
+
+
+def can_cover_through(policy: dict[str, Any], end: int) -> bool:
+    """Whether the policy's term may reach `end`: at most a year after it takes effect."""
+    return end <= policy["effective_date"] + MAX_TERM
+
+
+def cover_through(session: Session, principal: Principal, policy: dict, end: int, at: int) -> None:
+    """Move the policy's expiration out to `end` if it ends sooner, re-issuing its document:
+    an assignment bound to the policy is covered for its whole period."""
+    if policy["expiration_date"] < end:
+        record = POLICIES.save(session, principal, policy["id"], {"expiration_date": end})
+        _render(session, principal, record, at)
 
 
 def _already_bound(quote_id: str) -> InvalidRequest:
