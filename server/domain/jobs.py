@@ -11,9 +11,9 @@ from server.domain.clock import now
 from server.domain.errors import InvalidRequest
 from server.domain.pagination import PageRequest
 from server.store import job_categories
+from server.store.assignments import live_for_job
 from server.store.db import Database
 from server.store.entities import ENTITIES
-from server.store.assignments import live_for_job
 from server.store.jobs import JOBS
 from server.store.policies import job_has_policy
 
