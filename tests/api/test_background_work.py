@@ -1,0 +1,160 @@
+"""The background worker: certificate regeneration and email, over real SMTP (aiosmtpd) or
+recorded for `ten99-server mail list`; retries with backoff; one run per task even with two
+workers; the worker thread the server starts."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from server import worker
+from server.cli import main
+from server.domain.terms import DAY
+from server.store.tables import emails, tasks
+from tests.api.test_assignments import assign, extend, get
+from tests.conftest import bearer, bind, created, new_job, underwrite
+from tests.live import free_port
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def bound(client, sandbox_key, database, settings):
+    made = underwrite(client, sandbox_key, quote={"coverage_type": ["general"]})
+    bind(client, sandbox_key, made["quote"]["id"])
+    job = created(
+        client.post("/api/v1/jobs", json=new_job(made["entity"]["id"]), headers=bearer(sandbox_key))
+    )
+    assignment = created(assign(client, sandbox_key, made["contractor"]["id"], job["id"]))
+    worker.run_due(database, settings)
+    return get(client, sandbox_key, assignment["id"])
+
+
+def _emails(database):
+    with database.transaction() as session:
+        return session.execute(select(emails)).all()
+
+
+def test_the_extension_email_goes_out_over_smtp(
+    client, sandbox_key, bound, database, settings, smtp_server
+):
+    controller, inbox = smtp_server
+    with_smtp = replace(settings, smtp_url=f"smtp://127.0.0.1:{controller.port}")
+    new_end = bound["end_date"] + 3 * DAY
+    assert extend(client, sandbox_key, bound["job"], new_end).status_code == 200
+    assert worker.run_due(database, with_smtp) == 2  # the certificates, then the email
+    [message] = inbox.messages
+    assert message.rcpt_tos == ["parker@gmail.com"]
+    text = message.content.decode()
+    assert "Subject: Your coverage for Field technician is extended to" in text
+    fresh = get(client, sandbox_key, bound["id"])
+    assert fresh["certificates"]["gl_coi_pdf_url"] in text
+    [email] = _emails(database)
+    assert email.status == "sent" and email.sent_at is not None
+
+
+def test_an_unreachable_smtp_server_is_retried_with_backoff_then_given_up(
+    client, sandbox_key, bound, database, settings, monkeypatch
+):
+    broken = replace(settings, smtp_url=f"smtp://127.0.0.1:{free_port()}")  # nothing listens
+    assert extend(client, sandbox_key, bound["job"], bound["end_date"] + DAY).status_code == 200
+    clock = [int(time.time())]
+    monkeypatch.setattr(worker, "now", lambda: clock[0])
+    worker.run_due(database, broken)
+    waits = []
+    for _ in range(worker.MAX_ATTEMPTS):
+        with database.transaction() as session:
+            task = session.execute(select(tasks).where(tasks.c.kind == "send_email")).one()
+        if task.done_at is not None:
+            break
+        assert task.last_error  # the failure is recorded
+        waits.append(task.run_after - clock[0])
+        assert worker.run_due(database, broken) == 0  # not due before its time
+        clock[0] = task.run_after
+        worker.run_due(database, broken)
+    assert waits == [worker.BACKOFF_BASE * 2**n for n in range(worker.MAX_ATTEMPTS - 1)]
+    [email] = _emails(database)
+    assert email.status == "failed" and email.last_error
+
+
+def test_without_smtp_the_email_is_recorded_and_listed(
+    client, sandbox_key, bound, database, settings, capsys, monkeypatch
+):
+    new_end = bound["end_date"] + 2 * DAY
+    assert extend(client, sandbox_key, bound["job"], new_end).status_code == 200
+    worker.run_due(database, settings)
+    monkeypatch.setenv("TEN99_DATABASE_URL", settings.database_url)
+    assert main(["mail", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "recorded" in out
+    assert "To: parker@gmail.com" in out
+    assert "Your insurance coverage for Field technician" in out
+    assert get(client, sandbox_key, bound["id"])["certificates"]["gl_coi_pdf_url"] in out
+
+
+def test_two_workers_run_each_task_once(client, sandbox_key, database, settings):
+    made = underwrite(client, sandbox_key)
+    bind(client, sandbox_key, made["quote"]["id"])
+    entity = made["entity"]["id"]
+    for n in range(8):
+        job = created(
+            client.post(
+                "/api/v1/jobs", json=new_job(entity, name=f"Job {n}"), headers=bearer(sandbox_key)
+            )
+        )
+        created(assign(client, sandbox_key, made["contractor"]["id"], job["id"]))
+    ran = []
+    start = threading.Barrier(2)
+
+    def work():
+        start.wait()
+        ran.append(worker.run_due(database, settings))
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(ran) == 8
+    with database.transaction() as session:
+        done = session.execute(select(tasks.c.attempts, tasks.c.done_at)).all()
+    assert len(done) == 8 and all(row.attempts == 1 and row.done_at for row in done)
+
+
+def test_the_servers_own_worker_regenerates_in_the_background(database_url, sandbox_key):
+    from server.app import create_app
+    from server.config import Settings
+
+    app = create_app(Settings(database_url=database_url, validate_responses=True, worker=True))
+    with app.test_client() as client:
+        made = underwrite(client, sandbox_key)
+        bind(client, sandbox_key, made["quote"]["id"])
+        assignment = created(
+            assign(client, sandbox_key, made["contractor"]["id"], made["job"]["id"])
+        )
+        deadline = time.monotonic() + 20
+        while get(client, sandbox_key, assignment["id"])["certificate_refresh_pending"]:
+            assert time.monotonic() < deadline, "the worker never regenerated the certificates"
+            time.sleep(0.1)
+        assert "gl_coi_pdf_url" in get(client, sandbox_key, assignment["id"])["certificates"]
