@@ -23,6 +23,7 @@ DAY = 86400
 SUCCESS = "https://jobs.example/1099policy/success"
 CANCEL = "https://jobs.example/1099policy/cancel"
 # Workers' compensation in a monopolistic-fund state: rated, but not eligible.
+QUOTE = object()  # stands for the id of a quote the test makes
 IN_OHIO = {"address": {"region": "OH", "postalcode": "43004"}}
 
 
@@ -179,21 +180,35 @@ def test_a_quote_whose_contractor_is_gone_is_400_invalid_quote_id(client, sandbo
 @pytest.mark.parametrize(
     ("body", "param"),
     [
-        ({}, None),
-        ({"success_url": SUCCESS}, None),
-        ({"quote": "qt_x", "success_url": "not a url"}, None),
-        ({"quote": "qt_x", "cancel_url": "https://ok.example/" + "a" * 2048}, None),
-        ({"quote": "qt_x", "unexpected": 1}, None),
-        ({"quote": 7}, None),
+        ({}, "quote"),
+        ({"success_url": SUCCESS}, "quote"),
+        ({"quote": 7}, "quote"),
+        ({"quote": "not-a-quote-id"}, "quote"),
+        ({"quote": QUOTE, "cancel_url": "https://ok.example/" + "a" * 2048}, "cancel_url"),
+        ({"quote": QUOTE, "success_url": 12}, "success_url"),
+        ({"quote": QUOTE, "unexpected": 1}, None),
     ],
-    ids=["empty", "no-quote", "bad-url", "long-url", "unknown-field", "quote-not-a-string"],
+    ids=["empty", "no-quote", "quote-number", "quote-pattern", "long-url", "url-number", "extra"],
 )
 def test_a_malformed_request_is_400(client, sandbox_key, body, param):
     quote_id = underwrite(client, sandbox_key)["quote"]["id"]
-    if body.get("quote") == "qt_x":
-        body = {**body, "quote": quote_id}
+    body = {name: quote_id if value is QUOTE else value for name, value in body.items()}
     assert_error(post(client, sandbox_key, body), 400, "invalid_request", param)
     assert client.get(URL, headers=bearer(sandbox_key)).json() == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="server bug: `format: uri` is not checked (jsonschema's uri checker needs rfc3987, "
+    "which is not installed), so a success_url or cancel_url that is no URL is stored and "
+    "later sent as the Location of the hosted page's redirect",
+)
+@pytest.mark.parametrize("field", ["success_url", "cancel_url"])
+@pytest.mark.parametrize("value", ["not a url", "/relative/path"])
+def test_a_url_that_is_no_uri_is_400(client, sandbox_key, field, value):
+    quote_id = underwrite(client, sandbox_key)["quote"]["id"]
+    response = post(client, sandbox_key, {"quote": quote_id, field: value})
+    assert_error(response, 400, "invalid_request", field)
 
 
 # --- List and retrieve ------------------------------------------------------------------------
