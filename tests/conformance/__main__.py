@@ -9,6 +9,7 @@ a fixed seed, JUnit and HAR reports), then runs the coverage gate over what was 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -24,7 +25,9 @@ PHASES = "examples,coverage,fuzzing,stateful"
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
-def fuzz(base_url: str, api_key: str, args: argparse.Namespace, reports: Path) -> int:
+def fuzz(
+    base_url: str, api_key: str, args: argparse.Namespace, reports: Path, made: fixtures.Made
+) -> int:
     command = [
         sys.executable,
         "-m",
@@ -57,7 +60,11 @@ def fuzz(base_url: str, api_key: str, args: argparse.Namespace, reports: Path) -
         command += ["--include-operation-id", op.operation_id]
     if args.max_examples is not None:
         command += ["--max-examples", str(args.max_examples)]
-    hooks = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.conformance.hooks"}
+    hooks = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.conformance.hooks",
+        fixtures.ASSIGNMENT_ENDS: json.dumps(made.assignment_ends),
+    }
     return subprocess.run(command, cwd=ROOT, env=hooks, check=False).returncode
 
 
@@ -70,8 +77,8 @@ def run(database: str, database_url: str | None, args: argparse.Namespace) -> in
             stale.unlink()
         database_url = f"sqlite:///{reports / 'conformance.db'}"
     with running_server(database_url=database_url, log_path=reports / "server.log") as server:
-        fixtures.make(server.base_url, server.api_key, database_url)
-        fuzz_status = fuzz(server.base_url, server.api_key, args, reports)
+        made = fixtures.make(server.base_url, server.api_key, database_url)
+        fuzz_status = fuzz(server.base_url, server.api_key, args, reports, made)
     print(f"\nJUnit report: {reports / 'junit.xml'}\nserver log: {reports / 'server.log'}\n")
     gate_status = gate.main([str(reports / "schemathesis.har")])
     return 1 if fuzz_status or gate_status else 0

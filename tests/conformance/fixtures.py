@@ -1,17 +1,29 @@
 """Objects at the spec's example ids, made before the conformance run, as stripe-mock ships
 fixtures for its spec: the examples phase then reads, changes and deletes real objects (a
-contractor, an entity, a job, a policy) and binds a real eligible quote, instead of meeting
-only 404s, whatever the random walk of the stateful phase reaches.
+contractor, an entity, a job, a policy, an assignment, an application session), binds a real
+eligible quote, assigns a covered contractor and extends a bound assignment, instead of
+meeting only 404s, whatever the random walk of the stateful phase reaches.
 
 Each object is made through the API, then given its example id in the database before the
 objects that refer to it are made."""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+
 import httpx
 from sqlalchemy import create_engine, update
 
-from server.store.tables import contractors, entities, jobs, policies, quotes
+from server.store.tables import (
+    application_sessions,
+    assignments,
+    contractors,
+    entities,
+    jobs,
+    policies,
+    quotes,
+)
 from tests.conftest import new_contractor, new_entity, new_job
 
 EXAMPLE_IDS = {
@@ -20,6 +32,13 @@ EXAMPLE_IDS = {
     "job": "jb_jsb9KEcTpc",
     "quote": "qt_5DciVga8Kt",
     "policy": "pl_WzFRszJhoY",
+    "assignment": "an_sF3yUB3BYY",
+    "session": "ias_01FVCHXE7PNQHA1T3S2AXL2QZE",
+    # The assignment examples name a covered contractor and jobs of their own, which no other
+    # example deletes: AssignmentCreate's contractor and job, AssignmentExtend's job.
+    "assigned_contractor": "cn_Tq4wZm8Rv",
+    "assignable_job": "jb_Pz6cVb3NxK",
+    "extendable_job": "jb_Hd8sLq2WeY",
 }
 TABLES = {
     "contractor": contractors,
@@ -27,23 +46,44 @@ TABLES = {
     "job": jobs,
     "quote": quotes,
     "policy": policies,
+    "assignment": assignments,
+    "session": application_sessions,
+    "assigned_contractor": contractors,
+    "assignable_job": jobs,
+    "extendable_job": jobs,
 }
+# The environment variable that hands the hooks the end dates of the bound assignments made
+# here, by job: an extension must start from the current end date.
+ASSIGNMENT_ENDS = "TEN99_CONFORMANCE_ASSIGNMENT_ENDS"
 
 
-def make(base_url: str, api_key: str, database_url: str) -> None:
+@dataclass
+class Made:
+    assignment_ends: dict[str, int] = field(default_factory=dict)
+
+
+def make(base_url: str, api_key: str, database_url: str) -> Made:
     api = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"})
     engine = create_engine(database_url)
+    made = Made()
 
-    def create(kind: str, path: str, body: dict, *, example_id: bool = True) -> str:
+    def create(kind: str | None, path: str, body: dict) -> dict:
+        """POST the body; with a kind, move the object to that kind's example id."""
         response = api.post(path, json=body)
         response.raise_for_status()
-        made = response.json()["id"]
-        if not example_id:
-            return made
+        answer = response.json()
+        if kind is None:
+            return answer
         table = TABLES[kind]
         with engine.begin() as connection:
-            connection.execute(update(table).where(table.c.id == made).values(id=EXAMPLE_IDS[kind]))
-        return EXAMPLE_IDS[kind]
+            connection.execute(
+                update(table).where(table.c.id == answer["id"]).values(id=EXAMPLE_IDS[kind])
+            )
+        return {**answer, "id": EXAMPLE_IDS[kind]}
+
+    def quote(contractor: str, job: str, coverage: list[str]) -> str:
+        body = {"contractor": contractor, "job": job, "coverage_type": coverage}
+        return create(None, "/quotes", body)["id"]
 
     try:
         # The examples delete the contractor, entity and job at the example ids early on, so
@@ -51,15 +91,54 @@ def make(base_url: str, api_key: str, database_url: str) -> None:
         create("contractor", "/contractors", new_contractor(years_experience=10))
         create("entity", "/entities", new_entity(required_coverage=[]))
         create("job", "/jobs", new_job(EXAMPLE_IDS["entity"]))
-        contractor = create("contractor", "/contractors", new_contractor(), example_id=False)
-        entity = create("entity", "/entities", new_entity(), example_id=False)
-        job = create("job", "/jobs", new_job(entity), example_id=False)
-        quote = {"contractor": contractor, "job": job, "coverage_type": ["general"]}
-        # An eligible quote at the example id, left unbound for the createPolicy example...
-        create("quote", "/quotes", quote)
+        contractor = create(None, "/contractors", new_contractor())["id"]
+        entity = create(None, "/entities", new_entity())["id"]
+        job = create(None, "/jobs", new_job(entity))["id"]
+        # An eligible quote at the example id, left unbound for the createPolicy and
+        # createApplicationSession examples, with a session for it at the example id...
+        create(
+            "quote", "/quotes", {"contractor": contractor, "job": job, "coverage_type": ["general"]}
+        )
+        create("session", "/apply/sessions", {"quote": EXAMPLE_IDS["quote"]})
         # ...and the example policy, bound on another quote.
-        bound = create("quote", "/quotes", quote, example_id=False)
-        create("policy", "/policies", {"quote": bound})
+        create("policy", "/policies", {"quote": quote(contractor, job, ["general"])})
+
+        # A contractor covered for general liability and workers' comp, with jobs to assign.
+        covered = create("assigned_contractor", "/contractors", new_contractor(years_experience=10))
+        both = ["general", "workers-comp"]
+        create(None, "/policies", {"quote": quote(covered["id"], job, both)})
+        create("assignable_job", "/jobs", new_job(entity))
+        for kind in ("assignment", "extendable_job"):
+            assigned_job = create(None, "/jobs", new_job(entity))["id"]
+            body = {"contractor": covered["id"], "job": assigned_job, "coverage_type": both}
+            assignment = create(None, "/assignments", body)
+            if kind == "assignment":
+                _rename(engine, assignments, assignment["id"], EXAMPLE_IDS["assignment"])
+            else:
+                _rename(engine, jobs, assigned_job, EXAMPLE_IDS["extendable_job"])
+                with engine.begin() as connection:
+                    connection.execute(
+                        update(assignments)
+                        .where(assignments.c.id == assignment["id"])
+                        .values(job=EXAMPLE_IDS["extendable_job"])
+                    )
+                made.assignment_ends[EXAMPLE_IDS["extendable_job"]] = assignment["end_date"]
+        _await_certificates(api)
+        return made
     finally:
         api.close()
         engine.dispose()
+
+
+def _rename(engine, table, current: str, example_id: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(update(table).where(table.c.id == current).values(id=example_id))
+
+
+def _await_certificates(api: httpx.Client, timeout: float = 30) -> None:
+    """Let the server's worker issue the fixtures' certificates before the run reads them."""
+    deadline = time.monotonic() + timeout
+    while any(a["certificate_refresh_pending"] for a in api.get("/assignments").json()):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server's worker issued no certificates")
+        time.sleep(0.2)
