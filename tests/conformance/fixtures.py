@@ -108,22 +108,29 @@ def make(base_url: str, api_key: str, database_url: str) -> Made:
         both = ["general", "workers-comp"]
         create(None, "/policies", {"quote": quote(covered["id"], job, both)})
         create("assignable_job", "/jobs", new_job(entity))
-        for kind in ("assignment", "extendable_job"):
-            assigned_job = create(None, "/jobs", new_job(entity))["id"]
-            body = {"contractor": covered["id"], "job": assigned_job, "coverage_type": both}
-            assignment = create(None, "/assignments", body)
-            if kind == "assignment":
-                _rename(engine, assignments, assignment["id"], EXAMPLE_IDS["assignment"])
-            else:
-                _rename(engine, jobs, assigned_job, EXAMPLE_IDS["extendable_job"])
-                with engine.begin() as connection:
-                    connection.execute(
-                        update(assignments)
-                        .where(assignments.c.id == assignment["id"])
-                        .values(job=EXAMPLE_IDS["extendable_job"])
-                    )
-                made.assignment_ends[EXAMPLE_IDS["extendable_job"]] = assignment["end_date"]
+        example, extendable = (
+            create(
+                None,
+                "/assignments",
+                {
+                    "contractor": covered["id"],
+                    "job": create(None, "/jobs", new_job(entity))["id"],
+                    "coverage_type": both,
+                },
+            )
+            for _ in range(2)
+        )
+        # The worker's tasks name the assignments by id: let it finish before the renaming.
         _await_certificates(api)
+        _rename(engine, assignments, example["id"], EXAMPLE_IDS["assignment"])
+        _rename(engine, jobs, extendable["job"], EXAMPLE_IDS["extendable_job"])
+        with engine.begin() as connection:
+            connection.execute(
+                update(assignments)
+                .where(assignments.c.id == extendable["id"])
+                .values(job=EXAMPLE_IDS["extendable_job"])
+            )
+        made.assignment_ends[EXAMPLE_IDS["extendable_job"]] = extendable["end_date"]
         return made
     finally:
         api.close()
