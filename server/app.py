@@ -19,6 +19,7 @@ from server.middleware.body_size import BodySizeLimitMiddleware
 from server.middleware.idempotency import IdempotencyGate, IdempotencyRecorder
 from server.middleware.rate_limit import RateLimiter, RateLimitMiddleware
 from server.middleware.request_id import RequestIdMiddleware
+from server.middleware.static_paths import StaticPathMethods
 from server.middleware.validation import JSONBodyValidator, NamedParameterValidator
 from server.resolver import TagResolver
 from server.security import SECURITY_MAP
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     app.add_middleware(IdempotencyRecorder, MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(BodySizeLimitMiddleware, MiddlewarePosition.BEFORE_SWAGGER)
     app.add_middleware(RateLimitMiddleware, MiddlewarePosition.BEFORE_VALIDATION, limiter=limiter)
+    app.add_middleware(StaticPathMethods, MiddlewarePosition.BEFORE_ROUTING, spec=load_spec())
     app.add_middleware(RequestIdMiddleware, MiddlewarePosition.BEFORE_CONTEXT)
     app.add_middleware(IdempotencyGate, MiddlewarePosition.BEFORE_CONTEXT, database=database)
     # connexion builds its stack on the first request; build it now so that a broken spec or

@@ -89,9 +89,7 @@ def test_a_session_opens_for_an_eligible_quote(client, sandbox_key, monkeypatch)
     quote = underwrite(client, sandbox_key)["quote"]
     at = clock.now()
     freeze(monkeypatch, at)
-    session = open_session(
-        client, sandbox_key, quote["id"], success_url=SUCCESS, cancel_url=CANCEL
-    )
+    session = open_session(client, sandbox_key, quote["id"], success_url=SUCCESS, cancel_url=CANCEL)
     assert re.fullmatch(r"ias_[A-Za-z0-9]{32}", session["id"]), session["id"]
     assert session["object"] == "application_session"
     assert session["quote"] == quote["id"]
@@ -133,6 +131,16 @@ def test_expires_at_is_24_hours_after_created_even_when_the_clock_ticks(
     assert session["expires_at"] == session["created"] + DAY
 
 
+def test_without_a_public_url_the_session_url_is_on_the_requests_host(client, sandbox_key):
+    quote_id = underwrite(client, sandbox_key)["quote"]["id"]
+    response = client.post(
+        f"https://api.example:8443{URL}", json={"quote": quote_id}, headers=bearer(sandbox_key)
+    )
+    assert response.status_code == 201, response.text
+    session = response.json()
+    assert session["url"] == f"https://api.example:8443/apply/{session['id']}"
+
+
 def test_the_public_url_setting_names_the_host_of_the_session_url(database_url, sandbox_key):
     app = create_app(Settings(database_url=database_url, public_url="https://sandbox.example"))
     with app.test_client() as other:
@@ -142,7 +150,8 @@ def test_the_public_url_setting_names_the_host_of_the_session_url(database_url, 
 
 
 def test_an_unknown_or_foreign_quote_is_404_invalid_quote_id(client, sandbox_key, new_key):
-    assert_error(post(client, sandbox_key, {"quote": "qt_Nope123"}), 404, "invalid_quote_id", "quote")
+    unknown = post(client, sandbox_key, {"quote": "qt_Nope123"})
+    assert_error(unknown, 404, "invalid_quote_id", "quote")
     others = underwrite(client, new_key(account="acct_b"))["quote"]["id"]
     assert_error(post(client, sandbox_key, {"quote": others}), 404, "invalid_quote_id", "quote")
     assert client.get(URL, headers=bearer(sandbox_key)).json() == []

@@ -93,6 +93,9 @@ def test_invalid_parameters_name_the_parameter(client, sandbox_key):
         ("PATCH", URL, "GET, POST"),
         ("DELETE", URL, "GET, POST"),
         ("POST", f"{URL}/cn_abc", "DELETE, GET, PUT"),
+        # Not an update of an assignment whose id would be "extend".
+        ("PUT", "/api/v1/assignments/extend", "POST"),
+        ("DELETE", "/api/v1/assignments/extend", "POST"),
     ],
 )
 def test_a_wrong_method_is_405_naming_every_allowed_method(
