@@ -29,7 +29,12 @@ def every_documented(exempt=("500",)):
 
 def test_handled_operations_are_implemented_and_501_operations_are_not():
     ids = {op.operation_id for op in gate.implemented_operations()}
-    assert {"createContractor", "createPolicy", "extendAssignment", "createApplicationSession"} <= ids
+    assert {
+        "createContractor",
+        "createPolicy",
+        "extendAssignment",
+        "createApplicationSession",
+    } <= ids
     assert "createWebhookEndpoint" not in ids
 
 
