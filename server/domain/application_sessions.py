@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,12 @@ def present(record: dict[str, Any], at: int) -> dict[str, Any]:
 
 def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
     at = now()
+    for name in ("success_url", "cancel_url"):
+        if fields.get(name) is not None and urlsplit(fields[name]).scheme not in ("http", "https"):
+            raise InvalidRequest(
+                f"{name} must be an http or https URL: the contractor's browser is sent there.",
+                param=name,
+            )
     with db.transaction() as session:
         policies.bindable_quote(session, principal, fields["quote"])
         record = APPLICATION_SESSIONS.create(
@@ -52,6 +59,7 @@ def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[s
                 "cancel_url": fields.get("cancel_url"),
                 "expires_at": at + LIFETIME,
             },
+            at=at,
         )
         return present(record, at)
 

@@ -38,13 +38,21 @@ class Records:
         )
         return data
 
-    def create(self, session: Session, principal: Principal, fields: dict[str, Any]) -> dict:
+    def create(
+        self,
+        session: Session,
+        principal: Principal,
+        fields: dict[str, Any],
+        *,
+        at: int | None = None,
+    ) -> dict:
+        """Insert the object, created `at` (default: now)."""
         values = {name: fields.get(name) for name in self.field_columns}
         values.update(
             id=new_id(self.prefix, self.id_length),
             account_id=principal.account_id,
             environment=principal.environment.value,
-            created=now(),
+            created=now() if at is None else at,
         )
         session.execute(insert(self.table).values(**values))
         return self.get(session, principal, values["id"])
