@@ -70,11 +70,17 @@ def implemented_operations(spec: dict | None = None) -> list[Operation]:
 def observed_statuses(har_path: Path, operations: list[Operation]) -> dict[str, set[str]]:
     observed: dict[str, set[str]] = {op.operation_id: set() for op in operations}
     entries = json.loads(har_path.read_text())["log"]["entries"]
+    # A path without parameters (/assignments/extend) is not a value of its sibling's
+    # parameter (/assignments/{assignment_id}): requests to it belong to it alone.
+    static = [op for op in operations if "{" not in op.path]
     for entry in entries:
         method = entry["request"]["method"].upper()
         path = urlparse(entry["request"]["url"]).path
         status = str(entry["response"]["status"])
+        exact = {op.path for op in static if op.pattern.match(path)}
         for op in operations:
+            if exact and op.path not in exact:
+                continue
             if op.method == method and op.pattern.match(path):
                 observed[op.operation_id].add(status)
                 break
