@@ -88,8 +88,9 @@ def _extend_from_the_current_end(case) -> None:
     body = case.body
     if case.path != "/assignments/extend" or not isinstance(body, dict):
         return
-    if body.get("job_id") in assignment_ends:
-        body["end_date"] = assignment_ends[body["job_id"]] + DAY
+    job_id = body.get("job_id")
+    if isinstance(job_id, str) and job_id in assignment_ends:
+        body["end_date"] = assignment_ends[job_id] + DAY
 
 
 @schemathesis.hook
