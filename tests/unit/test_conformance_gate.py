@@ -62,7 +62,7 @@ def test_without_the_configured_exemption_500_must_be_seen_too(tmp_path):
     assert gate.main([str(har(tmp_path, every_documented())), "--config", str(config)]) == 1
 
 
-def test_a_request_to_a_path_without_parameters_is_not_its_siblings(tmp_path, capsys):
+def test_a_request_to_a_path_without_parameters_is_not_its_siblings(tmp_path):
     # PUT /assignments/extend (405: extend takes only POST) is no updateAssignment call.
-    entries = every_documented() + [("PUT", "/assignments/extend", 405)]
+    entries = [*every_documented(), ("PUT", "/assignments/extend", 405)]
     assert gate.main([str(har(tmp_path, entries))]) == 0
