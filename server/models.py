@@ -108,12 +108,7 @@ class ApplicationSession(BaseModel):
     """
     A point in time, in seconds since the Unix epoch.
     """
-    status: Status | None = Field(None, examples=["open"])
-    """
-    `open` until the contractor accepts the coverage on the hosted page, then `complete`;
-    `expired` once `expires_at` has passed without that.
-
-    """
+    status: ApplicationSessionStatus | None = None
     policy: str | None = Field(None, examples=[None], pattern="^pl_[A-Za-z0-9]{1,40}$")
     """
     The policy bound when the contractor accepted; `null` until then.
@@ -177,6 +172,18 @@ class ApplicationSessionList(RootModel[list[ApplicationSession]]):
     """
     Insurance application sessions, the most recent first.
     """
+
+
+class ApplicationSessionStatus(StrEnum):
+    """
+    `open` until the contractor accepts the coverage on the hosted page, then `complete`;
+    `expired` once `expires_at` has passed without that.
+
+    """
+
+    open = "open"
+    complete = "complete"
+    expired = "expired"
 
 
 class Assignment(BaseModel):
@@ -1867,18 +1874,6 @@ class RiskClass(StrEnum):
     low = "low"
     medium = "medium"
     high = "high"
-
-
-class Status(StrEnum):
-    """
-    `open` until the contractor accepts the coverage on the hosted page, then `complete`;
-    `expired` once `expires_at` has passed without that.
-
-    """
-
-    open = "open"
-    complete = "complete"
-    expired = "expired"
 
 
 class WageType(StrEnum):
