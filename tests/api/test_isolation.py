@@ -34,7 +34,27 @@ FACTORIES = {
     "policy_id": lambda client, key: bind(client, key, underwrite(client, key)["quote"]["id"])[
         "id"
     ],
+    "assignment_id": lambda client, key: _assignment(client, key),
+    "session_id": lambda client, key: created(
+        client.post(
+            f"{BASE}/apply/sessions",
+            json={"quote": underwrite(client, key)["quote"]["id"]},
+            headers=bearer(key),
+        )
+    )["id"],
 }
+
+
+def _assignment(client, key) -> str:
+    made = underwrite(client, key)
+    body = {"contractor": made["contractor"]["id"], "job": made["job"]["id"]}
+    return created(
+        client.post(
+            f"{BASE}/assignments", json={**body, "coverage_type": ["general"]}, headers=bearer(key)
+        )
+    )["id"]
+
+
 # Parameters naming objects every account shares, so there is nothing to isolate.
 SHARED = {"category_code_id": "the job category catalogue is the same for every account"}
 ID_OPERATIONS = [
