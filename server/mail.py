@@ -52,5 +52,9 @@ def send(session: Session, email_id: str, smtp_url: str, sender: str) -> None:
     )
 
 
+def keep_recorded(session: Session, email_id: str) -> None:
+    emails.save_any(session, email_id, {"status": "recorded"})
+
+
 def give_up(session: Session, email_id: str, error: str) -> None:
     emails.save_any(session, email_id, {"status": "failed", "last_error": error[:2000]})

@@ -10,7 +10,7 @@ import traceback
 
 from server import mail
 from server.config import Settings
-from server.domain import assignments
+from server.domain import assignments, outbox
 from server.domain.clock import now
 from server.store import tasks
 from server.store.db import Database
@@ -23,7 +23,7 @@ BACKOFF_BASE = 5  # seconds before the first retry; doubled each time
 
 def run_due(database: Database, settings: Settings) -> int:
     """Run every task that is due now; returns how many ran."""
-    outbound = assignments.Outbound(public_url=settings.public_url, smtp=bool(settings.smtp_url))
+    outbound = outbox.Outbound(public_url=settings.public_url, smtp=bool(settings.smtp_url))
     ran = 0
     while True:
         task = None
@@ -44,14 +44,16 @@ def run_due(database: Database, settings: Settings) -> int:
         ran += 1
 
 
-def _run(session, task: tasks.Task, settings: Settings, outbound: assignments.Outbound) -> None:
+def _run(session, task: tasks.Task, settings: Settings, outbound: outbox.Outbound) -> None:
     if task.kind == assignments.REFRESH_CERTIFICATES:
         assignments.refresh_certificates(
             session, task.principal, task.subject, task.payload, outbound
         )
-    elif task.kind == assignments.SEND_EMAIL:
+    elif task.kind == outbox.SEND_EMAIL:
         if settings.smtp_url:
             mail.send(session, task.subject, settings.smtp_url, settings.mail_from)
+        else:  # SMTP was switched off since the email was queued: it stays readable
+            mail.keep_recorded(session, task.subject)
     else:
         raise ValueError(f"unknown task kind {task.kind!r}")
 
@@ -60,7 +62,7 @@ def _failed(session, task: tasks.Task, error: str) -> None:
     attempts = task.attempts + 1
     if attempts >= MAX_ATTEMPTS:
         tasks.finish(session, task.seq, now(), error=error)
-        if task.kind == assignments.SEND_EMAIL:
+        if task.kind == outbox.SEND_EMAIL:
             mail.give_up(session, task.subject, error)
     else:
         tasks.postpone(session, task.seq, now() + BACKOFF_BASE * 2 ** (attempts - 1), error)

@@ -3,22 +3,20 @@ policy when it covers them; extension, and the certificates of insurance regener
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.domain import policies, quotes, rating
+from server.domain import outbox, policies, quotes, rating
 from server.domain.accounts import Principal
 from server.domain.clock import now
-from server.domain.documents import file_path
 from server.domain.errors import InvalidRequest, NotFound
 from server.domain.pagination import PageRequest
 from server.domain.terms import MAX_TERM, check_term
 from server.pdf.certificate import CertificateDocument, render_certificate
 from server.pdf.layout import format_date
 from server.store import assignments as queries
-from server.store import documents, emails, tasks
+from server.store import documents, tasks
 from server.store.assignments import ASSIGNMENTS
 from server.store.contractors import CONTRACTORS
 from server.store.db import Database
@@ -28,19 +26,6 @@ from server.store.policies import POLICIES, in_force_for_contractor
 from server.store.quotes import QUOTES
 
 REFRESH_CERTIFICATES = "refresh_certificates"
-SEND_EMAIL = "send_email"  # the task that hands a pending email to SMTP
-
-
-@dataclass(frozen=True)
-class Outbound:
-    """What background work knows of the deployment: the public base URL of its links, and
-    whether email leaves over SMTP (otherwise it is only recorded)."""
-
-    public_url: str | None
-    smtp: bool
-
-    def file_url(self, token: str) -> str:
-        return f"{self.public_url or ''}{file_path(token)}"
 
 
 def present(record: dict[str, Any]) -> dict[str, Any]:
@@ -69,9 +54,7 @@ def present(record: dict[str, Any]) -> dict[str, Any]:
         shown["certificate_refresh_pending"] = record["certificate_refresh_pending"]
     else:
         shown["quote_json"] = record["quote_json"]
-        shown.update(
-            (f"{key}_net_rate", part["net_rate"]) for key, part in record["quote_json"].items()
-        )
+        shown.update(quotes.per_coverage_rates(record["quote_json"]))
     return shown
 
 
@@ -286,7 +269,11 @@ def _refused(message: str, code: str, *, param: str = "job_id") -> InvalidReques
 
 
 def refresh_certificates(
-    session: Session, principal: Principal, assignment_id: str, payload: dict, outbound: Outbound
+    session: Session,
+    principal: Principal,
+    assignment_id: str,
+    payload: dict,
+    outbound: outbox.Outbound,
 ) -> None:
     """The background half of binding and extending: render a certificate for each coverage
     type with the assignment's current period, replace the old ones (whose URLs stop working),
@@ -336,7 +323,7 @@ def _email_extension(
     principal: Principal,
     record: dict,
     job: dict | None,
-    outbound: Outbound,
+    outbound: outbox.Outbound,
     at: int,
 ) -> None:
     contractor = CONTRACTORS.find(session, principal, record["contractor"])
@@ -359,17 +346,13 @@ def _email_extension(
         "",
         "1099Policy",
     ]
-    email = emails.record(
+    outbox.send(
         session,
         principal,
-        {
-            "recipient": contractor["email"],
-            "subject": f"Your coverage for {job_name} is extended to "
-            f"{format_date(record['end_date'])}",
-            "body": "\n".join(lines),
-            "about": record["id"],
-            "status": "pending" if outbound.smtp else "recorded",
-        },
+        outbound,
+        recipient=contractor["email"],
+        subject=f"Your coverage for {job_name} is extended to {format_date(record['end_date'])}",
+        body="\n".join(lines),
+        about=record["id"],
+        at=at,
     )
-    if outbound.smtp:
-        tasks.enqueue(session, principal, SEND_EMAIL, email["id"], {}, at)

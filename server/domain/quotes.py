@@ -75,10 +75,14 @@ def rated(session: Session, principal: Principal, fields: dict[str, Any]) -> dic
     }
 
 
+def per_coverage_rates(quote_json: dict[str, Any]) -> dict[str, int]:
+    """The rate of each coverage quoted, as the top-level `gl_net_rate`, `wc_net_rate`, ..."""
+    return {f"{key}_net_rate": part["net_rate"] for key, part in quote_json.items()}
+
+
 def present(record: dict[str, Any]) -> dict[str, Any]:
-    """The API's quote: the per-coverage rates repeated at the top (`gl_net_rate`, ...)."""
-    rates = {f"{key}_net_rate": part["net_rate"] for key, part in record["quote_json"].items()}
-    return {**record, **rates}
+    """The API's quote: the per-coverage rates repeated at the top."""
+    return {**record, **per_coverage_rates(record["quote_json"])}
 
 
 def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:

@@ -158,3 +158,31 @@ def test_the_servers_own_worker_regenerates_in_the_background(database_url, sand
             assert time.monotonic() < deadline, "the worker never regenerated the certificates"
             time.sleep(0.1)
         assert "gl_coi_pdf_url" in get(client, sandbox_key, assignment["id"])["certificates"]
+
+
+def test_an_email_queued_for_smtp_stays_readable_when_smtp_is_switched_off(
+    client, sandbox_key, bound, database, settings, monkeypatch
+):
+    with_smtp = replace(settings, smtp_url=f"smtp://127.0.0.1:{free_port()}")
+    assert extend(client, sandbox_key, bound["job"], bound["end_date"] + DAY).status_code == 200
+    # The regeneration queues the email for SMTP; the first attempt to send it fails.
+    monkeypatch.setattr(worker, "_run", _only_certificates(worker._run))
+    worker.run_due(database, with_smtp)
+    monkeypatch.undo()
+    [email] = _emails(database)
+    assert email.status == "pending"
+    # The server restarts without SMTP; at the retry, the email is kept as a recorded one.
+    monkeypatch.setattr(worker, "now", lambda: int(time.time()) + worker.BACKOFF_BASE)
+    assert worker.run_due(database, settings) == 1
+    [email] = _emails(database)
+    assert email.status == "recorded"
+
+
+def _only_certificates(run):
+    def certificates_only(session, task, settings, outbound):
+        if task.kind != "send_email":
+            run(session, task, settings, outbound)
+        else:
+            raise RuntimeError("not now")
+
+    return certificates_only
