@@ -108,7 +108,7 @@ def make(base_url: str, api_key: str, database_url: str) -> Made:
         both = ["general", "workers-comp"]
         create(None, "/policies", {"quote": quote(covered["id"], job, both)})
         create("assignable_job", "/jobs", new_job(entity))
-        example, extendable = (
+        example, extendable = [
             create(
                 None,
                 "/assignments",
@@ -119,7 +119,7 @@ def make(base_url: str, api_key: str, database_url: str) -> Made:
                 },
             )
             for _ in range(2)
-        )
+        ]
         # The worker's tasks name the assignments by id: let it finish before the renaming.
         _await_certificates(api)
         _rename(engine, assignments, example["id"], EXAMPLE_IDS["assignment"])
