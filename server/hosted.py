@@ -4,6 +4,7 @@ session's `success_url`; Decline redirects to its `cancel_url`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def _back_url(application: application_sessions.Application) -> str | None:
     return session["cancel_url"]
 
 
-async def show(request: Request) -> Response:
+async def show(request: Request, refused: DomainError | None = None) -> Response:
     database = services_of(request.scope).database
     try:
         application = await run_in_threadpool(
@@ -71,6 +72,8 @@ async def show(request: Request) -> Response:
         )
     except NotFound:
         return _not_found()
+    if refused is not None:  # an acceptance just refused says why, whatever the page would
+        application = replace(application, refusal=refused)
     refusal = application.refusal
     status = REFUSAL_STATUS.get(refusal.code, 400) if refusal else 200
     title = "Your insurance application" if refusal is None else "This application can't go on"
@@ -84,9 +87,9 @@ async def accept(request: Request) -> Response:
         session = await run_in_threadpool(application_sessions.accept, database, session_id)
     except NotFound:
         return _not_found()
-    except DomainError:
-        # Expired, already complete or no longer eligible: the page says which.
-        return await show(request)
+    except DomainError as refused:
+        # Expired, already complete, no longer eligible, its period over: the page says which.
+        return await show(request, refused)
     if session["success_url"]:
         return RedirectResponse(session["success_url"], status_code=303, headers=HEADERS)
     return _page(

@@ -9,12 +9,14 @@ from itertools import count
 from urllib.parse import urljoin
 
 import pytest
+from sqlalchemy import update
 
 from server.app import create_app
 from server.config import Settings
 from server.domain import application_sessions as session_service
 from server.domain import clock
 from server.store import records
+from server.store.tables import quotes
 from tests.conftest import assert_error, bearer, bind, underwrite
 
 BASE = "/api/v1"
@@ -428,3 +430,19 @@ def _job_body(job: dict) -> dict:
     """A creation body for a job like this one."""
     fields = ("name", "description", "entity", "category_code", "wage", "wage_type")
     return {name: job[name] for name in fields}
+
+
+def test_an_acceptance_after_the_quotes_period_ended_says_why(client, sandbox_key, database):
+    made = underwrite(client, sandbox_key)
+    session = open_session(client, sandbox_key, made["quote"]["id"], cancel_url=CANCEL)
+    with database.transaction() as db_session:  # the quote's period ran out, as time would
+        db_session.execute(
+            update(quotes)
+            .where(quotes.c.id == made["quote"]["id"])
+            .values(effective_date=1, end_date=2)
+        )
+    response = client.post(page_path(session) + "/accept", follow_redirects=False)
+    page = assert_page(response, 400)
+    assert error_code(response) == "expiration_date_invalid"
+    assert 'id="accept"' not in page
+    assert policies(client, sandbox_key) == []
