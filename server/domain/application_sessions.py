@@ -131,31 +131,29 @@ def application(db: Database, session_id: str) -> Application:
     with db.transaction() as session:
         owner, record = _open(session, session_id)
         refusal = _refusal(session, owner, record, at)
-        quote = QUOTES.find(session, owner, record["quote"])
-        parties = {}
-        if quote is not None:
-            try:
-                parties = policies.parties(session, owner, quote)
-            except DomainError:
-                parties = {}  # the refusal says which party is gone
-        contractor = parties.get("contractor") or {}
+        quote = QUOTES.get(session, owner, record["quote"])  # quotes are never deleted
+        try:
+            found = policies.parties(session, owner, quote)
+        except DomainError:
+            found = {}  # the refusal says which party is gone
+        contractor = found.get("contractor") or {}
         return Application(
             session=present(record, at),
             contractor_name=" ".join(
                 filter(None, (contractor.get("first_name"), contractor.get("last_name")))
             ),
-            job_name=(parties.get("job") or {}).get("name", ""),
-            entity_name=(parties.get("entity") or {}).get("name", ""),
+            job_name=(found.get("job") or {}).get("name", ""),
+            entity_name=(found.get("entity") or {}).get("name", ""),
             coverages=[
                 Coverage(
                     name=rating.COVERAGE_NAMES[coverage],
                     net_rate=quote["quote_json"][rating.COVERAGE_KEYS[coverage]]["net_rate"],
                 )
-                for coverage in (quote or {}).get("coverage_type", [])
+                for coverage in quote["coverage_type"]
             ],
-            net_rate=(quote or {}).get("net_rate", 0),
-            effective_date=(quote or {}).get("effective_date", 0),
-            end_date=(quote or {}).get("end_date", 0),
+            net_rate=quote["net_rate"],
+            effective_date=quote["effective_date"],
+            end_date=quote["end_date"],
             refusal=refusal,
         )
 

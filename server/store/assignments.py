@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.domain.accounts import Principal
+from server.store.listing import owned
 from server.store.records import Records
 from server.store.tables import assignments
 
@@ -26,23 +27,19 @@ def insert(session: Session, principal: Principal, fields: dict) -> dict:
 
 
 def live_for_job(session: Session, principal: Principal, job_id: str) -> dict | None:
-    query = _of_job(principal, job_id).where(assignments.c.deleted_at.is_(None))
-    row = session.execute(query).first()
+    row = session.execute(owned(assignments, principal).where(assignments.c.job == job_id)).first()
     return None if row is None else ASSIGNMENTS.as_dict(row)
 
 
 def latest_for_job(session: Session, principal: Principal, job_id: str) -> dict | None:
     """The job's most recently created assignment, a voided one included."""
-    row = session.execute(_of_job(principal, job_id).order_by(assignments.c.seq.desc())).first()
-    return None if row is None else ASSIGNMENTS.as_dict(row)
-
-
-def _of_job(principal: Principal, job_id: str):
-    return select(assignments).where(
-        assignments.c.account_id == principal.account_id,
-        assignments.c.environment == principal.environment.value,
-        assignments.c.job == job_id,
+    query = (
+        owned(assignments, principal, including_deleted=True)
+        .where(assignments.c.job == job_id)
+        .order_by(assignments.c.seq.desc())
     )
+    row = session.execute(query).first()
+    return None if row is None else ASSIGNMENTS.as_dict(row)
 
 
 def find_any(session: Session, assignment_id: str) -> dict | None:

@@ -13,14 +13,14 @@ from server.domain.errors import NotFound
 from server.domain.pagination import PageRequest
 
 
-def owned(table: Table, principal: Principal) -> Select:
+def owned(table: Table, principal: Principal, *, including_deleted: bool = False) -> Select:
     """Rows of the caller's account and environment; others' rows, and deleted rows kept for
-    history (`deleted_at` set), do not exist for them."""
+    history (`deleted_at` set, unless `including_deleted`), do not exist for them."""
     query = select(table).where(
         table.c.account_id == principal.account_id,
         table.c.environment == principal.environment.value,
     )
-    if "deleted_at" in table.c:
+    if "deleted_at" in table.c and not including_deleted:
         query = query.where(table.c.deleted_at.is_(None))
     return query
 

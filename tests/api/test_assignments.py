@@ -50,6 +50,11 @@ def assign(client, key, contractor, job, coverage=("general",), **fields):
     return client.post(BASE, json=body, headers=bearer(key))
 
 
+def assign_to(client, key, made, job="job", coverage=("general",), **fields):
+    """Assign the contractor of an `underwrite` result (or `covered`) to one of its jobs."""
+    return assign(client, key, made["contractor"]["id"], made[job]["id"], coverage, **fields)
+
+
 def get(client, key, assignment_id):
     response = client.get(f"{BASE}/{assignment_id}", headers=bearer(key))
     assert response.status_code == 200, response.text
@@ -64,15 +69,7 @@ def extend(client, key, job_id, end_date, **fields):
 @pytest.fixture
 def bound(client, sandbox_key, covered, run_tasks):
     """A bound assignment with its first certificates generated."""
-    made = created(
-        assign(
-            client,
-            sandbox_key,
-            covered["contractor"]["id"],
-            covered["job2"]["id"],
-            ("general", "workers-comp"),
-        )
-    )
+    made = created(assign_to(client, sandbox_key, covered, "job2", ("general", "workers-comp")))
     run_tasks()
     return get(client, sandbox_key, made["id"])
 
@@ -82,15 +79,7 @@ def bound(client, sandbox_key, covered, run_tasks):
 
 def test_an_assignment_without_a_policy_is_unbound_and_carries_its_rating(client, sandbox_key):
     made = underwrite(client, sandbox_key)
-    assignment = created(
-        assign(
-            client,
-            sandbox_key,
-            made["contractor"]["id"],
-            made["job"]["id"],
-            ("general", "workers-comp"),
-        )
-    )
+    assignment = created(assign_to(client, sandbox_key, made, coverage=("general", "workers-comp")))
     assert assignment["id"].startswith("an_")
     assert assignment["bind"] is False
     assert assignment["eligible"] is True
@@ -116,13 +105,7 @@ def test_an_assignment_binds_to_the_contractors_active_policy_and_gets_certifica
     client, sandbox_key, covered, run_tasks
 ):
     assignment = created(
-        assign(
-            client,
-            sandbox_key,
-            covered["contractor"]["id"],
-            covered["job2"]["id"],
-            ("general", "workers-comp"),
-        )
+        assign_to(client, sandbox_key, covered, "job2", ("general", "workers-comp"))
     )
     assert assignment["bind"] is True
     assert assignment["policy"] == covered["policy"]["id"]
@@ -159,29 +142,13 @@ def test_an_assignment_asking_for_coverage_the_policy_lacks_stays_unbound(
 ):
     made = underwrite(client, sandbox_key)  # the policy covers general liability only
     bind(client, sandbox_key, made["quote"]["id"])
-    assignment = created(
-        assign(
-            client,
-            sandbox_key,
-            made["contractor"]["id"],
-            made["job"]["id"],
-            ("general", "workers-comp"),
-        )
-    )
+    assignment = created(assign_to(client, sandbox_key, made, coverage=("general", "workers-comp")))
     assert assignment["bind"] is False
     assert run_tasks() == 0
 
 
 def test_an_ineligible_assignment_stays_unbound_even_with_a_policy(client, sandbox_key, covered):
-    assignment = created(
-        assign(
-            client,
-            sandbox_key,
-            covered["contractor"]["id"],
-            covered["job2"]["id"],
-            ["professional"],
-        )
-    )
+    assignment = created(assign_to(client, sandbox_key, covered, "job2", ["professional"]))
     assert assignment["eligible"] is False
     assert assignment["bind"] is False
 
@@ -192,9 +159,7 @@ def test_a_cancelled_policy_binds_nothing(client, sandbox_key, covered):
         json={"is_active": False},
         headers=bearer(sandbox_key),
     )
-    assignment = created(
-        assign(client, sandbox_key, covered["contractor"]["id"], covered["job2"]["id"])
-    )
+    assignment = created(assign_to(client, sandbox_key, covered, "job2"))
     assert assignment["bind"] is False
 
 
@@ -202,14 +167,7 @@ def test_binding_lengthens_the_policy_to_the_end_of_the_assignment(client, sandb
     policy = covered["policy"]
     end = policy["expiration_date"] + 20 * DAY
     assignment = created(
-        assign(
-            client,
-            sandbox_key,
-            covered["contractor"]["id"],
-            covered["job2"]["id"],
-            effective_date=now() + DAY,
-            end_date=end,
-        )
+        assign_to(client, sandbox_key, covered, "job2", effective_date=now() + DAY, end_date=end)
     )
     assert assignment["bind"] is True
     read = client.get(f"/api/v1/policies/{policy['id']}", headers=bearer(sandbox_key)).json()
@@ -263,10 +221,8 @@ def test_another_accounts_assignment_does_not_exist(client, sandbox_key, new_key
 
 def test_list_is_most_recent_first(client, sandbox_key, covered):
     made = underwrite(client, sandbox_key)
-    first = created(assign(client, sandbox_key, made["contractor"]["id"], made["job"]["id"]))
-    second = created(
-        assign(client, sandbox_key, covered["contractor"]["id"], covered["job2"]["id"])
-    )
+    first = created(assign_to(client, sandbox_key, made))
+    second = created(assign_to(client, sandbox_key, covered, "job2"))
     listed = client.get(BASE, params={"limit": 2}, headers=bearer(sandbox_key)).json()
     assert [a["id"] for a in listed] == [second["id"], first["id"]]
 
@@ -276,7 +232,7 @@ def test_list_is_most_recent_first(client, sandbox_key, covered):
 
 def test_an_unbound_assignment_is_updated_and_rated_again(client, sandbox_key):
     made = underwrite(client, sandbox_key)
-    assignment = created(assign(client, sandbox_key, made["contractor"]["id"], made["job"]["id"]))
+    assignment = created(assign_to(client, sandbox_key, made))
     response = client.put(
         f"{BASE}/{assignment['id']}",
         json={"coverage_type": ["general", "workers-comp"]},
@@ -290,7 +246,7 @@ def test_an_unbound_assignment_is_updated_and_rated_again(client, sandbox_key):
 
 def test_an_update_binds_once_a_policy_covers_the_assignment(client, sandbox_key, run_tasks):
     made = underwrite(client, sandbox_key)
-    assignment = created(assign(client, sandbox_key, made["contractor"]["id"], made["job"]["id"]))
+    assignment = created(assign_to(client, sandbox_key, made))
     assert assignment["bind"] is False
     bind(client, sandbox_key, made["quote"]["id"])
     response = client.put(
@@ -453,7 +409,7 @@ def test_extend_an_unknown_job_or_a_job_without_assignment_is_404(client, sandbo
 
 def test_extend_an_unbound_assignment_is_refused(client, sandbox_key):
     made = underwrite(client, sandbox_key)
-    unbound = created(assign(client, sandbox_key, made["contractor"]["id"], made["job"]["id"]))
+    unbound = created(assign_to(client, sandbox_key, made))
     response = extend(client, sandbox_key, made["job"]["id"], unbound["end_date"] + DAY)
     assert_error(response, 400, "assignment_not_bound", "job_id")
 
