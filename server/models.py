@@ -4,7 +4,7 @@
 from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 
 class Address(BaseModel):
@@ -839,13 +839,28 @@ class EnabledEvent(StrEnum):
     contractor_deleted = "contractor.deleted"
     quote_created = "quote.created"
     quote_updated = "quote.updated"
+    application_created = "application.created"
+    application_complete = "application.complete"
     policy_created = "policy.created"
+    policy_active = "policy.active"
     policy_updated = "policy.updated"
     policy_cancelled = "policy.cancelled"
+    policy_reactivated = "policy.reactivated"
     assignment_created = "assignment.created"
+    assignment_active = "assignment.active"
     assignment_updated = "assignment.updated"
     assignment_extended = "assignment.extended"
+    assignment_cancelled = "assignment.cancelled"
     assignment_deleted = "assignment.deleted"
+
+
+class EnabledEventType(RootModel[str]):
+    root: str = Field(
+        ...,
+        examples=["assignment.extended"],
+        max_length=100,
+        pattern="^(\\*|[a-z_]+\\.[a-z_]+)$",
+    )
 
 
 class Entity(BaseModel):
@@ -1026,7 +1041,25 @@ class Error(BaseModel):
 class Event(BaseModel):
     """
     A change to one of your objects. Events are listed by the API and delivered to the
-    webhook endpoints that enable their type.
+    webhook endpoints that enable their type. The types, and what `data.object` holds:
+
+    | type | when | `data.object` |
+    |---|---|---|
+    | `contractor.created`, `contractor.updated` | a contractor is created, or an update changes it | the contractor |
+    | `contractor.deleted` | a contractor is deleted (its policies are cancelled, each with its own event) | the deletion confirmation |
+    | `quote.created`, `quote.updated` | a quote is created, or an update changes it | the quote |
+    | `application.created` | an application session is created | the session |
+    | `application.complete` | the contractor accepts the coverage on the hosted page | the session, with its `policy` |
+    | `policy.created` | a policy is bound (by the API or an application session) | the policy |
+    | `policy.active` | a newly bound policy is in force | the policy |
+    | `policy.updated` | a policy's dates change (an update, or an assignment that lengthens it) | the policy |
+    | `policy.cancelled` | a policy is cancelled by an update, deleted, or cancelled with its contractor or entity | the policy |
+    | `policy.reactivated` | a cancelled policy is switched on again | the policy |
+    | `assignment.created`, `assignment.updated` | an assignment is created, or an update changes it | the assignment |
+    | `assignment.active` | an assignment is bound to a policy, or its policy is reactivated | the assignment |
+    | `assignment.extended` | an extension's certificates have been regenerated | the assignment, with the fresh certificate URLs |
+    | `assignment.cancelled` | a bound assignment is voided, or its policy is cancelled | the assignment |
+    | `assignment.deleted` | an assignment is voided | the deletion confirmation |
 
     """
 
@@ -1040,7 +1073,18 @@ class Event(BaseModel):
     """
     The kind of object, always `event`.
     """
-    type: EventType
+    type: str = Field(
+        ...,
+        examples=["assignment.extended"],
+        max_length=100,
+        pattern="^[a-z_]+\\.[a-z_]+$",
+    )
+    """
+    The type of an event, `<object>.<change>`: one of the values of `EventType` today. New
+    types may be added in any release, so it is an open string here: ignore types you do
+    not know.
+
+    """
     created: int = Field(..., examples=[1646818364], ge=0)
     """
     A point in time, in seconds since the Unix epoch.
@@ -1053,10 +1097,20 @@ class EventData(BaseModel):
     The object the event is about.
     """
 
-    object: dict[str, Any]
+    object: (
+        Contractor
+        | DeletedContractor
+        | Quote
+        | ApplicationSession
+        | Policy
+        | Assignment
+        | DeletedAssignment
+    )
     """
-    The object as it was right after the change: a contractor, quote, policy or
-    assignment, or, for a `*.deleted` event, the deletion confirmation.
+    The object right after the change: a contractor, quote, application session, policy
+    or assignment, or, for a `*.deleted` event, the deletion confirmation. Its links use
+    the server's public base URL (`TEN99_PUBLIC_URL`); in deliveries without one they
+    are paths on the server.
 
     """
 
@@ -1094,7 +1148,9 @@ class EventList(RootModel[list[Event]]):
 
 class EventType(StrEnum):
     """
-    The kind of change an event reports.
+    The kind of change an event reports; in `enabled_events` and the `type` filter. What
+    each means, and the object its `data.object` holds, is listed under `Event`.
+
     """
 
     contractor_created = "contractor.created"
@@ -1102,12 +1158,18 @@ class EventType(StrEnum):
     contractor_deleted = "contractor.deleted"
     quote_created = "quote.created"
     quote_updated = "quote.updated"
+    application_created = "application.created"
+    application_complete = "application.complete"
     policy_created = "policy.created"
+    policy_active = "policy.active"
     policy_updated = "policy.updated"
     policy_cancelled = "policy.cancelled"
+    policy_reactivated = "policy.reactivated"
     assignment_created = "assignment.created"
+    assignment_active = "assignment.active"
     assignment_updated = "assignment.updated"
     assignment_extended = "assignment.extended"
+    assignment_cancelled = "assignment.cancelled"
     assignment_deleted = "assignment.deleted"
 
 
@@ -1887,6 +1949,132 @@ class WageType(StrEnum):
     blended = "blended"
 
 
+class WebhookAttempt(BaseModel):
+    """
+    One attempt to deliver an event.
+    """
+
+    attempted_at: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    status_code: int = Field(..., examples=[500], ge=100, le=599)
+    """
+    The HTTP status the endpoint answered; `null` when it did not answer.
+    """
+    error: str = Field(..., examples=["the endpoint answered 500"], max_length=500)
+    """
+    Why the attempt failed; `null` when it succeeded.
+    """
+    duration_ms: int = Field(..., examples=[84], ge=0)
+    """
+    How long the attempt took, in milliseconds.
+    """
+
+
+class WebhookDelivery(BaseModel):
+    """
+    The delivery of one event to one webhook endpoint, with every attempt.
+    """
+
+    id: str = Field(
+        ..., examples=["whd_Vb2kQ8nLp4Xz"], pattern="^whd_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a webhook delivery.
+    """
+    object: Literal["webhook_delivery"] = Field(..., examples=["webhook_delivery"])
+    """
+    The kind of object, always `webhook_delivery`.
+    """
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    webhook_endpoint: str = Field(
+        ..., examples=["we_8dPq2VbLx0"], pattern="^we_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a webhook endpoint.
+    """
+    event: str = Field(
+        ..., examples=["evt_3kT9wQm2ZsLp"], pattern="^evt_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of an event.
+    """
+    event_type: str = Field(
+        ...,
+        examples=["assignment.extended"],
+        max_length=100,
+        pattern="^[a-z_]+\\.[a-z_]+$",
+    )
+    """
+    The type of an event, `<object>.<change>`: one of the values of `EventType` today. New
+    types may be added in any release, so it is an open string here: ignore types you do
+    not know.
+
+    """
+    status: WebhookDeliveryStatus
+    attempts: list[WebhookAttempt]
+    """
+    The attempts made so far, the oldest first.
+    """
+    next_attempt_at: int = Field(..., examples=[1646818431])
+    """
+    When the next attempt is due, in Unix seconds; `null` once the delivery is
+    `delivered` or `failed`.
+
+    """
+
+
+class WebhookDeliveryList(RootModel[list[WebhookDelivery]]):
+    """
+    Webhook deliveries, the most recent first.
+    """
+
+    root: list[WebhookDelivery] = Field(
+        ...,
+        examples=[
+            [
+                {
+                    "id": "whd_Vb2kQ8nLp4Xz",
+                    "object": "webhook_delivery",
+                    "created": 1646818400,
+                    "webhook_endpoint": "we_8dPq2VbLx0",
+                    "event": "evt_3kT9wQm2ZsLp",
+                    "event_type": "assignment.extended",
+                    "status": "delivered",
+                    "attempts": [
+                        {
+                            "attempted_at": 1646818401,
+                            "status_code": 200,
+                            "error": None,
+                            "duration_ms": 84,
+                        }
+                    ],
+                    "next_attempt_at": None,
+                }
+            ]
+        ],
+    )
+    """
+    Webhook deliveries, the most recent first.
+    """
+
+
+class WebhookDeliveryStatus(StrEnum):
+    """
+    `pending` until an attempt is answered with a 2xx status (`delivered`), or until three
+    days of retries have failed (`failed`).
+
+    """
+
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"
+
+
 class WebhookEndpoint(BaseModel):
     """
     A URL to which 1099Policy delivers events, signed with the endpoint's secret.
@@ -1919,12 +2107,12 @@ class WebhookEndpoint(BaseModel):
     """
     What the endpoint is for.
     """
-    enabled_events: list[EnabledEvent] = Field(
+    enabled_events: list[EnabledEventType] = Field(
         ..., examples=[["assignment.created", "assignment.extended"]], min_length=1
     )
     """
-    The event types delivered to the endpoint. `["*"]` delivers every type; `*` must then be
-    the only item.
+    The event types delivered to the endpoint, `["*"]` for every type. An open list of
+    strings (see `EventTypeName`), so that new event types are not a breaking change.
 
     """
     status: WebhookEndpointStatus
@@ -2066,12 +2254,12 @@ class WebhookEndpointWithSecret(BaseModel):
     """
     What the endpoint is for.
     """
-    enabled_events: list[EnabledEvent] = Field(
+    enabled_events: list[EnabledEventType] = Field(
         ..., examples=[["assignment.created", "assignment.extended"]], min_length=1
     )
     """
-    The event types delivered to the endpoint. `["*"]` delivers every type; `*` must then be
-    the only item.
+    The event types delivered to the endpoint, `["*"]` for every type. An open list of
+    strings (see `EventTypeName`), so that new event types are not a breaking change.
 
     """
     status: WebhookEndpointStatus
