@@ -1,4 +1,4 @@
-"""`ten99-server serve | keys create | keys list | keys revoke | mail list`."""
+"""`ten99-server serve | worker | keys create | keys list | keys revoke | mail list`."""
 
 from __future__ import annotations
 
@@ -44,8 +44,8 @@ def _prepare(settings: Settings) -> str | None:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    settings = Settings.from_env()
     try:
+        settings = Settings.from_env()
         new_key = _prepare(settings)
     except ValueError as error:
         print(f"ten99-server: {error}", file=sys.stderr)
@@ -69,6 +69,32 @@ def serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=settings.log_level,
     )
+    return 0
+
+
+def worker(args: argparse.Namespace) -> int:
+    """The background work alone (tasks and webhook deliveries), until SIGINT or SIGTERM: run
+    several beside `TEN99_WORKER=off ten99-server serve --workers N` on PostgreSQL."""
+    import signal
+
+    from server.worker import Worker
+
+    try:
+        settings = Settings.from_env()
+        if settings.smtp_url:
+            mail.check_smtp_url(settings.smtp_url)
+    except ValueError as error:
+        print(f"ten99-server: {error}", file=sys.stderr)
+        return 2
+    database = _database(settings)
+    background = Worker(database, settings)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: background.stop())
+    background.start()
+    print("ten99-server worker: running; Ctrl-C stops it.", flush=True)
+    background.wait()
+    background.stop()
+    database.dispose()
     return 0
 
 
@@ -167,6 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="server processes; share one PostgreSQL and one Redis (TEN99_REDIS_URL) between them",
     )
     serve_parser.set_defaults(run=serve)
+
+    worker_parser = commands.add_parser(
+        "worker", help="run the background work (certificates, email, webhooks) alone"
+    )
+    worker_parser.set_defaults(run=worker)
 
     keys_parser = commands.add_parser("keys", help="manage API keys")
     key_commands = keys_parser.add_subparsers(dest="keys_command", required=True)

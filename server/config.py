@@ -13,6 +13,14 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _positive(name: str, value: str | None, default: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number of seconds, at least 1, not {value!r}")
+    return int(value)
+
+
 DEFAULT_RATE_LIMIT = "1000/second"
 
 
@@ -32,8 +40,10 @@ class Settings:
     # otherwise it is recorded in the database only (`ten99-server mail list`).
     smtp_url: str | None = None
     mail_from: str = "1099Policy <no-reply@localhost>"
-    # Run the background worker (certificates, email) inside the server process.
+    # Run the background worker (certificates, email, webhooks) inside the server process.
     worker: bool = True
+    # Seconds before a failed webhook delivery is first retried; doubled at each retry.
+    webhook_retry_seconds: int = 30
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -50,4 +60,7 @@ class Settings:
             smtp_url=env.get("TEN99_SMTP_URL") or None,
             mail_from=env.get("TEN99_MAIL_FROM") or cls.mail_from,
             worker=_flag(env.get("TEN99_WORKER"), True),
+            webhook_retry_seconds=_positive(
+                "TEN99_WEBHOOK_RETRY_SECONDS", env.get("TEN99_WEBHOOK_RETRY_SECONDS"), 30
+            ),
         )

@@ -1958,11 +1958,13 @@ class WebhookAttempt(BaseModel):
     """
     A point in time, in seconds since the Unix epoch.
     """
-    status_code: int = Field(..., examples=[500], ge=100, le=599)
+    status_code: int | None = Field(None, examples=[500], ge=100, le=599)
     """
     The HTTP status the endpoint answered; `null` when it did not answer.
     """
-    error: str = Field(..., examples=["the endpoint answered 500"], max_length=500)
+    error: str | None = Field(
+        None, examples=["the endpoint answered 500"], max_length=500
+    )
     """
     Why the attempt failed; `null` when it succeeded.
     """
@@ -2020,7 +2022,7 @@ class WebhookDelivery(BaseModel):
     """
     The attempts made so far, the oldest first.
     """
-    next_attempt_at: int = Field(..., examples=[1646818431])
+    next_attempt_at: int | None = Field(None, examples=[1646818431])
     """
     When the next attempt is due, in Unix seconds; `null` once the delivery is
     `delivered` or `failed`.

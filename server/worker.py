@@ -1,6 +1,6 @@
-"""The background worker: runs the queued tasks (certificate regeneration, email) in a thread
-of each server process. Tasks live in the database, so work recorded before a crash or a
-restart is picked up by the next worker."""
+"""The background worker: runs the queued tasks (certificate regeneration, email) and delivers
+webhooks, in threads of each server process or of `ten99-server worker`. Both live in the
+database, so work recorded before a crash or a restart is picked up by the next worker."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import threading
 import traceback
 
-from server import mail
+from server import delivery, mail
 from server.config import Settings
 from server.domain import assignments, outbox
 from server.domain.clock import now
@@ -69,26 +69,45 @@ def _failed(session, task: tasks.Task, error: str) -> None:
 
 
 class Worker:
-    """Polls for due tasks in a daemon thread until stopped."""
+    """The background work of one process, each kind polled in its own daemon thread until
+    stopped: the task queue, and webhook deliveries (a slow endpoint then never delays a
+    certificate)."""
 
     def __init__(self, database: Database, settings: Settings, interval: float = 0.5):
         self._database = database
         self._settings = settings
         self._interval = interval
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="ten99-worker", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._run_tasks, name="ten99-tasks", daemon=True),
+            threading.Thread(target=self._deliver, name="ten99-webhooks", daemon=True),
+        ]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stopping.set()
-        self._thread.join(timeout=30)
+        for thread in self._threads:
+            thread.join(timeout=30)
 
-    def _loop(self) -> None:
+    def wait(self) -> None:
+        """Block until stopped (for `ten99-server worker`)."""
+        while not self._stopping.wait(1):
+            pass
+
+    def _run_tasks(self) -> None:
+        self._poll(lambda: run_due(self._database, self._settings))
+
+    def _deliver(self) -> None:
+        with delivery.client() as client:
+            self._poll(lambda: delivery.deliver_due(self._database, self._settings, client))
+
+    def _poll(self, work) -> None:
         while not self._stopping.is_set():
             try:
-                run_due(self._database, self._settings)
+                work()
             except Exception:  # a database hiccup must not end the worker
                 log.exception("the background worker failed; retrying")
             self._stopping.wait(self._interval)

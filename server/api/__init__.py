@@ -6,7 +6,6 @@ from connexion.context import request, scope
 from pydantic import BaseModel, ValidationError
 
 from server.domain.accounts import Principal
-from server.domain.documents import file_path
 from server.domain.errors import InvalidRequest
 from server.domain.pagination import PageRequest
 from server.services import services_of
@@ -54,10 +53,3 @@ def public_base() -> str:
         url = request.url
         base = f"{url.scheme}://{url.netloc}"
     return base
-
-
-def file_url(token: str | None) -> str | None:
-    """The public link to a generated file."""
-    if token is None:
-        return None
-    return public_base() + file_path(token)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from server import hosted, models
+from server import models, views
 from server.api import database, page, parse, principal, public_base
 from server.domain import application_sessions
 from server.domain.pagination import DEFAULT_LIMIT
 
 
 def _public(record: dict) -> dict:
-    page_url = public_base() + hosted.PAGE.format(session_id=record["id"])
-    return models.ApplicationSession.model_validate({**record, "url": page_url}).model_dump(
-        mode="json"
-    )
+    return views.application_session(record, public_base())
 
 
 def list_application_sessions(

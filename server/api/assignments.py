@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from server import models
-from server.api import database, deleted, page, parse, principal
+from server import models, views
+from server.api import database, deleted, page, parse, principal, public_base
 from server.domain import assignments
-from server.domain.documents import file_path
 from server.domain.pagination import DEFAULT_LIMIT
 
 
 def _public(record: dict) -> dict:
-    if record["bind"]:
-        tokens = record["certificates"]
-        record = {
-            **record,
-            "certificates": {f"{key}_coi_pdf_url": file_path(t) for key, t in tokens.items()},
-        }
-    # exclude_unset: a bound assignment has no rating fields, an unbound one no certificates.
-    return models.Assignment.model_validate(record).model_dump(mode="json", exclude_unset=True)
+    return views.assignment(record, public_base())
 
 
 def list_assignments(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from server import models
-from server.api import database, deleted, page, parse, principal
+from server import models, views
+from server.api import database, deleted, page, parse, principal, public_base
 from server.domain import contractors
 from server.domain.pagination import DEFAULT_LIMIT
 
 
 def _public(record: dict) -> dict:
-    return models.Contractor.model_validate(record).model_dump(mode="json")
+    return views.contractor(record, public_base())
 
 
 def list_contractors(

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from server import models
-from server.api import database, deleted, file_url, page, parse, principal
+from server import models, views
+from server.api import database, deleted, page, parse, principal, public_base
 from server.domain import policies
 from server.domain.pagination import DEFAULT_LIMIT
 
 
 def _public(record: dict) -> dict:
-    policy = {**record, "pdf_url": file_url(record["document"])}
-    return models.Policy.model_validate(policy).model_dump(mode="json")
+    return views.policy(record, public_base())
 
 
 def list_policies(

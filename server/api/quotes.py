@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from server import models
-from server.api import database, page, parse, principal
+from server import models, views
+from server.api import database, page, parse, principal, public_base
 from server.domain import quotes
 from server.domain.pagination import DEFAULT_LIMIT
 
 
 def _public(record: dict) -> dict:
-    # exclude_unset: only the quoted coverage types have a rate (`gl_net_rate`, ...).
-    return models.Quote.model_validate(record).model_dump(mode="json", exclude_unset=True)
+    return views.quote(record, public_base())
 
 
 def list_quotes(

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from server.domain import policies, rating
+from server.domain import events, policies, rating
 from server.domain.accounts import Principal
 from server.domain.clock import now
 from server.domain.errors import DomainError, InvalidRequest, NotFound
@@ -61,7 +61,11 @@ def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[s
             },
             at=at,
         )
-        return present(record, at)
+        application = present(record, at)
+        events.record(
+            session, principal, "application.created", events.APPLICATION, application, at
+        )
+        return application
 
 
 def retrieve(db: Database, principal: Principal, session_id: str) -> dict[str, Any]:
@@ -172,7 +176,9 @@ def accept(db: Database, session_id: str) -> dict[str, Any]:
         record = APPLICATION_SESSIONS.save(
             session, owner, session_id, {"completed_at": at, "policy": policy["id"]}
         )
-        return present(record, at)
+        application = present(record, at)
+        events.record(session, owner, "application.complete", events.APPLICATION, application, at)
+        return application
 
 
 def decline(db: Database, session_id: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.domain import outbox, policies, quotes, rating
+from server.domain import events, outbox, policies, quotes, rating
 from server.domain.accounts import Principal
 from server.domain.clock import now
 from server.domain.errors import InvalidRequest, NotFound
@@ -87,12 +87,19 @@ def _bound_to(session: Session, principal: Principal, fields: dict, at: int) -> 
 
 
 def _request_certificates(
-    session: Session, principal: Principal, assignment: dict, at: int, *, send_email: bool
+    session: Session,
+    principal: Principal,
+    assignment: dict,
+    at: int,
+    *,
+    send_email: bool = False,
+    extended: bool = False,
 ) -> None:
     """Mark the certificates stale and queue their regeneration, in the caller's transaction:
-    the work is recorded before the response is sent, so a restart cannot lose it."""
+    the work is recorded before the response is sent, so a restart cannot lose it. After an
+    extension, the regeneration reports it (`assignment.extended`, with the fresh URLs)."""
     queries.save_any(session, assignment["id"], {"certificate_refresh_pending": True})
-    payload = {"send_email": send_email}
+    payload = {"send_email": send_email, "extended": extended}
     tasks.enqueue(session, principal, REFRESH_CERTIFICATES, assignment["id"], payload, at)
 
 
@@ -125,8 +132,28 @@ def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[s
         except queries.JobHasAssignment:
             raise _job_has_assignment(rated["job"], "made by a concurrent request") from None
         if record["bind"]:
-            _request_certificates(session, principal, record, at, send_email=False)
-        return present(ASSIGNMENTS.get(session, principal, record["id"]))
+            _request_certificates(session, principal, record, at)
+        assignment = present(ASSIGNMENTS.get(session, principal, record["id"]))
+        _record(session, principal, "assignment.created", assignment, at)
+        return assignment
+
+
+def _record(
+    session: Session, principal: Principal, event_type: str, assignment: dict, at: int
+) -> None:
+    """Record the event, and `assignment.active` with it when the change bound the assignment."""
+    events.record(session, principal, event_type, events.ASSIGNMENT, assignment, at)
+    if assignment["bind"]:
+        events.record(session, principal, "assignment.active", events.ASSIGNMENT, assignment, at)
+
+
+def record_coverage_change(
+    session: Session, principal: Principal, policy_id: str, *, active: bool, at: int
+) -> None:
+    """The events of the assignments bound to a policy that was cancelled or reactivated."""
+    event_type = "assignment.active" if active else "assignment.cancelled"
+    for record in queries.live_for_policy(session, principal, policy_id):
+        events.record(session, principal, event_type, events.ASSIGNMENT, present(record), at)
 
 
 def _job_has_assignment(job_id: str, assignment: str) -> InvalidRequest:
@@ -174,8 +201,10 @@ def update(
         binding = _bound_to(session, principal, rated, at)
         record = ASSIGNMENTS.save(session, principal, assignment_id, {**rated, **binding})
         if record["bind"]:
-            _request_certificates(session, principal, record, at, send_email=False)
-        return present(ASSIGNMENTS.get(session, principal, assignment_id))
+            _request_certificates(session, principal, record, at)
+        assignment = present(ASSIGNMENTS.get(session, principal, assignment_id))
+        _record(session, principal, "assignment.updated", assignment, at)
+        return assignment
 
 
 def delete(db: Database, principal: Principal, assignment_id: str) -> int:
@@ -187,6 +216,13 @@ def delete(db: Database, principal: Principal, assignment_id: str) -> int:
         for token in (record["certificates"] or {}).values():
             documents.drop(session, token)
         queries.mark_deleted(session, assignment_id, at)
+        if record["bind"]:
+            voided = {**record, "certificates": None, "certificate_refresh_pending": False}
+            events.record(
+                session, principal, "assignment.cancelled", events.ASSIGNMENT, present(voided), at
+            )
+        deletion = events.deletion(assignment_id, "assignment", at)
+        events.record(session, principal, "assignment.deleted", events.DELETED, deletion, at)
     return at
 
 
@@ -205,7 +241,7 @@ def extend(
             policy = POLICIES.get(session, principal, record["policy"])
             policies.cover_through(session, principal, policy, end_date, at)
         current = ASSIGNMENTS.get(session, principal, record["id"])
-        _request_certificates(session, principal, current, at, send_email=send_email)
+        _request_certificates(session, principal, current, at, send_email=send_email, extended=True)
         # The answer shows the certificates as they are: stale until the regeneration is done.
         return present({**current, "certificate_refresh_pending": True})
 
@@ -314,6 +350,9 @@ def refresh_certificates(
     queries.save_any(
         session, assignment_id, {"certificates": fresh, "certificate_refresh_pending": False}
     )
+    if payload.get("extended"):
+        refreshed = present(ASSIGNMENTS.get(session, principal, assignment_id))
+        events.record(session, principal, "assignment.extended", events.ASSIGNMENT, refreshed, at)
     if payload.get("send_email"):
         _email_extension(session, principal, {**record, "certificates": fresh}, job, outbound, at)
 

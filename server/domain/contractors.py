@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.domain import policies
+from server.domain import events, policies
 from server.domain.accounts import Principal
 from server.domain.clock import now
 from server.domain.errors import InvalidRequest
@@ -55,7 +55,11 @@ def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[s
     fields["custom_metadata"] = merge_custom_metadata({}, fields.get("custom_metadata") or {})
     check_metadata_size(fields["custom_metadata"])
     with db.transaction() as session:
-        return CONTRACTORS.create(session, principal, fields)
+        record = CONTRACTORS.create(session, principal, fields)
+        events.record(
+            session, principal, "contractor.created", events.CONTRACTOR, record, record["created"]
+        )
+        return record
 
 
 def retrieve(db: Database, principal: Principal, contractor_id: str) -> dict[str, Any]:
@@ -72,15 +76,24 @@ def update(
     db: Database, principal: Principal, contractor_id: str, changes: dict[str, Any]
 ) -> dict[str, Any]:
     with db.transaction() as session:
+        before = CONTRACTORS.get(session, principal, contractor_id)
         current = CONTRACTORS.fields(session, principal, contractor_id)
-        return CONTRACTORS.save(session, principal, contractor_id, apply_update(current, changes))
+        record = CONTRACTORS.save(session, principal, contractor_id, apply_update(current, changes))
+        if record != before:
+            events.record(
+                session, principal, "contractor.updated", events.CONTRACTOR, record, now()
+            )
+        return record
 
 
 def delete(db: Database, principal: Principal, contractor_id: str) -> int:
     """Delete a contractor and cancel the policies in force for it; returns when, in Unix
     seconds."""
+    at = now()
     with db.transaction() as session:
         CONTRACTORS.remove(session, principal, contractor_id)
+        deletion = events.deletion(contractor_id, "contractor", at)
+        events.record(session, principal, "contractor.deleted", events.DELETED, deletion, at)
         # Policies keep their own copy of what their document shows, so this may follow.
-        policies.cancel_contractor_policies(session, principal, contractor_id)
-    return now()
+        policies.cancel_contractor_policies(session, principal, contractor_id, at)
+    return at

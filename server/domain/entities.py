@@ -50,7 +50,8 @@ def update(
 
 def delete(db: Database, principal: Principal, entity_id: str) -> int:
     """Delete an entity and cancel the policies in force for its jobs; returns when."""
+    at = now()
     with db.transaction() as session:
         ENTITIES.remove(session, principal, entity_id)
-        policies.cancel_entity_policies(session, principal, entity_id)
-    return now()
+        policies.cancel_entity_policies(session, principal, entity_id, at)
+    return at

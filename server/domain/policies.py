@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.domain import rating
+from server.domain import assignments, events, rating
 from server.domain.accounts import Principal
 from server.domain.clock import now
 from server.domain.errors import InvalidRequest
@@ -199,7 +199,11 @@ def bind(session: Session, principal: Principal, fields: dict[str, Any], at: int
     except queries.QuoteAlreadyBound:
         # Another request bound the quote between our check and our insert.
         raise _already_bound(quote["id"]) from None
-    return present(_render(session, principal, record, at), at)
+    policy = present(_render(session, principal, record, at), at)
+    events.record(session, principal, "policy.created", events.POLICY, policy, at)
+    if policy["status"] == ACTIVE:
+        events.record(session, principal, "policy.active", events.POLICY, policy, at)
+    return policy
 
 
 def can_cover_through(policy: dict[str, Any], end: int) -> bool:
@@ -212,7 +216,8 @@ def cover_through(session: Session, principal: Principal, policy: dict, end: int
     an assignment bound to the policy is covered for its whole period."""
     if policy["expiration_date"] < end:
         record = POLICIES.save(session, principal, policy["id"], {"expiration_date": end})
-        _render(session, principal, record, at)
+        lengthened = present(_render(session, principal, record, at), at)
+        events.record(session, principal, "policy.updated", events.POLICY, lengthened, at)
 
 
 def _already_bound(quote_id: str) -> InvalidRequest:
@@ -269,8 +274,29 @@ def update(
                 raise _not_updatable(policy_id, f"cannot be reactivated: {gone.message}") from None
         if all(fields[name] == record[name] for name in fields):
             return present(record, at)
-        record = POLICIES.save(session, principal, policy_id, fields)
-        return present(_render(session, principal, record, at), at)
+        saved = POLICIES.save(session, principal, policy_id, fields)
+        policy = present(_render(session, principal, saved, at), at)
+        _record_update(session, principal, record, policy, at)
+        return policy
+
+
+def _record_update(
+    session: Session, principal: Principal, before: dict, policy: dict, at: int
+) -> None:
+    """The events of an update: `policy.updated` for new dates, and the cancellation or
+    reactivation, with what it means for the assignments bound to the policy."""
+    if any(policy[name] != before[name] for name in ("effective_date", "expiration_date")):
+        events.record(session, principal, "policy.updated", events.POLICY, policy, at)
+    if policy["status"] == CANCELLED and not before["cancelled"]:
+        _record_cancelled(session, principal, policy, at)
+    elif before["cancelled"] and policy["status"] == ACTIVE:
+        events.record(session, principal, "policy.reactivated", events.POLICY, policy, at)
+        assignments.record_coverage_change(session, principal, policy["id"], active=True, at=at)
+
+
+def _record_cancelled(session: Session, principal: Principal, policy: dict, at: int) -> None:
+    events.record(session, principal, "policy.cancelled", events.POLICY, policy, at)
+    assignments.record_coverage_change(session, principal, policy["id"], active=False, at=at)
 
 
 def _not_updatable(policy_id: str, why: str) -> InvalidRequest:
@@ -284,23 +310,25 @@ def delete(db: Database, principal: Principal, policy_id: str) -> int:
         record = POLICIES.get(session, principal, policy_id)
         documents.drop(session, record["document"])
         queries.mark_deleted(session, policy_id, at)
+        if not record["cancelled"]:
+            cancelled = present({**record, "cancelled": True, "document": None}, at)
+            _record_cancelled(session, principal, cancelled, at)
     return at
 
 
-def _cancel(session: Session, principal: Principal, records: list[dict[str, Any]]) -> None:
-    at = now()
+def _cancel(session: Session, principal: Principal, records: list[dict], at: int) -> None:
     for record in records:
         record = POLICIES.save(session, principal, record["id"], {"cancelled": True})
-        _render(session, principal, record, at)
+        cancelled = present(_render(session, principal, record, at), at)
+        _record_cancelled(session, principal, cancelled, at)
 
 
-def cancel_contractor_policies(session: Session, principal: Principal, contractor_id: str) -> None:
-    _cancel(
-        session,
-        principal,
-        queries.in_force_for_contractor(session, principal, contractor_id, now()),
-    )
+def cancel_contractor_policies(
+    session: Session, principal: Principal, contractor_id: str, at: int
+) -> None:
+    in_force = queries.in_force_for_contractor(session, principal, contractor_id, at)
+    _cancel(session, principal, in_force, at)
 
 
-def cancel_entity_policies(session: Session, principal: Principal, entity_id: str) -> None:
-    _cancel(session, principal, queries.in_force_for_entity(session, principal, entity_id, now()))
+def cancel_entity_policies(session: Session, principal: Principal, entity_id: str, at: int) -> None:
+    _cancel(session, principal, queries.in_force_for_entity(session, principal, entity_id, at), at)

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.domain import rating
+from server.domain import events, rating
 from server.domain.accounts import Principal
 from server.domain.clock import now
 from server.domain.errors import InvalidRequest
@@ -96,7 +96,9 @@ def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[s
         starts_now=False,
     )
     with db.transaction() as session:
-        return present(QUOTES.create(session, principal, rated(session, principal, dated)))
+        quote = present(QUOTES.create(session, principal, rated(session, principal, dated), at=at))
+        events.record(session, principal, "quote.created", events.QUOTE, quote, at)
+        return quote
 
 
 def retrieve(db: Database, principal: Principal, quote_id: str) -> dict[str, Any]:
@@ -127,4 +129,9 @@ def update(
             effective_given="effective_date" in changes,
             starts_now=False,
         )
-        return present(QUOTES.save(session, principal, quote_id, rated(session, principal, fields)))
+        before = present(QUOTES.get(session, principal, quote_id))
+        saved = QUOTES.save(session, principal, quote_id, rated(session, principal, fields))
+        quote = present(saved)
+        if quote != before:
+            events.record(session, principal, "quote.updated", events.QUOTE, quote, now())
+        return quote

@@ -59,3 +59,9 @@ def mark_deleted(session: Session, assignment_id: str, at: int) -> None:
         assignment_id,
         {"deleted_at": at, "certificates": None, "certificate_refresh_pending": False},
     )
+
+
+def live_for_policy(session: Session, principal: Principal, policy_id: str) -> list[dict]:
+    """The assignments bound to the policy, voided ones left out."""
+    query = owned(assignments, principal).where(assignments.c.policy == policy_id)
+    return [ASSIGNMENTS.as_dict(row) for row in session.execute(query.order_by(assignments.c.seq))]

@@ -268,3 +268,53 @@ application_sessions = Table(
     Column("policy", String(60), nullable=True),
     Index("ix_application_sessions_owner_seq", "account_id", "environment", "seq"),
 )
+
+# Where events are delivered. `secret` signs every delivery; the API shows it only at creation.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    *_scoped_columns(),
+    Column("url", String(2048), nullable=False),
+    Column("description", String(500), nullable=True),
+    Column("enabled_events", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("secret", String(100), nullable=False),
+    Index("ix_webhook_endpoints_owner_seq", "account_id", "environment", "seq"),
+)
+
+# Every change the API reports, recorded in the transaction of the change. `data` is the
+# object as the domain presented it right after the change; `object_kind` says how the API
+# shows it (a contractor, a policy, ... or a deletion confirmation).
+events = Table(
+    "events",
+    metadata,
+    *_scoped_columns(),
+    Column("type", String(100), nullable=False),
+    Column("object_kind", String(40), nullable=False),
+    Column("object_id", String(60), nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_events_owner_seq", "account_id", "environment", "seq"),
+    Index("ix_events_owner_type_seq", "account_id", "environment", "type", "seq"),
+)
+
+# One event to one endpoint: recorded with the event, `pending` until an attempt succeeds
+# (`delivered`) or three days of retries fail (`failed`). A worker leases a delivery
+# (`leased_until`, `lease`) while it sends it, outside any transaction; `attempts` lists every
+# attempt made.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    *_scoped_columns(),
+    Column("endpoint_id", String(60), nullable=False),
+    Column("event_id", String(60), nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("object_id", String(60), nullable=False),  # deliveries of one object keep order
+    Column("status", String(20), nullable=False),
+    Column("attempts", JSON, nullable=False),
+    Column("next_attempt_at", BigInteger, nullable=True),
+    Column("leased_until", BigInteger, nullable=True),
+    Column("lease", String(40), nullable=True),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_chain", "endpoint_id", "object_id", "seq"),
+    Index("ix_webhook_deliveries_endpoint_seq", "endpoint_id", "seq"),
+)

@@ -1,0 +1,90 @@
+"""Delivering events to webhook endpoints: lease a due delivery in a short transaction, POST the
+signed event outside any transaction (a slow endpoint holds no lock), record the attempt."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import httpx
+
+from server import views
+from server.config import Settings
+from server.domain import webhooks
+from server.domain.clock import now
+from server.store import events
+from server.store import webhooks as queries
+from server.store.db import Database
+
+log = logging.getLogger(__name__)
+
+# A worker holds a delivery this long: past the endpoint's time to answer, so that a lease
+# runs out only when its worker died, and another then sends the delivery again.
+LEASE = webhooks.TIMEOUT * 6
+USER_AGENT = "Ten99Policy-Webhooks/2.0"
+
+
+def body_of(event: dict, settings: Settings) -> bytes:
+    """The delivered JSON: the event as the API shows it, links on TEN99_PUBLIC_URL."""
+    shown = views.event(event, settings.public_url or "")
+    return json.dumps(shown, separators=(",", ":")).encode()
+
+
+def deliver_due(database: Database, settings: Settings, client: httpx.Client) -> int:
+    """Make every attempt that is due now; returns how many were made."""
+    made = 0
+    while True:
+        with database.transaction() as session:
+            claim = queries.claim_due(session, now(), LEASE)
+            event = None if claim is None else events.get_any(session, claim.event_id)
+        if claim is None:
+            return made
+        attempt = _attempt(client, claim, body_of(event, settings))
+        made += 1
+        if attempt["error"] is None:
+            status, retry_at = queries.DELIVERED, None
+        else:
+            tried = len(claim.attempts) + 1
+            retry_at = webhooks.next_attempt(
+                claim.created, tried, now(), settings.webhook_retry_seconds
+            )
+            status = queries.PENDING if retry_at is not None else queries.FAILED
+        with database.transaction() as session:
+            kept = queries.record_attempt(
+                session, claim, attempt, status=status, next_attempt_at=retry_at
+            )
+        if not kept:
+            log.warning("delivery %s: the lease ran out before its attempt was recorded", claim.seq)
+
+
+def _attempt(client: httpx.Client, claim: queries.Claim, body: bytes) -> dict:
+    """POST the event once; the attempt as the API lists it."""
+    attempted_at = now()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Ten99Policy-Signature": webhooks.signature(claim.secret, attempted_at, body),
+    }
+    started = time.monotonic()
+    status_code, error = None, None
+    try:
+        # Streamed and closed unread: the answer's status is all that counts.
+        with client.stream("POST", claim.url, content=body, headers=headers) as response:
+            status_code = response.status_code
+        if not 200 <= status_code < 300:
+            error = f"the endpoint answered {status_code}"
+    except httpx.TimeoutException:
+        error = f"no answer within {webhooks.TIMEOUT} seconds"
+    except httpx.HTTPError as failure:
+        error = f"{type(failure).__name__}: {failure}"[:500]
+    return {
+        "attempted_at": attempted_at,
+        "status_code": status_code,
+        "error": error,
+        "duration_ms": round((time.monotonic() - started) * 1000),
+    }
+
+
+def client() -> httpx.Client:
+    return httpx.Client(timeout=webhooks.TIMEOUT, follow_redirects=False)

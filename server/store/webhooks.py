@@ -1,0 +1,160 @@
+"""Webhook endpoint and delivery rows; the claim of a due delivery under a lease."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, exists, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from server.domain.accounts import Principal
+from server.domain.ids import new_id
+from server.domain.pagination import PageRequest
+from server.store.listing import owned, page_of
+from server.store.records import Records
+from server.store.tables import webhook_deliveries, webhook_endpoints
+
+ENDPOINTS = Records(
+    webhook_endpoints,
+    "webhook_endpoint",
+    "we",
+    "webhook_endpoint_id",
+    write_only=frozenset({"secret"}),
+)
+DELIVERIES = Records(webhook_deliveries, "webhook_delivery", "whd", "delivery_id")
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+def enabled_endpoints(session: Session, principal: Principal) -> list[dict]:
+    """The caller's enabled endpoints, with their `enabled_events`."""
+    query = owned(webhook_endpoints, principal).where(webhook_endpoints.c.status == "enabled")
+    return [ENDPOINTS.as_dict(row) for row in session.execute(query.order_by("seq"))]
+
+
+def remove_endpoint(session: Session, principal: Principal, endpoint_id: str) -> None:
+    """Delete the endpoint and its deliveries: nothing more is sent to it."""
+    ENDPOINTS.remove(session, principal, endpoint_id)
+    deliveries = webhook_deliveries
+    session.execute(delete(deliveries).where(deliveries.c.endpoint_id == endpoint_id))
+
+
+def add_delivery(
+    session: Session, principal: Principal, endpoint_id: str, event: dict, at: int
+) -> None:
+    session.execute(
+        insert(webhook_deliveries).values(
+            id=new_id(DELIVERIES.prefix, DELIVERIES.id_length),
+            account_id=principal.account_id,
+            environment=principal.environment.value,
+            created=at,
+            endpoint_id=endpoint_id,
+            event_id=event["id"],
+            event_type=event["type"],
+            object_id=event["object_id"],
+            status=PENDING,
+            attempts=[],
+            next_attempt_at=at,
+        )
+    )
+
+
+def deliveries_page(
+    session: Session,
+    principal: Principal,
+    endpoint_id: str,
+    page: PageRequest,
+    *,
+    event_id: str | None,
+) -> list[dict]:
+    query = owned(webhook_deliveries, principal).where(
+        webhook_deliveries.c.endpoint_id == endpoint_id
+    )
+    if event_id is not None:
+        query = query.where(webhook_deliveries.c.event_id == event_id)
+    rows = page_of(session, webhook_deliveries, query, page, kind="webhook delivery")
+    return [DELIVERIES.as_dict(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery this worker holds the lease of, with what sending it needs."""
+
+    seq: int
+    lease: str
+    event_id: str
+    url: str
+    secret: str
+    created: int
+    attempts: list[dict]
+
+
+def claim_due(session: Session, at: int, lease_seconds: int) -> Claim | None:
+    """Lease the oldest due delivery to an enabled endpoint whose endpoint has no earlier
+    delivery about the same object still pending (so each object's events arrive in order).
+    PostgreSQL skips rows another worker is claiming; the conditional update makes a second
+    claimant (SQLite, or a lock released by a commit) find the lease taken."""
+    deliveries = webhook_deliveries
+    earlier = aliased(webhook_deliveries)
+    free = or_(deliveries.c.leased_until.is_(None), deliveries.c.leased_until <= at)
+    while True:
+        row = session.execute(
+            select(deliveries.c.seq, deliveries.c.leased_until, webhook_endpoints)
+            .join(webhook_endpoints, webhook_endpoints.c.id == deliveries.c.endpoint_id)
+            .where(
+                deliveries.c.status == PENDING,
+                deliveries.c.next_attempt_at <= at,
+                free,
+                webhook_endpoints.c.status == "enabled",
+                ~exists().where(
+                    and_(
+                        earlier.c.endpoint_id == deliveries.c.endpoint_id,
+                        earlier.c.object_id == deliveries.c.object_id,
+                        earlier.c.status == PENDING,
+                        earlier.c.seq < deliveries.c.seq,
+                    )
+                ),
+            )
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.seq)
+            .limit(1)
+            .with_for_update(skip_locked=True, of=deliveries)
+        ).first()
+        if row is None:
+            return None
+        lease = secrets.token_hex(16)
+        taken = session.execute(
+            update(deliveries)
+            .where(deliveries.c.seq == row.seq, deliveries.c.status == PENDING, free)
+            .values(leased_until=at + lease_seconds, lease=lease)
+            .returning(deliveries.c.event_id, deliveries.c.created, deliveries.c.attempts)
+        ).first()
+        if taken is not None:
+            return Claim(
+                seq=row.seq,
+                lease=lease,
+                event_id=taken.event_id,
+                url=row.url,
+                secret=row.secret,
+                created=taken.created,
+                attempts=list(taken.attempts),
+            )
+
+
+def record_attempt(
+    session: Session, claim: Claim, attempt: dict, *, status: str, next_attempt_at: int | None
+) -> bool:
+    """Append the attempt and set the outcome, if this worker still holds the lease; returns
+    whether it did."""
+    done = session.execute(
+        update(webhook_deliveries)
+        .where(webhook_deliveries.c.seq == claim.seq, webhook_deliveries.c.lease == claim.lease)
+        .values(
+            attempts=[*claim.attempts, attempt],
+            status=status,
+            next_attempt_at=next_attempt_at,
+            leased_until=None,
+            lease=None,
+        )
+    )
+    return done.rowcount == 1
