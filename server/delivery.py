@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import httpx
 
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 # runs out only when its worker died, and another then sends the delivery again.
 LEASE = webhooks.TIMEOUT * 6
 USER_AGENT = "Ten99Policy-Webhooks/2.0"
+CONCURRENCY = 8  # attempts in flight per worker
 
 
 def body_of(event: dict, settings: Settings) -> bytes:
@@ -31,31 +34,62 @@ def body_of(event: dict, settings: Settings) -> bytes:
     return json.dumps(shown, separators=(",", ":")).encode()
 
 
-def deliver_due(database: Database, settings: Settings, client: httpx.Client) -> int:
-    """Make every attempt that is due now; returns how many were made."""
+def deliver_due(
+    database: Database,
+    settings: Settings,
+    client: httpx.Client,
+    *,
+    keep_going: Callable[[], bool] = lambda: True,
+) -> int:
+    """Make every attempt that is due now, up to CONCURRENCY at once (an endpoint that never
+    answers holds one slot for TIMEOUT, not the others' deliveries); returns how many were made.
+    Stops claiming once `keep_going()` is false."""
     made = 0
-    while True:
-        with database.transaction() as session:
-            claim = queries.claim_due(session, now(), LEASE)
-            event = None if claim is None else events.get_any(session, claim.event_id)
-        if claim is None:
-            return made
-        attempt = _attempt(client, claim, body_of(event, settings))
-        made += 1
-        if attempt["error"] is None:
-            status, retry_at = queries.DELIVERED, None
-        else:
-            tried = len(claim.attempts) + 1
-            retry_at = webhooks.next_attempt(
-                claim.created, tried, now(), settings.webhook_retry_seconds
-            )
-            status = queries.PENDING if retry_at is not None else queries.FAILED
-        with database.transaction() as session:
-            kept = queries.record_attempt(
-                session, claim, attempt, status=status, next_attempt_at=retry_at
-            )
-        if not kept:
-            log.warning("delivery %s: the lease ran out before its attempt was recorded", claim.seq)
+    with ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="ten99-delivery") as pool:
+        running: set[Future] = set()
+        while keep_going():
+            with database.transaction() as session:
+                claim = queries.claim_due(session, now(), LEASE)
+                event = None if claim is None else events.get_any(session, claim.event_id)
+            if claim is None:
+                if not running:
+                    break
+                # One in flight may free the next event about its object.
+                _done, running = wait(running, return_when=FIRST_COMPLETED)
+                continue
+            running.add(pool.submit(_deliver, database, settings, client, claim, event))
+            made += 1
+            if len(running) >= CONCURRENCY:
+                _done, running = wait(running, return_when=FIRST_COMPLETED)
+    return made
+
+
+def _deliver(
+    database: Database, settings: Settings, client: httpx.Client, claim: queries.Claim, event
+) -> None:
+    try:
+        _attempt_and_record(database, settings, client, claim, event)
+    except Exception:  # its lease runs out, and the delivery is tried again
+        log.exception("delivery %s failed unexpectedly", claim.seq)
+
+
+def _attempt_and_record(
+    database: Database, settings: Settings, client: httpx.Client, claim: queries.Claim, event
+) -> None:
+    attempt = _attempt(client, claim, body_of(event, settings))
+    if attempt["error"] is None:
+        status, retry_at = queries.DELIVERED, None
+    else:
+        tried = len(claim.attempts) + 1
+        first_delay = settings.webhook_retry_seconds
+        retry_at = webhooks.next_attempt(claim.created, tried, now(), first_delay)
+        status = queries.PENDING if retry_at is not None else queries.FAILED
+    with database.transaction() as session:
+        kept = queries.record_attempt(
+            session, claim, attempt, status=status, next_attempt_at=retry_at
+        )
+    if not kept:
+        log.warning("delivery %s: the lease ran out before its attempt was recorded", claim.seq)
 
 
 def _attempt(client: httpx.Client, claim: queries.Claim, body: bytes) -> dict:
@@ -87,4 +121,6 @@ def _attempt(client: httpx.Client, claim: queries.Claim, body: bytes) -> dict:
 
 
 def client() -> httpx.Client:
-    return httpx.Client(timeout=webhooks.TIMEOUT, follow_redirects=False)
+    """One client per worker, shared by its delivery threads (httpx clients are thread-safe)."""
+    limits = httpx.Limits(max_connections=CONCURRENCY)
+    return httpx.Client(timeout=webhooks.TIMEOUT, follow_redirects=False, limits=limits)

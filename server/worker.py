@@ -102,7 +102,14 @@ class Worker:
 
     def _deliver(self) -> None:
         with delivery.client() as client:
-            self._poll(lambda: delivery.deliver_due(self._database, self._settings, client))
+            self._poll(
+                lambda: delivery.deliver_due(
+                    self._database,
+                    self._settings,
+                    client,
+                    keep_going=lambda: not self._stopping.is_set(),
+                )
+            )
 
     def _poll(self, work) -> None:
         while not self._stopping.is_set():

@@ -1,8 +1,9 @@
 """Objects at the spec's example ids, made before the conformance run, as stripe-mock ships
 fixtures for its spec: the examples phase then reads, changes and deletes real objects (a
-contractor, an entity, a job, a policy, an assignment, an application session), binds a real
-eligible quote, assigns a covered contractor and extends a bound assignment, instead of
-meeting only 404s, whatever the random walk of the stateful phase reaches.
+contractor, an entity, a job, a policy, an assignment, an application session, a webhook
+endpoint with deliveries, an event), binds a real eligible quote, assigns a covered contractor
+and extends a bound assignment, instead of meeting only 404s, whatever the random walk of the
+stateful phase reaches.
 
 Each object is made through the API, then given its example id in the database before the
 objects that refer to it are made."""
@@ -20,9 +21,12 @@ from server.store.tables import (
     assignments,
     contractors,
     entities,
+    events,
     jobs,
     policies,
     quotes,
+    webhook_deliveries,
+    webhook_endpoints,
 )
 from tests.conftest import new_contractor, new_entity, new_job
 
@@ -34,6 +38,8 @@ EXAMPLE_IDS = {
     "policy": "pl_WzFRszJhoY",
     "assignment": "an_sF3yUB3BYY",
     "session": "ias_01FVCHXE7PNQHA1T3S2AXL2QZE",
+    "webhook_endpoint": "we_8dPq2VbLx0",
+    "event": "evt_3kT9wQm2ZsLp",
     # The assignment examples name a covered contractor and jobs of their own, which no other
     # example deletes: AssignmentCreate's contractor and job, AssignmentExtend's job.
     "assigned_contractor": "cn_Tq4wZm8Rv",
@@ -48,6 +54,7 @@ TABLES = {
     "policy": policies,
     "assignment": assignments,
     "session": application_sessions,
+    "webhook_endpoint": webhook_endpoints,
     "assigned_contractor": contractors,
     "assignable_job": jobs,
     "extendable_job": jobs,
@@ -86,6 +93,13 @@ def make(base_url: str, api_key: str, database_url: str) -> Made:
         return create(None, "/quotes", body)["id"]
 
     try:
+        # An endpoint for every event type first, so that the events below have deliveries.
+        # (The worker's attempts to reach it fail without internet; they are recorded.)
+        create(
+            "webhook_endpoint",
+            "/webhook_endpoints",
+            {"url": "https://1099jobcloud.com/hooks/1099policy", "enabled_events": ["*"]},
+        )
         # The examples delete the contractor, entity and job at the example ids early on, so
         # the example quote and policy stand on a chain of their own.
         create("contractor", "/contractors", new_contractor(years_experience=10))
@@ -131,6 +145,14 @@ def make(base_url: str, api_key: str, database_url: str) -> Made:
                 .values(job=EXAMPLE_IDS["extendable_job"])
             )
         made.assignment_ends[EXAMPLE_IDS["extendable_job"]] = extendable["end_date"]
+        event = api.get("/events", params={"limit": 1}).json()[0]["id"]
+        _rename(engine, events, event, EXAMPLE_IDS["event"])
+        with engine.begin() as connection:
+            connection.execute(
+                update(webhook_deliveries)
+                .where(webhook_deliveries.c.event_id == event)
+                .values(event_id=EXAMPLE_IDS["event"])
+            )
         return made
     finally:
         api.close()
