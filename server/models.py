@@ -1058,7 +1058,7 @@ class Event(BaseModel):
     | `assignment.created`, `assignment.updated` | an assignment is created, or an update changes it | the assignment |
     | `assignment.active` | an assignment is bound to a policy, or its policy is reactivated | the assignment |
     | `assignment.extended` | an extension's certificates have been regenerated | the assignment, with the fresh certificate URLs |
-    | `assignment.cancelled` | a bound assignment is voided, or its policy is cancelled | the assignment |
+    | `assignment.cancelled` | a bound assignment is voided while its policy is in force, or its policy is cancelled | the assignment |
     | `assignment.deleted` | an assignment is voided | the deletion confirmation |
 
     """

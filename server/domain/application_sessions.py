@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +14,7 @@ from server.domain.clock import now
 from server.domain.errors import DomainError, InvalidRequest, NotFound
 from server.domain.pagination import PageRequest
 from server.domain.terms import DAY
+from server.domain.urls import check_http_url
 from server.store import application_sessions as queries
 from server.store.application_sessions import APPLICATION_SESSIONS
 from server.store.db import Database
@@ -43,11 +43,8 @@ def present(record: dict[str, Any], at: int) -> dict[str, Any]:
 def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
     at = now()
     for name in ("success_url", "cancel_url"):
-        if fields.get(name) is not None and urlsplit(fields[name]).scheme not in ("http", "https"):
-            raise InvalidRequest(
-                f"{name} must be an http or https URL: the contractor's browser is sent there.",
-                param=name,
-            )
+        if fields.get(name) is not None:
+            check_http_url(fields[name], name, "the contractor's browser is sent there")
     with db.transaction() as session:
         policies.bindable_quote(session, principal, fields["quote"])
         record = APPLICATION_SESSIONS.create(

@@ -216,7 +216,8 @@ def delete(db: Database, principal: Principal, assignment_id: str) -> int:
         for token in (record["certificates"] or {}).values():
             documents.drop(session, token)
         queries.mark_deleted(session, assignment_id, at)
-        if record["bind"]:
+        policy = POLICIES.find(session, principal, record["policy"]) if record["bind"] else None
+        if policy is not None and not policy["cancelled"]:  # its coverage ends now
             voided = {**record, "certificates": None, "certificate_refresh_pending": False}
             events.record(
                 session, principal, "assignment.cancelled", events.ASSIGNMENT, present(voided), at

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import Any
-from urllib.parse import urlsplit
 
 from server.domain.accounts import Principal
 from server.domain.clock import now
@@ -15,6 +14,7 @@ from server.domain.events import ALL_TYPES
 from server.domain.ids import new_id
 from server.domain.pagination import PageRequest
 from server.domain.terms import DAY
+from server.domain.urls import check_http_url
 from server.store import webhooks as queries
 from server.store.db import Database
 from server.store.webhooks import ENDPOINTS
@@ -42,8 +42,8 @@ def next_attempt(created: int, attempts_made: int, at: int, first_delay: int) ->
 
 
 def _check(fields: dict[str, Any]) -> None:
-    if "url" in fields and urlsplit(fields["url"]).scheme not in ("http", "https"):
-        raise InvalidRequest("url must be an http or https URL.", param="url")
+    if "url" in fields:
+        check_http_url(fields["url"], "url", "events are POSTed there")
     wanted = fields.get("enabled_events", [])
     if ALL_TYPES in wanted and len(wanted) > 1:
         raise InvalidRequest(

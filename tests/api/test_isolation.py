@@ -42,7 +42,25 @@ FACTORIES = {
             headers=bearer(key),
         )
     )["id"],
+    "webhook_endpoint_id": lambda client, key: created(
+        client.post(
+            f"{BASE}/webhook_endpoints",
+            json={"url": "https://platform.example/hooks", "enabled_events": ["*"]},
+            headers=bearer(key),
+        )
+    )["id"],
+    "event_id": lambda client, key: _event(client, key),
 }
+
+
+def _event(client, key) -> str:
+    """The id of the contractor.created event of a new contractor."""
+    contractor_id = FACTORIES["contractor_id"](client, key)
+    listed = client.get(
+        f"{BASE}/events", params={"type": "contractor.created"}, headers=bearer(key)
+    ).json()
+    [event] = [e for e in listed if e["data"]["object"]["id"] == contractor_id]
+    return event["id"]
 
 
 def _assignment(client, key) -> str:
