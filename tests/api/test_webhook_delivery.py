@@ -1,0 +1,454 @@
+"""Webhook delivery, in process on both databases, to a real HTTP receiver that verifies every
+signature: the body is the event, retries follow the schedule for three days, each object's
+events arrive in order, disabled and deleted endpoints, two concurrent deliverers, the
+`assignment.extended` delivery, and an endpoint that is slow to answer holding up no request.
+
+server.delivery's clock is a frozen fake moved by the tests (the receiver checks signatures on
+the same clock); `deliver_due` is called here as the server's worker would call it."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+from collections import Counter
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from server import delivery, worker
+from server.domain.terms import DAY
+from server.store.tables import webhook_deliveries
+from server.store.webhooks import PENDING
+from tests.api.test_assignments import assign, extend, get
+from tests.conftest import bearer, bind, created, new_contractor, new_job, underwrite
+from tests.live import free_port
+from tests.webhook_receiver import Receiver, by_object
+
+BASE = "/api/v1"
+FIRST_RETRY = 30  # TEN99_WEBHOOK_RETRY_SECONDS's default
+MAX_DELAY = 8 * 3600
+SIGNATURE = re.compile(r"^t=[0-9]+,v1=[0-9a-f]{64}$")
+
+
+class Clock:
+    """The delivery worker's clock: frozen between moves, and never behind the wall clock (the
+    API stamps events with the real time)."""
+
+    def __init__(self):
+        self.at = int(time.time())
+
+    def __call__(self) -> int:
+        return self.at
+
+    def reach(self, at: int = 0) -> None:
+        self.at = max(self.at, at, int(time.time()))
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(delivery, "now", fake)
+    return fake
+
+
+@pytest.fixture
+def receiver(clock):
+    with Receiver(clock) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def http():
+    with delivery.client() as client:
+        yield client
+
+
+@pytest.fixture
+def deliver(database, settings, clock, http):
+    """One pass of the worker's delivery thread, now; returns how many attempts it made."""
+
+    def run(client: httpx.Client = http) -> int:
+        clock.reach()
+        return delivery.deliver_due(database, settings, client)
+
+    return run
+
+
+@pytest.fixture
+def settle(deliver, database, clock):
+    """Deliver until no delivery is pending, moving the clock to each next attempt."""
+
+    def run(rounds: int = 40) -> None:
+        for _ in range(rounds):
+            deliver()  # every delivery due now, so what is pending waits for a later time
+            with database.transaction() as session:
+                due = session.execute(
+                    select(func.min(webhook_deliveries.c.next_attempt_at)).where(
+                        webhook_deliveries.c.status == PENDING,
+                        # Earlier ones wait behind an earlier event about the same object.
+                        webhook_deliveries.c.next_attempt_at > clock(),
+                    )
+                ).scalar()
+            if due is None:
+                return
+            clock.reach(due)
+        raise AssertionError(f"deliveries still pending after {rounds} rounds")
+
+    return run
+
+
+def subscribe(client, key, url, events=("*",)) -> dict:
+    """A new endpoint at `url` (a Receiver's takes the endpoint's secret)."""
+    target = url.url if isinstance(url, Receiver) else url
+    body = {"url": target, "enabled_events": list(events)}
+    endpoint = created(client.post(f"{BASE}/webhook_endpoints", json=body, headers=bearer(key)))
+    if isinstance(url, Receiver):
+        url.secret = endpoint["secret"]
+    return endpoint
+
+
+def set_status(client, key, endpoint_id, status: str) -> None:
+    response = client.put(
+        f"{BASE}/webhook_endpoints/{endpoint_id}", json={"status": status}, headers=bearer(key)
+    )
+    assert response.status_code == 200, response.text
+
+
+def deliveries(client, key, endpoint_id) -> list[dict]:
+    """The endpoint's deliveries, the oldest first."""
+    response = client.get(
+        f"{BASE}/webhook_endpoints/{endpoint_id}/deliveries?limit=100", headers=bearer(key)
+    )
+    assert response.status_code == 200, response.text
+    return response.json()[::-1]
+
+
+def contractor(client, key, **fields) -> dict:
+    return created(
+        client.post(f"{BASE}/contractors", json=new_contractor(**fields), headers=bearer(key))
+    )
+
+
+def update(client, key, contractor_id, **fields) -> None:
+    response = client.put(f"{BASE}/contractors/{contractor_id}", json=fields, headers=bearer(key))
+    assert response.status_code == 200, response.text
+
+
+def events_by_object(client, key) -> dict[str, list[str]]:
+    """Every event id, grouped by the object it is about, in creation order."""
+    response = client.get(f"{BASE}/events?limit=100", headers=bearer(key))
+    assert response.status_code == 200, response.text
+    return by_object(reversed(response.json()))
+
+
+# What is delivered
+
+
+def test_every_delivery_is_signed_and_carries_the_event_as_the_api_shows_it(
+    client, sandbox_key, receiver, settle
+):
+    subscribe(client, sandbox_key, receiver)
+    made = underwrite(client, sandbox_key)
+    bind(client, sandbox_key, made["quote"]["id"])  # policy.created, policy.active: pdf_url
+    parties = {k: made[k]["id"] for k in ("contractor", "job")}
+    quote = created(
+        client.post(
+            f"{BASE}/quotes",
+            json={**parties, "coverage_type": ["general"]},
+            headers=bearer(sandbox_key),
+        )
+    )
+    created(  # application.created: its url
+        client.post(
+            f"{BASE}/apply/sessions", json={"quote": quote["id"]}, headers=bearer(sandbox_key)
+        )
+    )
+    settle()
+
+    assert {"contractor.created", "policy.created", "application.created"} <= {
+        e["type"] for e in receiver.delivered
+    }
+    assert by_object(receiver.delivered) == events_by_object(client, sandbox_key)
+    links = 0
+    for receipt in receiver.receipts:
+        assert receipt.verified and receipt.answered == 200
+        assert SIGNATURE.match(receipt.headers["ten99policy-signature"])
+        assert receipt.headers["content-type"] == "application/json"
+        shown = client.get(f"{BASE}/events/{receipt.event['id']}", headers=bearer(sandbox_key))
+        assert shown.status_code == 200
+        expected, changed = _with_server_paths(shown.json())
+        assert receipt.event == expected
+        links += changed
+    assert links >= 3  # two policy events' pdf_url, the session's url
+
+
+ORIGIN = "http://testserver"  # where the test client's requests go
+
+
+def _with_server_paths(event: dict) -> tuple[dict, int]:
+    """The event as GET /events/{id} shows it, with its links as a delivery carries them, and how
+    many links that changed: without TEN99_PUBLIC_URL, a response's links are on the address the
+    request came to, while a delivery's are paths on the server."""
+    obj = event["data"]["object"]
+    links = {
+        name: value.removeprefix(ORIGIN)
+        for name, value in obj.items()
+        if isinstance(value, str) and value.startswith(ORIGIN + "/")
+    }
+    return {**event, "data": {"object": {**obj, **links}}}, len(links)
+
+
+def test_a_receiver_holding_another_secret_refuses_the_delivery_which_is_retried(
+    client, sandbox_key, receiver, deliver, clock
+):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    right = receiver.secret
+    receiver.secret = "whsec_" + "x" * 32
+    contractor(client, sandbox_key)
+    assert deliver() == 1
+    [refused] = receiver.receipts
+    assert not refused.verified and refused.answered == 400
+    [pending] = deliveries(client, sandbox_key, endpoint["id"])
+    assert pending["status"] == "pending"
+    assert pending["attempts"][0]["status_code"] == 400
+
+    receiver.secret = right
+    clock.reach(pending["next_attempt_at"])
+    assert deliver() == 1
+    assert receiver.receipts[-1].verified and receiver.receipts[-1].answered == 200
+
+
+# Retries and order
+
+
+def test_a_failing_receiver_gets_every_event_each_objects_in_creation_order(
+    client, sandbox_key, receiver, settle
+):
+    subscribe(client, sandbox_key, receiver)
+    receiver.failures_left = 4
+    first = contractor(client, sandbox_key)
+    second = contractor(client, sandbox_key, first_name="Ann")
+    update(client, sandbox_key, first["id"], first_name="Jo")
+    update(client, sandbox_key, second["id"], last_name="Lee")
+    update(client, sandbox_key, first["id"], phone="415-474-9000")
+    settle()
+
+    made = events_by_object(client, sandbox_key)
+    assert [len(made[first["id"]]), len(made[second["id"]])] == [3, 2]
+    assert by_object(receiver.delivered) == made
+    assert len(receiver.receipts) == 5 + 4  # every failure was retried, nothing twice
+    assert not receiver.rejected
+
+
+def test_attempts_are_listed_and_retried_after_30_60_then_120_seconds(
+    client, sandbox_key, receiver, deliver, clock
+):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    receiver.failures_left = 3
+    contractor(client, sandbox_key)
+    for delay in (FIRST_RETRY, 2 * FIRST_RETRY, 4 * FIRST_RETRY):
+        assert deliver() == 1
+        [pending] = deliveries(client, sandbox_key, endpoint["id"])
+        last = pending["attempts"][-1]
+        assert (pending["status"], last["status_code"]) == ("pending", 500)
+        assert "500" in last["error"]
+        assert last["attempted_at"] == clock()
+        assert pending["next_attempt_at"] == last["attempted_at"] + delay
+        clock.reach(pending["next_attempt_at"] - 1)
+        assert deliver() == 0  # not due before its time
+        clock.reach(pending["next_attempt_at"])
+
+    assert deliver() == 1
+    [done] = deliveries(client, sandbox_key, endpoint["id"])
+    assert done["status"] == "delivered" and done["next_attempt_at"] is None
+    assert [a["status_code"] for a in done["attempts"]] == [500, 500, 500, 200]
+    assert done["attempts"][-1]["error"] is None
+    assert all(isinstance(a["duration_ms"], int) for a in done["attempts"])
+
+
+def test_a_refused_connection_is_a_failed_attempt_without_status(client, sandbox_key, deliver):
+    endpoint = subscribe(client, sandbox_key, f"http://127.0.0.1:{free_port()}/hooks")
+    contractor(client, sandbox_key)
+    assert deliver() == 1
+    [pending] = deliveries(client, sandbox_key, endpoint["id"])
+    [attempt] = pending["attempts"]
+    assert pending["status"] == "pending" and pending["next_attempt_at"] is not None
+    assert attempt["status_code"] is None and attempt["error"]
+
+
+def test_an_endpoint_that_does_not_answer_in_time_is_a_failed_attempt_without_status(
+    client, sandbox_key, receiver, deliver
+):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    contractor(client, sandbox_key)
+    receiver.hold()  # the request arrives and is never answered within the timeout
+    with httpx.Client(timeout=0.5) as impatient:
+        assert deliver(impatient) == 1
+    assert receiver.arrived.is_set() and receiver.receipts == []
+    [pending] = deliveries(client, sandbox_key, endpoint["id"])
+    [attempt] = pending["attempts"]
+    assert pending["status"] == "pending"
+    assert attempt["status_code"] is None and attempt["error"]
+    assert attempt["duration_ms"] >= 500
+
+
+def test_after_three_days_of_failures_the_delivery_is_failed(
+    client, sandbox_key, receiver, deliver, settle, clock
+):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    receiver.failures_left = 10**6
+    contractor(client, sandbox_key)
+    settle()
+
+    [failed] = deliveries(client, sandbox_key, endpoint["id"])
+    assert failed["status"] == "failed" and failed["next_attempt_at"] is None
+    times = [a["attempted_at"] for a in failed["attempts"]]
+    delays = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert delays == [min(FIRST_RETRY * 2**n, MAX_DELAY) for n in range(len(delays))]
+    assert times[-1] - times[0] >= DAY  # the schedule covers at least a day
+    # The last attempt was within three days of the event; the next would have been past them.
+    next_delay = min(FIRST_RETRY * 2 ** len(delays), MAX_DELAY)
+    assert times[-1] <= failed["created"] + 3 * DAY < times[-1] + next_delay
+    assert len(receiver.receipts) == len(times)
+
+    clock.reach(times[-1] + 30 * DAY)
+    assert deliver() == 0
+    assert len(receiver.receipts) == len(times)
+
+
+# Disabled and deleted endpoints
+
+
+def test_a_disabled_endpoints_deliveries_wait_until_it_is_enabled_again(
+    client, sandbox_key, receiver, deliver, clock
+):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    made = contractor(client, sandbox_key)
+    set_status(client, sandbox_key, endpoint["id"], "disabled")
+    clock.reach(clock() + DAY)
+    assert deliver() == 0
+    assert receiver.receipts == []
+
+    set_status(client, sandbox_key, endpoint["id"], "enabled")
+    assert deliver() == 1
+    [event] = receiver.delivered
+    assert (event["type"], event["data"]["object"]["id"]) == ("contractor.created", made["id"])
+
+
+def test_a_deleted_endpoint_gets_nothing_more(client, sandbox_key, receiver, deliver, clock):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    receiver.failures_left = 1
+    made = contractor(client, sandbox_key)
+    assert deliver() == 1  # fails, to be retried
+    response = client.delete(
+        f"{BASE}/webhook_endpoints/{endpoint['id']}", headers=bearer(sandbox_key)
+    )
+    assert response.status_code == 200, response.text
+    update(client, sandbox_key, made["id"], first_name="Jo")
+    clock.reach(clock() + DAY)
+    assert deliver() == 0
+    assert len(receiver.receipts) == 1 and receiver.delivered == []
+
+
+# Concurrency
+
+
+def test_two_concurrent_deliverers_send_each_event_once(
+    client, sandbox_key, receiver, database, settings, clock
+):
+    subscribe(client, sandbox_key, receiver)
+    for n in range(12):
+        contractor(client, sandbox_key, email=f"c{n}@example.com")
+    receiver.delay = 0.02  # both deliverers are then sending at the same time
+    clock.reach()
+    made, errors = [], []
+    start = threading.Barrier(2)
+
+    def deliverer():
+        start.wait()
+        try:
+            with delivery.client() as own:
+                made.append(delivery.deliver_due(database, settings, own))
+        except Exception as error:  # reported below: a thread's exception is otherwise lost
+            errors.append(error)
+
+    threads = [threading.Thread(target=deliverer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sum(made) == 12
+    receipts = Counter(event["id"] for event in receiver.delivered)
+    assert len(receipts) == 12 and set(receipts.values()) == {1}
+
+
+# The extension's delivery
+
+
+def test_an_extension_is_delivered_once_with_the_regenerated_certificates(
+    client, sandbox_key, receiver, settle, database, settings
+):
+    made = underwrite(client, sandbox_key)
+    bind(client, sandbox_key, made["quote"]["id"])
+    job = created(
+        client.post(f"{BASE}/jobs", json=new_job(made["entity"]["id"]), headers=bearer(sandbox_key))
+    )
+    assignment = created(assign(client, sandbox_key, made["contractor"]["id"], job["id"]))
+    worker.run_due(database, settings)
+    before = get(client, sandbox_key, assignment["id"])["certificates"]
+    subscribe(client, sandbox_key, receiver)
+
+    response = extend(client, sandbox_key, job["id"], assignment["end_date"] + 7 * DAY)
+    assert response.status_code == 200, response.text
+    settle()
+    assert "assignment.extended" not in {e["type"] for e in receiver.delivered}
+    worker.run_due(database, settings)  # the regeneration, which publishes the event
+    settle()
+
+    extended = [e for e in receiver.delivered if e["type"] == "assignment.extended"]
+    assert len(extended) == 1
+    fresh = get(client, sandbox_key, assignment["id"])
+    assert extended[0]["data"]["object"]["certificates"] == fresh["certificates"] != before
+    assert extended[0]["data"]["object"]["certificate_refresh_pending"] is False
+
+
+# Delivery never blocks the API
+
+
+def test_the_api_answers_while_a_delivery_waits_on_a_slow_endpoint(
+    client, sandbox_key, receiver, database, settings, clock, settle
+):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    first = contractor(client, sandbox_key)
+    assert not receiver.arrived.is_set()  # recording an event calls no endpoint
+    receiver.hold()
+    clock.reach()
+    sender = threading.Thread(target=_deliver_due, args=(database, settings))
+    sender.start()
+    assert receiver.arrived.wait(10), "the delivery never reached the receiver"
+
+    # The attempt is in flight and unanswered: reads and writes (which record events and
+    # deliveries of their own) answer all the same. Had the delivery kept a transaction open
+    # over its POST, these writes would wait (on SQLite's write lock) until the receiver gave up
+    # holding, and its answer would then be among the receipts.
+    second = contractor(client, sandbox_key, first_name="Ann")
+    update(client, sandbox_key, first["id"], first_name="Jo")
+    listed = deliveries(client, sandbox_key, endpoint["id"])
+    assert [d["attempts"] for d in listed] == [[], [], []]
+    assert receiver.in_flight >= 1 and receiver.receipts == []  # none answered yet
+
+    receiver.release()
+    sender.join(timeout=30)
+    assert not sender.is_alive()
+    settle()
+    assert by_object(receiver.delivered) == events_by_object(client, sandbox_key)
+    assert set(events_by_object(client, sandbox_key)) == {first["id"], second["id"]}
+
+
+def _deliver_due(database, settings) -> None:
+    with delivery.client() as own:
+        delivery.deliver_due(database, settings, own)
