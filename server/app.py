@@ -4,29 +4,52 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from functools import partial
 
 from connexion import AsyncApp
-from connexion.datastructures import MediaTypeDict
-from connexion.middleware import MiddlewarePosition
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
-from connexion.validators import VALIDATOR_MAP
 
 from server import files, hosted, mail
 from server.config import Settings
 from server.domain import keys as api_keys
 from server.middleware import errors
-from server.middleware.body_size import BodySizeLimitMiddleware
-from server.middleware.idempotency import IdempotencyGate, IdempotencyRecorder
+from server.middleware.idempotency import Idempotency
+from server.middleware.operations import Operations
 from server.middleware.rate_limit import RateLimiter, RateLimitMiddleware
-from server.middleware.request_id import RequestIdMiddleware
-from server.middleware.static_paths import StaticPathMethods
-from server.middleware.validation import JSONBodyValidator, NamedParameterValidator
+from server.middleware.request_id import RequestEnvelope
+from server.middleware.validation import RequestValidation
 from server.resolver import TagResolver
-from server.security import SECURITY_MAP
-from server.services import Services, ServicesMiddleware
+from server.security import KeyCache, security_map
 from server.spec import load_spec, spec_path
 from server.store.db import Database, migrate
 from server.worker import Worker
+
+
+def middlewares(settings: Settings, database: Database, limiter: RateLimiter) -> list:
+    """The request path, outermost first: one layer per promise (DESIGN.md, "The flow of one
+    request"). Operations answers every resolved operation; what it passes on (Swagger UI,
+    files, the hosted page, unresolved operations) reaches connexion's own app."""
+    return [
+        partial(RequestEnvelope, spec=load_spec()),  # request ids, early 405 and 413
+        ServerErrorMiddleware,
+        ExceptionMiddleware,  # every error in the contract's shape (server/middleware/errors.py)
+        RoutingMiddleware,
+        SecurityMiddleware,  # API keys (server/security.py)
+        partial(RateLimitMiddleware, limiter=limiter),
+        RequestValidation,
+        partial(Idempotency, database=database),
+        *([ResponseValidationMiddleware] if settings.validate_responses else []),
+        LifespanMiddleware,
+        partial(Operations, database=database, settings=settings),
+        SwaggerUIMiddleware,
+    ]
 
 
 def create_app(settings: Settings | None = None) -> AsyncApp:
@@ -51,36 +74,24 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             worker.stop()
         database.dispose()
 
-    app = AsyncApp(__name__, specification_dir=str(spec_path().parent), lifespan=lifespan)
+    app = AsyncApp(
+        __name__,
+        specification_dir=str(spec_path().parent),
+        lifespan=lifespan,
+        middlewares=middlewares(settings, database, limiter),
+    )
     app.add_api(
         spec_path().name,
         resolver=TagResolver("server.api"),
         resolver_error=501,
         strict_validation=True,
         validate_responses=settings.validate_responses,
-        security_map=SECURITY_MAP,
-        validator_map={
-            "parameter": NamedParameterValidator,
-            "body": MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": JSONBodyValidator}),
-        },
+        security_map=security_map(KeyCache(database)),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
     )
     errors.install(app, load_spec())
-    app.add_url_rule(files.ROUTE, "file", files.serve_file, methods=["GET"])
-    hosted.add_routes(app)
-    app.add_middleware(
-        ServicesMiddleware,
-        MiddlewarePosition.BEFORE_EXCEPTION,
-        services=Services(settings=settings, database=database),
-    )
-    # Outermost to innermost; see DESIGN.md "The flow of one request".
-    app.add_middleware(RequestIdMiddleware, MiddlewarePosition.BEFORE_EXCEPTION)
-    app.add_middleware(IdempotencyRecorder, MiddlewarePosition.BEFORE_EXCEPTION)
-    app.add_middleware(BodySizeLimitMiddleware, MiddlewarePosition.BEFORE_SWAGGER)
-    app.add_middleware(RateLimitMiddleware, MiddlewarePosition.BEFORE_VALIDATION, limiter=limiter)
-    app.add_middleware(StaticPathMethods, MiddlewarePosition.BEFORE_ROUTING, spec=load_spec())
-    app.add_middleware(RequestIdMiddleware, MiddlewarePosition.BEFORE_CONTEXT)
-    app.add_middleware(IdempotencyGate, MiddlewarePosition.BEFORE_CONTEXT, database=database)
+    files.add_route(app, database)
+    hosted.add_routes(app, database)
     # connexion builds its stack on the first request; build it now so that a broken spec or
     # handler fails at start-up instead.
     app.middleware.app, app.middleware.middleware_stack = app.middleware._build_middleware_stack()

@@ -6,20 +6,25 @@ every other error by server/middleware/errors.py."""
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.domain import documents
 from server.domain.documents import file_path
-from server.services import services_of
+from server.store.db import Database
 
 ROUTE = file_path("{token}")
 
 
-async def serve_file(request: Request) -> Response:
-    database = services_of(request.scope).database
-    document = await run_in_threadpool(documents.fetch, database, request.path_params["token"])
+def add_route(app, database: Database) -> None:
+    async def serve_file(request: Request) -> Response:
+        token = request.path_params["token"]
+        return _response(await database.run(lambda: documents.fetch(database, token), write=False))
+
+    app.add_url_rule(ROUTE, "file", serve_file, methods=["GET"])
+
+
+def _response(document: documents.Document) -> Response:
     return Response(
         document.content,
         media_type=document.content_type,

@@ -9,14 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from server.domain import application_sessions
 from server.domain.errors import DomainError, NotFound
 from server.pdf.layout import format_date, format_money
-from server.services import services_of
+from server.store.db import Database
 
 PAGE = "/apply/{session_id}"
 # A refused session: gone for good (expired), or already done.
@@ -64,11 +63,13 @@ def _back_url(application: application_sessions.Application) -> str | None:
     return session["cancel_url"]
 
 
-async def show(request: Request, refused: DomainError | None = None) -> Response:
-    database = services_of(request.scope).database
+async def show(
+    database: Database, request: Request, refused: DomainError | None = None
+) -> Response:
+    session_id = request.path_params["session_id"]
     try:
-        application = await run_in_threadpool(
-            application_sessions.application, database, request.path_params["session_id"]
+        application = await database.run(
+            lambda: application_sessions.application(database, session_id), write=False
         )
     except NotFound:
         return _not_found()
@@ -80,16 +81,17 @@ async def show(request: Request, refused: DomainError | None = None) -> Response
     return _page(status, title, application=application, back_url=_back_url(application))
 
 
-async def accept(request: Request) -> Response:
-    database = services_of(request.scope).database
+async def accept(database: Database, request: Request) -> Response:
     session_id = request.path_params["session_id"]
     try:
-        session = await run_in_threadpool(application_sessions.accept, database, session_id)
+        session = await database.run(
+            lambda: application_sessions.accept(database, session_id), write=True
+        )
     except NotFound:
         return _not_found()
     except DomainError as refused:
         # Expired, already complete, no longer eligible, its period over: the page says which.
-        return await show(request, refused)
+        return await show(database, request, refused)
     if session["success_url"]:
         return RedirectResponse(session["success_url"], status_code=303, headers=HEADERS)
     return _page(
@@ -100,11 +102,11 @@ async def accept(request: Request) -> Response:
     )
 
 
-async def decline(request: Request) -> Response:
-    database = services_of(request.scope).database
+async def decline(database: Database, request: Request) -> Response:
+    session_id = request.path_params["session_id"]
     try:
-        session = await run_in_threadpool(
-            application_sessions.decline, database, request.path_params["session_id"]
+        session = await database.run(
+            lambda: application_sessions.decline(database, session_id), write=False
         )
     except NotFound:
         return _not_found()
@@ -118,7 +120,19 @@ async def decline(request: Request) -> Response:
     )
 
 
-def add_routes(app) -> None:
-    app.add_url_rule(PAGE, "application_page", show, methods=["GET"])
-    app.add_url_rule(PAGE + "/accept", "application_accept", accept, methods=["POST"])
-    app.add_url_rule(PAGE + "/decline", "application_decline", decline, methods=["POST"])
+def add_routes(app, database: Database) -> None:
+    for path, name, page, method in (
+        (PAGE, "application_page", show, "GET"),
+        (PAGE + "/accept", "application_accept", accept, "POST"),
+        (PAGE + "/decline", "application_decline", decline, "POST"),
+    ):
+        app.add_url_rule(path, name, _bound(page, database), methods=[method])
+
+
+def _bound(page, database: Database):
+    """A Starlette endpoint (a plain function of the request) for a page of the database."""
+
+    async def endpoint(request: Request) -> Response:
+        return await page(database, request)
+
+    return endpoint

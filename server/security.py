@@ -1,35 +1,57 @@
 """API-key authentication for connexion: Bearer and Basic both carry the secret key.
 
-The handlers below replace connexion's own so that a request costs one indexed key lookup and no
-per-request signature inspection.
+The handlers below replace connexion's own so that a request costs no per-request signature
+inspection, and a key is looked up in the database at most once a second per process: a
+revoked key is refused within a second everywhere.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Callable
 
 from connexion.security import NO_VALUE, BasicSecurityHandler, BearerSecurityHandler
-from starlette.concurrency import run_in_threadpool
 
-from server.domain.accounts import Environment, Principal
+from server.domain.accounts import Environment, Principal, hash_key
 from server.domain.errors import AuthenticationFailed, PermissionDenied
-from server.services import services_of
 from server.store import keys
+from server.store.db import Database
 
 ENVIRONMENT_HEADER = "Ten99Policy-Environment"
 KEY_PREFIX = "t9k_"
+KEY_CACHE_SECONDS = 1.0  # how long a key's lookup is trusted: revocation takes this long
+KEY_CACHE_SIZE = 10_000
 
 
-def _lookup(request, key: str) -> keys.StoredKey | None:
-    with services_of(request.scope).database.transaction() as session:
-        return keys.find_active(session, key)
+class KeyCache:
+    """Keys as the database last said, found or not, for KEY_CACHE_SECONDS."""
+
+    def __init__(self, database: Database):
+        self.database = database
+        self._entries: dict[str, tuple[keys.StoredKey | None, float]] = {}
+
+    async def find(self, key: str) -> keys.StoredKey | None:
+        digest = hash_key(key)
+        now = time.monotonic()
+        cached = self._entries.get(digest)
+        if cached is not None and now - cached[1] < KEY_CACHE_SECONDS:
+            return cached[0]
+        found = await self.database.run(lambda: self._lookup(digest), write=False)
+        if len(self._entries) >= KEY_CACHE_SIZE:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[digest] = (found, now)
+        return found
+
+    def _lookup(self, digest: str) -> keys.StoredKey | None:
+        with self.database.transaction(write=False) as connection:
+            return keys.find_active(connection, digest)
 
 
-async def authenticate(request, key: str) -> dict:
-    """The token_info connexion hands to handlers, for a key presented by a request."""
-    found = await run_in_threadpool(_lookup, request, key) if key else None
+async def authenticate(cache: KeyCache, request, key: str) -> dict:
+    """The token_info connexion hands on, for a key presented by a request."""
+    found = await cache.find(key) if key else None
     if found is None:
         raise AuthenticationFailed("The API key provided is not valid.")
     key_environment = found.environment
@@ -71,26 +93,27 @@ def _basic_username(value: str) -> str:
     return decoded.partition(":")[0]
 
 
-def _verifier(scheme: str, key_of: Callable[[str], str]):
+def _verifier(cache: KeyCache, scheme: str, key_of: Callable[[str], str]):
     """connexion's check for one scheme: NO_VALUE when the request uses another."""
 
     def verify(request):
         presented, value = _authorization(request)
         if presented != scheme:
             return NO_VALUE
-        return authenticate(request, key_of(value))
+        return authenticate(cache, request, key_of(value))
 
     return verify
 
 
-class BearerKeyHandler(BearerSecurityHandler):
-    def get_fn(self, security_scheme, required_scopes):
-        return _verifier("bearer", str)
+def security_map(cache: KeyCache) -> dict:
+    """connexion's `security_map`: our Bearer and Basic checks, looking keys up in `cache`."""
 
+    class BearerKeyHandler(BearerSecurityHandler):
+        def get_fn(self, security_scheme, required_scopes):
+            return _verifier(cache, "bearer", str)
 
-class BasicKeyHandler(BasicSecurityHandler):
-    def get_fn(self, security_scheme, required_scopes):
-        return _verifier("basic", _basic_username)
+    class BasicKeyHandler(BasicSecurityHandler):
+        def get_fn(self, security_scheme, required_scopes):
+            return _verifier(cache, "basic", _basic_username)
 
-
-SECURITY_MAP = {"bearer": BearerKeyHandler, "basic": BasicKeyHandler}
+    return {"bearer": BearerKeyHandler, "basic": BasicKeyHandler}

@@ -68,6 +68,23 @@ def event(record: dict[str, Any], base: str) -> dict:
     }
 
 
+def entity(record: dict) -> dict:
+    return models.Entity.model_validate(record).model_dump(mode="json")
+
+
+def job(record: dict) -> dict:
+    # exclude_unset: a job address has only the parts given (line1 may be absent, not null).
+    return models.Job.model_validate(record).model_dump(mode="json", exclude_unset=True)
+
+
+def job_category(record: dict) -> dict:
+    return models.JobCategory.model_validate(record).model_dump(mode="json")
+
+
+def webhook_endpoint_with_secret(record: dict) -> dict:
+    return models.WebhookEndpointWithSecret.model_validate(record).model_dump(mode="json")
+
+
 def webhook_endpoint(record: dict) -> dict:
     return models.WebhookEndpoint.model_validate(record).model_dump(mode="json")
 

@@ -10,19 +10,22 @@ import traceback
 
 from server import delivery, mail
 from server.config import Settings
-from server.domain import assignments, outbox
+from server.domain import assignments, clock, outbox, policies
 from server.domain.clock import now
-from server.store import tasks
+from server.store import idempotency, tasks
 from server.store.db import Database
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = 5  # seconds before the first retry; doubled each time
+PURGE_EVERY_SECONDS = 10 * 60  # expired idempotency keys
 
 
 def run_due(database: Database, settings: Settings) -> int:
-    """Run every task that is due now; returns how many ran."""
+    """Run every task that is due now, and re-issue the documents of policies that expired;
+    returns how many tasks ran."""
+    policies.reissue_expired_documents(database)
     outbound = outbox.Outbound(public_url=settings.public_url, smtp=bool(settings.smtp_url))
     ran = 0
     while True:
@@ -42,6 +45,15 @@ def run_due(database: Database, settings: Settings) -> int:
             with database.transaction() as session:
                 _failed(session, task, traceback.format_exception_only(error)[-1].strip())
         ran += 1
+
+
+def purge_expired_keys(database: Database) -> int:
+    """Forget the idempotency keys whose 24 hours are over; returns how many."""
+    with database.transaction() as session:
+        purged = idempotency.purge_expired(session, clock.now())
+    if purged:
+        log.info("purged %d expired idempotency keys", purged)
+    return purged
 
 
 def _run(session, task: tasks.Task, settings: Settings, outbound: outbox.Outbound) -> None:
@@ -98,7 +110,16 @@ class Worker:
             pass
 
     def _run_tasks(self) -> None:
-        self._poll(lambda: run_due(self._database, self._settings))
+        next_purge = 0
+
+        def work() -> None:
+            nonlocal next_purge
+            run_due(self._database, self._settings)
+            if now() >= next_purge:
+                next_purge = now() + PURGE_EVERY_SECONDS
+                purge_expired_keys(self._database)
+
+        self._poll(work)
 
     def _deliver(self) -> None:
         with delivery.client() as client:

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from server import models
-from server.api import database, page
+from server import views
+from server.api import page
 from server.domain import job_categories
 from server.domain.pagination import DEFAULT_LIMIT
-
-
-def _public(record: dict) -> dict:
-    return models.JobCategory.model_validate(record).model_dump(mode="json")
+from server.store.db import Database
 
 
 def list_job_categories(
+    database: Database,
     limit: int = DEFAULT_LIMIT,
     starting_after: str | None = None,
     ending_before: str | None = None,
 ):
-    found = job_categories.list_(database(), page(limit, starting_after, ending_before))
-    return [_public(r) for r in found]
+    found = job_categories.list_(database, page(limit, starting_after, ending_before))
+    return [views.job_category(r) for r in found]
 
 
-def retrieve_job_category(category_code_id: str):
-    return _public(job_categories.retrieve(database(), category_code_id))
+def retrieve_job_category(database: Database, category_code_id: str):
+    return views.job_category(job_categories.retrieve(database, category_code_id))

@@ -142,13 +142,6 @@ def _render(session: Session, principal: Principal, record: dict[str, Any], at: 
     )
 
 
-def _current(session: Session, principal: Principal, record: dict[str, Any], at: int) -> dict:
-    """The record, with its document re-rendered if the status moved on (a policy expired)."""
-    if record["document_status"] != status_of(record, at):
-        return _render(session, principal, record, at)
-    return record
-
-
 def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
     with db.transaction() as session:
         return bind(session, principal, fields, now())
@@ -231,17 +224,24 @@ def _already_bound(quote_id: str) -> InvalidRequest:
 def retrieve(db: Database, principal: Principal, policy_id: str) -> dict[str, Any]:
     at = now()
     with db.transaction() as session:
-        record = POLICIES.get(session, principal, policy_id)
-        return present(_current(session, principal, record, at), at)
+        return present(POLICIES.get(session, principal, policy_id), at)
 
 
 def list_(db: Database, principal: Principal, page: PageRequest) -> list[dict[str, Any]]:
     at = now()
     with db.transaction() as session:
-        return [
-            present(_current(session, principal, record, at), at)
-            for record in POLICIES.list_(session, principal, page)
-        ]
+        return [present(record, at) for record in POLICIES.list_(session, principal, page)]
+
+
+def reissue_expired_documents(db: Database) -> int:
+    """Background work: re-render the documents of policies that expired since theirs was
+    rendered, so that a document says EXPIRED (requests never render one). Returns how many."""
+    at = now()
+    with db.transaction() as session:
+        expired = queries.documents_outdated_by_expiry(session, at)
+        for principal, record in expired:
+            _render(session, principal, record, at)
+    return len(expired)
 
 
 def update(

@@ -8,6 +8,7 @@ import logging
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionResponse
 from starlette.exceptions import HTTPException
+from starlette.types import Send
 
 from server.domain.errors import (
     AuthenticationFailed,
@@ -60,6 +61,24 @@ STATUS_CODES = {
 }
 
 
+def _body(
+    code: str,
+    message: str,
+    param: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+) -> dict[str, object]:
+    body: dict[str, object] = {"error_code": code, "message": message}
+    if param:
+        body["param"] = param
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def error_body(error: DomainError) -> dict[str, object]:
+    return _body(error.code, error.message, error.param, getattr(error, "errors", None))
+
+
 def error_response(
     status: int,
     code: str,
@@ -69,21 +88,25 @@ def error_response(
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> ConnexionResponse:
-    body: dict[str, object] = {"error_code": code, "message": message}
-    if param:
-        body["param"] = param
-    if errors:
-        body["errors"] = errors
     return ConnexionResponse(
         status_code=status,
         mimetype="application/json",
         content_type="application/json",
-        body=json.dumps(body),
+        body=json.dumps(_body(code, message, param, errors)),
         headers=headers or {},
     )
 
 
-def _status_of(error: DomainError) -> int:
+async def send_refusal(send: Send, refused: RequestRefused) -> None:
+    """Answer with a refusal straight from a middleware, outside connexion's error handling."""
+    body = json.dumps(_body(refused.code, refused.message, refused.param)).encode()
+    headers = [(name.lower().encode(), value.encode()) for name, value in refused.headers.items()]
+    headers += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": refused.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def status_of(error: DomainError) -> int:
     for kind in type(error).__mro__:
         if kind in DOMAIN_STATUS:
             return DOMAIN_STATUS[kind]
@@ -91,12 +114,11 @@ def _status_of(error: DomainError) -> int:
 
 
 def domain_error(_request, error: DomainError) -> ConnexionResponse:
-    return error_response(
-        _status_of(error),
-        error.code,
-        error.message,
-        param=error.param,
-        errors=getattr(error, "errors", None),
+    return ConnexionResponse(
+        status_code=status_of(error),
+        mimetype="application/json",
+        content_type="application/json",
+        body=json.dumps(error_body(error)),
     )
 
 

@@ -1,31 +1,28 @@
 """Idempotent POSTs: the first response to a key is saved in the database and replayed.
 
-Two middlewares share the work. `IdempotencyGate` runs after authentication and validation,
-just before the operation: it claims the key, or answers from what an earlier request left
-(replay, 409 while running, 400 for a different request). `IdempotencyRecorder` sits outside
-the error handlers, so it sees the final response, error responses included, and saves it for
-the claim; a server-side failure (5xx) releases the claim so that a retry can run again.
+It runs after authentication and validation, just before the operation: it claims the key, or
+answers from what an earlier request left (replay, 409 while running, 400 for a different
+request). The operation answers its own refusals (server/middleware/operations.py), so this
+layer sees every response the operation gives and saves it for the claim; a server-side failure
+(5xx, or an exception) releases the claim so that a retry can run again. Expired keys are purged
+by the background worker, not here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.domain import clock
 from server.domain.accounts import Principal
-from server.middleware.body_size import read_body, replay_body
 from server.middleware.errors import RequestRefused
+from server.middleware.validation import CHECKED
 from server.security import token_info_of
 from server.store import idempotency
 from server.store.db import Database
-
-logger = logging.getLogger("server.idempotency")
 
 KEY_HEADER = "Ten99Policy-Idempotent-Key"
 KEY_ALIAS = "Idempotency-Key"
@@ -33,47 +30,31 @@ REPLAYED_HEADER = "Ten99Policy-Idempotent-Replayed"
 TTL_SECONDS = 24 * 60 * 60
 # A claim held this long without a response belongs to a process that died mid-request.
 ABANDONED_AFTER_SECONDS = 5 * 60
-PURGE_EVERY_SECONDS = 10 * 60
 # Of a saved response, the headers a replay repeats; request-id and the like are per request.
 SAVED_HEADERS = ("content-type", "location")
-_CLAIM_STATE = "idempotency_claim"
 
 
-class _Claimed:
-    def __init__(self, database: Database, principal: Principal, key: str):
-        self.database, self.principal, self.key = database, principal, key
-
-    def complete(self, response: idempotency.SavedResponse) -> None:
-        with self.database.transaction() as session:
-            idempotency.complete(session, self.principal, self.key, response)
-
-    def release(self) -> None:
-        with self.database.transaction() as session:
-            idempotency.release(session, self.principal, self.key)
-
-
-class IdempotencyGate:
+class Idempotency:
     def __init__(self, app: ASGIApp, database: Database):
         self.app = app
         self.database = database
-        self.next_purge = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        checked = scope.get(CHECKED)
+        token_info = token_info_of(scope)
+        if scope["type"] != "http" or scope["method"] != "POST" or not checked or not token_info:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
         key = headers.get(KEY_HEADER) or headers.get(KEY_ALIAS)
-        token_info = token_info_of(scope)
-        if not key or not token_info:
+        if not key:
             await self.app(scope, receive, send)
             return
-
-        body = await read_body(receive)
-        request_hash = fingerprint(scope["method"], scope["path"], body)
         principal: Principal = token_info["principal"]
-        found = await run_in_threadpool(self._claim, principal, key, request_hash)
-
+        request_hash = fingerprint(scope["method"], scope["path"], checked.raw_body)
+        found = await self.database.run(
+            lambda: self._claim(principal, key, request_hash), write=True
+        )
         if found.outcome == "mismatch":
             raise RequestRefused(
                 400,
@@ -92,14 +73,30 @@ class IdempotencyGate:
         if found.outcome == "replay":
             await _send_replay(send, found.response)
             return
-        scope.setdefault("state", {})[_CLAIM_STATE] = _Claimed(self.database, principal, key)
-        await self.app(scope, replay_body(body, receive), send)
+        await self._run_claimed(scope, receive, send, principal, key)
+
+    async def _run_claimed(self, scope, receive, send, principal: Principal, key: str) -> None:
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                await self._settle(principal, key, held)
+                for each in held:
+                    await send(each)
+
+        try:
+            await self.app(scope, receive, hold)
+        except BaseException:
+            if not held:
+                await self._release(principal, key)
+            raise
 
     def _claim(self, principal: Principal, key: str, request_hash: str) -> idempotency.Claim:
         now = clock.now()
-        with self.database.transaction() as session:
-            found = idempotency.claim(
-                session,
+        with self.database.transaction(write=True) as connection:
+            return idempotency.claim(
+                connection,
                 principal,
                 key,
                 request_hash,
@@ -107,45 +104,31 @@ class IdempotencyGate:
                 ttl=TTL_SECONDS,
                 abandoned_after=ABANDONED_AFTER_SECONDS,
             )
-            if now >= self.next_purge:
-                self.next_purge = now + PURGE_EVERY_SECONDS
-                purged = idempotency.purge_expired(session, now)
-                if purged:
-                    logger.info("purged %d expired idempotency keys", purged)
-        return found
 
-
-class IdempotencyRecorder:
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
-            await self.app(scope, receive, send)
+    async def _settle(self, principal: Principal, key: str, messages: list[Message]) -> None:
+        start = messages[0]
+        if start["status"] >= 500:
+            await self._release(principal, key)
             return
-        held: list[Message] = []
-        settled = False
+        headers = Headers(raw=start.get("headers", []))
+        saved = idempotency.SavedResponse(
+            status=start["status"],
+            headers={name: headers[name] for name in SAVED_HEADERS if name in headers},
+            body=b"".join(m.get("body", b"") for m in messages[1:]),
+        )
 
-        async def hold_while_claimed(message: Message) -> None:
-            nonlocal settled
-            claim = scope.get("state", {}).get(_CLAIM_STATE)
-            if claim is None:
-                await send(message)
-                return
-            held.append(message)
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                await _settle(claim, held)
-                settled = True
-                for each in held:
-                    await send(each)
+        def complete() -> None:
+            with self.database.transaction(write=True) as connection:
+                idempotency.complete(connection, principal, key, saved)
 
-        try:
-            await self.app(scope, receive, hold_while_claimed)
-        except BaseException:
-            claim = scope.get("state", {}).get(_CLAIM_STATE)
-            if claim is not None and not settled:
-                await run_in_threadpool(claim.release)
-            raise
+        await self.database.run(complete, write=True)
+
+    async def _release(self, principal: Principal, key: str) -> None:
+        def release() -> None:
+            with self.database.transaction(write=True) as connection:
+                idempotency.release(connection, principal, key)
+
+        await self.database.run(release, write=True)
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -156,21 +139,6 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     except (ValueError, RecursionError):
         canonical = body
     return hashlib.sha256(b"\n".join([method.encode(), path.encode(), canonical])).hexdigest()
-
-
-async def _settle(claim: _Claimed, messages: list[Message]) -> None:
-    start = messages[0]
-    status = start["status"]
-    if status >= 500:
-        await run_in_threadpool(claim.release)
-        return
-    headers = Headers(raw=start.get("headers", []))
-    saved = idempotency.SavedResponse(
-        status=status,
-        headers={name: headers[name] for name in SAVED_HEADERS if name in headers},
-        body=b"".join(m.get("body", b"") for m in messages[1:]),
-    )
-    await run_in_threadpool(claim.complete, saved)
 
 
 async def _send_replay(send: Send, response: idempotency.SavedResponse) -> None:

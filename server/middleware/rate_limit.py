@@ -9,7 +9,7 @@ import os
 import time
 
 from limits import RateLimitItem, parse_many
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -53,7 +53,8 @@ class RateLimiter:
             )
         else:
             storage = storage_from_string("async+memory://")
-        self.strategy = MovingWindowRateLimiter(storage)
+        # Two counters per key and window: constant work per request, whatever the limit.
+        self.strategy = SlidingWindowCounterRateLimiter(storage)
 
     async def retry_after(self, identity: str) -> int | None:
         """Spend one request of `identity`'s budget; the seconds to wait when it is spent."""
@@ -73,7 +74,7 @@ class RateLimiter:
 class RateLimitMiddleware:
     """Runs after authentication, so the budget is the API key's."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter):
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter):
         self.app = app
         self.limiter = limiter
 

@@ -1,9 +1,12 @@
-"""Request validation, replacing connexion's validators through `validator_map`.
+"""Request validation, compiled once per operation: parameters and JSON bodies against the spec.
 
-Compared with connexion's own: a compiled schema validator is built once per schema instead of
-once per request; errors name the parameter or field and leave out the schema dump; a body that
-is not UTF-8 or not JSON, or nests too deep, is a clear 400; every invalid field is reported.
-No string may hold U+0000: PostgreSQL cannot store it, and SQLite and PostgreSQL must behave alike.
+It takes connexion's place in the middleware list. Every operation's parameters and body schema
+are compiled when the app starts; a request is read once (1 MiB at most), parsed once, and the
+parsed parameters and body are handed to the operation in the scope (`checked_request`).
+
+Validation is linear in the body and bounded: an array longer than its `maxItems` is refused
+before its items or their uniqueness are looked at, uniqueness is checked by hashing, at most
+MAX_ERRORS errors are collected, and messages never repeat a long value back.
 """
 
 from __future__ import annotations
@@ -11,16 +14,26 @@ from __future__ import annotations
 import json
 import re
 import typing as t
+from dataclasses import dataclass
+from itertools import islice
 
-from connexion.json_schema import Draft4RequestValidator
-from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
-from jsonschema import Draft4Validator, FormatChecker, ValidationError
-from starlette.types import Scope
+from connexion.json_schema import allow_nullable
+from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
+from jsonschema import Draft4Validator, FormatChecker, ValidationError, validators
+from starlette.datastructures import Headers, QueryParams
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.domain.errors import InvalidRequest
+from server.middleware.errors import RequestRefused
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_ERRORS = 20  # field errors reported for one body
+MAX_SHOWN = 40  # characters of a value repeated in a message
+MAX_MESSAGE = 300  # characters of one error message
+NUL = "\x00"
+CHECKED = "checked_request"  # where the scope carries what validation parsed
 
 _REQUIRED = re.compile(r"^'([^']+)' is a required property$")
-_compiled: dict[int, tuple[dict, Draft4Validator]] = {}
 
 # jsonschema checks no integer formats; the spec's int32/int64 are promises about range, and
 # PostgreSQL's integer columns hold no more.
@@ -38,41 +51,110 @@ def _int64(value: object) -> bool:
     return not isinstance(value, int) or -(2**63) <= value < 2**63
 
 
-def _validator_for(schema: dict, kind: type[Draft4Validator] = Draft4RequestValidator):
-    """The compiled validator of a spec schema; the spec's dicts live as long as the app."""
-    cached = _compiled.get(id(schema))
-    if cached is None or cached[0] is not schema:
-        cached = (schema, kind(schema, format_checker=FORMATS))
-        _compiled[id(schema)] = cached
-    return cached[1]
+def shown(value: t.Any) -> str:
+    """A value as a message may repeat it: short, whatever its size."""
+    if isinstance(value, list):
+        return f"an array of {len(value)} items"
+    if isinstance(value, dict):
+        return f"an object of {len(value)} properties"
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "...'"
 
 
-NUL = "\x00"
+def _too_long(schema: dict, instance: t.Any) -> bool:
+    return isinstance(instance, list) and len(instance) > schema.get("maxItems", len(instance))
 
 
-def _nul_error(param: str) -> InvalidRequest:
-    return InvalidRequest(
-        "Strings must not contain the NUL character (U+0000).", code="invalid_string", param=param
-    )
+# Keywords whose jsonschema messages repeat the whole value, or that are quadratic in it.
 
 
-def _find_nul(value: t.Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
-    """The path of the first key or string in a parsed JSON value that holds U+0000."""
-    if isinstance(value, str):
-        return path if NUL in value else None
-    if not isinstance(value, dict | list):
-        return None
-    for key, item in value.items() if isinstance(value, dict) else enumerate(value):
-        if isinstance(key, str) and NUL in key:
-            return (*path, key)
-        found = _find_nul(item, (*path, str(key)))
-        if found is not None:
-            return found
-    return None
+def _type(validator, types, instance, schema):
+    types = types if isinstance(types, list) else [types]
+    if not any(validator.is_type(instance, kind) for kind in types):
+        yield ValidationError(f"{shown(instance)} is not of type {', '.join(map(repr, types))}")
 
 
-def _too_deep() -> InvalidRequest:
-    return InvalidRequest("The request body nests too deeply.", code="invalid_json")
+def _enum(validator, enums, instance, schema):
+    if not any(type(instance) is type(e) and instance == e for e in enums):
+        yield ValidationError(f"{shown(instance)} is not one of {enums!r}")
+
+
+def _max_items(validator, limit, instance, schema):
+    if validator.is_type(instance, "array") and len(instance) > limit:
+        yield ValidationError(f"{shown(instance)} is too long: at most {limit} allowed")
+
+
+def _min_items(validator, limit, instance, schema):
+    if validator.is_type(instance, "array") and len(instance) < limit:
+        yield ValidationError(f"{shown(instance)} is too short: at least {limit} needed")
+
+
+def _canonical(item: t.Any) -> str:
+    return json.dumps(item, sort_keys=True)
+
+
+def _unique_items(validator, unique, instance, schema):
+    if not unique or not validator.is_type(instance, "array") or _too_long(schema, instance):
+        return
+    seen = set()
+    for item in instance:
+        key = _canonical(item)
+        if key in seen:
+            yield ValidationError(f"{shown(instance)} has non-unique elements ({shown(item)})")
+            return
+        seen.add(key)
+
+
+def _items(validator, items, instance, schema):
+    if not validator.is_type(instance, "array") or _too_long(schema, instance):
+        return
+    if validator.is_type(items, "array"):
+        for index, (item, subschema) in enumerate(zip(instance, items, strict=False)):
+            yield from validator.descend(item, subschema, path=index, schema_path=index)
+    else:
+        for index, item in enumerate(instance):
+            yield from validator.descend(item, items, path=index)
+
+
+def _max_length(validator, limit, instance, schema):
+    if validator.is_type(instance, "string") and len(instance) > limit:
+        yield ValidationError(f"{shown(instance)} is too long: at most {limit} characters")
+
+
+def _min_length(validator, limit, instance, schema):
+    if validator.is_type(instance, "string") and len(instance) < limit:
+        yield ValidationError(f"{shown(instance)} is too short: at least {limit} characters")
+
+
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not re.search(pattern, instance):
+        yield ValidationError(f"{shown(instance)} does not match {pattern!r}")
+
+
+def _any_of(validator, subschemas, instance, schema):
+    if not any(validator.evolve(schema=s).is_valid(instance) for s in subschemas):
+        yield ValidationError(f"{shown(instance)} is not valid under any of the given schemas")
+
+
+BoundedValidator = validators.extend(
+    Draft4Validator,
+    {
+        "type": allow_nullable(_type),  # OpenAPI 3.0's `nullable: true`
+        "enum": allow_nullable(_enum),
+        "maxItems": _max_items,
+        "minItems": _min_items,
+        "uniqueItems": _unique_items,
+        "items": _items,
+        "maxLength": _max_length,
+        "minLength": _min_length,
+        "pattern": _pattern,
+        "anyOf": _any_of,
+    },
+)
+
+
+def compile_schema(schema: dict) -> Draft4Validator:
+    return BoundedValidator(schema, format_checker=FORMATS)
 
 
 def _param(error: ValidationError) -> str:
@@ -82,90 +164,271 @@ def _param(error: ValidationError) -> str:
     return ".".join(path)
 
 
-class JSONBodyValidator(AbstractRequestBodyValidator):
-    async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: Scope) -> t.Any:
-        raw = b"".join([chunk async for chunk in stream])
-        if not raw:
-            return None
-        try:
-            text = raw.decode(self._encoding)
-        except (LookupError, UnicodeDecodeError):
-            raise InvalidRequest(
-                f"The request body is not valid {self._encoding} text.", code="invalid_body"
-            ) from None
-        try:
-            body = json.loads(text)
-        except ValueError as error:
-            raise InvalidRequest(
-                f"The request body is not valid JSON: {error}", code="invalid_json"
-            ) from None
-        except RecursionError:
-            raise _too_deep() from None
-        # JSON can carry U+0000 only as an escape, so most bodies skip the walk.
-        if "\\u0000" in text and (path := _find_nul(body)) is not None:
-            raise _nul_error(".".join(path))
-        return body
-
-    def _validate(self, body: t.Any) -> None:
-        if body is None and not self._nullable:
-            raise InvalidRequest("A JSON request body is required.")
-        try:
-            errors = sorted(
-                _validator_for(self._schema).iter_errors(body),
-                key=lambda e: (list(map(str, e.absolute_path)), e.message),
-            )
-        except RecursionError:
-            raise _too_deep() from None
-        if not errors:
-            return
-        fields = [{"param": _param(e), "message": e.message} for e in errors]
-        first = fields[0]
-        raise InvalidRequest(first["message"], param=first["param"] or None, errors=fields)
+def _first_nul(value: t.Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """The path of the first key or string in a parsed JSON value that holds U+0000."""
+    if isinstance(value, str):
+        return path if NUL in value else None
+    if not isinstance(value, dict | list):
+        return None
+    for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+        if isinstance(key, str) and NUL in key:
+            return (*path, key)
+        found = _first_nul(item, (*path, str(key)))
+        if found is not None:
+            return found
+    return None
 
 
-class NamedParameterValidator(ParameterValidator):
-    """Validates query, path, header and cookie parameters; an error names the parameter."""
+def _too_deep() -> InvalidRequest:
+    return InvalidRequest("The request body nests too deeply.", code="invalid_json")
 
-    def validate_request(self, request) -> None:
-        if self.strict_validation:
-            extra = sorted(
-                self.validate_query_parameter_list(
-                    request, security_params=self.security_query_params
-                )
-            )
-            if extra:
+
+def too_large() -> RequestRefused:
+    return RequestRefused(
+        413,
+        "request_too_large",
+        f"The request body must not be larger than {MAX_BODY_BYTES} bytes.",
+    )
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body; 413 past MAX_BODY_BYTES."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large()
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A receive channel that hands on a body already read, then the original channel."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
+
+
+@dataclass(frozen=True)
+class CheckedRequest:
+    """What validation parsed: parameters by name (path and query), the body, its bytes."""
+
+    params: dict[str, t.Any]
+    body: t.Any
+    raw_body: bytes
+
+
+def _quick_check(schema: dict) -> t.Callable[[t.Any], bool] | None:
+    """A plain predicate for the simple schemas parameters have (a string with a pattern or an
+    enum, an integer within bounds), or None; jsonschema then only words the error."""
+    simple = {"type", "pattern", "enum", "minimum", "maximum", "default", "description"}
+    if not set(schema) <= simple:
+        return None
+    pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
+    enum = schema.get("enum")
+    low, high = schema.get("minimum"), schema.get("maximum")
+    kind = {"string": str, "integer": int}.get(schema.get("type"))
+    if kind is None:
+        return None
+
+    def check(value: t.Any) -> bool:
+        return (
+            type(value) is kind
+            and (pattern is None or pattern.search(value) is not None)
+            and (enum is None or value in enum)
+            and (low is None or value >= low)
+            and (high is None or value <= high)
+        )
+
+    return check
+
+
+@dataclass(frozen=True)
+class _Parameter:
+    name: str
+    location: str
+    required: bool
+    integer: bool
+    default: t.Any
+    validator: Draft4Validator
+    quick: t.Callable[[t.Any], bool] | None
+
+    def check(self, value: str | None) -> t.Any:
+        """The parameter's value, typed; InvalidRequest naming it when it is wrong."""
+        if value is None:
+            if self.required:
                 raise InvalidRequest(
-                    f"Unknown query parameter(s): {', '.join(extra)}.", param=extra[0]
+                    f"Missing required {self.location} parameter '{self.name}'.", param=self.name
                 )
-        sources = {
-            "query": request.query_params,
-            "path": request.path_params,
-            "header": request.headers,
-            "cookie": request.cookies,
-        }
-        for location, values in sources.items():
-            for param in self.parameters.get(location, []):
-                name = param["name"]
-                value = values.get(name.replace("-", "_") if location == "path" else name)
-                message = self._check(location, param, value)
-                if message:
-                    raise InvalidRequest(message, param=name)
+            return self.default
+        if NUL in value:
+            raise self._invalid("it contains U+0000")
+        typed: t.Any = value
+        if self.integer:
+            try:
+                typed = int(value)
+            except ValueError:
+                raise self._invalid(f"{shown(value)} is not of type 'integer'") from None
+        if self.quick is not None and self.quick(typed):
+            return typed
+        error = next(self.validator.iter_errors(typed), None)
+        if error is not None:
+            raise self._invalid(error.message)
+        return typed
+
+    def _invalid(self, why: str) -> InvalidRequest:
+        return InvalidRequest(
+            f"Invalid {self.location} parameter '{self.name}': {why}", param=self.name
+        )
+
+
+class _Operation:
+    """One operation's checks, compiled."""
+
+    def __init__(self, next_app: ASGIApp, operation, strict: bool):
+        self.next_app = next_app
+        self.parameters = [self._compile(p) for p in operation.parameters]
+        self.query_names = {p.name for p in self.parameters if p.location == "query"}
+        self.strict = strict
+        body = operation.request_body or {}
+        content = body.get("content", {})
+        self.media_types = list(content)
+        schema = content.get("application/json", {}).get("schema")
+        self.body_validator = None if schema is None else compile_schema(schema)
+        self.body_required = body.get("required", False)
 
     @staticmethod
-    def _check(location: str, param: dict, value: t.Any) -> str | None:
-        if value is None:
-            return (
-                f"Missing required {location} parameter '{param['name']}'."
-                if param.get("required")
-                else None
+    def _compile(param: dict) -> _Parameter:
+        schema = param.get("schema", {})
+        return _Parameter(
+            name=param["name"],
+            location=param["in"],
+            required=param.get("required", False),
+            integer=schema.get("type") == "integer",
+            default=schema.get("default"),
+            validator=compile_schema(schema),
+            quick=_quick_check(schema),
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        params = self._parameters(scope, headers)
+        raw, body = b"", None
+        if self.media_types:
+            raw = await read_body(receive)
+            body = self._body(raw, headers)
+            receive = replay(raw, receive)
+        scope[CHECKED] = CheckedRequest(params=params, body=body, raw_body=raw)
+        await self.next_app(scope, receive, send)
+
+    def _parameters(self, scope: Scope, headers: Headers) -> dict[str, t.Any]:
+        query = QueryParams(scope["query_string"])
+        if self.strict:
+            unknown = sorted(set(query) - self.query_names)
+            if unknown:
+                raise InvalidRequest(
+                    f"Unknown query parameter(s): {', '.join(unknown)}.", param=unknown[0]
+                )
+        path = scope.get("path_params", {})
+        found = {}
+        for param in self.parameters:
+            if param.location == "query":
+                found[param.name] = param.check(query.get(param.name))
+            elif param.location == "path":
+                found[param.name] = param.check(path.get(param.name))
+            elif param.location == "header":
+                param.check(headers.get(param.name))
+        return found
+
+    def _body(self, raw: bytes, headers: Headers) -> t.Any:
+        media_type, _, options = headers.get("content-type", "").partition(";")
+        media_type = media_type.strip().lower() or self.media_types[0]
+        if media_type not in self.media_types:
+            raise InvalidRequest(
+                f"Invalid Content-Type ({media_type}): send {', '.join(self.media_types)}.",
+                code="unsupported_media_type",
+                param="Content-Type",
             )
-        if isinstance(value, str) and NUL in value:
-            return f"Invalid {location} parameter '{param['name']}': it contains U+0000."
-        error = next(
-            _validator_for(param.get("schema", param), Draft4Validator).iter_errors(value), None
+        body = _parse_json(raw, _charset(options)) if raw else None
+        if body is None:
+            if self.body_required:
+                raise InvalidRequest("A JSON request body is required.")
+            return None
+        if self.body_validator is not None:
+            _validate(self.body_validator, body)
+        return body
+
+
+def _charset(options: str) -> str:
+    for option in options.split(";"):
+        name, _, value = option.strip().partition("=")
+        if name.lower() == "charset" and value:
+            return value.strip('"')
+    return "utf-8"
+
+
+def _parse_json(raw: bytes, encoding: str) -> t.Any:
+    try:
+        text = raw.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        raise InvalidRequest(
+            f"The request body is not valid {encoding} text.", code="invalid_body"
+        ) from None
+    try:
+        body = json.loads(text)
+    except ValueError as error:
+        raise InvalidRequest(
+            f"The request body is not valid JSON: {error}", code="invalid_json"
+        ) from None
+    except RecursionError:
+        raise _too_deep() from None
+    # JSON can carry U+0000 only as an escape, so most bodies skip the walk.
+    if "\\u0000" in text and (path := _first_nul(body)) is not None:
+        raise InvalidRequest(
+            "Strings must not contain the NUL character (U+0000).",
+            code="invalid_string",
+            param=".".join(path),
         )
-        return (
-            None
-            if error is None
-            else f"Invalid {location} parameter '{param['name']}': {error.message}"
+    return body
+
+
+def _validate(validator: Draft4Validator, body: t.Any) -> None:
+    try:
+        errors = sorted(
+            islice(validator.iter_errors(body), MAX_ERRORS),
+            key=lambda e: (list(map(str, e.absolute_path)), e.message),
         )
+    except RecursionError:
+        raise _too_deep() from None
+    if not errors:
+        return
+    fields = [{"param": _param(e), "message": e.message[:MAX_MESSAGE]} for e in errors]
+    first = fields[0]
+    raise InvalidRequest(first["message"], param=first["param"] or None, errors=fields)
+
+
+class _ValidationAPI(RoutedAPI[_Operation]):
+    def __init__(self, *args, strict_validation: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.strict_validation = strict_validation
+        self.add_paths()
+
+    def make_operation(self, operation) -> _Operation:
+        return _Operation(self.next_app, operation, self.strict_validation)
+
+
+class RequestValidation(RoutedMiddleware[_ValidationAPI]):
+    api_cls = _ValidationAPI

@@ -66,9 +66,9 @@ def count_active_keys(session: Session) -> int:
     ).scalar_one()
 
 
-def find_active(session: Session, key: str) -> StoredKey | None:
-    """The stored record of an active (not revoked) key, or None."""
-    active = api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None)
+def find_active(session: Session, key_hash: str) -> StoredKey | None:
+    """The stored record of an active (not revoked) key, by the key's hash; or None."""
+    active = api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None)
     row = session.execute(select(api_keys).where(*active)).first()
     return None if row is None else _stored(row)
 

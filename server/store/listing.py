@@ -25,22 +25,6 @@ def owned(table: Table, principal: Principal, *, including_deleted: bool = False
     return query
 
 
-def get_owned(
-    session: Session,
-    table: Table,
-    principal: Principal,
-    object_id: str,
-    *,
-    kind: str,
-    param: str,
-    code: str | None = None,
-) -> Row:
-    row = session.execute(owned(table, principal).where(table.c.id == object_id)).first()
-    if row is None:
-        raise NotFound(kind, object_id, param=param, code=code)
-    return row
-
-
 def _cursor_seq(
     session: Session, table: Table, query: Select, object_id: str, param: str, kind: str
 ) -> int:
@@ -50,13 +34,6 @@ def _cursor_seq(
     if row is None:
         raise NotFound(kind, object_id, param=param)
     return row.seq
-
-
-def list_page(
-    session: Session, table: Table, principal: Principal, page: PageRequest, *, kind: str
-) -> Sequence[Row[Any]]:
-    """One page of the caller's rows, most recent first."""
-    return page_of(session, table, owned(table, principal), page, kind=kind)
 
 
 def page_of(

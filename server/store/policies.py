@@ -7,7 +7,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.domain.accounts import Principal
+from server.domain.accounts import Environment, Principal
 from server.store.listing import owned
 from server.store.records import Records
 from server.store.tables import jobs, policies, quotes
@@ -66,6 +66,19 @@ def job_has_policy(session: Session, principal: Principal, job_id: str) -> bool:
         .where(quotes.c.job == job_id)
     )
     return session.execute(query).first() is not None
+
+
+def documents_outdated_by_expiry(session: Session, at: int) -> list[tuple[Principal, dict]]:
+    """Every account's live policies that expired after their document was last rendered."""
+    query = select(policies).where(
+        policies.c.deleted_at.is_(None),
+        policies.c.expiration_date <= at,
+        policies.c.document_status == "active",
+    )
+    return [
+        (Principal(row.account_id, Environment(row.environment)), POLICIES.as_dict(row))
+        for row in session.execute(query)
+    ]
 
 
 def mark_deleted(session: Session, policy_id: str, at: int) -> None:

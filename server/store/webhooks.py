@@ -5,14 +5,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, exists, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from server.domain.accounts import Principal
 from server.domain.ids import new_id
 from server.domain.pagination import PageRequest
 from server.store.listing import owned, page_of
-from server.store.records import Records
+from server.store.records import Records, owner
 from server.store.tables import webhook_deliveries, webhook_endpoints
 
 ENDPOINTS = Records(
@@ -27,10 +27,21 @@ DELIVERIES = Records(webhook_deliveries, "webhook_delivery", "whd", "delivery_id
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
 
+_ENABLED_ENDPOINTS = (
+    select(webhook_endpoints.c.id, webhook_endpoints.c.enabled_events)
+    .where(
+        webhook_endpoints.c.account_id == bindparam("account_id"),
+        webhook_endpoints.c.environment == bindparam("environment"),
+        webhook_endpoints.c.status == "enabled",
+    )
+    .order_by(webhook_endpoints.c.seq)
+)
+
+
 def enabled_endpoints(session: Session, principal: Principal) -> list[dict]:
-    """The caller's enabled endpoints, with their `enabled_events`."""
-    query = owned(webhook_endpoints, principal).where(webhook_endpoints.c.status == "enabled")
-    return [ENDPOINTS.as_dict(row) for row in session.execute(query.order_by("seq"))]
+    """The caller's enabled endpoints: their `id` and `enabled_events`."""
+    rows = session.execute(_ENABLED_ENDPOINTS, owner(principal))
+    return [dict(row._mapping) for row in rows]
 
 
 def remove_endpoint(session: Session, principal: Principal, endpoint_id: str) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from server.app import create_app
 from server.cli import main
 from server.config import Settings
 from server.domain import keys
+from server.security import KEY_CACHE_SECONDS
 from server.store.db import Database, migrate
 from tests.conftest import bearer
 
@@ -85,6 +88,8 @@ def test_a_revoked_key_is_401_and_listed_as_revoked(capsys, database_url):
         assert client.get("/api/v1/contractors", headers=bearer(key)).status_code == 200
         assert main(["keys", "revoke", key_id]) == 0
         assert key_id in capsys.readouterr().out
+        # A process trusts its last lookup of a key for at most KEY_CACHE_SECONDS.
+        time.sleep(KEY_CACHE_SECONDS)
         refused = client.get("/api/v1/contractors", headers=bearer(key))
     assert refused.status_code == 401
     assert refused.json()["error_code"] == "invalid_api_key"

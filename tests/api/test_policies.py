@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pypdf
 from sqlalchemy import update
 
+from server import worker
 from server.app import create_app
 from server.config import Settings
 from server.domain.clock import now
@@ -171,12 +172,17 @@ def _expire(database, policy_id: str) -> None:
 
 
 def test_a_policy_past_its_expiration_reads_expired_and_cannot_change(
-    client, sandbox_key, database
+    client, sandbox_key, database, settings
 ):
     policy = bind(client, sandbox_key, underwrite(client, sandbox_key)["quote"]["id"])
     _expire(database, policy["id"])
     read = get(client, sandbox_key, policy["id"]).json()
     assert (read["status"], read["is_active"]) == ("expired", False)
+    # The document is re-issued by the background worker, never inside a request.
+    assert read["pdf_url"] == policy["pdf_url"]
+    worker.run_due(database, settings)
+    read = get(client, sandbox_key, policy["id"]).json()
+    assert read["pdf_url"] != policy["pdf_url"]
     assert "EXPIRED" in pdf_text(client, read["pdf_url"])
     for change in ({"is_active": True}, {"expiration_date": now() + 30 * DAY}):
         refused = put(client, sandbox_key, policy["id"], change)

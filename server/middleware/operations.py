@@ -1,0 +1,122 @@
+"""Calls the handler of each operation: the last of the middlewares connexion routes for.
+
+connexion's resolver finds each operation's handler in server/api/; this layer calls it with
+what it names among its parameters, worked out once at start-up: the spec's path and query
+parameters (parsed and typed by validation), `body`, `principal` (the caller, from security),
+`database`, `settings` and `base_url` (where the caller reached this server). The handler runs
+in a database thread (server/store/db.py), and its answer, or the refusal of a domain rule, is
+written as JSON there too; the event loop only moves bytes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import typing as t
+
+from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from server.config import Settings
+from server.domain.errors import DomainError
+from server.middleware.errors import error_body, status_of
+from server.middleware.request_id import request_id_of
+from server.middleware.validation import CHECKED
+from server.security import token_info_of
+from server.store.db import Database
+
+JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+class _Operation:
+    def __init__(self, operation, next_app: ASGIApp, database: Database, settings: Settings):
+        self.next_app = next_app
+        self.function = operation.function
+        self.database = database
+        self.settings = settings
+        self.write = operation.method.lower() != "get"
+        self.success = int(next(code for code in operation.responses if code.startswith("2")))
+        self.wants = frozenset(inspect.signature(self.function).parameters)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        arguments = self._arguments(scope)
+        status, body = await self.database.run(lambda: self._answer(arguments), write=self.write)
+        headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+        request_id = request_id_of(scope)
+        if request_id:
+            headers.append((b"request-id", request_id.encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _arguments(self, scope: Scope) -> dict[str, t.Any]:
+        checked = scope[CHECKED]
+        arguments = {name: value for name, value in checked.params.items() if name in self.wants}
+        if "body" in self.wants:
+            arguments["body"] = checked.body
+        if "principal" in self.wants:
+            arguments["principal"] = token_info_of(scope)["principal"]
+        if "database" in self.wants:
+            arguments["database"] = self.database
+        if "settings" in self.wants:
+            arguments["settings"] = self.settings
+        if "base_url" in self.wants:
+            arguments["base_url"] = self._base_url(scope)
+        return arguments
+
+    def _base_url(self, scope: Scope) -> str:
+        """Where clients reach this server: TEN99_PUBLIC_URL, or the address of this request."""
+        if self.settings.public_url is not None:
+            return self.settings.public_url
+        host = Headers(scope=scope).get("host")
+        if host is None:
+            server_host, port = scope.get("server") or ("localhost", 80)
+            host = f"{server_host}:{port}"
+        return f"{scope.get('scheme', 'http')}://{host}"
+
+    def _answer(self, arguments: dict[str, t.Any]) -> tuple[int, bytes]:
+        """The handler's answer as (status, JSON bytes); a domain refusal in the error shape."""
+        try:
+            result = self.function(**arguments)
+        except DomainError as refused:
+            return status_of(refused), json.dumps(error_body(refused)).encode()
+        status = self.success
+        if isinstance(result, tuple):
+            result, status = result
+        return status, json.dumps(result, separators=(",", ":")).encode()
+
+
+class _OperationsAPI(RoutedAPI[_Operation]):
+    def __init__(self, *args, database: Database, settings: Settings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.database, self.settings = database, settings
+        self.add_paths()
+
+    def make_operation(self, operation) -> _Operation:
+        return _Operation(operation, self.next_app, self.database, self.settings)
+
+
+class Operations(RoutedMiddleware[_OperationsAPI]):
+    """Operations whose handler could not be resolved are passed on, to connexion's own app,
+    which answers them 501."""
+
+    api_cls = _OperationsAPI
+
+    def __init__(self, app: ASGIApp, *, database: Database, settings: Settings):
+        super().__init__(app)
+        self.database, self.settings = database, settings
+
+    def add_api(self, specification, **kwargs):
+        return super().add_api(
+            specification, database=self.database, settings=self.settings, **kwargs
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            routed = scope.get("extensions", {}).get("connexion_routing", {})
+            for api in self.apis.get(routed.get("api_base_path"), ()):
+                operation = api.operations.get(routed.get("operation_id"))
+                if operation is not None:
+                    await operation(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
