@@ -16,7 +16,7 @@ from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
-from server import files, hosted, mail
+from server import files, hosted
 from server.config import Settings
 from server.domain import keys as api_keys
 from server.middleware import errors
@@ -29,7 +29,8 @@ from server.resolver import TagResolver
 from server.security import KeyCache, security_map
 from server.spec import load_spec, spec_path
 from server.store.db import Database, migrate
-from server.worker import Worker
+from server.store.keys import KeyStore
+from server.worker import Worker, email
 
 
 def middlewares(settings: Settings, database: Database, limiter: RateLimiter) -> list:
@@ -59,10 +60,10 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     database = Database(settings.database_url)
     migrate(database.engine)
     if settings.api_key:
-        api_keys.ensure_key(database, settings.api_key)
-
+        with database.transaction() as connection:
+            api_keys.ensure_key(KeyStore(connection), settings.api_key)
     if settings.smtp_url:
-        mail.check_smtp_url(settings.smtp_url)
+        email.check_smtp_url(settings.smtp_url)
 
     @asynccontextmanager
     async def lifespan(_app):

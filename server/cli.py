@@ -6,20 +6,35 @@ import argparse
 import re
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from server import mail
 from server.config import Settings
+from server.core.errors import NotFound
+from server.core.principals import DEFAULT_ACCOUNT, Environment
 from server.domain import keys
-from server.domain.accounts import DEFAULT_ACCOUNT, Environment
-from server.domain.errors import NotFound
+from server.store import emails
 from server.store.db import Database, migrate
+from server.store.keys import KeyStore
+from server.worker.email import check_smtp_url
 
 
 def _database(settings: Settings) -> Database:
     database = Database(settings.database_url)
     migrate(database.engine)
     return database
+
+
+@contextmanager
+def _key_store(settings: Settings) -> Iterator[KeyStore]:
+    """The API keys, in one transaction of a migrated database."""
+    database = _database(settings)
+    try:
+        with database.transaction() as connection:
+            yield KeyStore(connection)
+    finally:
+        database.dispose()
 
 
 def _prepare(settings: Settings) -> str | None:
@@ -30,15 +45,12 @@ def _prepare(settings: Settings) -> str | None:
 
     RateLimiter(settings.rate_limit, settings.redis_url)  # refuses bad settings early
     if settings.smtp_url:
-        mail.check_smtp_url(settings.smtp_url)
-    database = _database(settings)
-    try:
+        check_smtp_url(settings.smtp_url)
+    with _key_store(settings) as key_store:
         if settings.api_key:
-            keys.ensure_key(database, settings.api_key)
+            keys.ensure_key(key_store, settings.api_key)
             return None
-        return keys.first_key_if_none(database)
-    finally:
-        database.dispose()
+        return keys.first_key_if_none(key_store)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -82,7 +94,7 @@ def worker(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
         if settings.smtp_url:
-            mail.check_smtp_url(settings.smtp_url)
+            check_smtp_url(settings.smtp_url)
     except ValueError as error:
         print(f"ten99-server: {error}", file=sys.stderr)
         return 2
@@ -105,9 +117,8 @@ def positive(value: str) -> int:
 
 
 def keys_create(args: argparse.Namespace) -> int:
-    database = _database(Settings.from_env())
-    key = keys.create_key(database, Environment(args.environment), args.account)
-    database.dispose()
+    with _key_store(Settings.from_env()) as key_store:
+        key = keys.create_key(key_store, Environment(args.environment), args.account)
     print(key)
     return 0
 
@@ -117,10 +128,9 @@ def _when(timestamp: int) -> str:
 
 
 def keys_list(args: argparse.Namespace) -> int:
-    database = _database(Settings.from_env())
     environment = Environment(args.environment) if args.environment else None
-    found = keys.list_keys(database, args.account, environment)
-    database.dispose()
+    with _key_store(Settings.from_env()) as key_store:
+        found = key_store.list(args.account, environment)
     rows = [("ID", "ACCOUNT", "ENVIRONMENT", "KEY", "CREATED", "STATUS")]
     rows += [
         (
@@ -141,24 +151,21 @@ def keys_list(args: argparse.Namespace) -> int:
 
 
 def keys_revoke(args: argparse.Namespace) -> int:
-    database = _database(Settings.from_env())
     try:
-        key = keys.revoke_key(database, args.key_id)
+        with _key_store(Settings.from_env()) as key_store:
+            key = keys.revoke_key(key_store, args.key_id)
     except NotFound:
         print(f"ten99-server: no API key has the id {args.key_id}", file=sys.stderr)
         return 1
-    finally:
-        database.dispose()
     print(f"revoked {key.id} ({key.key_hint}..., {key.account_id}, {key.environment.value})")
     return 0
 
 
 def mail_list(args: argparse.Namespace) -> int:
-    from server.domain import outbox
-
     database = _database(Settings.from_env())
     try:
-        found = outbox.newest(database, args.limit)
+        with database.transaction(write=False) as connection:
+            found = emails.newest(connection, args.limit)
     finally:
         database.dispose()
     if not found:

@@ -1,4 +1,4 @@
-"""GET /files/<token>: generated documents (policy PDFs), served without an API key.
+"""GET /files/<token>: generated documents (policy PDFs, certificates), served without an API key.
 
 The token is the capability, as with a presigned storage link: 256 random bits, never listed,
 and replaced whenever the document is regenerated. An unknown token is a NotFound, shaped like
@@ -9,19 +9,25 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.domain import documents
-from server.domain.documents import file_path
+from server.core.errors import NotFound
+from server.core.links import FILES
+from server.store import documents
 from server.store.db import Database
-
-ROUTE = file_path("{token}")
 
 
 def add_route(app, database: Database) -> None:
+    def fetch(token: str) -> documents.Document | None:
+        with database.transaction(write=False) as connection:
+            return documents.fetch(connection, token)
+
     async def serve_file(request: Request) -> Response:
         token = request.path_params["token"]
-        return _response(await database.run(lambda: documents.fetch(database, token), write=False))
+        document = await database.run(lambda: fetch(token), write=False)
+        if document is None:
+            raise NotFound("file", token)
+        return _response(document)
 
-    app.add_url_rule(ROUTE, "file", serve_file, methods=["GET"])
+    app.add_url_rule(FILES, "file", serve_file, methods=["GET"])
 
 
 def _response(document: documents.Document) -> Response:

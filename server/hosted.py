@@ -4,6 +4,7 @@ session's `success_url`; Decline redirects to its `cancel_url`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,12 +13,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from server.core.errors import DomainError, NotFound
+from server.core.links import APPLICATION_PAGE
 from server.domain import application_sessions
-from server.domain.errors import DomainError, NotFound
 from server.pdf.layout import format_date, format_money
+from server.store import application_sessions as application_session_rows
 from server.store.db import Database
 
-PAGE = "/apply/{session_id}"
+PAGE = APPLICATION_PAGE
 # A refused session: gone for good (expired), or already done.
 REFUSAL_STATUS = {"session_expired": 410, "application_already_complete": 409}
 # The page carries its credential in its URL: keep it out of caches, referrers and frames.
@@ -63,13 +66,31 @@ def _back_url(application: application_sessions.Application) -> str | None:
     return session["cancel_url"]
 
 
+def _for_session(database: Database, session_id: str, work: Callable, *, write: bool):
+    """`work(uow, session)` in a unit of work of the session's owner, the session's row locked
+    when it writes; NotFound when there is no such session."""
+    with database.transaction(write=False) as connection:
+        owner = application_session_rows.owner_of(connection, session_id)
+    if owner is None:
+        raise NotFound("application session", session_id)
+    with database.unit_of_work(owner, write=write) as uow:
+        sessions = uow.application_sessions
+        record = sessions.locked(session_id) if write else sessions.get(session_id)
+        if record is None:
+            raise NotFound("application session", session_id)
+        return work(uow, record)
+
+
 async def show(
     database: Database, request: Request, refused: DomainError | None = None
 ) -> Response:
     session_id = request.path_params["session_id"]
     try:
         application = await database.run(
-            lambda: application_sessions.application(database, session_id), write=False
+            lambda: _for_session(
+                database, session_id, application_sessions.application, write=False
+            ),
+            write=False,
         )
     except NotFound:
         return _not_found()
@@ -85,7 +106,8 @@ async def accept(database: Database, request: Request) -> Response:
     session_id = request.path_params["session_id"]
     try:
         session = await database.run(
-            lambda: application_sessions.accept(database, session_id), write=True
+            lambda: _for_session(database, session_id, application_sessions.accept, write=True),
+            write=True,
         )
     except NotFound:
         return _not_found()
@@ -103,10 +125,12 @@ async def accept(database: Database, request: Request) -> Response:
 
 
 async def decline(database: Database, request: Request) -> Response:
+    """The contractor leaves without binding; the session stays open until it expires."""
     session_id = request.path_params["session_id"]
     try:
         session = await database.run(
-            lambda: application_sessions.decline(database, session_id), write=False
+            lambda: _for_session(database, session_id, lambda _uow, record: record, write=False),
+            write=False,
         )
     except NotFound:
         return _not_found()

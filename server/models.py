@@ -1603,8 +1603,9 @@ class Policy(BaseModel):
     """
     A URL for the hosted insurance policy PDF, which contractors can view. The URL is
     unguessable and needs no API key, so it can be handed to the contractor; it changes
-    whenever the document is regenerated (on every change of status), and the old one
-    stops working. `null` until the PDF has been generated.
+    whenever the document is regenerated (after every change of status or dates, and
+    when the policy expires), and the old one stops working. The document is generated
+    in the background, within moments of the change: `null` until the first one exists.
 
     """
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 from connexion.security import NO_VALUE, BasicSecurityHandler, BearerSecurityHandler
 
-from server.domain.accounts import Environment, Principal, hash_key
-from server.domain.errors import AuthenticationFailed, PermissionDenied
+from server.core.errors import AuthenticationFailed, PermissionDenied
+from server.core.principals import Environment, Principal, hash_key
 from server.store import keys
 from server.store.db import Database
 
@@ -46,7 +46,7 @@ class KeyCache:
 
     def _lookup(self, digest: str) -> keys.StoredKey | None:
         with self.database.transaction(write=False) as connection:
-            return keys.find_active(connection, digest)
+            return keys.KeyStore(connection).find_active(digest)
 
 
 async def authenticate(cache: KeyCache, request, key: str) -> dict:

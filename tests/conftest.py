@@ -11,11 +11,13 @@ import base64
 
 import pytest
 
+from server import worker
 from server.app import create_app
 from server.config import Settings
+from server.core.principals import Environment
 from server.domain import keys
-from server.domain.accounts import Environment
 from server.store.db import Database, migrate
+from server.store.keys import KeyStore
 from server.store.tables import metadata
 from tests import postgres
 
@@ -78,6 +80,13 @@ def app(settings):
 
 
 @pytest.fixture
+def run_tasks(database, settings):
+    """Run the background work that is due (policy documents, certificates, email), as the
+    server's worker would; returns how many tasks ran."""
+    return lambda: worker.run_due(database, settings)
+
+
+@pytest.fixture
 def client(app):
     with app.test_client() as test_client:
         yield test_client
@@ -93,7 +102,8 @@ def database(app, settings):
 @pytest.fixture
 def new_key(database):
     def make(environment: Environment = Environment.SANDBOX, account: str = "acct_a") -> str:
-        return keys.create_key(database, environment, account)
+        with database.transaction() as connection:
+            return keys.create_key(KeyStore(connection), environment, account)
 
     return make
 

@@ -78,3 +78,15 @@ def running_server(
             finally:
                 server.terminate()
                 server.wait(timeout=30)
+
+
+def eventually(read, ready, timeout: float = 15):
+    """`read()` again and again until `ready` of it holds, as background work completes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = read()
+        if ready(found):
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not ready within {timeout:.0f}s: {found!r}")
+        time.sleep(0.05)

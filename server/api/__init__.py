@@ -1,15 +1,14 @@
 """Handlers, one module per resource tag; see server/resolver.py for how operationIds land here
-and server/middleware/operations.py for what a handler is given: the spec's parameters by
-name, `body` (already validated against the spec), `principal`, `database`, `base_url`."""
+and server/middleware/operations.py for what a handler is given by the names of its
+parameters: the spec's parameters, `body` (already validated against the spec), `uow` (the
+unit of work of the request, server/store/unit_of_work.py) and `base_url`. A handler hands the
+work to the domain and shapes its answer with server/api/representation.py."""
 
 from __future__ import annotations
 
-from server.domain.pagination import PageRequest
+from server.core.pagination import PageRequest
 
 
-def page(limit: int, starting_after: str | None, ending_before: str | None) -> PageRequest:
-    return PageRequest(limit=limit, starting_after=starting_after, ending_before=ending_before)
-
-
-def deleted(object_id: str, kind: str, deleted_at: int) -> dict:
-    return {"id": object_id, "object": kind, "deleted": True, "deleted_at": deleted_at}
+def page(of: str, limit: int, starting_after: str | None, ending_before: str | None) -> PageRequest:
+    """The page a list operation asks for, of the objects named `of` (for its errors)."""
+    return PageRequest(of, limit, starting_after, ending_before)

@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-from server import views
 from server.api import page
-from server.domain import application_sessions
-from server.domain.accounts import Principal
-from server.domain.pagination import DEFAULT_LIMIT
-from server.store.db import Database
-
-
-def _public(record: dict, base_url: str) -> dict:
-    return views.application_session(record, base_url)
+from server.api import representation as show
+from server.domain import application_sessions as sessions
+from server.store.unit_of_work import UnitOfWork
 
 
 def list_application_sessions(
-    database: Database,
-    principal: Principal,
-    base_url: str,
-    limit: int = DEFAULT_LIMIT,
-    starting_after: str | None = None,
-    ending_before: str | None = None,
+    uow: UnitOfWork, base_url: str, limit: int, starting_after=None, ending_before=None
 ):
-    found = application_sessions.list_(
-        database, principal, page(limit, starting_after, ending_before)
-    )
-    return [_public(r, base_url) for r in found]
+    found = sessions.list_(uow, page("application_session", limit, starting_after, ending_before))
+    return [show.application_session(r, uow.now, base_url) for r in found]
 
 
-def create_application_session(database: Database, principal: Principal, body: dict, base_url: str):
-    return _public(application_sessions.create(database, principal, body), base_url), 201
+def create_application_session(uow: UnitOfWork, body: dict, base_url: str):
+    return show.application_session(sessions.create(uow, body), uow.now, base_url), 201
 
 
-def retrieve_application_session(
-    database: Database, principal: Principal, session_id: str, base_url: str
-):
-    return _public(application_sessions.retrieve(database, principal, session_id), base_url)
+def retrieve_application_session(uow: UnitOfWork, session_id: str, base_url: str):
+    return show.application_session(sessions.retrieve(uow, session_id), uow.now, base_url)

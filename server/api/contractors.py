@@ -2,47 +2,28 @@
 
 from __future__ import annotations
 
-from server import views
-from server.api import deleted, page
+from server.api import page
+from server.api import representation as show
 from server.domain import contractors
-from server.domain.accounts import Principal
-from server.domain.pagination import DEFAULT_LIMIT
-from server.store.db import Database
+from server.store.unit_of_work import UnitOfWork
 
 
-def _public(record: dict, base_url: str) -> dict:
-    return views.contractor(record, base_url)
+def list_contractors(uow: UnitOfWork, limit: int, starting_after=None, ending_before=None):
+    found = contractors.list_(uow, page("contractor", limit, starting_after, ending_before))
+    return [show.contractor(r) for r in found]
 
 
-def list_contractors(
-    database: Database,
-    principal: Principal,
-    base_url: str,
-    limit: int = DEFAULT_LIMIT,
-    starting_after: str | None = None,
-    ending_before: str | None = None,
-):
-    found = contractors.list_(database, principal, page(limit, starting_after, ending_before))
-    return [_public(r, base_url) for r in found]
+def create_contractor(uow: UnitOfWork, body: dict):
+    return show.contractor(contractors.create(uow, body)), 201
 
 
-def create_contractor(database: Database, principal: Principal, body: dict, base_url: str):
-    return _public(contractors.create(database, principal, body), base_url), 201
+def retrieve_contractor(uow: UnitOfWork, contractor_id: str):
+    return show.contractor(contractors.retrieve(uow, contractor_id))
 
 
-def retrieve_contractor(
-    database: Database, principal: Principal, contractor_id: str, base_url: str
-):
-    return _public(contractors.retrieve(database, principal, contractor_id), base_url)
+def update_contractor(uow: UnitOfWork, contractor_id: str, body: dict):
+    return show.contractor(contractors.update(uow, contractor_id, body))
 
 
-def update_contractor(
-    database: Database, principal: Principal, contractor_id: str, body: dict, base_url: str
-):
-    return _public(contractors.update(database, principal, contractor_id, body), base_url)
-
-
-def delete_contractor(database: Database, principal: Principal, contractor_id: str):
-    return deleted(
-        contractor_id, "contractor", contractors.delete(database, principal, contractor_id)
-    )
+def delete_contractor(uow: UnitOfWork, contractor_id: str):
+    return show.deletion(contractor_id, "contractor", contractors.delete(uow, contractor_id))

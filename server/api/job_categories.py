@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from server import views
 from server.api import page
+from server.api import representation as show
 from server.domain import job_categories
-from server.domain.pagination import DEFAULT_LIMIT
-from server.store.db import Database
+from server.store.unit_of_work import UnitOfWork
 
 
-def list_job_categories(
-    database: Database,
-    limit: int = DEFAULT_LIMIT,
-    starting_after: str | None = None,
-    ending_before: str | None = None,
-):
-    found = job_categories.list_(database, page(limit, starting_after, ending_before))
-    return [views.job_category(r) for r in found]
+def list_job_categories(uow: UnitOfWork, limit: int, starting_after=None, ending_before=None):
+    found = job_categories.list_(uow, page("job category", limit, starting_after, ending_before))
+    return [show.job_category(r) for r in found]
 
 
-def retrieve_job_category(database: Database, category_code_id: str):
-    return views.job_category(job_categories.retrieve(database, category_code_id))
+def retrieve_job_category(uow: UnitOfWork, category_code_id: str):
+    return show.job_category(job_categories.retrieve(uow, category_code_id))

@@ -2,40 +2,27 @@
 
 from __future__ import annotations
 
-from server import views
-from server.api import deleted, page
+from server.api import page
+from server.api import representation as show
 from server.domain import jobs
-from server.domain.accounts import Principal
-from server.domain.pagination import DEFAULT_LIMIT
-from server.store.db import Database
+from server.store.unit_of_work import UnitOfWork
 
 
-def _public(record: dict) -> dict:
-    return views.job(record)
+def list_jobs(uow: UnitOfWork, limit: int, starting_after=None, ending_before=None):
+    return [show.job(r) for r in jobs.list_(uow, page("job", limit, starting_after, ending_before))]
 
 
-def list_jobs(
-    database: Database,
-    principal: Principal,
-    limit: int = DEFAULT_LIMIT,
-    starting_after: str | None = None,
-    ending_before: str | None = None,
-):
-    found = jobs.list_(database, principal, page(limit, starting_after, ending_before))
-    return [_public(r) for r in found]
+def create_job(uow: UnitOfWork, body: dict):
+    return show.job(jobs.create(uow, body)), 201
 
 
-def create_job(database: Database, principal: Principal, body: dict):
-    return _public(jobs.create(database, principal, body)), 201
+def retrieve_job(uow: UnitOfWork, job_id: str):
+    return show.job(jobs.retrieve(uow, job_id))
 
 
-def retrieve_job(database: Database, principal: Principal, job_id: str):
-    return _public(jobs.retrieve(database, principal, job_id))
+def update_job(uow: UnitOfWork, job_id: str, body: dict):
+    return show.job(jobs.update(uow, job_id, body))
 
 
-def update_job(database: Database, principal: Principal, job_id: str, body: dict):
-    return _public(jobs.update(database, principal, job_id, body))
-
-
-def delete_job(database: Database, principal: Principal, job_id: str):
-    return deleted(job_id, "job", jobs.delete(database, principal, job_id))
+def delete_job(uow: UnitOfWork, job_id: str):
+    return show.deletion(job_id, "job", jobs.delete(uow, job_id))

@@ -2,43 +2,30 @@
 
 from __future__ import annotations
 
-from server import views
-from server.api import deleted, page
+from server.api import page
+from server.api import representation as show
 from server.domain import policies
-from server.domain.accounts import Principal
-from server.domain.pagination import DEFAULT_LIMIT
-from server.store.db import Database
-
-
-def _public(record: dict, base_url: str) -> dict:
-    return views.policy(record, base_url)
+from server.store.unit_of_work import UnitOfWork
 
 
 def list_policies(
-    database: Database,
-    principal: Principal,
-    base_url: str,
-    limit: int = DEFAULT_LIMIT,
-    starting_after: str | None = None,
-    ending_before: str | None = None,
+    uow: UnitOfWork, base_url: str, limit: int, starting_after=None, ending_before=None
 ):
-    found = policies.list_(database, principal, page(limit, starting_after, ending_before))
-    return [_public(r, base_url) for r in found]
+    found = policies.list_(uow, page("policy", limit, starting_after, ending_before))
+    return [show.policy(r, uow.now, base_url) for r in found]
 
 
-def create_policy(database: Database, principal: Principal, body: dict, base_url: str):
-    return _public(policies.create(database, principal, body), base_url), 201
+def create_policy(uow: UnitOfWork, body: dict, base_url: str):
+    return show.policy(policies.create(uow, body), uow.now, base_url), 201
 
 
-def retrieve_policy(database: Database, principal: Principal, policy_id: str, base_url: str):
-    return _public(policies.retrieve(database, principal, policy_id), base_url)
+def retrieve_policy(uow: UnitOfWork, policy_id: str, base_url: str):
+    return show.policy(policies.retrieve(uow, policy_id), uow.now, base_url)
 
 
-def update_policy(
-    database: Database, principal: Principal, policy_id: str, body: dict, base_url: str
-):
-    return _public(policies.update(database, principal, policy_id, body), base_url)
+def update_policy(uow: UnitOfWork, policy_id: str, body: dict, base_url: str):
+    return show.policy(policies.update(uow, policy_id, body), uow.now, base_url)
 
 
-def delete_policy(database: Database, principal: Principal, policy_id: str):
-    return deleted(policy_id, "policy", policies.delete(database, principal, policy_id))
+def delete_policy(uow: UnitOfWork, policy_id: str):
+    return show.deletion(policy_id, "policy", policies.delete(uow, policy_id))

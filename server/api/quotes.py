@@ -2,39 +2,26 @@
 
 from __future__ import annotations
 
-from server import views
 from server.api import page
+from server.api import representation as show
 from server.domain import quotes
-from server.domain.accounts import Principal
-from server.domain.pagination import DEFAULT_LIMIT
-from server.store.db import Database
+from server.store.unit_of_work import UnitOfWork
 
 
-def _public(record: dict, base_url: str) -> dict:
-    return views.quote(record, base_url)
+def list_quotes(uow: UnitOfWork, limit: int, starting_after=None, ending_before=None):
+    return [
+        show.quote(r)
+        for r in quotes.list_(uow, page("quote", limit, starting_after, ending_before))
+    ]
 
 
-def list_quotes(
-    database: Database,
-    principal: Principal,
-    base_url: str,
-    limit: int = DEFAULT_LIMIT,
-    starting_after: str | None = None,
-    ending_before: str | None = None,
-):
-    found = quotes.list_(database, principal, page(limit, starting_after, ending_before))
-    return [_public(r, base_url) for r in found]
+def create_quote(uow: UnitOfWork, body: dict):
+    return show.quote(quotes.create(uow, body)), 201
 
 
-def create_quote(database: Database, principal: Principal, body: dict, base_url: str):
-    return _public(quotes.create(database, principal, body), base_url), 201
+def retrieve_quote(uow: UnitOfWork, quote_id: str):
+    return show.quote(quotes.retrieve(uow, quote_id))
 
 
-def retrieve_quote(database: Database, principal: Principal, quote_id: str, base_url: str):
-    return _public(quotes.retrieve(database, principal, quote_id), base_url)
-
-
-def update_quote(
-    database: Database, principal: Principal, quote_id: str, body: dict, base_url: str
-):
-    return _public(quotes.update(database, principal, quote_id, body), base_url)
+def update_quote(uow: UnitOfWork, quote_id: str, body: dict):
+    return show.quote(quotes.update(uow, quote_id, body))

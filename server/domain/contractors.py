@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.domain import events, policies
-from server.domain.accounts import Principal
-from server.domain.clock import now
-from server.domain.errors import InvalidRequest
-from server.domain.pagination import PageRequest
-from server.store.contractors import CONTRACTORS
-from server.store.db import Database
+from server.core.errors import InvalidRequest, NotFound
+from server.core.pagination import PageRequest
+from server.domain import events, policies, required
+from server.store.unit_of_work import UnitOfWork
 
 MAX_METADATA_KEYS = 50
 
@@ -50,50 +47,43 @@ def check_metadata_size(metadata: dict[str, str]) -> None:
         )
 
 
-def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
     fields = dict(fields)
     fields["custom_metadata"] = merge_custom_metadata({}, fields.get("custom_metadata") or {})
     check_metadata_size(fields["custom_metadata"])
-    with db.transaction() as session:
-        record = CONTRACTORS.create(session, principal, fields)
-        events.record(
-            session, principal, "contractor.created", events.CONTRACTOR, record, record["created"]
-        )
-        return record
+    record = uow.contractors.add(fields, uow.now)
+    uow.publish("contractor.created", events.CONTRACTOR, record)
+    return record
 
 
-def retrieve(db: Database, principal: Principal, contractor_id: str) -> dict[str, Any]:
-    with db.transaction() as session:
-        return CONTRACTORS.get(session, principal, contractor_id)
+def retrieve(uow: UnitOfWork, contractor_id: str) -> dict[str, Any]:
+    return required(
+        uow.contractors.get(contractor_id), "contractor", contractor_id, param="contractor_id"
+    )
 
 
-def list_(db: Database, principal: Principal, page: PageRequest) -> list[dict[str, Any]]:
-    with db.transaction() as session:
-        return CONTRACTORS.list_(session, principal, page)
+def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
+    return uow.contractors.page(page)
 
 
-def update(
-    db: Database, principal: Principal, contractor_id: str, changes: dict[str, Any]
-) -> dict[str, Any]:
-    with db.transaction() as session:
-        before = CONTRACTORS.get(session, principal, contractor_id)
-        current = CONTRACTORS.fields(session, principal, contractor_id)
-        record = CONTRACTORS.save(session, principal, contractor_id, apply_update(current, changes))
-        if record != before:
-            events.record(
-                session, principal, "contractor.updated", events.CONTRACTOR, record, now()
-            )
-        return record
+def update(uow: UnitOfWork, contractor_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    # Read the stored fields (the write-only tax id included) and the shown ones apart: a
+    # change to the tax id alone reports no event that would look like the last one.
+    before = retrieve(uow, contractor_id)
+    current = uow.contractors.stored(contractor_id)
+    record = uow.contractors.update(contractor_id, apply_update(current, changes))
+    if record != before:
+        uow.publish("contractor.updated", events.CONTRACTOR, record)
+    return record
 
 
-def delete(db: Database, principal: Principal, contractor_id: str) -> int:
+def delete(uow: UnitOfWork, contractor_id: str) -> int:
     """Delete a contractor and cancel the policies in force for it; returns when, in Unix
     seconds."""
-    at = now()
-    with db.transaction() as session:
-        CONTRACTORS.remove(session, principal, contractor_id)
-        deletion = events.deletion(contractor_id, "contractor", at)
-        events.record(session, principal, "contractor.deleted", events.DELETED, deletion, at)
-        # Policies keep their own copy of what their document shows, so this may follow.
-        policies.cancel_contractor_policies(session, principal, contractor_id, at)
-    return at
+    if not uow.contractors.remove(contractor_id):
+        raise NotFound("contractor", contractor_id, param="contractor_id")
+    deletion = events.deletion(contractor_id, "contractor", uow.now)
+    uow.publish("contractor.deleted", events.DELETED, deletion)
+    # Policies keep their own copy of what their document shows, so this may follow.
+    policies.cancel_contractor_policies(uow, contractor_id)
+    return uow.now

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.domain import policies
-from server.domain.accounts import Principal
-from server.domain.clock import now
-from server.domain.errors import InvalidRequest
-from server.domain.pagination import PageRequest
-from server.store.db import Database
-from server.store.entities import ENTITIES
+from server.core.errors import InvalidRequest, NotFound
+from server.core.pagination import PageRequest
+from server.domain import policies, required
+from server.store.unit_of_work import UnitOfWork
 
 
 def check_coverage_limit(limit: dict[str, int] | None) -> None:
@@ -23,35 +20,29 @@ def check_coverage_limit(limit: dict[str, int] | None) -> None:
         )
 
 
-def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
     fields = {"required_coverage": [], **fields}
     check_coverage_limit(fields.get("coverage_limit"))
-    with db.transaction() as session:
-        return ENTITIES.create(session, principal, fields)
+    return uow.entities.add(fields, uow.now)
 
 
-def retrieve(db: Database, principal: Principal, entity_id: str) -> dict[str, Any]:
-    with db.transaction() as session:
-        return ENTITIES.get(session, principal, entity_id)
+def retrieve(uow: UnitOfWork, entity_id: str) -> dict[str, Any]:
+    return required(uow.entities.get(entity_id), "entity", entity_id, param="entity_id")
 
 
-def list_(db: Database, principal: Principal, page: PageRequest) -> list[dict[str, Any]]:
-    with db.transaction() as session:
-        return ENTITIES.list_(session, principal, page)
+def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
+    return uow.entities.page(page)
 
 
-def update(
-    db: Database, principal: Principal, entity_id: str, changes: dict[str, Any]
-) -> dict[str, Any]:
+def update(uow: UnitOfWork, entity_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     check_coverage_limit(changes.get("coverage_limit"))
-    with db.transaction() as session:
-        return ENTITIES.save(session, principal, entity_id, changes)
+    updated = uow.entities.update(entity_id, changes)
+    return required(updated, "entity", entity_id, param="entity_id")
 
 
-def delete(db: Database, principal: Principal, entity_id: str) -> int:
+def delete(uow: UnitOfWork, entity_id: str) -> int:
     """Delete an entity and cancel the policies in force for its jobs; returns when."""
-    at = now()
-    with db.transaction() as session:
-        ENTITIES.remove(session, principal, entity_id)
-        policies.cancel_entity_policies(session, principal, entity_id, at)
-    return at
+    if not uow.entities.remove(entity_id):
+        raise NotFound("entity", entity_id, param="entity_id")
+    policies.cancel_entity_policies(uow, entity_id)
+    return uow.now

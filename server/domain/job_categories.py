@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.domain.pagination import PageRequest
-from server.store import job_categories as store
-from server.store.db import Database
+from server.core.pagination import PageRequest
+from server.domain import required
+from server.store.unit_of_work import UnitOfWork
 
 
-def retrieve(db: Database, category_id: str) -> dict[str, Any]:
-    with db.transaction() as session:
-        return store.get(session, category_id)
+def retrieve(uow: UnitOfWork, category_id: str) -> dict[str, Any]:
+    found = uow.job_categories.get(category_id)
+    return required(found, "job category", category_id, param="category_code_id")
 
 
-def list_(db: Database, page: PageRequest) -> list[dict[str, Any]]:
-    with db.transaction() as session:
-        return store.list_(session, page)
+def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
+    return uow.job_categories.page(page)

@@ -1,50 +1,51 @@
-"""Creating, listing and revoking API keys, and the keys that must exist at start-up."""
+"""Creating, listing and revoking API keys, and the keys that must exist at start-up. The
+caller (the command line, the app's start-up) opens the transaction and hands over its keys."""
 
 from __future__ import annotations
 
-from server.domain.accounts import DEFAULT_ACCOUNT, Environment, generate_key, key_environment
-from server.domain.clock import now
-from server.domain.errors import NotFound
-from server.store import keys
-from server.store.db import Database
+from server.core import clock
+from server.core.errors import NotFound
+from server.core.principals import (
+    DEFAULT_ACCOUNT,
+    Environment,
+    generate_key,
+    hash_key,
+    key_environment,
+)
+from server.store.keys import KeyStore, StoredKey
+
+KEY_HINT_LENGTH = 13  # the first characters of a key, shown so that people can tell keys apart
 
 
-def ensure_key(db: Database, key: str, account_id: str = DEFAULT_ACCOUNT) -> None:
+def ensure_key(keys: KeyStore, key: str, account_id: str = DEFAULT_ACCOUNT) -> None:
     """Make `key` (TEN99_API_KEY) a key of `account_id`, in the environment its prefix names."""
     environment = key_environment(key)
     if environment is None:
         raise ValueError("TEN99_API_KEY must start with t9k_test_ or t9k_live_")
-    with db.transaction() as session:
-        if not keys.key_exists(session, key):
-            keys.add_key(session, key, account_id, environment)
+    if not keys.exists(hash_key(key)):
+        _add(keys, key, account_id, environment)
 
 
-def create_key(db: Database, environment: Environment, account_id: str = DEFAULT_ACCOUNT) -> str:
+def _add(keys: KeyStore, key: str, account_id: str, environment: Environment) -> StoredKey:
+    return keys.add(hash_key(key), key[:KEY_HINT_LENGTH], account_id, environment, clock.now())
+
+
+def create_key(keys: KeyStore, environment: Environment, account_id: str = DEFAULT_ACCOUNT) -> str:
     key = generate_key(environment)
-    with db.transaction() as session:
-        keys.add_key(session, key, account_id, environment)
+    _add(keys, key, account_id, environment)
     return key
 
 
-def first_key_if_none(db: Database) -> str | None:
+def first_key_if_none(keys: KeyStore) -> str | None:
     """A new sandbox key when no active key exists at all; None otherwise."""
-    with db.transaction() as session:
-        if keys.count_active_keys(session):
-            return None
-    return create_key(db, Environment.SANDBOX)
+    if keys.count_active():
+        return None
+    return create_key(keys, Environment.SANDBOX)
 
 
-def list_keys(
-    db: Database, account_id: str | None = None, environment: Environment | None = None
-) -> list[keys.StoredKey]:
-    with db.transaction() as session:
-        return keys.list_keys(session, account_id, environment)
-
-
-def revoke_key(db: Database, key_id: str) -> keys.StoredKey:
+def revoke_key(keys: KeyStore, key_id: str) -> StoredKey:
     """Revoke a key; requests with it answer 401 from then on. Revoking twice is harmless."""
-    with db.transaction() as session:
-        found = keys.revoke(session, key_id, now())
+    found = keys.revoke(key_id, clock.now())
     if found is None:
         raise NotFound("API key", key_id)
     return found

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from server.domain import events, rating
-from server.domain.accounts import Principal
-from server.domain.clock import now
-from server.domain.errors import InvalidRequest
-from server.domain.pagination import PageRequest
+from server.core.errors import InvalidRequest
+from server.core.pagination import PageRequest
+from server.domain import events, rating, required
 from server.domain.terms import DAY, check_term
-from server.store import job_categories
-from server.store.contractors import CONTRACTORS
-from server.store.db import Database
-from server.store.entities import ENTITIES
-from server.store.jobs import JOBS
-from server.store.policies import quote_is_bound
-from server.store.quotes import QUOTES
+from server.store.unit_of_work import UnitOfWork
 
 DEFAULT_TERM_DAYS = 30
 
@@ -36,15 +26,21 @@ def work_state(job: dict[str, Any], contractor: dict[str, Any]) -> str | None:
     return address.get("region")
 
 
-def rated(session: Session, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+def rated(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
     """The quote's fields with its rating and eligibility, from the current contractor, job,
     job category and entity."""
-    contractor = CONTRACTORS.get(
-        session, principal, fields["contractor"], param="contractor", code="invalid_contractor_id"
+    contractor = required(
+        uow.contractors.get(fields["contractor"]),
+        "contractor",
+        fields["contractor"],
+        param="contractor",
+        code="invalid_contractor_id",
     )
-    job = JOBS.get(session, principal, fields["job"], param="job", code="invalid_job_id")
-    category = job_categories.get(session, job["category_code"])
-    entity = ENTITIES.find(session, principal, job["entity"])  # None once deleted
+    job = required(
+        uow.jobs.get(fields["job"]), "job", fields["job"], param="job", code="invalid_job_id"
+    )
+    category = uow.job_categories.get(job["category_code"])
+    entity = uow.entities.get(job["entity"])  # None once deleted
     table = rating.rate_table()
     state = work_state(job, contractor)
     result = rating.rate(
@@ -75,63 +71,43 @@ def rated(session: Session, principal: Principal, fields: dict[str, Any]) -> dic
     }
 
 
-def per_coverage_rates(quote_json: dict[str, Any]) -> dict[str, int]:
-    """The rate of each coverage quoted, as the top-level `gl_net_rate`, `wc_net_rate`, ..."""
-    return {f"{key}_net_rate": part["net_rate"] for key, part in quote_json.items()}
-
-
-def present(record: dict[str, Any]) -> dict[str, Any]:
-    """The API's quote: the per-coverage rates repeated at the top."""
-    return {**record, **per_coverage_rates(record["quote_json"])}
-
-
-def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
-    at = now()
-    dated = default_dates(fields, at)
+def check_dates(fields: dict[str, Any], given: dict[str, Any], at: int) -> None:
+    """A quote's (or an assignment's) period, as `check_term` rules it: it starts after now."""
     check_term(
-        dated["effective_date"],
-        dated["end_date"],
+        fields["effective_date"],
+        fields["end_date"],
         at,
-        effective_given="effective_date" in fields,
+        effective_given="effective_date" in given,
         starts_now=False,
     )
-    with db.transaction() as session:
-        quote = present(QUOTES.create(session, principal, rated(session, principal, dated), at=at))
-        events.record(session, principal, "quote.created", events.QUOTE, quote, at)
-        return quote
 
 
-def retrieve(db: Database, principal: Principal, quote_id: str) -> dict[str, Any]:
-    with db.transaction() as session:
-        return present(QUOTES.get(session, principal, quote_id))
+def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
+    dated = default_dates(fields, uow.now)
+    check_dates(dated, fields, uow.now)
+    quote = uow.quotes.add(rated(uow, dated), uow.now)
+    uow.publish("quote.created", events.QUOTE, quote)
+    return quote
 
 
-def list_(db: Database, principal: Principal, page: PageRequest) -> list[dict[str, Any]]:
-    with db.transaction() as session:
-        return [present(record) for record in QUOTES.list_(session, principal, page)]
+def retrieve(uow: UnitOfWork, quote_id: str) -> dict[str, Any]:
+    return required(uow.quotes.get(quote_id), "quote", quote_id, param="quote_id")
 
 
-def update(
-    db: Database, principal: Principal, quote_id: str, changes: dict[str, Any]
-) -> dict[str, Any]:
-    with db.transaction() as session:
-        current = QUOTES.fields(session, principal, quote_id)
-        if quote_is_bound(session, quote_id):
-            raise InvalidRequest(
-                f"A policy has been issued for the quote {quote_id}. Create a new quote instead.",
-                code="cant_update_create_new_quote",
-            )
-        fields = {**current, **changes}
-        check_term(
-            fields["effective_date"],
-            fields["end_date"],
-            now(),
-            effective_given="effective_date" in changes,
-            starts_now=False,
+def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
+    return uow.quotes.page(page)
+
+
+def update(uow: UnitOfWork, quote_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    before = retrieve(uow, quote_id)
+    if uow.policies.quote_is_bound(quote_id):
+        raise InvalidRequest(
+            f"A policy has been issued for the quote {quote_id}. Create a new quote instead.",
+            code="cant_update_create_new_quote",
         )
-        before = present(QUOTES.get(session, principal, quote_id))
-        saved = QUOTES.save(session, principal, quote_id, rated(session, principal, fields))
-        quote = present(saved)
-        if quote != before:
-            events.record(session, principal, "quote.updated", events.QUOTE, quote, now())
-        return quote
+    fields = {**before, **changes}
+    check_dates(fields, changes, uow.now)
+    quote = uow.quotes.update(quote_id, rated(uow, fields))
+    if quote != before:
+        uow.publish("quote.updated", events.QUOTE, quote)
+    return quote

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.domain.errors import InvalidRequest
+from server.core.errors import InvalidRequest
 
 DAY = 86400
 # Coverage runs for at most a year, and starts at most a year ahead: the extend document's

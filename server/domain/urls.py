@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from server.domain.errors import InvalidRequest
+from server.core.errors import InvalidRequest
 
 
 def check_http_url(url: str, param: str, why: str) -> None:

@@ -1,5 +1,5 @@
 """Webhook endpoints, and the rules of delivering events to them: the signature, the retry
-schedule. Sending is server/delivery.py's."""
+schedule. Sending is server/worker/webhooks.py's."""
 
 from __future__ import annotations
 
@@ -7,17 +7,14 @@ import hashlib
 import hmac
 from typing import Any
 
-from server.domain.accounts import Principal
-from server.domain.clock import now
-from server.domain.errors import InvalidRequest
+from server.core.errors import InvalidRequest, NotFound
+from server.core.ids import new_id
+from server.core.pagination import PageRequest
+from server.domain import required
 from server.domain.events import ALL_TYPES
-from server.domain.ids import new_id
-from server.domain.pagination import PageRequest
 from server.domain.terms import DAY
 from server.domain.urls import check_http_url
-from server.store import webhooks as queries
-from server.store.db import Database
-from server.store.webhooks import ENDPOINTS
+from server.store.unit_of_work import UnitOfWork
 
 ENABLED, DISABLED = "enabled", "disabled"
 
@@ -52,56 +49,46 @@ def _check(fields: dict[str, Any]) -> None:
         )
 
 
-def create(db: Database, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
     """The new endpoint, with its secret: the only time the secret is shown."""
     _check(fields)
     secret = new_id("whsec", 32)  # 190 random bits
-    with db.transaction() as session:
-        endpoint = ENDPOINTS.create(
-            session,
-            principal,
-            {
-                "url": fields["url"],
-                "description": fields.get("description"),
-                "enabled_events": fields["enabled_events"],
-                "status": ENABLED,
-                "secret": secret,
-            },
-        )
+    endpoint = uow.webhook_endpoints.add(
+        {
+            "url": fields["url"],
+            "description": fields.get("description"),
+            "enabled_events": fields["enabled_events"],
+            "status": ENABLED,
+            "secret": secret,
+        },
+        uow.now,
+    )
     return {**endpoint, "secret": secret}
 
 
-def retrieve(db: Database, principal: Principal, endpoint_id: str) -> dict[str, Any]:
-    with db.transaction() as session:
-        return ENDPOINTS.get(session, principal, endpoint_id)
+def retrieve(uow: UnitOfWork, endpoint_id: str) -> dict[str, Any]:
+    found = uow.webhook_endpoints.get(endpoint_id)
+    return required(found, "webhook_endpoint", endpoint_id, param="webhook_endpoint_id")
 
 
-def list_(db: Database, principal: Principal, page: PageRequest) -> list[dict[str, Any]]:
-    with db.transaction() as session:
-        return ENDPOINTS.list_(session, principal, page)
+def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
+    return uow.webhook_endpoints.page(page)
 
 
-def update(
-    db: Database, principal: Principal, endpoint_id: str, changes: dict[str, Any]
-) -> dict[str, Any]:
+def update(uow: UnitOfWork, endpoint_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     _check(changes)
-    with db.transaction() as session:
-        return ENDPOINTS.save(session, principal, endpoint_id, changes)
+    updated = uow.webhook_endpoints.update(endpoint_id, changes)
+    return required(updated, "webhook_endpoint", endpoint_id, param="webhook_endpoint_id")
 
 
-def delete(db: Database, principal: Principal, endpoint_id: str) -> int:
-    with db.transaction() as session:
-        queries.remove_endpoint(session, principal, endpoint_id)
-    return now()
+def delete(uow: UnitOfWork, endpoint_id: str) -> int:
+    if not uow.webhook_endpoints.remove(endpoint_id):
+        raise NotFound("webhook_endpoint", endpoint_id, param="webhook_endpoint_id")
+    return uow.now
 
 
 def deliveries(
-    db: Database,
-    principal: Principal,
-    endpoint_id: str,
-    page: PageRequest,
-    event_id: str | None,
+    uow: UnitOfWork, endpoint_id: str, page: PageRequest, event_id: str | None
 ) -> list[dict[str, Any]]:
-    with db.transaction() as session:
-        ENDPOINTS.row(session, principal, endpoint_id)
-        return queries.deliveries_page(session, principal, endpoint_id, page, event_id=event_id)
+    retrieve(uow, endpoint_id)
+    return uow.webhook_endpoints.deliveries(endpoint_id, page, event_id)

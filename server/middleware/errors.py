@@ -10,7 +10,7 @@ from connexion.lifecycle import ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.types import Send
 
-from server.domain.errors import (
+from server.core.errors import (
     AuthenticationFailed,
     DomainError,
     InvalidRequest,

@@ -16,8 +16,8 @@ import json
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.domain import clock
-from server.domain.accounts import Principal
+from server.core import clock
+from server.core.principals import Principal
 from server.middleware.errors import RequestRefused
 from server.middleware.validation import CHECKED
 from server.security import token_info_of

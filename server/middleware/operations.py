@@ -2,10 +2,10 @@
 
 connexion's resolver finds each operation's handler in server/api/; this layer calls it with
 what it names among its parameters, worked out once at start-up: the spec's path and query
-parameters (parsed and typed by validation), `body`, `principal` (the caller, from security),
-`database`, `settings` and `base_url` (where the caller reached this server). The handler runs
-in a database thread (server/store/db.py), and its answer, or the refusal of a domain rule, is
-written as JSON there too; the event loop only moves bytes.
+parameters (parsed and typed by validation), `body`, `uow` (a unit of work of the caller, opened
+here and committed when the handler returns) and `base_url` (where the caller reached this
+server). Where the database work runs is server/store/db.py's to say (`Database.run`); the
+answer, or the refusal of a domain rule, is written as JSON there too.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.config import Settings
-from server.domain.errors import DomainError
+from server.core.errors import DomainError
+from server.core.principals import Principal
 from server.middleware.errors import error_body, status_of
 from server.middleware.request_id import request_id_of
 from server.middleware.validation import CHECKED
@@ -41,7 +42,10 @@ class _Operation:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         arguments = self._arguments(scope)
-        status, body = await self.database.run(lambda: self._answer(arguments), write=self.write)
+        principal = token_info_of(scope)["principal"]
+        status, body = await self.database.run(
+            lambda: self._answer(principal, arguments), write=self.write
+        )
         headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]
         request_id = request_id_of(scope)
         if request_id:
@@ -54,12 +58,6 @@ class _Operation:
         arguments = {name: value for name, value in checked.params.items() if name in self.wants}
         if "body" in self.wants:
             arguments["body"] = checked.body
-        if "principal" in self.wants:
-            arguments["principal"] = token_info_of(scope)["principal"]
-        if "database" in self.wants:
-            arguments["database"] = self.database
-        if "settings" in self.wants:
-            arguments["settings"] = self.settings
         if "base_url" in self.wants:
             arguments["base_url"] = self._base_url(scope)
         return arguments
@@ -74,10 +72,12 @@ class _Operation:
             host = f"{server_host}:{port}"
         return f"{scope.get('scheme', 'http')}://{host}"
 
-    def _answer(self, arguments: dict[str, t.Any]) -> tuple[int, bytes]:
-        """The handler's answer as (status, JSON bytes); a domain refusal in the error shape."""
+    def _answer(self, principal: Principal, arguments: dict[str, t.Any]) -> tuple[int, bytes]:
+        """The handler's answer as (status, JSON bytes), once its unit of work has committed;
+        a domain refusal (its unit of work rolled back) in the error shape."""
         try:
-            result = self.function(**arguments)
+            with self.database.unit_of_work(principal, write=self.write) as uow:
+                result = self.function(uow=uow, **arguments)
         except DomainError as refused:
             return status_of(refused), json.dumps(error_body(refused)).encode()
         status = self.success

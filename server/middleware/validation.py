@@ -23,7 +23,7 @@ from jsonschema import Draft4Validator, FormatChecker, ValidationError, validato
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.domain.errors import InvalidRequest
+from server.core.errors import InvalidRequest
 from server.middleware.errors import RequestRefused
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -79,14 +79,17 @@ def _enum(validator, enums, instance, schema):
         yield ValidationError(f"{shown(instance)} is not one of {enums!r}")
 
 
-def _max_items(validator, limit, instance, schema):
-    if validator.is_type(instance, "array") and len(instance) > limit:
-        yield ValidationError(f"{shown(instance)} is too long: at most {limit} allowed")
+def _length(kind: str, longer: bool, limit_words: str):
+    """The check of maxItems, minItems, maxLength or minLength, in a short message."""
 
+    def check(validator, limit, instance, schema):
+        if validator.is_type(instance, kind) and (
+            len(instance) > limit if longer else len(instance) < limit
+        ):
+            too = "long" if longer else "short"
+            yield ValidationError(f"{shown(instance)} is too {too}: {limit_words.format(limit)}")
 
-def _min_items(validator, limit, instance, schema):
-    if validator.is_type(instance, "array") and len(instance) < limit:
-        yield ValidationError(f"{shown(instance)} is too short: at least {limit} needed")
+    return check
 
 
 def _canonical(item: t.Any) -> str:
@@ -116,16 +119,6 @@ def _items(validator, items, instance, schema):
             yield from validator.descend(item, items, path=index)
 
 
-def _max_length(validator, limit, instance, schema):
-    if validator.is_type(instance, "string") and len(instance) > limit:
-        yield ValidationError(f"{shown(instance)} is too long: at most {limit} characters")
-
-
-def _min_length(validator, limit, instance, schema):
-    if validator.is_type(instance, "string") and len(instance) < limit:
-        yield ValidationError(f"{shown(instance)} is too short: at least {limit} characters")
-
-
 def _pattern(validator, pattern, instance, schema):
     if validator.is_type(instance, "string") and not re.search(pattern, instance):
         yield ValidationError(f"{shown(instance)} does not match {pattern!r}")
@@ -141,12 +134,12 @@ BoundedValidator = validators.extend(
     {
         "type": allow_nullable(_type),  # OpenAPI 3.0's `nullable: true`
         "enum": allow_nullable(_enum),
-        "maxItems": _max_items,
-        "minItems": _min_items,
+        "maxItems": _length("array", True, "at most {} allowed"),
+        "minItems": _length("array", False, "at least {} needed"),
         "uniqueItems": _unique_items,
         "items": _items,
-        "maxLength": _max_length,
-        "minLength": _min_length,
+        "maxLength": _length("string", True, "at most {} characters"),
+        "minLength": _length("string", False, "at least {} characters"),
         "pattern": _pattern,
         "anyOf": _any_of,
     },

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
-from server.domain.accounts import Environment, Principal
-from server.store.records import Records
+from server.core.principals import Environment, Principal
+from server.store.listing import owned
+from server.store.records import Records, Repository
 from server.store.tables import application_sessions
 
-APPLICATION_SESSIONS = Records(
-    application_sessions, "application_session", "ias", "session_id", id_length=32
-)
+APPLICATION_SESSIONS = Records(application_sessions, "ias", id_length=32)
 
 
-def find_by_capability(session: Session, session_id: str) -> tuple[Principal, dict] | None:
-    """The session and its owner, for the hosted page, which has no API key; the row is
-    locked for the transaction so that one acceptance completes it."""
-    row = session.execute(
-        select(application_sessions)
-        .where(application_sessions.c.id == session_id)
-        .with_for_update()
-    ).first()
-    if row is None:
-        return None
-    owner = Principal(row.account_id, Environment(row.environment))
-    return owner, APPLICATION_SESSIONS.as_dict(row)
+class ApplicationSessionRepository(Repository):
+    def __init__(self, connection: Connection, principal: Principal):
+        super().__init__(APPLICATION_SESSIONS, connection, principal)
+
+    def locked(self, session_id: str) -> dict | None:
+        """The session, its row locked until the transaction ends: one acceptance completes
+        it."""
+        query = owned(application_sessions, self.principal).where(
+            application_sessions.c.id == session_id
+        )
+        row = self.connection.execute(query.with_for_update()).first()
+        return None if row is None else APPLICATION_SESSIONS.record(row)
+
+
+def owner_of(connection: Connection, session_id: str) -> Principal | None:
+    """Whose session this is, for the hosted page, which has no API key: the id is the
+    credential."""
+    query = select(application_sessions.c.account_id, application_sessions.c.environment)
+    row = connection.execute(query.where(application_sessions.c.id == session_id)).first()
+    return None if row is None else Principal(row.account_id, Environment(row.environment))

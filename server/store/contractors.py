@@ -4,6 +4,4 @@ from server.store.records import Records
 from server.store.tables import contractors
 
 # The tax id is stored but never shown: it is write-only.
-CONTRACTORS = Records(
-    contractors, "contractor", "cn", "contractor_id", write_only=frozenset({"tax_identification"})
-)
+CONTRACTORS = Records(contractors, "cn", write_only=frozenset({"tax_identification"}))

@@ -1,8 +1,12 @@
 """Engine, transactions, migrations, and where database work runs.
 
-Work of a request runs in a thread, never on the event loop: reads in a small pool, writes in
-one writer thread on SQLite (SQLite takes one writer at a time, and threads that fight over its
-lock wait in sleeps of up to 100 ms). Background threads that write take the same lock."""
+On SQLite a request's work runs on the event loop itself: a statement takes microseconds, and a
+hop to a thread costs more than the work (two Python threads hand the GIL back and forth in
+slices of milliseconds). Writes are serialised by one lock, which the background threads that
+write take too, and which they hold only for short transactions (nothing is rendered or sent
+inside one). On PostgreSQL, whose statements wait on the network, the work runs in a pool of
+threads.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +23,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
+from server.core import clock
+from server.core.principals import Principal
+from server.store.unit_of_work import UnitOfWork
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 1099_0001  # the PostgreSQL advisory lock held while migrating
-READ_THREADS = 4
 POSTGRES_THREADS = 12  # within SQLAlchemy's default pool of 5 + 10 overflow
 
 T = TypeVar("T")
@@ -56,13 +63,6 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-_thread_role = threading.local()
-
-
-def _mark_reader() -> None:
-    _thread_role.reader = True
-
-
 class Database:
     """One engine; `transaction()` is one database transaction."""
 
@@ -71,38 +71,38 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         # SQLite: one writer at a time in this process, request or background thread.
         self._write_lock = threading.Lock() if self.is_sqlite else None
-        self._readers: ThreadPoolExecutor | None = None
-        self._writer: ThreadPoolExecutor | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        # Set when a unit of work that queued background work commits: the worker wakes.
+        self.work_queued = threading.Event()
 
     @contextmanager
-    def transaction(self, *, write: bool | None = None) -> Iterator[Connection]:
-        """A transaction; it writes unless it runs in the read pool (or `write` says)."""
-        if write is None:
-            write = not getattr(_thread_role, "reader", False)
+    def transaction(self, *, write: bool = True) -> Iterator[Connection]:
         lock = self._write_lock if write else None
         with lock or contextlib.nullcontext(), self.engine.begin() as connection:
             yield connection
 
-    async def run(self, work: Callable[[], T], *, write: bool) -> T:
-        """`work()` in a database thread: the writer for writes on SQLite, the pool otherwise."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor(write), work)
+    @contextmanager
+    def unit_of_work(self, principal: Principal, *, write: bool = True) -> Iterator[UnitOfWork]:
+        """One unit of work of `principal`, committed at the end of the block (rolled back on
+        an exception), with what it published and queued."""
+        with self.transaction(write=write) as connection:
+            work = UnitOfWork(connection, principal, clock.now())
+            yield work
+            queued = work.enqueued
+            work.flush()
+        if queued:
+            self.work_queued.set()
 
-    def _executor(self, write: bool) -> ThreadPoolExecutor:
-        if self._readers is None:
-            threads = READ_THREADS if self.is_sqlite else POSTGRES_THREADS
-            self._readers = ThreadPoolExecutor(
-                threads, thread_name_prefix="ten99-reader", initializer=_mark_reader
-            )
-            self._writer = (
-                ThreadPoolExecutor(1, thread_name_prefix="ten99-writer")
-                if self.is_sqlite
-                else ThreadPoolExecutor(threads, thread_name_prefix="ten99-db")
-            )
-        return self._writer if write else self._readers
+    async def run(self, work: Callable[[], T], *, write: bool) -> T:
+        """`work()`, the database work of a request: inline on SQLite, in a thread otherwise."""
+        if self.is_sqlite:
+            return work()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(POSTGRES_THREADS, thread_name_prefix="ten99-db")
+        return await asyncio.get_running_loop().run_in_executor(self._pool, work)
 
     def dispose(self) -> None:
-        for pool in {self._readers, self._writer} - {None}:
-            pool.shutdown(wait=True)
-        self._readers = self._writer = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         self.engine.dispose()

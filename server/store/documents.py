@@ -1,15 +1,13 @@
-"""Generated files (policy documents), fetched by their unguessable token."""
+"""Generated files (policy documents, certificates), fetched by their unguessable token."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete, insert, select
 
-from server.domain.accounts import Principal
-from server.domain.clock import now
+from server.core.principals import Principal
 from server.store.tables import documents
 
 
@@ -21,32 +19,36 @@ class Document:
     content: bytes
 
 
-def put(
-    session: Session, principal: Principal, filename: str, content_type: str, content: bytes
-) -> str:
-    """Store a file; returns its token (256 random bits, URL-safe)."""
-    token = secrets.token_urlsafe(32)
-    session.execute(
-        insert(documents).values(
-            token=token,
-            account_id=principal.account_id,
-            environment=principal.environment.value,
-            filename=filename,
-            content_type=content_type,
-            content=content,
-            created=now(),
+class Documents:
+    """The files of one caller."""
+
+    def __init__(self, connection: Connection, principal: Principal):
+        self.connection, self.principal = connection, principal
+
+    def put(self, filename: str, content_type: str, content: bytes, at: int) -> str:
+        """Store a file; returns its token (256 random bits, URL-safe)."""
+        token = secrets.token_urlsafe(32)
+        self.connection.execute(
+            insert(documents).values(
+                token=token,
+                account_id=self.principal.account_id,
+                environment=self.principal.environment.value,
+                filename=filename,
+                content_type=content_type,
+                content=content,
+                created=at,
+            )
         )
-    )
-    return token
+        return token
+
+    def drop(self, token: str | None) -> None:
+        if token is not None:
+            self.connection.execute(delete(documents).where(documents.c.token == token))
 
 
-def get(session: Session, token: str) -> Document | None:
-    row = session.execute(select(documents).where(documents.c.token == token)).first()
+def fetch(connection: Connection, token: str) -> Document | None:
+    """A file by its token, whoever owns it: the token is the credential."""
+    row = connection.execute(select(documents).where(documents.c.token == token)).first()
     if row is None:
         return None
     return Document(row.token, row.filename, row.content_type, row.content)
-
-
-def drop(session: Session, token: str | None) -> None:
-    if token is not None:
-        session.execute(delete(documents).where(documents.c.token == token))

@@ -3,4 +3,4 @@
 from server.store.records import Records
 from server.store.tables import entities
 
-ENTITIES = Records(entities, "entity", "en", "entity_id")
+ENTITIES = Records(entities, "en")

@@ -1,44 +1,71 @@
-"""Event rows: what changed, recorded with the change."""
+"""Event rows: what changed, recorded in the transaction of the change, with a delivery to each
+enabled webhook endpoint that wants its type."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from dataclasses import dataclass
+from typing import Any
 
-from server.domain.accounts import Principal
-from server.domain.errors import NotFound
-from server.domain.pagination import PageRequest
+from sqlalchemy import Connection, select
+
+from server.core.pagination import PageRequest
+from server.core.principals import Principal
+from server.store import webhooks
 from server.store.listing import owned, page_of
-from server.store.records import Records
+from server.store.records import Records, Repository, owner
 from server.store.tables import events
 
-EVENTS = Records(events, "event", "evt", "event_id")
+EVENTS = Records(events, "evt")
+ALL_TYPES = "*"
 
 
-def page(
-    session: Session,
-    principal: Principal,
-    page: PageRequest,
-    *,
-    since: int,
-    event_type: str | None,
-) -> list[dict]:
-    """One page of the caller's events created at or after `since`, of one type if given."""
-    query = owned(events, principal).where(events.c.created >= since)
-    if event_type is not None:
-        query = query.where(events.c.type == event_type)
-    return [EVENTS.as_dict(row) for row in page_of(session, events, query, page, kind="event")]
+@dataclass(frozen=True)
+class Change:
+    """An event the unit of work writes at its commit: the record of an object right after it
+    changed, and the kind of object it is (how the API will show it)."""
+
+    type: str
+    object_kind: str
+    record: dict[str, Any]
 
 
-def get_since(session: Session, principal: Principal, event_id: str, since: int) -> dict:
-    """The caller's event, if it was created at or after `since`; NotFound otherwise."""
-    found = EVENTS.get(session, principal, event_id)
-    if found["created"] < since:
-        raise NotFound("event", event_id, param="event_id")
-    return found
+class EventRepository(Repository):
+    def __init__(self, connection: Connection, principal: Principal):
+        super().__init__(EVENTS, connection, principal)
+
+    def page_since(self, page: PageRequest, since: int, event_type: str | None) -> list[dict]:
+        """One page of the caller's events created at or after `since`, of one type if given."""
+        query = owned(events, self.principal).where(events.c.created >= since)
+        if event_type is not None:
+            query = query.where(events.c.type == event_type)
+        return [EVENTS.record(row) for row in page_of(self.connection, events, query, page)]
+
+    def get_since(self, event_id: str, since: int) -> dict | None:
+        found = self.get(event_id)
+        return found if found is not None and found["created"] >= since else None
 
 
-def get_any(session: Session, event_id: str) -> dict | None:
+def write(connection: Connection, principal: Principal, changes: list[Change], at: int) -> None:
+    """Record the events, and a delivery of each to every enabled endpoint that wants it."""
+    endpoints = webhooks.enabled_endpoints(connection, principal)
+    for change in changes:
+        values = {
+            "id": EVENTS.new_id(),
+            "created": at,
+            "type": change.type,
+            "object_kind": change.object_kind,
+            "object_id": change.record["id"],
+            "data": change.record,
+            **owner(principal),
+        }
+        connection.execute(EVENTS.insert, values)
+        for endpoint in endpoints:
+            wanted = endpoint["enabled_events"]
+            if ALL_TYPES in wanted or change.type in wanted:
+                webhooks.add_delivery(connection, principal, endpoint["id"], values, at)
+
+
+def get_any(connection: Connection, event_id: str) -> dict | None:
     """The event, whoever owns it: for the delivery worker, which has no caller."""
-    row = session.execute(select(events).where(events.c.id == event_id)).first()
-    return None if row is None else EVENTS.as_dict(row)
+    row = connection.execute(select(events).where(events.c.id == event_id)).first()
+    return None if row is None else EVENTS.record(row)

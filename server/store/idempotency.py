@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from server.domain.accounts import Principal
+from server.core.principals import Principal
 from server.store.tables import idempotency_keys as table
 
 
@@ -38,7 +37,7 @@ def _this_key(principal: Principal, key: str):
 
 
 def claim(
-    session: Session,
+    session: Connection,
     principal: Principal,
     key: str,
     request_hash: str,
@@ -90,7 +89,7 @@ def claim(
     return Claim("in_progress")
 
 
-def complete(session: Session, principal: Principal, key: str, response: SavedResponse) -> None:
+def complete(session: Connection, principal: Principal, key: str, response: SavedResponse) -> None:
     session.execute(
         update(table)
         .where(*_this_key(principal, key))
@@ -102,11 +101,11 @@ def complete(session: Session, principal: Principal, key: str, response: SavedRe
     )
 
 
-def release(session: Session, principal: Principal, key: str) -> None:
+def release(session: Connection, principal: Principal, key: str) -> None:
     session.execute(
         delete(table).where(*_this_key(principal, key), table.c.response_status.is_(None))
     )
 
 
-def purge_expired(session: Session, now: int) -> int:
+def purge_expired(session: Connection, now: int) -> int:
     return session.execute(delete(table).where(table.c.expires_at <= now)).rowcount

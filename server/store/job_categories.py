@@ -4,32 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, select
 
-from server.domain.errors import NotFound
-from server.domain.pagination import PageRequest
+from server.core.pagination import PageRequest
 from server.store.listing import page_of
 from server.store.tables import job_categories
 
-KIND = "job_category"
 COLUMNS = ("id", "created", "name", "description", "risk_class", "available_coverage", "approved")
+_BY_ID = select(job_categories).where(job_categories.c.id == bindparam("id"))
 
 
-def _as_dict(row: Row) -> dict[str, Any]:
-    return {"object": KIND, **{name: getattr(row, name) for name in COLUMNS}}
+class JobCategories:
+    def __init__(self, connection: Connection):
+        self.connection = connection
 
+    def get(self, category_id: str) -> dict[str, Any] | None:
+        row = self.connection.execute(_BY_ID, {"id": category_id}).first()
+        return None if row is None else {name: getattr(row, name) for name in COLUMNS}
 
-def get(
-    session: Session, category_id: str, *, param: str = "category_code_id", code: str | None = None
-) -> dict[str, Any]:
-    query = select(job_categories).where(job_categories.c.id == category_id)
-    row = session.execute(query).first()
-    if row is None:
-        raise NotFound("job category", category_id, param=param, code=code)
-    return _as_dict(row)
-
-
-def list_(session: Session, page: PageRequest) -> list[dict[str, Any]]:
-    rows = page_of(session, job_categories, select(job_categories), page, kind="job category")
-    return [_as_dict(row) for row in rows]
+    def page(self, page: PageRequest) -> list[dict[str, Any]]:
+        rows = page_of(self.connection, job_categories, select(job_categories), page)
+        return [{name: getattr(row, name) for name in COLUMNS} for row in rows]

@@ -3,4 +3,4 @@
 from server.store.records import Records
 from server.store.tables import jobs
 
-JOBS = Records(jobs, "job", "jb", "job_id")
+JOBS = Records(jobs, "jb")

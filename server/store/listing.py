@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, Select, Table, select
 
-from server.domain.accounts import Principal
-from server.domain.errors import NotFound
-from server.domain.pagination import PageRequest
+from server.core.errors import NotFound
+from server.core.pagination import PageRequest
+from server.core.principals import Principal
 
 
 def owned(table: Table, principal: Principal, *, including_deleted: bool = False) -> Select:
@@ -26,29 +25,30 @@ def owned(table: Table, principal: Principal, *, including_deleted: bool = False
 
 
 def _cursor_seq(
-    session: Session, table: Table, query: Select, object_id: str, param: str, kind: str
+    connection: Connection, table: Table, query: Select, page: PageRequest, param: str
 ) -> int:
-    row = session.execute(
+    object_id = getattr(page, param)
+    row = connection.execute(
         query.with_only_columns(table.c.seq).where(table.c.id == object_id)
     ).first()
     if row is None:
-        raise NotFound(kind, object_id, param=param)
+        raise NotFound(page.of, object_id, param=param)
     return row.seq
 
 
 def page_of(
-    session: Session, table: Table, query: Select, page: PageRequest, *, kind: str
+    connection: Connection, table: Table, query: Select, page: PageRequest
 ) -> Sequence[Row[Any]]:
     """One page of the rows `query` selects, most recent first; cursors must be among them."""
     rows = query
     if page.starting_after is not None:
-        seq = _cursor_seq(session, table, query, page.starting_after, "starting_after", kind)
+        seq = _cursor_seq(connection, table, query, page, "starting_after")
         rows = rows.where(table.c.seq < seq)
     if page.ending_before is not None:
-        seq = _cursor_seq(session, table, query, page.ending_before, "ending_before", kind)
+        seq = _cursor_seq(connection, table, query, page, "ending_before")
         rows = rows.where(table.c.seq > seq)
     if page.ending_before is not None and page.starting_after is None:
         # The objects just newer than the cursor: read upwards, then present newest first.
-        found = session.execute(rows.order_by(table.c.seq.asc()).limit(page.limit)).all()
+        found = connection.execute(rows.order_by(table.c.seq.asc()).limit(page.limit)).all()
         return found[::-1]
-    return session.execute(rows.order_by(table.c.seq.desc()).limit(page.limit)).all()
+    return connection.execute(rows.order_by(table.c.seq.desc()).limit(page.limit)).all()

@@ -1,90 +1,83 @@
 """Policy rows. A deleted policy keeps its row, with `deleted_at` set, so that its quote stays
-bound; Records hides it from every read."""
+bound; the repository hides it from every read."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, select
 
-from server.domain.accounts import Environment, Principal
+from server.core.principals import Environment, Principal
 from server.store.listing import owned
-from server.store.records import Records
+from server.store.records import Records, Repository
 from server.store.tables import jobs, policies, quotes
 
-POLICIES = Records(policies, "policy", "pl", "policy_id")
+POLICIES = Records(policies, "pl")
 
 
 class QuoteAlreadyBound(Exception):
     """The quote's unique constraint refused a second policy: another request bound it first."""
 
 
-def insert(session: Session, principal: Principal, fields: dict) -> dict:
-    try:
-        return POLICIES.create(session, principal, fields)
-    except IntegrityError as error:
-        raise QuoteAlreadyBound(fields["quote"]) from error
+class PolicyRepository(Repository):
+    conflict = staticmethod(lambda fields: QuoteAlreadyBound(fields["quote"]))
+
+    def __init__(self, connection: Connection, principal: Principal):
+        super().__init__(POLICIES, connection, principal)
+
+    def quote_is_bound(self, quote_id: str) -> bool:
+        """Whether a policy was ever issued for the quote, deleted or not."""
+        query = select(policies.c.id).where(policies.c.quote == quote_id)
+        return self.connection.execute(query).first() is not None
+
+    def _in_force(self, since: int) -> Select:
+        return (
+            owned(policies, self.principal)
+            .join(quotes, quotes.c.id == policies.c.quote)
+            .where(policies.c.cancelled.is_(False), policies.c.expiration_date > since)
+        )
+
+    def in_force_for_contractor(self, contractor_id: str, since: int) -> list[dict]:
+        query = self._in_force(since).where(quotes.c.contractor == contractor_id)
+        return [POLICIES.record(row) for row in self.connection.execute(query)]
+
+    def in_force_for_entity(self, entity_id: str, since: int) -> list[dict]:
+        query = (
+            self._in_force(since)
+            .join(jobs, jobs.c.id == quotes.c.job)
+            .where(jobs.c.entity == entity_id)
+        )
+        return [POLICIES.record(row) for row in self.connection.execute(query)]
+
+    def job_has_policy(self, job_id: str) -> bool:
+        query = (
+            owned(policies, self.principal)
+            .with_only_columns(policies.c.id)
+            .join(quotes, quotes.c.id == policies.c.quote)
+            .where(quotes.c.job == job_id)
+        )
+        return self.connection.execute(query).first() is not None
+
+    def mark_deleted(self, policy_id: str, at: int) -> None:
+        """Cancel and hide the policy; its row stays so that its quote stays bound."""
+        self.connection.execute(
+            POLICIES.update,
+            {
+                "object_id": policy_id,
+                "cancelled": True,
+                "deleted_at": at,
+                "document": None,
+                "document_status": None,
+            },
+        )
 
 
-def quote_is_bound(session: Session, quote_id: str) -> bool:
-    """Whether a policy was ever issued for the quote, deleted or not."""
-    query = select(policies.c.id).where(policies.c.quote == quote_id)
-    return session.execute(query).first() is not None
-
-
-def _in_force(principal: Principal, since: int) -> Select:
-    return (
-        owned(policies, principal)
-        .join(quotes, quotes.c.id == policies.c.quote)
-        .where(policies.c.cancelled.is_(False), policies.c.expiration_date > since)
-    )
-
-
-def in_force_for_contractor(
-    session: Session, principal: Principal, contractor_id: str, since: int
-) -> list[dict]:
-    query = _in_force(principal, since).where(quotes.c.contractor == contractor_id)
-    return [POLICIES.as_dict(row) for row in session.execute(query)]
-
-
-def in_force_for_entity(
-    session: Session, principal: Principal, entity_id: str, since: int
-) -> list[dict]:
-    query = (
-        _in_force(principal, since)
-        .join(jobs, jobs.c.id == quotes.c.job)
-        .where(jobs.c.entity == entity_id)
-    )
-    return [POLICIES.as_dict(row) for row in session.execute(query)]
-
-
-def job_has_policy(session: Session, principal: Principal, job_id: str) -> bool:
-    query = (
-        owned(policies, principal)
-        .with_only_columns(policies.c.id)
-        .join(quotes, quotes.c.id == policies.c.quote)
-        .where(quotes.c.job == job_id)
-    )
-    return session.execute(query).first() is not None
-
-
-def documents_outdated_by_expiry(session: Session, at: int) -> list[tuple[Principal, dict]]:
+def outdated_documents(connection: Connection, at: int) -> list[tuple[Principal, str]]:
     """Every account's live policies that expired after their document was last rendered."""
-    query = select(policies).where(
+    query = select(policies.c.id, policies.c.account_id, policies.c.environment).where(
         policies.c.deleted_at.is_(None),
         policies.c.expiration_date <= at,
         policies.c.document_status == "active",
     )
     return [
-        (Principal(row.account_id, Environment(row.environment)), POLICIES.as_dict(row))
-        for row in session.execute(query)
+        (Principal(row.account_id, Environment(row.environment)), row.id)
+        for row in connection.execute(query)
     ]
-
-
-def mark_deleted(session: Session, policy_id: str, at: int) -> None:
-    """Cancel and hide the policy; its row stays so that its quote stays bound."""
-    session.execute(
-        update(policies)
-        .where(policies.c.id == policy_id)
-        .values(cancelled=True, deleted_at=at, document=None, document_status=None)
-    )

@@ -3,4 +3,4 @@
 from server.store.records import Records
 from server.store.tables import quotes
 
-QUOTES = Records(quotes, "quote", "qt", "quote_id")
+QUOTES = Records(quotes, "qt")

@@ -1,32 +1,37 @@
 """The background task queue, in the database: recorded with the change that needs the work,
-claimed under a row lock, marked done in the transaction that did the work."""
+leased by one worker at a time, marked done in the transaction that records the work's result.
+A worker that dies lets its lease run out, and the task is done again."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, insert, select, update
 
-from server.domain.accounts import Environment, Principal
+from server.core.principals import Environment, Principal
 from server.store.tables import tasks
 
 
 @dataclass(frozen=True)
-class Task:
+class ClaimedTask:
     seq: int
     kind: str
     principal: Principal
     subject: str
     payload: dict[str, Any]
-    attempts: int  # before this one
+    attempts: int  # this one included
 
 
 def enqueue(
-    session: Session, principal: Principal, kind: str, subject: str, payload: dict, at: int
+    connection: Connection,
+    principal: Principal,
+    kind: str,
+    subject: str,
+    payload: dict,
+    at: int,
 ) -> None:
-    session.execute(
+    connection.execute(
         insert(tasks).values(
             kind=kind,
             account_id=principal.account_id,
@@ -40,12 +45,12 @@ def enqueue(
     )
 
 
-def claim_due(session: Session, at: int) -> Task | None:
-    """The oldest due task, locked for this transaction: PostgreSQL skips rows another worker
-    holds; the conditional update makes a second claimant (SQLite, or a lock released by a
-    commit) find nothing to claim."""
+def claim_due(connection: Connection, at: int, lease_seconds: int) -> ClaimedTask | None:
+    """Lease the oldest due task for `lease_seconds`, counting the attempt. PostgreSQL skips
+    rows another worker is claiming; the conditional update makes a second claimant (SQLite,
+    or a lock released by a commit) find nothing to claim."""
     while True:
-        row = session.execute(
+        row = connection.execute(
             select(tasks)
             .where(tasks.c.done_at.is_(None), tasks.c.run_after <= at)
             .order_by(tasks.c.seq)
@@ -54,40 +59,38 @@ def claim_due(session: Session, at: int) -> Task | None:
         ).first()
         if row is None:
             return None
-        claimed = session.execute(
+        claimed = connection.execute(
             update(tasks)
             .where(
                 tasks.c.seq == row.seq,
                 tasks.c.done_at.is_(None),
                 tasks.c.attempts == row.attempts,
             )
-            .values(attempts=row.attempts + 1)
+            .values(attempts=row.attempts + 1, run_after=at + lease_seconds)
         )
         if claimed.rowcount == 1:
-            return Task(
+            return ClaimedTask(
                 seq=row.seq,
                 kind=row.kind,
                 principal=Principal(row.account_id, Environment(row.environment)),
                 subject=row.subject,
                 payload=row.payload,
-                attempts=row.attempts,
+                attempts=row.attempts + 1,
             )
 
 
-def finish(session: Session, seq: int, at: int, error: str | None = None) -> None:
+def finish(connection: Connection, seq: int, at: int, error: str | None = None) -> None:
     """Mark the task done: its work is done, or (with `error`) it was given up."""
-    session.execute(update(tasks).where(tasks.c.seq == seq).values(done_at=at, last_error=error))
+    connection.execute(update(tasks).where(tasks.c.seq == seq).values(done_at=at, last_error=error))
 
 
-def postpone(session: Session, seq: int, run_after: int, error: str) -> None:
-    """Count the failed attempt and try again at `run_after`."""
-    session.execute(
-        update(tasks)
-        .where(tasks.c.seq == seq)
-        .values(attempts=tasks.c.attempts + 1, run_after=run_after, last_error=error[:2000])
+def postpone(connection: Connection, seq: int, run_after: int, error: str) -> None:
+    """Try the task again at `run_after`, after a failed attempt."""
+    connection.execute(
+        update(tasks).where(tasks.c.seq == seq).values(run_after=run_after, last_error=error[:2000])
     )
 
 
-def pending(session: Session) -> int:
+def pending(connection: Connection) -> int:
     query = select(func.count()).select_from(tasks).where(tasks.c.done_at.is_(None))
-    return session.execute(query).scalar_one()
+    return connection.execute(query).scalar_one()

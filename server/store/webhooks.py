@@ -5,27 +5,19 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, delete, exists, insert, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Connection, and_, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy.orm import aliased
 
-from server.domain.accounts import Principal
-from server.domain.ids import new_id
-from server.domain.pagination import PageRequest
+from server.core.pagination import PageRequest
+from server.core.principals import Principal
 from server.store.listing import owned, page_of
-from server.store.records import Records, owner
+from server.store.records import Records, Repository, owner
 from server.store.tables import webhook_deliveries, webhook_endpoints
 
-ENDPOINTS = Records(
-    webhook_endpoints,
-    "webhook_endpoint",
-    "we",
-    "webhook_endpoint_id",
-    write_only=frozenset({"secret"}),
-)
-DELIVERIES = Records(webhook_deliveries, "webhook_delivery", "whd", "delivery_id")
+ENDPOINTS = Records(webhook_endpoints, "we", write_only=frozenset({"secret"}))
+DELIVERIES = Records(webhook_deliveries, "whd")
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
-
 
 _ENABLED_ENDPOINTS = (
     select(webhook_endpoints.c.id, webhook_endpoints.c.enabled_events)
@@ -38,25 +30,40 @@ _ENABLED_ENDPOINTS = (
 )
 
 
-def enabled_endpoints(session: Session, principal: Principal) -> list[dict]:
+def enabled_endpoints(connection: Connection, principal: Principal) -> list[dict]:
     """The caller's enabled endpoints: their `id` and `enabled_events`."""
-    rows = session.execute(_ENABLED_ENDPOINTS, owner(principal))
+    rows = connection.execute(_ENABLED_ENDPOINTS, owner(principal))
     return [dict(row._mapping) for row in rows]
 
 
-def remove_endpoint(session: Session, principal: Principal, endpoint_id: str) -> None:
-    """Delete the endpoint and its deliveries: nothing more is sent to it."""
-    ENDPOINTS.remove(session, principal, endpoint_id)
-    deliveries = webhook_deliveries
-    session.execute(delete(deliveries).where(deliveries.c.endpoint_id == endpoint_id))
+class EndpointRepository(Repository):
+    def __init__(self, connection: Connection, principal: Principal):
+        super().__init__(ENDPOINTS, connection, principal)
+
+    def remove(self, endpoint_id: str) -> bool:
+        """Delete the endpoint and its deliveries: nothing more is sent to it."""
+        if not super().remove(endpoint_id):
+            return False
+        deliveries = webhook_deliveries
+        self.connection.execute(delete(deliveries).where(deliveries.c.endpoint_id == endpoint_id))
+        return True
+
+    def deliveries(self, endpoint_id: str, page: PageRequest, event_id: str | None) -> list[dict]:
+        query = owned(webhook_deliveries, self.principal).where(
+            webhook_deliveries.c.endpoint_id == endpoint_id
+        )
+        if event_id is not None:
+            query = query.where(webhook_deliveries.c.event_id == event_id)
+        rows = page_of(self.connection, webhook_deliveries, query, page)
+        return [DELIVERIES.record(row) for row in rows]
 
 
 def add_delivery(
-    session: Session, principal: Principal, endpoint_id: str, event: dict, at: int
+    connection: Connection, principal: Principal, endpoint_id: str, event: dict, at: int
 ) -> None:
-    session.execute(
+    connection.execute(
         insert(webhook_deliveries).values(
-            id=new_id(DELIVERIES.prefix, DELIVERIES.id_length),
+            id=DELIVERIES.new_id(),
             account_id=principal.account_id,
             environment=principal.environment.value,
             created=at,
@@ -69,23 +76,6 @@ def add_delivery(
             next_attempt_at=at,
         )
     )
-
-
-def deliveries_page(
-    session: Session,
-    principal: Principal,
-    endpoint_id: str,
-    page: PageRequest,
-    *,
-    event_id: str | None,
-) -> list[dict]:
-    query = owned(webhook_deliveries, principal).where(
-        webhook_deliveries.c.endpoint_id == endpoint_id
-    )
-    if event_id is not None:
-        query = query.where(webhook_deliveries.c.event_id == event_id)
-    rows = page_of(session, webhook_deliveries, query, page, kind="webhook delivery")
-    return [DELIVERIES.as_dict(row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -101,7 +91,7 @@ class Claim:
     attempts: list[dict]
 
 
-def claim_due(session: Session, at: int, lease_seconds: int) -> Claim | None:
+def claim_due(session: Connection, at: int, lease_seconds: int) -> Claim | None:
     """Lease the oldest due delivery to an enabled endpoint whose endpoint has no earlier
     delivery about the same object still pending (so each object's events arrive in order).
     PostgreSQL skips rows another worker is claiming; the conditional update makes a second
@@ -153,7 +143,7 @@ def claim_due(session: Session, at: int, lease_seconds: int) -> Claim | None:
 
 
 def record_attempt(
-    session: Session, claim: Claim, attempt: dict, *, status: str, next_attempt_at: int | None
+    session: Connection, claim: Claim, attempt: dict, *, status: str, next_attempt_at: int | None
 ) -> bool:
     """Append the attempt and set the outcome, if this worker still holds the lease; returns
     whether it did."""

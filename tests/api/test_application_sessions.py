@@ -13,9 +13,7 @@ from sqlalchemy import update
 
 from server.app import create_app
 from server.config import Settings
-from server.domain import application_sessions as session_service
-from server.domain import clock
-from server.store import records
+from server.core import clock
 from server.store.tables import quotes
 from tests.conftest import assert_error, bearer, bind, underwrite
 
@@ -80,8 +78,7 @@ def assert_page(response, status: int) -> str:
 
 def freeze(monkeypatch, at: int) -> None:
     """Set the clock the sessions (and the rows they create) read, as the other tests do."""
-    monkeypatch.setattr(session_service, "now", lambda: at)
-    monkeypatch.setattr(records, "now", lambda: at)
+    monkeypatch.setattr(clock, "now", lambda: at)
 
 
 # --- Create -----------------------------------------------------------------------------------
@@ -120,8 +117,7 @@ def test_expires_at_is_24_hours_after_created_even_when_the_clock_ticks(
 ):
     quote_id = underwrite(client, sandbox_key)["quote"]["id"]
     ticks = count(clock.now())
-    monkeypatch.setattr(session_service, "now", lambda: next(ticks))
-    monkeypatch.setattr(records, "now", lambda: next(ticks))
+    monkeypatch.setattr(clock, "now", lambda: next(ticks))
     session = open_session(client, sandbox_key, quote_id)
     assert session["expires_at"] == session["created"] + DAY
 
@@ -352,11 +348,11 @@ def test_a_session_expires_24_hours_after_its_creation(client, sandbox_key, monk
     quote_id = underwrite(client, sandbox_key)["quote"]["id"]
     session = open_session(client, sandbox_key, quote_id, success_url=SUCCESS, cancel_url=CANCEL)
 
-    monkeypatch.setattr(session_service, "now", lambda: session["expires_at"] - 1)
+    monkeypatch.setattr(clock, "now", lambda: session["expires_at"] - 1)
     assert retrieve(client, sandbox_key, session["id"])["status"] == "open"
     assert_page(client.get(page_path(session)), 200)
 
-    monkeypatch.setattr(session_service, "now", lambda: session["expires_at"])
+    monkeypatch.setattr(clock, "now", lambda: session["expires_at"])
     assert retrieve(client, sandbox_key, session["id"])["status"] == "expired"
     listed = client.get(URL, headers=bearer(sandbox_key)).json()
     assert [s["status"] for s in listed] == ["expired"]

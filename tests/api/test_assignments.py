@@ -9,8 +9,7 @@ import pypdf
 import pytest
 from sqlalchemy import update
 
-from server import worker
-from server.domain.clock import now
+from server.core.clock import now
 from server.domain.terms import DAY
 from server.pdf.layout import format_date
 from server.store.tables import assignments, emails, policies, tasks
@@ -24,17 +23,15 @@ def _pdf_text(content: bytes) -> str:
 
 
 @pytest.fixture
-def run_tasks(database, settings):
-    """Run the background work that is due, as the server's worker would."""
-    return lambda: worker.run_due(database, settings)
-
-
-@pytest.fixture
-def covered(client, sandbox_key):
-    """A contractor with an active general + workers' comp policy, and a second job of the same
-    entity to assign them to."""
+def covered(client, sandbox_key, run_tasks):
+    """A contractor with an active general + workers' comp policy (its document issued), and a
+    second job of the same entity to assign them to."""
     made = underwrite(client, sandbox_key, quote={"coverage_type": ["general", "workers-comp"]})
-    made["policy"] = bind(client, sandbox_key, made["quote"]["id"])
+    policy = bind(client, sandbox_key, made["quote"]["id"])
+    run_tasks()
+    made["policy"] = client.get(
+        f"/api/v1/policies/{policy['id']}", headers=bearer(sandbox_key)
+    ).json()
     made["job2"] = created(
         client.post(
             "/api/v1/jobs",
@@ -142,6 +139,7 @@ def test_an_assignment_asking_for_coverage_the_policy_lacks_stays_unbound(
 ):
     made = underwrite(client, sandbox_key)  # the policy covers general liability only
     bind(client, sandbox_key, made["quote"]["id"])
+    assert run_tasks() == 1  # the policy's document
     assignment = created(assign_to(client, sandbox_key, made, coverage=("general", "workers-comp")))
     assert assignment["bind"] is False
     assert run_tasks() == 0
@@ -163,13 +161,16 @@ def test_a_cancelled_policy_binds_nothing(client, sandbox_key, covered):
     assert assignment["bind"] is False
 
 
-def test_binding_lengthens_the_policy_to_the_end_of_the_assignment(client, sandbox_key, covered):
+def test_binding_lengthens_the_policy_to_the_end_of_the_assignment(
+    client, sandbox_key, covered, run_tasks
+):
     policy = covered["policy"]
     end = policy["expiration_date"] + 20 * DAY
     assignment = created(
         assign_to(client, sandbox_key, covered, "job2", effective_date=now() + DAY, end_date=end)
     )
     assert assignment["bind"] is True
+    assert run_tasks() == 2  # the certificates, and the lengthened policy's document
     read = client.get(f"/api/v1/policies/{policy['id']}", headers=bearer(sandbox_key)).json()
     assert read["expiration_date"] == end
     assert read["pdf_url"] != policy["pdf_url"]  # the policy document was re-issued
@@ -249,6 +250,7 @@ def test_an_update_binds_once_a_policy_covers_the_assignment(client, sandbox_key
     assignment = created(assign_to(client, sandbox_key, made))
     assert assignment["bind"] is False
     bind(client, sandbox_key, made["quote"]["id"])
+    assert run_tasks() == 1  # the policy's document
     response = client.put(
         f"{BASE}/{assignment['id']}",
         json={"end_date": assignment["end_date"] - DAY},
@@ -323,7 +325,7 @@ def test_extend_answers_at_once_with_the_old_certificates_then_regenerates(
     pending = get(client, sandbox_key, bound["id"])
     assert pending["certificate_refresh_pending"] is True and pending["certificates"] == old
 
-    assert run_tasks() == 1
+    assert run_tasks() == 2  # the certificates, and the lengthened policy's document
     fresh = get(client, sandbox_key, bound["id"])
     assert fresh["certificate_refresh_pending"] is False
     assert set(fresh["certificates"]) == set(old)

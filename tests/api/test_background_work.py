@@ -14,8 +14,11 @@ from sqlalchemy import select
 
 from server import worker
 from server.cli import main
+from server.core import clock as core_clock
 from server.domain.terms import DAY
 from server.store.tables import emails, tasks
+from server.worker import email as email_tasks
+from server.worker import registry
 from tests.api.test_assignments import assign, extend, get
 from tests.conftest import bearer, bind, created, new_job, underwrite
 from tests.live import free_port
@@ -63,7 +66,8 @@ def test_the_extension_email_goes_out_over_smtp(
     with_smtp = replace(settings, smtp_url=f"smtp://127.0.0.1:{controller.port}")
     new_end = bound["end_date"] + 3 * DAY
     assert extend(client, sandbox_key, bound["job"], new_end).status_code == 200
-    assert worker.run_due(database, with_smtp) == 2  # the certificates, then the email
+    # The certificates, the lengthened policy's document, then the email.
+    assert worker.run_due(database, with_smtp) == 3
     [message] = inbox.messages
     assert message.rcpt_tos == ["parker@gmail.com"]
     text = message.content.decode()
@@ -80,7 +84,7 @@ def test_an_unreachable_smtp_server_is_retried_with_backoff_then_given_up(
     broken = replace(settings, smtp_url=f"smtp://127.0.0.1:{free_port()}")  # nothing listens
     assert extend(client, sandbox_key, bound["job"], bound["end_date"] + DAY).status_code == 200
     clock = [int(time.time())]
-    monkeypatch.setattr(worker, "now", lambda: clock[0])
+    monkeypatch.setattr(core_clock, "now", lambda: clock[0])
     worker.run_due(database, broken)
     waits = []
     for _ in range(worker.MAX_ATTEMPTS):
@@ -116,6 +120,7 @@ def test_without_smtp_the_email_is_recorded_and_listed(
 def test_two_workers_run_each_task_once(client, sandbox_key, database, settings):
     made = underwrite(client, sandbox_key)
     bind(client, sandbox_key, made["quote"]["id"])
+    assert worker.run_due(database, settings) == 1  # the policy's document
     entity = made["entity"]["id"]
     for n in range(8):
         job = created(
@@ -139,7 +144,7 @@ def test_two_workers_run_each_task_once(client, sandbox_key, database, settings)
     assert sum(ran) == 8
     with database.transaction() as session:
         done = session.execute(select(tasks.c.attempts, tasks.c.done_at)).all()
-    assert len(done) == 8 and all(row.attempts == 1 and row.done_at for row in done)
+    assert len(done) == 9 and all(row.attempts == 1 and row.done_at for row in done)
 
 
 def test_the_servers_own_worker_regenerates_in_the_background(database_url, sandbox_key):
@@ -166,23 +171,17 @@ def test_an_email_queued_for_smtp_stays_readable_when_smtp_is_switched_off(
     with_smtp = replace(settings, smtp_url=f"smtp://127.0.0.1:{free_port()}")
     assert extend(client, sandbox_key, bound["job"], bound["end_date"] + DAY).status_code == 200
     # The regeneration queues the email for SMTP; the first attempt to send it fails.
-    monkeypatch.setattr(worker, "_run", _only_certificates(worker._run))
+    monkeypatch.setitem(registry.KINDS, email_tasks.SEND_EMAIL, registry.TaskKind(_not_now))
     worker.run_due(database, with_smtp)
     monkeypatch.undo()
     [email] = _emails(database)
     assert email.status == "pending"
     # The server restarts without SMTP; at the retry, the email is kept as a recorded one.
-    monkeypatch.setattr(worker, "now", lambda: int(time.time()) + worker.BACKOFF_BASE)
+    monkeypatch.setattr(core_clock, "now", lambda: int(time.time()) + worker.BACKOFF_BASE)
     assert worker.run_due(database, settings) == 1
     [email] = _emails(database)
     assert email.status == "recorded"
 
 
-def _only_certificates(run):
-    def certificates_only(session, task, settings, outbound):
-        if task.kind != "send_email":
-            run(session, task, settings, outbound)
-        else:
-            raise RuntimeError("not now")
-
-    return certificates_only
+def _not_now(context, task):
+    raise RuntimeError("not now")

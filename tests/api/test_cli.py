@@ -12,6 +12,7 @@ from server.config import Settings
 from server.domain import keys
 from server.security import KEY_CACHE_SECONDS
 from server.store.db import Database, migrate
+from server.store.keys import KeyStore
 from tests.conftest import bearer
 
 
@@ -48,9 +49,11 @@ def test_a_configured_key_without_a_known_prefix_is_refused(database_url):
 def test_a_first_sandbox_key_is_made_only_when_no_key_exists(database_url):
     database = Database(database_url)
     migrate(database.engine)
-    first = keys.first_key_if_none(database)
+    with database.transaction() as connection:
+        first = keys.first_key_if_none(KeyStore(connection))
     assert first is not None and first.startswith("t9k_test_")
-    assert keys.first_key_if_none(database) is None
+    with database.transaction() as connection:
+        assert keys.first_key_if_none(KeyStore(connection)) is None
     database.dispose()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from server.domain.accounts import Environment
+from server.core.principals import Environment
 from server.store.tables import contractors
 from tests.conftest import bearer, new_contractor
 

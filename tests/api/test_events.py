@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import update
 
 from server import worker
+from server.core.clock import now
+from server.core.errors import InvalidRequest
+from server.core.principals import Environment
 from server.domain import policies as policy_service
-from server.domain.accounts import Environment
-from server.domain.clock import now
-from server.domain.errors import InvalidRequest
 from server.domain.terms import DAY
 from server.store import assignments as assignment_rows
 from server.store.tables import events as event_rows
@@ -423,7 +423,7 @@ def test_assignment_extended_is_recorded_once_the_certificates_are_regenerated(
     )
     assert response.status_code == 200, response.text
     assert objects(client, sandbox_key, "assignment.extended") == []
-    assert run_tasks() == 1
+    assert run_tasks() == 2  # the certificates, and the lengthened policy's document
     fresh = get(client, sandbox_key, path)
     assert fresh["certificates"] != assignment["certificates"]
     assert only(client, sandbox_key, "assignment.extended") == fresh
@@ -621,7 +621,7 @@ def test_a_request_refused_after_recording_an_event_leaves_none(
     def taken(*args, **kwargs):
         raise assignment_rows.JobHasAssignment
 
-    monkeypatch.setattr(assignment_rows, "insert", taken)
+    monkeypatch.setattr(assignment_rows.AssignmentRepository, "add", taken)
     end = policy["expiration_date"] + 20 * DAY
     response = assign_to(
         client, sandbox_key, covered, "job2", effective_date=now() + DAY, end_date=end

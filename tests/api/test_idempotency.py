@@ -7,9 +7,9 @@ import json
 import pytest
 from sqlalchemy import func, insert, select
 
-from server.domain import clock
+from server.core import clock
+from server.core.principals import Environment
 from server.domain import contractors as contractor_service
-from server.domain.accounts import Environment
 from server.middleware.idempotency import ABANDONED_AFTER_SECONDS, TTL_SECONDS, fingerprint
 from server.store.tables import contractors, entities, idempotency_keys
 from server.worker import purge_expired_keys

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from server.domain.accounts import Environment
+from server.core.principals import Environment
 from server.spec import load_spec
 from tests.conformance.gate import is_implemented, load_operations
 from tests.conftest import bearer, bind, created, new_contractor, new_entity, new_job, underwrite

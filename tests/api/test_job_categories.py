@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import server.domain
-from server.domain.accounts import Environment
+from server.core.principals import Environment
 from tests.conftest import AUTOMOTIVE, assert_error, bearer
 
 URL = "/api/v1/category_codes"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import server.domain
-from server.domain.accounts import Environment
+from server.core.principals import Environment
 from tests.conftest import (
     AUTOMOTIVE,
     assert_error,

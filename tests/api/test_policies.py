@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from concurrent.futures import ThreadPoolExecutor
 
 import pypdf
 from sqlalchemy import update
 
-from server import worker
 from server.app import create_app
-from server.config import Settings
-from server.domain.clock import now
+from server.core.clock import now
 from server.pdf.policy import format_date
 from server.store import policies as store_policies
 from server.store.tables import policies
@@ -36,6 +35,14 @@ def put(client, key, policy_id, body):
 
 def get(client, key, policy_id):
     return client.get(f"{BASE}/policies/{policy_id}", headers=bearer(key))
+
+
+def issued(client, key, policy_id, run_tasks) -> dict:
+    """The policy once the worker has issued its document (requests never render one)."""
+    run_tasks()
+    policy = get(client, key, policy_id).json()
+    assert policy["pdf_url"] is not None
+    return policy
 
 
 def test_a_policy_binds_an_eligible_quote_with_the_quotes_dates(client, sandbox_key):
@@ -172,16 +179,16 @@ def _expire(database, policy_id: str) -> None:
 
 
 def test_a_policy_past_its_expiration_reads_expired_and_cannot_change(
-    client, sandbox_key, database, settings
+    client, sandbox_key, database, run_tasks
 ):
     policy = bind(client, sandbox_key, underwrite(client, sandbox_key)["quote"]["id"])
+    policy = issued(client, sandbox_key, policy["id"], run_tasks)
     _expire(database, policy["id"])
     read = get(client, sandbox_key, policy["id"]).json()
     assert (read["status"], read["is_active"]) == ("expired", False)
     # The document is re-issued by the background worker, never inside a request.
     assert read["pdf_url"] == policy["pdf_url"]
-    worker.run_due(database, settings)
-    read = get(client, sandbox_key, policy["id"]).json()
+    read = issued(client, sandbox_key, policy["id"], run_tasks)
     assert read["pdf_url"] != policy["pdf_url"]
     assert "EXPIRED" in pdf_text(client, read["pdf_url"])
     for change in ({"is_active": True}, {"expiration_date": now() + 30 * DAY}):
@@ -208,7 +215,7 @@ def test_a_policy_of_a_deleted_contractor_cannot_be_reactivated(client, sandbox_
     assert made["contractor"]["id"] in assert_error(refused, 400, "policy_not_updatable")["message"]
 
 
-def test_deleting_a_contractor_cancels_only_its_policies(client, sandbox_key):
+def test_deleting_a_contractor_cancels_only_its_policies(client, sandbox_key, run_tasks):
     mine, other = underwrite(client, sandbox_key), underwrite(client, sandbox_key)
     doomed = bind(client, sandbox_key, mine["quote"]["id"])
     spared = bind(client, sandbox_key, other["quote"]["id"])
@@ -216,14 +223,17 @@ def test_deleting_a_contractor_cancels_only_its_policies(client, sandbox_key):
         f"{BASE}/contractors/{mine['contractor']['id']}", headers=bearer(sandbox_key)
     )
     assert deleted.status_code == 200
-    cancelled = get(client, sandbox_key, doomed["id"]).json()
+    cancelled = issued(client, sandbox_key, doomed["id"], run_tasks)
     assert (cancelled["status"], cancelled["is_active"]) == ("cancelled", False)
     assert "CANCELLED" in pdf_text(client, cancelled["pdf_url"])
     assert get(client, sandbox_key, spared["id"]).json()["status"] == "active"
 
 
-def test_deleting_a_policy_cancels_it_and_answers_the_deleted_object(client, sandbox_key):
+def test_deleting_a_policy_cancels_it_and_answers_the_deleted_object(
+    client, sandbox_key, run_tasks
+):
     policy = bind(client, sandbox_key, underwrite(client, sandbox_key)["quote"]["id"])
+    policy = issued(client, sandbox_key, policy["id"], run_tasks)
     response = client.delete(f"{BASE}/policies/{policy['id']}", headers=bearer(sandbox_key))
     assert response.status_code == 200
     body = response.json()
@@ -236,7 +246,7 @@ def test_deleting_a_policy_cancels_it_and_answers_the_deleted_object(client, san
     assert_error(again, 404, "resource_missing")
 
 
-def test_the_policy_document_states_the_policy(client, sandbox_key):
+def test_the_policy_document_states_the_policy(client, sandbox_key, run_tasks):
     made = underwrite(
         client,
         sandbox_key,
@@ -248,7 +258,8 @@ def test_the_policy_document_states_the_policy(client, sandbox_key):
         quote={"coverage_type": ["general", "workers-comp"]},
     )
     policy = bind(client, sandbox_key, made["quote"]["id"])
-    text = pdf_text(client, policy["pdf_url"])
+    assert policy["pdf_url"] is None  # until the worker has issued it
+    text = pdf_text(client, issued(client, sandbox_key, policy["id"], run_tasks)["pdf_url"])
     for expected in (
         policy["id"],
         "ACTIVE",
@@ -265,9 +276,11 @@ def test_the_policy_document_states_the_policy(client, sandbox_key):
         assert expected in text, expected
 
 
-def test_the_document_url_is_a_capability_that_changes_with_the_status(client, sandbox_key):
+def test_the_document_url_is_a_capability_that_changes_with_the_status(
+    client, sandbox_key, run_tasks
+):
     policy = bind(client, sandbox_key, underwrite(client, sandbox_key)["quote"]["id"])
-    first = policy["pdf_url"]
+    first = issued(client, sandbox_key, policy["id"], run_tasks)["pdf_url"]
     token = first.rsplit("/", 1)[1]
     assert len(token) >= 40  # 256 random bits
     response = client.get(first.removeprefix("http://testserver"))  # no API key
@@ -275,6 +288,8 @@ def test_the_document_url_is_a_capability_that_changes_with_the_status(client, s
     assert client.get("/files/" + token[:-1] + "x").status_code == 404
 
     cancelled = put(client, sandbox_key, policy["id"], {"is_active": False}).json()
+    assert cancelled["pdf_url"] == first, "the old document until the new one is issued"
+    cancelled = issued(client, sandbox_key, policy["id"], run_tasks)
     assert cancelled["pdf_url"] != first
     assert client.get(first.removeprefix("http://testserver")).status_code == 404
     assert "CANCELLED" in pdf_text(client, cancelled["pdf_url"])
@@ -283,10 +298,11 @@ def test_the_document_url_is_a_capability_that_changes_with_the_status(client, s
     assert same["pdf_url"] == cancelled["pdf_url"]
 
 
-def test_the_public_url_setting_names_the_host_of_document_links(database_url, sandbox_key):
-    app = create_app(Settings(database_url=database_url, public_url="https://sandbox.example"))
+def test_the_public_url_setting_names_the_host_of_document_links(settings, sandbox_key, run_tasks):
+    app = create_app(dataclasses.replace(settings, public_url="https://sandbox.example"))
     with app.test_client() as other:
         policy = bind(other, sandbox_key, underwrite(other, sandbox_key)["quote"]["id"])
+        policy = issued(other, sandbox_key, policy["id"], run_tasks)
     assert policy["pdf_url"].startswith("https://sandbox.example/files/")
 
 
@@ -306,6 +322,8 @@ def test_a_bind_that_loses_the_race_at_the_database_is_policy_already_exists(
     quote_id = underwrite(client, sandbox_key)["quote"]["id"]
     bind(client, sandbox_key, quote_id)
     # As if the other request committed between this one's check and its insert.
-    monkeypatch.setattr(store_policies, "quote_is_bound", lambda session, quote_id: False)
+    monkeypatch.setattr(
+        store_policies.PolicyRepository, "quote_is_bound", lambda self, quote_id: False
+    )
     late = client.post(f"{BASE}/policies", json={"quote": quote_id}, headers=bearer(sandbox_key))
     assert_error(late, 400, "policy_already_exists", "quote")

@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 
-from server.domain import quotes as quote_service
+from server.core import clock
 from server.domain import rating
 from tests.conftest import (
     AUTOMOTIVE,
@@ -226,7 +226,7 @@ def test_an_end_date_alone_is_checked_against_the_default_effective_date(api):
 @pytest.mark.parametrize("offset", [-DAY, -1, 0])
 def test_an_effective_date_not_in_the_future_is_a_400(api, monkeypatch, offset):
     frozen = int(time.time())
-    monkeypatch.setattr(quote_service, "now", lambda: frozen)
+    monkeypatch.setattr(clock, "now", lambda: frozen)
     response = api.post_quote(
         contractor=api.contractor()["id"],
         job=api.job()["id"],
@@ -238,14 +238,14 @@ def test_an_effective_date_not_in_the_future_is_a_400(api, monkeypatch, offset):
 
 def test_an_effective_date_a_second_ahead_is_accepted(api, monkeypatch):
     frozen = int(time.time())
-    monkeypatch.setattr(quote_service, "now", lambda: frozen)
+    monkeypatch.setattr(clock, "now", lambda: frozen)
     quote = api.quote(api.contractor(), api.job(), effective_date=frozen + 1)
     assert quote["effective_date"] == frozen + 1
 
 
 def test_an_effective_date_at_most_a_year_ahead(api, monkeypatch):
     frozen = int(time.time())
-    monkeypatch.setattr(quote_service, "now", lambda: frozen)
+    monkeypatch.setattr(clock, "now", lambda: frozen)
     contractor, job = api.contractor(), api.job()
     quote = api.quote(contractor, job, effective_date=frozen + YEAR)
     assert quote["effective_date"] == frozen + YEAR
@@ -613,7 +613,7 @@ def test_update_refuses_an_effective_date_in_the_past(api):
 def test_update_refuses_an_effective_date_of_now(api, monkeypatch):
     quote = api.quote(api.contractor(), api.job())
     frozen = int(time.time())
-    monkeypatch.setattr(quote_service, "now", lambda: frozen)
+    monkeypatch.setattr(clock, "now", lambda: frozen)
     response = api.put(quote["id"], effective_date=frozen)
     assert_error(response, 400, "effective_date_invalid", "effective_date")
 

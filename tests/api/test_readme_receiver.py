@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server import delivery
 from server.domain import webhooks
+from server.worker import webhooks as delivery
 from tests.conftest import bearer, created, new_contractor
 from tests.live import free_port
 

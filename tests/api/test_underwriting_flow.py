@@ -11,7 +11,7 @@ import pytest
 
 from server.pdf.policy import format_date
 from tests.conftest import new_contractor, new_entity, new_job
-from tests.live import running_server
+from tests.live import eventually, running_server
 
 
 def _pdf_text(content: bytes) -> str:
@@ -49,6 +49,11 @@ def test_entity_job_contractor_quote_policy_and_its_document(server):
     assert policy.status_code == 201, policy.text
     policy = policy.json()
     assert policy["status"] == "active"
+    # The server's worker issues the document in the background, at once.
+    assert policy["pdf_url"] is None
+    policy = eventually(
+        lambda: api.get(f"/policies/{policy['id']}").json(), lambda p: p["pdf_url"] is not None
+    )
 
     # The document link works without the API key, as a contractor would open it.
     document = httpx.get(policy["pdf_url"], timeout=30)
@@ -62,6 +67,10 @@ def test_entity_job_contractor_quote_policy_and_its_document(server):
 
     cancelled = api.put(f"/policies/{policy['id']}", json={"is_active": False}).json()
     assert cancelled["status"] == "cancelled"
+    cancelled = eventually(
+        lambda: api.get(f"/policies/{policy['id']}").json(),
+        lambda p: p["pdf_url"] != policy["pdf_url"],
+    )
     assert httpx.get(policy["pdf_url"], timeout=30).status_code == 404
     assert "CANCELLED" in _pdf_text(httpx.get(cancelled["pdf_url"], timeout=30).content)
 

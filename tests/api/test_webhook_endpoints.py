@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server import worker
-from server.domain.accounts import Environment
+from server.core.principals import Environment
 from server.domain.terms import DAY
 from server.store.tables import webhook_deliveries
 from tests.conftest import assert_error, bearer, created, new_contractor, underwrite

@@ -1,5 +1,5 @@
-from server.domain.accounts import Environment, generate_key, hash_key, key_environment
-from server.domain.ids import new_id
+from server.core.ids import new_id
+from server.core.principals import Environment, generate_key, hash_key, key_environment
 
 
 def test_keys_carry_their_environment_in_the_prefix():

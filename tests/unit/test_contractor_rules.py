@@ -1,12 +1,12 @@
 import pytest
 
+from server.core.errors import InvalidRequest
 from server.domain.contractors import (
     MAX_METADATA_KEYS,
     apply_update,
     check_metadata_size,
     merge_custom_metadata,
 )
-from server.domain.errors import InvalidRequest
 
 CURRENT = {
     "first_name": "Joe",

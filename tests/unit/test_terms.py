@@ -2,7 +2,7 @@
 
 import pytest
 
-from server.domain.errors import InvalidRequest
+from server.core.errors import InvalidRequest
 from server.domain.terms import DAY, MAX_LEAD, MAX_TERM, check_term
 
 AT = 1_800_000_000

@@ -1,4 +1,4 @@
-"""Errors the domain and the store raise; server/middleware/errors.py maps them to HTTP."""
+"""Errors any layer raises; server/middleware/errors.py maps them to HTTP."""
 
 from __future__ import annotations
 

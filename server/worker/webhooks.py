@@ -11,10 +11,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import httpx
 
-from server import views
+from server.api import representation
 from server.config import Settings
+from server.core import clock
 from server.domain import webhooks
-from server.domain.clock import now
 from server.store import events
 from server.store import webhooks as queries
 from server.store.db import Database
@@ -30,7 +30,7 @@ CONCURRENCY = 8  # attempts in flight per worker
 
 def body_of(event: dict, settings: Settings) -> bytes:
     """The delivered JSON: the event as the API shows it, links on TEN99_PUBLIC_URL."""
-    shown = views.event(event, settings.public_url or "")
+    shown = representation.event(event, settings.public_url or "")
     return json.dumps(shown, separators=(",", ":")).encode()
 
 
@@ -49,7 +49,7 @@ def deliver_due(
         running: set[Future] = set()
         while keep_going():
             with database.transaction() as session:
-                claim = queries.claim_due(session, now(), LEASE)
+                claim = queries.claim_due(session, clock.now(), LEASE)
                 event = None if claim is None else events.get_any(session, claim.event_id)
             if claim is None:
                 if not running:
@@ -82,7 +82,7 @@ def _attempt_and_record(
     else:
         tried = len(claim.attempts) + 1
         first_delay = settings.webhook_retry_seconds
-        retry_at = webhooks.next_attempt(claim.created, tried, now(), first_delay)
+        retry_at = webhooks.next_attempt(claim.created, tried, clock.now(), first_delay)
         status = queries.PENDING if retry_at is not None else queries.FAILED
     with database.transaction() as session:
         kept = queries.record_attempt(
@@ -94,7 +94,7 @@ def _attempt_and_record(
 
 def _attempt(client: httpx.Client, claim: queries.Claim, body: bytes) -> dict:
     """POST the event once; the attempt as the API lists it."""
-    attempted_at = now()
+    attempted_at = clock.now()
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,

@@ -1,0 +1,221 @@
+"""The API's JSON of every resource: one pure function per resource, from its stored record.
+
+Responses, lists, events and webhook deliveries all go through these functions, so an object
+reads the same wherever it appears. Links (a policy's `pdf_url`, a session's `url`) are made
+on `base`, where the caller reaches this server; events keep them as paths (base ""), and
+`event()` puts them on the reader's base when it shows one. Statuses that time changes (a
+policy expires, a session too) are as of `at`: now for a response, the event's time for an
+event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from server.core.links import application_path, file_path
+from server.domain import application_sessions, events, policies
+
+Record = dict[str, Any]
+
+# Optional parts of an address that the API shows as null when they were not given.
+ADDRESS_DEFAULTS = {"line2": None, "country": None}
+
+
+def _address(address: dict | None) -> dict | None:
+    return None if address is None else {**ADDRESS_DEFAULTS, **address}
+
+
+def _per_coverage_rates(quote_json: dict[str, Any]) -> dict[str, int]:
+    """The rate of each coverage quoted, as the top-level `gl_net_rate`, `wc_net_rate`, ..."""
+    return {f"{key}_net_rate": part["net_rate"] for key, part in quote_json.items()}
+
+
+def contractor(record: Record) -> dict:
+    return {
+        "id": record["id"],
+        "object": "contractor",
+        "created": record["created"],
+        "first_name": record["first_name"],
+        "middle_name": record["middle_name"],
+        "last_name": record["last_name"],
+        "email": record["email"],
+        "phone": record["phone"],
+        "company_name": record["company_name"],
+        "years_experience": record["years_experience"],
+        "address": _address(record["address"]),
+        "custom_metadata": record["custom_metadata"],
+    }
+
+
+def entity(record: Record) -> dict:
+    return {
+        "id": record["id"],
+        "object": "entity",
+        "created": record["created"],
+        "name": record["name"],
+        "address": _address(record["address"]),
+        "coverage_limit": record["coverage_limit"],
+        "required_coverage": record["required_coverage"],
+    }
+
+
+def job(record: Record) -> dict:
+    # A job's address has only the parts given (line1 may be absent, not null).
+    return {
+        "id": record["id"],
+        "object": "job",
+        "created": record["created"],
+        "name": record["name"],
+        "description": record["description"],
+        "entity": record["entity"],
+        "category_code": record["category_code"],
+        "wage": record["wage"],
+        "wage_type": record["wage_type"],
+        "years_experience": record["years_experience"],
+        "address": record["address"],
+    }
+
+
+def job_category(record: Record) -> dict:
+    return {
+        "id": record["id"],
+        "object": "job_category",
+        "created": record["created"],
+        "name": record["name"],
+        "description": record["description"],
+        "risk_class": record["risk_class"],
+        "available_coverage": record["available_coverage"],
+        "approved": record["approved"],
+    }
+
+
+def _rated(record: Record, kind: str) -> dict:
+    """What quotes and assignments share: who, what, when, and the rating."""
+    return {
+        "id": record["id"],
+        "object": kind,
+        "created": record["created"],
+        "contractor": record["contractor"],
+        "job": record["job"],
+        "coverage_type": record["coverage_type"],
+        "effective_date": record["effective_date"],
+        "end_date": record["end_date"],
+        "eligible": record["eligible"],
+        "eligibility_message": record["eligibility_message"],
+        "net_rate": record["net_rate"],
+    }
+
+
+def quote(record: Record) -> dict:
+    # Only the quoted coverage types have a rate (`gl_net_rate`, ...).
+    return {
+        **_rated(record, "quote"),
+        **_per_coverage_rates(record["quote_json"]),
+        "quote_json": record["quote_json"],
+    }
+
+
+def assignment(record: Record) -> dict:
+    """A bound assignment shows its policy and certificates; an unbound one its rating."""
+    shown = {**_rated(record, "assignment"), "bind": record["bind"]}
+    if record["bind"]:
+        tokens = record["certificates"] or {}
+        shown["policy"] = record["policy"]
+        shown["certificates"] = {f"{key}_coi_pdf_url": file_path(t) for key, t in tokens.items()}
+        shown["certificate_refresh_pending"] = record["certificate_refresh_pending"]
+    else:
+        shown["quote_json"] = record["quote_json"]
+        shown.update(_per_coverage_rates(record["quote_json"]))
+    return shown
+
+
+def policy(record: Record, at: int, base: str) -> dict:
+    status = policies.status_of(record, at)
+    token = record["document"]
+    return {
+        "id": record["id"],
+        "object": "policy",
+        "created": record["created"],
+        "quote": record["quote"],
+        "effective_date": record["effective_date"],
+        "expiration_date": record["expiration_date"],
+        "status": status,
+        "is_active": status == policies.ACTIVE,
+        "pdf_url": None if token is None else base + file_path(token),
+    }
+
+
+def application_session(record: Record, at: int, base: str) -> dict:
+    return {
+        "id": record["id"],
+        "object": "application_session",
+        "created": record["created"],
+        "quote": record["quote"],
+        "url": base + application_path(record["id"]),
+        "success_url": record["success_url"],
+        "cancel_url": record["cancel_url"],
+        "expires_at": record["expires_at"],
+        "status": application_sessions.status_of(record, at),
+        "policy": record["policy"],
+    }
+
+
+def deletion(object_id: str, kind: str, deleted_at: int) -> dict:
+    return {"id": object_id, "object": kind, "deleted": True, "deleted_at": deleted_at}
+
+
+def webhook_endpoint(record: Record) -> dict:
+    return {
+        "id": record["id"],
+        "object": "webhook_endpoint",
+        "created": record["created"],
+        "url": record["url"],
+        "description": record["description"],
+        "enabled_events": record["enabled_events"],
+        "status": record["status"],
+    }
+
+
+def webhook_endpoint_with_secret(record: Record) -> dict:
+    """Only the creation answer shows the secret."""
+    return {**webhook_endpoint(record), "secret": record["secret"]}
+
+
+def webhook_delivery(record: Record) -> dict:
+    return {
+        "id": record["id"],
+        "object": "webhook_delivery",
+        "created": record["created"],
+        "webhook_endpoint": record["endpoint_id"],
+        "event": record["event_id"],
+        "event_type": record["event_type"],
+        "status": record["status"],
+        "attempts": record["attempts"],
+        "next_attempt_at": record["next_attempt_at"],
+    }
+
+
+# How an event shows the record it carries, by its kind: (record, at, base) -> JSON.
+_EVENT_OBJECTS: dict[str, Callable[[Record, int, str], dict]] = {
+    events.CONTRACTOR: lambda record, at, base: contractor(record),
+    events.QUOTE: lambda record, at, base: quote(record),
+    events.APPLICATION: application_session,
+    events.POLICY: policy,
+    events.ASSIGNMENT: lambda record, at, base: assignment(record),
+    events.DELETED: lambda record, at, base: deletion(
+        record["id"], record["object"], record["deleted_at"]
+    ),
+}
+
+
+def event(record: Record, base: str) -> dict:
+    """An event, its object as it was at the event's time."""
+    shown = _EVENT_OBJECTS[record["object_kind"]](record["data"], record["created"], base)
+    return {
+        "id": record["id"],
+        "object": "event",
+        "type": record["type"],
+        "created": record["created"],
+        "data": {"object": shown},
+    }

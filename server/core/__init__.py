@@ -1,0 +1,1 @@
+"""What every layer shares and none owns: principals, errors, ids, the clock, pagination."""

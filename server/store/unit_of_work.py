@@ -1,0 +1,88 @@
+"""The unit of work: one transaction of one caller, the repositories that work in it, and what
+it writes when it commits (the events of its changes, the background tasks they need).
+
+Domain functions receive it and never see a connection or a transaction: they read and write
+through its repositories, read the time of the work from `now` (one clock reading for all of
+it), `publish` changes and `enqueue` work. Whoever opens it (a handler, the worker) decides
+where it ends: `Database.unit_of_work` commits it, or rolls it back on an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from server.core.principals import Principal
+from server.store import events, tasks
+from server.store.application_sessions import ApplicationSessionRepository
+from server.store.assignments import AssignmentRepository
+from server.store.contractors import CONTRACTORS
+from server.store.documents import Documents
+from server.store.emails import EMAILS
+from server.store.entities import ENTITIES
+from server.store.events import Change, EventRepository
+from server.store.job_categories import JobCategories
+from server.store.jobs import JOBS
+from server.store.policies import PolicyRepository
+from server.store.quotes import QUOTES
+from server.store.records import Repository
+from server.store.webhooks import EndpointRepository
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: str
+    subject: str  # the id of the object the work is for
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class UnitOfWork:
+    def __init__(self, connection: Connection, principal: Principal, now: int):
+        self.principal = principal
+        self.now = now
+        self.contractors = Repository(CONTRACTORS, connection, principal)
+        self.entities = Repository(ENTITIES, connection, principal)
+        self.jobs = Repository(JOBS, connection, principal)
+        self.job_categories = JobCategories(connection)
+        self.quotes = Repository(QUOTES, connection, principal)
+        self.policies = PolicyRepository(connection, principal)
+        self.assignments = AssignmentRepository(connection, principal)
+        self.application_sessions = ApplicationSessionRepository(connection, principal)
+        self.documents = Documents(connection, principal)
+        self.emails = Repository(EMAILS, connection, principal)
+        self.events = EventRepository(connection, principal)
+        self.webhook_endpoints = EndpointRepository(connection, principal)
+        self._connection = connection
+        self._changes: list[Change] = []
+        self._tasks: list[Task] = []
+        self._done_tasks: list[int] = []
+
+    def publish(self, event_type: str, object_kind: str, record: dict[str, Any]) -> None:
+        """Report a change: the record of the object right after it."""
+        self._changes.append(Change(event_type, object_kind, record))
+
+    def enqueue(self, task: Task) -> None:
+        """Queue background work, to run once this unit of work has committed."""
+        self._tasks.append(task)
+
+    def complete_task(self, seq: int) -> None:
+        """Mark a queued task done, with the result this unit of work records."""
+        self._done_tasks.append(seq)
+
+    @property
+    def enqueued(self) -> bool:
+        return bool(self._tasks)
+
+    def flush(self) -> None:
+        """Write what was published and enqueued, in this transaction."""
+        if self._changes:
+            events.write(self._connection, self.principal, self._changes, self.now)
+        for task in self._tasks:
+            tasks.enqueue(
+                self._connection, self.principal, task.kind, task.subject, task.payload, self.now
+            )
+        for seq in self._done_tasks:
+            tasks.finish(self._connection, seq, self.now)
+        self._changes, self._tasks, self._done_tasks = [], [], []

@@ -1,0 +1,145 @@
+"""The background worker: runs the queued tasks (policy documents, certificates, email), re-issues
+the documents of expired policies, purges expired idempotency keys and delivers webhooks, in
+threads of each server process or of `ten99-server worker`. Tasks and deliveries live in the
+database, so work recorded before a crash or a restart is picked up by the next worker.
+
+The kinds of task are registered in server/worker/registry.py by the modules that run them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+
+from server.config import Settings
+from server.core import clock
+from server.store import idempotency, tasks
+from server.store.db import Database
+from server.worker import certificates, documents, email, webhooks
+from server.worker.registry import KINDS, Context, Stale
+
+log = logging.getLogger(__name__)
+
+# The modules that register the kinds of task the worker runs, when they are imported.
+TASK_MODULES = (certificates, documents, email)
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = 5  # seconds before the first retry; doubled each time
+LEASE_SECONDS = 5 * 60  # a task's worker has this long before another may take it over
+PURGE_EVERY_SECONDS = 10 * 60  # expired idempotency keys
+
+
+def run_due(database: Database, settings: Settings) -> int:
+    """Run every task that is due now, and re-issue the documents of policies that expired;
+    returns how many tasks ran."""
+    context = Context(database, settings)
+    documents.reissue_expired(context)
+    ran = 0
+    while True:
+        with database.transaction() as connection:
+            task = tasks.claim_due(connection, clock.now(), LEASE_SECONDS)
+        if task is None:
+            return ran
+        _run(context, task)
+        ran += 1
+
+
+def _run(context: Context, task: tasks.ClaimedTask) -> None:
+    """Run the task and record its result, marking it done in the same transaction; a failure
+    is retried later, a stale result at once."""
+    kind = KINDS.get(task.kind)
+    try:
+        if kind is None:
+            raise ValueError(f"unknown task kind {task.kind!r}")
+        record = kind.run(context, task)
+        with context.database.unit_of_work(task.principal) as uow:
+            if record is not None:
+                record(uow)
+            uow.complete_task(task.seq)
+    except Stale:
+        with context.database.transaction() as connection:
+            tasks.postpone(connection, task.seq, clock.now(), "stale: run again")
+    except Exception as error:
+        log.warning("task %s %s failed: %s", task.kind, task.subject, error)
+        _failed(context, kind, task, traceback.format_exception_only(error)[-1].strip())
+
+
+def _failed(context: Context, kind, task: tasks.ClaimedTask, error: str) -> None:
+    if task.attempts < MAX_ATTEMPTS:
+        retry_at = clock.now() + BACKOFF_BASE * 2 ** (task.attempts - 1)
+        with context.database.transaction() as connection:
+            tasks.postpone(connection, task.seq, retry_at, error)
+        return
+    with context.database.unit_of_work(task.principal) as uow:
+        if kind is not None and kind.give_up is not None:
+            kind.give_up(uow, task, error)
+    with context.database.transaction() as connection:
+        tasks.finish(connection, task.seq, clock.now(), error=error)
+
+
+def purge_expired_keys(database: Database) -> int:
+    """Forget the idempotency keys whose 24 hours are over; returns how many."""
+    with database.transaction() as connection:
+        purged = idempotency.purge_expired(connection, clock.now())
+    if purged:
+        log.info("purged %d expired idempotency keys", purged)
+    return purged
+
+
+class Worker:
+    """The background work of one process, each kind polled in its own daemon thread until
+    stopped: the task queue, and webhook deliveries (a slow endpoint then never delays a
+    certificate). The task thread wakes as soon as this process queues work."""
+
+    def __init__(self, database: Database, settings: Settings, interval: float = 0.5):
+        self._database = database
+        self._settings = settings
+        self._interval = interval
+        self._stopping = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._run_tasks, name="ten99-tasks", daemon=True),
+            threading.Thread(target=self._deliver, name="ten99-webhooks", daemon=True),
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._database.work_queued.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    def wait(self) -> None:
+        """Block until stopped (for `ten99-server worker`)."""
+        while not self._stopping.wait(1):
+            pass
+
+    def _run_tasks(self) -> None:
+        next_purge = 0
+        while not self._stopping.is_set():
+            self._database.work_queued.clear()
+            try:
+                run_due(self._database, self._settings)
+                if clock.now() >= next_purge:
+                    next_purge = clock.now() + PURGE_EVERY_SECONDS
+                    purge_expired_keys(self._database)
+            except Exception:  # a database hiccup must not end the worker
+                log.exception("the background worker failed; retrying")
+            self._database.work_queued.wait(self._interval)
+
+    def _deliver(self) -> None:
+        with webhooks.client() as client:
+            while not self._stopping.is_set():
+                try:
+                    webhooks.deliver_due(
+                        self._database,
+                        self._settings,
+                        client,
+                        keep_going=lambda: not self._stopping.is_set(),
+                    )
+                except Exception:  # a database hiccup must not end the worker
+                    log.exception("the webhook deliverer failed; retrying")
+                self._stopping.wait(self._interval)

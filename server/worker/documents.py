@@ -1,0 +1,79 @@
+"""Policy documents: rendered when a policy is issued or changes, and again when it expires,
+for its status and dates as they are then. The previous document's URL stops working."""
+
+from __future__ import annotations
+
+from server.core import clock
+from server.core.principals import Principal
+from server.domain import policies
+from server.pdf.policy import Coverage, PolicyDocument, render_policy
+from server.store import policies as policy_rows
+from server.store.tasks import ClaimedTask
+from server.store.unit_of_work import UnitOfWork
+from server.worker.registry import Context, Record, Stale, task_kind
+
+# What the document shows of a policy; a change to any of them makes it stale.
+_SHOWN = ("cancelled", "effective_date", "expiration_date")
+
+
+@task_kind(policies.ISSUE_DOCUMENT)
+def issue(context: Context, task: ClaimedTask) -> Record | None:
+    return _issue(context, task.principal, task.subject)
+
+
+def _issue(context: Context, principal: Principal, policy_id: str) -> Record | None:
+    with context.database.unit_of_work(principal, write=False) as uow:
+        policy = uow.policies.get(policy_id)
+        issued = uow.now
+    if policy is None:  # deleted since
+        return None
+    status = policies.status_of(policy, issued)
+    content = render_policy(_document(policy, status, issued))
+
+    def record(uow: UnitOfWork) -> None:
+        current = uow.policies.get(policy_id)
+        if current is None:
+            return
+        if any(current[name] != policy[name] for name in _SHOWN):
+            raise Stale(f"policy {policy_id} changed while its document rendered")
+        filename = f"policy-{policy_id}.pdf"
+        token = uow.documents.put(filename, "application/pdf", content, uow.now)
+        uow.documents.drop(current["document"])
+        uow.policies.update(policy_id, {"document": token, "document_status": status})
+
+    return record
+
+
+def _document(policy: dict, status: str, issued: int) -> PolicyDocument:
+    facts = policy["document_facts"]
+    return PolicyDocument(
+        policy_number=policy["id"],
+        status=status,
+        insured_name=facts["insured_name"],
+        insured_address=facts["insured_address"],
+        entity_name=facts["entity_name"],
+        job_name=facts["job_name"],
+        job_category=facts["job_category"],
+        coverages=[Coverage(**coverage) for coverage in facts["coverages"]],
+        net_rate=facts["net_rate"],
+        effective_date=policy["effective_date"],
+        expiration_date=policy["expiration_date"],
+        issued=issued,
+    )
+
+
+def reissue_expired(context: Context) -> int:
+    """Issue again the documents of the policies that expired since theirs was rendered (a
+    document then says EXPIRED); returns how many."""
+    with context.database.transaction(write=False) as connection:
+        expired = policy_rows.outdated_documents(connection, clock.now())
+    for principal, policy_id in expired:
+        record = _issue(context, principal, policy_id)
+        if record is None:
+            continue
+        try:
+            with context.database.unit_of_work(principal) as uow:
+                record(uow)
+        except Stale:
+            pass  # changed meanwhile: its change queued a document of its own
+    return len(expired)
