@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -72,14 +73,46 @@ class Database:
         # SQLite: one writer at a time in this process, request or background thread.
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._pool: ThreadPoolExecutor | None = None
+        # The threads that serve requests keep a connection each: checking one out of the pool
+        # for every transaction costs more than a short transaction itself. Other threads
+        # (background work, which may come and go) check one out for each transaction.
+        self._local = threading.local()
+        self._connections: set[Connection] = set()
+        self._connections_lock = threading.Lock()
         # Set when a unit of work that queued background work commits: the worker wakes.
         self.work_queued = threading.Event()
+
+    def _kept_connection(self) -> Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self.engine.connect()
+            self._local.connection = connection
+            with self._connections_lock:
+                self._connections.add(connection)
+            # Back to the pool when the thread is gone.
+            weakref.finalize(threading.current_thread(), self._release, connection)
+        return connection
+
+    def _release(self, connection: Connection) -> None:
+        with self._connections_lock:
+            self._connections.discard(connection)
+        connection.close()
+
+    def _serves_requests(self) -> None:
+        """Mark this thread as one that serves requests, for as long as the database lives."""
+        self._local.serves_requests = True
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
         lock = self._write_lock if write else None
-        with lock or contextlib.nullcontext(), self.engine.begin() as connection:
-            yield connection
+        with lock or contextlib.nullcontext():
+            if getattr(self._local, "serves_requests", False):
+                connection = self._kept_connection()
+                with connection.begin():
+                    yield connection
+            else:
+                with self.engine.begin() as connection:
+                    yield connection
 
     @contextmanager
     def unit_of_work(self, principal: Principal, *, write: bool = True) -> Iterator[UnitOfWork]:
@@ -96,13 +129,20 @@ class Database:
     async def run(self, work: Callable[[], T], *, write: bool) -> T:
         """`work()`, the database work of a request: inline on SQLite, in a thread otherwise."""
         if self.is_sqlite:
+            self._serves_requests()
             return work()
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(POSTGRES_THREADS, thread_name_prefix="ten99-db")
+            self._pool = ThreadPoolExecutor(
+                POSTGRES_THREADS, thread_name_prefix="ten99-db", initializer=self._serves_requests
+            )
         return await asyncio.get_running_loop().run_in_executor(self._pool, work)
 
     def dispose(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        with self._connections_lock:
+            kept, self._connections = self._connections, set()
+        for connection in kept:
+            connection.close()
         self.engine.dispose()

@@ -58,7 +58,7 @@ def write(connection: Connection, principal: Principal, changes: list[Change], a
             "data": change.record,
             **owner(principal),
         }
-        connection.execute(EVENTS.insert, values)
+        EVENTS.insert.execute(connection, values)
         for endpoint in endpoints:
             wanted = endpoint["enabled_events"]
             if ALL_TYPES in wanted or change.type in wanted:

@@ -9,7 +9,6 @@ are built once, with bound parameters: building a statement costs more than runn
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, Row, Table, bindparam, select
@@ -19,6 +18,7 @@ from server.core.ids import new_id
 from server.core.pagination import PageRequest
 from server.core.principals import Principal
 from server.store.listing import owned, page_of
+from server.store.prepared import Prepared
 from server.store.tables import OWNER_COLUMNS
 
 
@@ -46,21 +46,20 @@ class Records:
         )
         self.field_columns = tuple(c.name for c in table.columns if c.name not in OWNER_COLUMNS)
         self.shown_columns = tuple(name for name in self.field_columns if name not in write_only)
-        self.insert = table.insert()
+        inserted = [c for c in table.columns if c.name != "seq"]
+        self.insert = Prepared(
+            table.insert().values({c.name: bindparam(c.name) for c in inserted}), inserted
+        )
         self.update = table.update().where(table.c.id == bindparam("object_id"))
         self.delete = table.delete().where(table.c.id == bindparam("object_id"))
-
-    @cached_property
-    def by_id(self):
-        table = self.table
-        query = select(table).where(
+        by_id = select(table).where(
             table.c.account_id == bindparam("account_id"),
             table.c.environment == bindparam("environment"),
             table.c.id == bindparam("id"),
         )
         if "deleted_at" in table.c:
-            query = query.where(table.c.deleted_at.is_(None))
-        return query
+            by_id = by_id.where(table.c.deleted_at.is_(None))
+        self.by_id = Prepared(by_id, table.columns)
 
     def record(self, row: Row | dict) -> dict[str, Any]:
         values = row._mapping if isinstance(row, Row) else row
@@ -83,9 +82,10 @@ class Repository:
         self.connection = connection
         self.principal = principal
 
-    def _row(self, object_id: str) -> Row | None:
+    def _row(self, object_id: str) -> dict[str, Any] | None:
         params = {"id": object_id, **owner(self.principal)}
-        return self.connection.execute(self.records.by_id, params).first()
+        rows = self.records.by_id.rows(self.connection, params)
+        return rows[0] if rows else None
 
     def get(self, object_id: str) -> dict[str, Any] | None:
         row = self._row(object_id)
@@ -94,14 +94,14 @@ class Repository:
     def stored(self, object_id: str) -> dict[str, Any] | None:
         """Every stored field of the object, the write-only ones included."""
         row = self._row(object_id)
-        return None if row is None else {n: row._mapping[n] for n in self.records.field_columns}
+        return None if row is None else {n: row[n] for n in self.records.field_columns}
 
     def add(self, fields: dict[str, Any], at: int) -> dict[str, Any]:
         """Insert the object, created `at`; returns its record."""
         values = {name: fields.get(name) for name in self.records.field_columns}
         values.update(id=self.records.new_id(), created=at, **owner(self.principal))
         try:
-            self.connection.execute(self.records.insert, values)
+            self.records.insert.execute(self.connection, values)
         except IntegrityError as error:
             if self.conflict is None:
                 raise
@@ -113,7 +113,7 @@ class Repository:
         row = self._row(object_id)
         if row is None:
             return None
-        current = dict(row._mapping)
+        current = dict(row)
         changes = {name: fields[name] for name in self.records.field_columns if name in fields}
         if changes:
             self.connection.execute(self.records.update, {"object_id": object_id, **changes})

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from server.core.pagination import PageRequest
 from server.core.principals import Principal
 from server.store.listing import owned, page_of
+from server.store.prepared import Prepared
 from server.store.records import Records, Repository, owner
 from server.store.tables import webhook_deliveries, webhook_endpoints
 
@@ -19,21 +20,21 @@ DELIVERIES = Records(webhook_deliveries, "whd")
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
-_ENABLED_ENDPOINTS = (
+_ENABLED_ENDPOINTS = Prepared(
     select(webhook_endpoints.c.id, webhook_endpoints.c.enabled_events)
     .where(
         webhook_endpoints.c.account_id == bindparam("account_id"),
         webhook_endpoints.c.environment == bindparam("environment"),
         webhook_endpoints.c.status == "enabled",
     )
-    .order_by(webhook_endpoints.c.seq)
+    .order_by(webhook_endpoints.c.seq),
+    webhook_endpoints.columns,
 )
 
 
 def enabled_endpoints(connection: Connection, principal: Principal) -> list[dict]:
     """The caller's enabled endpoints: their `id` and `enabled_events`."""
-    rows = connection.execute(_ENABLED_ENDPOINTS, owner(principal))
-    return [dict(row._mapping) for row in rows]
+    return _ENABLED_ENDPOINTS.rows(connection, owner(principal))
 
 
 class EndpointRepository(Repository):
