@@ -12,7 +12,6 @@ from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
-from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
@@ -39,7 +38,6 @@ def middlewares(settings: Settings, database: Database, limiter: RateLimiter) ->
     files, the hosted page, unresolved operations) reaches connexion's own app."""
     return [
         partial(RequestEnvelope, spec=load_spec()),  # request ids, early 405 and 413
-        ServerErrorMiddleware,
         ExceptionMiddleware,  # every error in the contract's shape (server/middleware/errors.py)
         RoutingMiddleware,
         SecurityMiddleware,  # API keys (server/security.py)

@@ -80,6 +80,8 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level,
+        # uvicorn logs each request at info; below that level, skip the work altogether.
+        access_log=settings.log_level.lower() in ("debug", "info"),
     )
     return 0
 

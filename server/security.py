@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import time
 from collections.abc import Callable
 
@@ -30,23 +31,24 @@ class KeyCache:
 
     def __init__(self, database: Database):
         self.database = database
-        self._entries: dict[str, tuple[keys.StoredKey | None, float]] = {}
+        self._entries: dict[bytes, tuple[keys.StoredKey | None, float]] = {}
 
     async def find(self, key: str) -> keys.StoredKey | None:
-        digest = hash_key(key)
+        # By the key's hash: the cache holds no key a memory dump could reveal.
+        digest = hashlib.sha256(key.encode()).digest()
         now = time.monotonic()
         cached = self._entries.get(digest)
         if cached is not None and now - cached[1] < KEY_CACHE_SECONDS:
             return cached[0]
-        found = await self.database.run(lambda: self._lookup(digest), write=False)
+        found = await self.database.run(lambda: self._lookup(key), write=False)
         if len(self._entries) >= KEY_CACHE_SIZE:
             self._entries.pop(next(iter(self._entries)))
         self._entries[digest] = (found, now)
         return found
 
-    def _lookup(self, digest: str) -> keys.StoredKey | None:
+    def _lookup(self, key: str) -> keys.StoredKey | None:
         with self.database.transaction(write=False) as connection:
-            return keys.KeyStore(connection).find_active(digest)
+            return keys.KeyStore(connection).find_active(hash_key(key))
 
 
 async def authenticate(cache: KeyCache, request, key: str) -> dict:

@@ -14,6 +14,7 @@ import inspect
 import json
 import typing as t
 
+import orjson
 from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -83,7 +84,7 @@ class _Operation:
         status = self.success
         if isinstance(result, tuple):
             result, status = result
-        return status, json.dumps(result, separators=(",", ":")).encode()
+        return status, orjson.dumps(result)
 
 
 class _OperationsAPI(RoutedAPI[_Operation]):

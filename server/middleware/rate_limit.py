@@ -1,16 +1,19 @@
 """Per-API-key rate limits with the `limits` library: in memory, or in Redis when configured so
-that every server process draws on one budget."""
+that every server process draws on one budget. Fixed windows: one counter per key and window,
+the least work a request can spend on it."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import os
 import time
 
 from limits import RateLimitItem, parse_many
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import FixedWindowRateLimiter as AsyncFixedWindow
 from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter as FixedWindow
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.middleware.errors import RequestRefused
@@ -51,24 +54,30 @@ class RateLimiter:
                 implementation="redispy",
                 client_name=f"{REDIS_CLIENT_PREFIX}{os.getpid()}",
             )
+            self.strategy = AsyncFixedWindow(storage)
         else:
-            storage = storage_from_string("async+memory://")
-        # Two counters per key and window: constant work per request, whatever the limit.
-        self.strategy = SlidingWindowCounterRateLimiter(storage)
+            # In memory nothing waits: the synchronous strategy spares a request its coroutines.
+            self.strategy = FixedWindow(storage_from_string("memory://"))
 
     async def retry_after(self, identity: str) -> int | None:
         """Spend one request of `identity`'s budget; the seconds to wait when it is spent."""
         for item in self.items:
             try:
-                if await self.strategy.hit(item, identity):
+                if await _result(self.strategy.hit(item, identity)):
                     continue
-                reset_time, _remaining = await self.strategy.get_window_stats(item, identity)
+                window = await _result(self.strategy.get_window_stats(item, identity))
+                reset_time = window[0]
             except Exception:
                 # An unreachable Redis must not take the API down with it: let the request in.
                 logger.exception("rate limit storage failed; the request is let through")
                 return None
             return max(1, math.ceil(reset_time - time.time()))
         return None
+
+
+async def _result(value):
+    """The value of a call to either strategy: awaited when it is a coroutine (Redis)."""
+    return await value if inspect.isawaitable(value) else value
 
 
 class RateLimitMiddleware:

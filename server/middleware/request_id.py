@@ -8,12 +8,12 @@ POST), not an update of an assignment whose id would be "extend".
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import urlparse
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.core.ids import new_id
 from server.middleware.errors import RequestRefused, send_refusal
 from server.middleware.validation import MAX_BODY_BYTES, too_large
 from server.spec import HTTP_METHODS
@@ -22,7 +22,7 @@ _REQUEST_ID = "request_id"
 
 
 def new_request_id() -> str:
-    return "req_" + secrets.token_urlsafe(12)
+    return new_id("req", 16)
 
 
 def request_id_of(scope: Scope) -> str | None:
@@ -52,7 +52,9 @@ class RequestEnvelope:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["request-id"] = request_id
+                headers = MutableHeaders(scope=message)
+                if "request-id" not in headers:  # the operations layer sets it itself
+                    headers["request-id"] = request_id
             await send(message)
 
         refused = self._refusal(scope)

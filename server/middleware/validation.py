@@ -279,12 +279,13 @@ class CheckedRequest:
 def _quick_check(schema: dict) -> t.Callable[[t.Any], bool] | None:
     """A plain predicate for the simple schemas parameters have (a string with a pattern or an
     enum, an integer within bounds), or None; jsonschema then only words the error."""
-    simple = {"type", "pattern", "enum", "minimum", "maximum", "default", "description"}
-    if not set(schema) <= simple:
+    simple = {"type", "pattern", "enum", "minimum", "maximum", "maxLength", "minLength"}
+    if not set(schema) - {"default", "description", "example"} <= simple:
         return None
     pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
     enum = schema.get("enum")
     low, high = schema.get("minimum"), schema.get("maximum")
+    shortest, longest = schema.get("minLength", 0), schema.get("maxLength")
     kind = {"string": str, "integer": int}.get(schema.get("type"))
     if kind is None:
         return None
@@ -296,6 +297,8 @@ def _quick_check(schema: dict) -> t.Callable[[t.Any], bool] | None:
             and (enum is None or value in enum)
             and (low is None or value >= low)
             and (high is None or value <= high)
+            and (kind is not str or shortest <= len(value))
+            and (longest is None or len(value) <= longest)
         )
 
     return check

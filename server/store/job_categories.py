@@ -8,10 +8,13 @@ from sqlalchemy import Connection, bindparam, select
 
 from server.core.pagination import PageRequest
 from server.store.listing import page_of
+from server.store.prepared import Prepared
 from server.store.tables import job_categories
 
 COLUMNS = ("id", "created", "name", "description", "risk_class", "available_coverage", "approved")
-_BY_ID = select(job_categories).where(job_categories.c.id == bindparam("id"))
+_BY_ID = Prepared(
+    select(job_categories).where(job_categories.c.id == bindparam("id")), job_categories.columns
+)
 
 
 class JobCategories:
@@ -19,8 +22,8 @@ class JobCategories:
         self.connection = connection
 
     def get(self, category_id: str) -> dict[str, Any] | None:
-        row = self.connection.execute(_BY_ID, {"id": category_id}).first()
-        return None if row is None else {name: getattr(row, name) for name in COLUMNS}
+        rows = _BY_ID.rows(self.connection, {"id": category_id})
+        return {name: rows[0][name] for name in COLUMNS} if rows else None
 
     def page(self, page: PageRequest) -> list[dict[str, Any]]:
         rows = page_of(self.connection, job_categories, select(job_categories), page)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, bindparam, select
+from sqlalchemy import Connection, Integer, Row, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from server.core.ids import new_id
@@ -44,7 +44,10 @@ class Records:
             write_only,
             id_length,
         )
-        self.field_columns = tuple(c.name for c in table.columns if c.name not in OWNER_COLUMNS)
+        # Plain str names: SQLAlchemy's are a str subclass, which JSON encoders may refuse as keys.
+        self.field_columns = tuple(
+            str(c.name) for c in table.columns if c.name not in OWNER_COLUMNS
+        )
         self.shown_columns = tuple(name for name in self.field_columns if name not in write_only)
         inserted = [c for c in table.columns if c.name != "seq"]
         self.insert = Prepared(
@@ -52,14 +55,16 @@ class Records:
         )
         self.update = table.update().where(table.c.id == bindparam("object_id"))
         self.delete = table.delete().where(table.c.id == bindparam("object_id"))
-        by_id = select(table).where(
+        owned = select(table).where(
             table.c.account_id == bindparam("account_id"),
             table.c.environment == bindparam("environment"),
-            table.c.id == bindparam("id"),
         )
         if "deleted_at" in table.c:
-            by_id = by_id.where(table.c.deleted_at.is_(None))
-        self.by_id = Prepared(by_id, table.columns)
+            owned = owned.where(table.c.deleted_at.is_(None))
+        self.by_id = Prepared(owned.where(table.c.id == bindparam("id")), table.columns)
+        # The first page of a list, which most list requests ask for.
+        first_page = owned.order_by(table.c.seq.desc()).limit(bindparam("limit", type_=Integer))
+        self.first_page = Prepared(first_page, table.columns)
 
     def record(self, row: Row | dict) -> dict[str, Any]:
         values = row._mapping if isinstance(row, Row) else row
@@ -128,6 +133,10 @@ class Repository:
         return True
 
     def page(self, page: PageRequest) -> list[dict[str, Any]]:
-        table = self.records.table
-        rows = page_of(self.connection, table, owned(table, self.principal), page)
+        if page.starting_after is None and page.ending_before is None:
+            params = {"limit": page.limit, **owner(self.principal)}
+            rows = self.records.first_page.rows(self.connection, params)
+        else:
+            table = self.records.table
+            rows = page_of(self.connection, table, owned(table, self.principal), page)
         return [self.records.record(row) for row in rows]

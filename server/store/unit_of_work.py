@@ -10,6 +10,7 @@ where it ends: `Database.unit_of_work` commits it, or rolls it back on an except
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection
@@ -42,22 +43,60 @@ class UnitOfWork:
     def __init__(self, connection: Connection, principal: Principal, now: int):
         self.principal = principal
         self.now = now
-        self.contractors = Repository(CONTRACTORS, connection, principal)
-        self.entities = Repository(ENTITIES, connection, principal)
-        self.jobs = Repository(JOBS, connection, principal)
-        self.job_categories = JobCategories(connection)
-        self.quotes = Repository(QUOTES, connection, principal)
-        self.policies = PolicyRepository(connection, principal)
-        self.assignments = AssignmentRepository(connection, principal)
-        self.application_sessions = ApplicationSessionRepository(connection, principal)
-        self.documents = Documents(connection, principal)
-        self.emails = Repository(EMAILS, connection, principal)
-        self.events = EventRepository(connection, principal)
-        self.webhook_endpoints = EndpointRepository(connection, principal)
         self._connection = connection
         self._changes: list[Change] = []
         self._tasks: list[Task] = []
         self._done_tasks: list[int] = []
+
+    # The repositories, each made when first used: most requests need one or two.
+
+    @cached_property
+    def contractors(self) -> Repository:
+        return Repository(CONTRACTORS, self._connection, self.principal)
+
+    @cached_property
+    def entities(self) -> Repository:
+        return Repository(ENTITIES, self._connection, self.principal)
+
+    @cached_property
+    def jobs(self) -> Repository:
+        return Repository(JOBS, self._connection, self.principal)
+
+    @cached_property
+    def job_categories(self) -> JobCategories:
+        return JobCategories(self._connection)
+
+    @cached_property
+    def quotes(self) -> Repository:
+        return Repository(QUOTES, self._connection, self.principal)
+
+    @cached_property
+    def policies(self) -> PolicyRepository:
+        return PolicyRepository(self._connection, self.principal)
+
+    @cached_property
+    def assignments(self) -> AssignmentRepository:
+        return AssignmentRepository(self._connection, self.principal)
+
+    @cached_property
+    def application_sessions(self) -> ApplicationSessionRepository:
+        return ApplicationSessionRepository(self._connection, self.principal)
+
+    @cached_property
+    def documents(self) -> Documents:
+        return Documents(self._connection, self.principal)
+
+    @cached_property
+    def emails(self) -> Repository:
+        return Repository(EMAILS, self._connection, self.principal)
+
+    @cached_property
+    def events(self) -> EventRepository:
+        return EventRepository(self._connection, self.principal)
+
+    @cached_property
+    def webhook_endpoints(self) -> EndpointRepository:
+        return EndpointRepository(self._connection, self.principal)
 
     def publish(self, event_type: str, object_kind: str, record: dict[str, Any]) -> None:
         """Report a change: the record of the object right after it."""
