@@ -102,17 +102,21 @@ class Database:
         # Set when a unit of work that queued background work commits: the worker wakes.
         self.work_queued = threading.Event()
 
-    def _kept_connection(self) -> Connection:
-        connection = getattr(self._local, "connection", None)
+    def _kept_connection(self, role: str = "connection") -> Connection:
+        connection = getattr(self._local, role, None)
         if connection is None or connection.closed or connection.invalidated:
             connection = self.engine.connect()
+            if role == "reader":
+                # PostgreSQL: a read needs no transaction of its own, nor the round trips to the
+                # server that begin and end one.
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             if self.is_sqlite:
                 # Requests never copy the WAL into the database (which waits on the disk): a
                 # thread of its own does, in the background.
                 connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
                 connection.commit()
                 self._start_checkpoints()
-            self._local.connection = connection
+            setattr(self._local, role, connection)
             with self._connections_lock:
                 self._connections.add(connection)
             # Back to the pool when the thread is gone.
@@ -149,13 +153,15 @@ class Database:
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
         lock = self._write_lock if write else None
         with lock or contextlib.nullcontext():
-            if getattr(self._local, "serves_requests", False):
+            if not getattr(self._local, "serves_requests", False):
+                with self.engine.begin() as connection:
+                    yield connection
+            elif write or self.is_sqlite:
                 connection = self._kept_connection()
                 with connection.begin():
                     yield connection
             else:
-                with self.engine.begin() as connection:
-                    yield connection
+                yield self._kept_connection("reader")
 
     @contextmanager
     def unit_of_work(self, principal: Principal, *, write: bool = True) -> Iterator[UnitOfWork]:
