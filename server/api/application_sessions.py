@@ -16,7 +16,7 @@ def list_application_sessions(
 
 
 def create_application_session(uow: UnitOfWork, body: dict, base_url: str):
-    return show.application_session(sessions.create(uow, body), uow.now, base_url), 201
+    return show.application_session(sessions.create(uow, body), uow.now, base_url)
 
 
 def retrieve_application_session(uow: UnitOfWork, session_id: str, base_url: str):

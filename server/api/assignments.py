@@ -14,7 +14,7 @@ def list_assignments(uow: UnitOfWork, limit: int, starting_after=None, ending_be
 
 
 def create_assignment(uow: UnitOfWork, body: dict):
-    return show.assignment(assignments.create(uow, body)), 201
+    return show.assignment(assignments.create(uow, body))
 
 
 def retrieve_assignment(uow: UnitOfWork, assignment_id: str):

@@ -14,7 +14,7 @@ def list_contractors(uow: UnitOfWork, limit: int, starting_after=None, ending_be
 
 
 def create_contractor(uow: UnitOfWork, body: dict):
-    return show.contractor(contractors.create(uow, body)), 201
+    return show.contractor(contractors.create(uow, body))
 
 
 def retrieve_contractor(uow: UnitOfWork, contractor_id: str):

@@ -16,7 +16,7 @@ def list_entities(uow: UnitOfWork, limit: int, starting_after=None, ending_befor
 
 
 def create_entity(uow: UnitOfWork, body: dict):
-    return show.entity(entities.create(uow, body)), 201
+    return show.entity(entities.create(uow, body))
 
 
 def retrieve_entity(uow: UnitOfWork, entity_id: str):

@@ -13,7 +13,7 @@ def list_jobs(uow: UnitOfWork, limit: int, starting_after=None, ending_before=No
 
 
 def create_job(uow: UnitOfWork, body: dict):
-    return show.job(jobs.create(uow, body)), 201
+    return show.job(jobs.create(uow, body))
 
 
 def retrieve_job(uow: UnitOfWork, job_id: str):

@@ -16,7 +16,7 @@ def list_policies(
 
 
 def create_policy(uow: UnitOfWork, body: dict, base_url: str):
-    return show.policy(policies.create(uow, body), uow.now, base_url), 201
+    return show.policy(policies.create(uow, body), uow.now, base_url)
 
 
 def retrieve_policy(uow: UnitOfWork, policy_id: str, base_url: str):

@@ -16,7 +16,7 @@ def list_quotes(uow: UnitOfWork, limit: int, starting_after=None, ending_before=
 
 
 def create_quote(uow: UnitOfWork, body: dict):
-    return show.quote(quotes.create(uow, body)), 201
+    return show.quote(quotes.create(uow, body))
 
 
 def retrieve_quote(uow: UnitOfWork, quote_id: str):

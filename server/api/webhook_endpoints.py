@@ -14,7 +14,7 @@ def list_webhook_endpoints(uow: UnitOfWork, limit: int, starting_after=None, end
 
 
 def create_webhook_endpoint(uow: UnitOfWork, body: dict):
-    return show.webhook_endpoint_with_secret(webhooks.create(uow, body)), 201
+    return show.webhook_endpoint_with_secret(webhooks.create(uow, body))
 
 
 def retrieve_webhook_endpoint(uow: UnitOfWork, webhook_endpoint_id: str):

@@ -11,7 +11,6 @@ answer, or the refusal of a domain rule, is written as JSON there too.
 from __future__ import annotations
 
 import inspect
-import json
 import typing as t
 
 import orjson
@@ -32,12 +31,12 @@ JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
 class _Operation:
-    def __init__(self, operation, next_app: ASGIApp, database: Database, settings: Settings):
-        self.next_app = next_app
+    def __init__(self, operation, database: Database, settings: Settings):
         self.function = operation.function
         self.database = database
         self.settings = settings
         self.write = operation.method.lower() != "get"
+        # A handler returns the object; the status is the one the spec documents for success.
         self.success = int(next(code for code in operation.responses if code.startswith("2")))
         self.wants = frozenset(inspect.signature(self.function).parameters)
 
@@ -80,11 +79,8 @@ class _Operation:
             with self.database.unit_of_work(principal, write=self.write) as uow:
                 result = self.function(uow=uow, **arguments)
         except DomainError as refused:
-            return status_of(refused), json.dumps(error_body(refused)).encode()
-        status = self.success
-        if isinstance(result, tuple):
-            result, status = result
-        return status, orjson.dumps(result)
+            return status_of(refused), orjson.dumps(error_body(refused))
+        return self.success, orjson.dumps(result)
 
 
 class _OperationsAPI(RoutedAPI[_Operation]):
@@ -94,7 +90,7 @@ class _OperationsAPI(RoutedAPI[_Operation]):
         self.add_paths()
 
     def make_operation(self, operation) -> _Operation:
-        return _Operation(operation, self.next_app, self.database, self.settings)
+        return _Operation(operation, self.database, self.settings)
 
 
 class Operations(RoutedMiddleware[_OperationsAPI]):

@@ -155,6 +155,11 @@ def compile_schema(schema: dict) -> Draft4Validator:
 _INTEGER_RANGES = {"int32": 2**31, "int64": 2**63}
 
 
+# Keywords whose value maps names to schemas, and keywords whose value is data, not a schema.
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "definitions"})
+_DATA = frozenset({"enum", "example", "default", "const", "required"})
+
+
 def _for_draft4(schema: t.Any) -> t.Any:
     """The schema in plain Draft 4, for jsonschema-rs: OpenAPI's `nullable: true` as a `null`
     type (and enum value), integer formats as bounds."""
@@ -162,17 +167,23 @@ def _for_draft4(schema: t.Any) -> t.Any:
         return [_for_draft4(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    plain = {key: _for_draft4(value) for key, value in schema.items() if key != "nullable"}
+    plain: dict[str, t.Any] = {}
+    for key, value in schema.items():
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            plain[key] = {name: _for_draft4(sub) for name, sub in value.items()}
+        elif key != "nullable":
+            plain[key] = value if key in _DATA else _for_draft4(value)
     if schema.get("nullable") is True:
         if "type" in plain:
             kinds = plain["type"] if isinstance(plain["type"], list) else [plain["type"]]
             plain["type"] = [*kinds, "null"]
         if "enum" in plain and None not in plain["enum"]:
             plain["enum"] = [*plain["enum"], None]
-    bound = _INTEGER_RANGES.get(schema.get("format"))
-    if bound is not None and schema.get("type") == "integer":
-        plain.setdefault("minimum", -bound)
-        plain.setdefault("maximum", bound - 1)
+    if schema.get("type") == "integer" and isinstance(schema.get("format"), str):
+        bound = _INTEGER_RANGES.get(schema["format"])
+        if bound is not None:
+            plain.setdefault("minimum", -bound)
+            plain.setdefault("maximum", bound - 1)
     return plain
 
 
