@@ -128,7 +128,9 @@ def test_two_workers_run_each_task_once(client, sandbox_key, database, settings)
                 "/api/v1/jobs", json=new_job(entity, name=f"Job {n}"), headers=bearer(sandbox_key)
             )
         )
-        created(assign(client, sandbox_key, made["contractor"]["id"], job["id"]))
+        # Within the policy's period, so that no assignment lengthens it (a task of its own).
+        period = {key: made["quote"][key] for key in ("effective_date", "end_date")}
+        created(assign(client, sandbox_key, made["contractor"]["id"], job["id"], **period))
     ran = []
     start = threading.Barrier(2)
 
