@@ -13,8 +13,7 @@ APPLICATION_SESSIONS = Records(application_sessions, "ias", id_length=32)
 
 
 class ApplicationSessionRepository(Repository):
-    def __init__(self, connection: Connection, principal: Principal):
-        super().__init__(APPLICATION_SESSIONS, connection, principal)
+    records = APPLICATION_SESSIONS
 
     def locked(self, session_id: str) -> dict | None:
         """The session, its row locked until the transaction ends: one acceptance completes

@@ -3,9 +3,6 @@ extending its job can tell a voided record from a missing one; plain reads hide 
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
-
-from server.core.principals import Principal
 from server.store.listing import owned
 from server.store.records import Records, Repository
 from server.store.tables import assignments
@@ -20,8 +17,7 @@ class JobHasAssignment(Exception):
 class AssignmentRepository(Repository):
     conflict = staticmethod(lambda fields: JobHasAssignment(fields["job"]))
 
-    def __init__(self, connection: Connection, principal: Principal):
-        super().__init__(ASSIGNMENTS, connection, principal)
+    records = ASSIGNMENTS
 
     def _first(self, query) -> dict | None:
         row = self.connection.execute(query).first()

@@ -30,8 +30,7 @@ class Change:
 
 
 class EventRepository(Repository):
-    def __init__(self, connection: Connection, principal: Principal):
-        super().__init__(EVENTS, connection, principal)
+    records = EVENTS
 
     def page_since(self, page: PageRequest, since: int, event_type: str | None) -> list[dict]:
         """One page of the caller's events created at or after `since`, of one type if given."""

@@ -20,8 +20,7 @@ class QuoteAlreadyBound(Exception):
 class PolicyRepository(Repository):
     conflict = staticmethod(lambda fields: QuoteAlreadyBound(fields["quote"]))
 
-    def __init__(self, connection: Connection, principal: Principal):
-        super().__init__(POLICIES, connection, principal)
+    records = POLICIES
 
     def quote_is_bound(self, quote_id: str) -> bool:
         """Whether a policy was ever issued for the quote, deleted or not."""

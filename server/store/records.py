@@ -77,13 +77,18 @@ class Records:
 
 
 class Repository:
-    """The objects of one table that belong to one caller (account and environment)."""
+    """The objects of one table that belong to one caller (account and environment). A
+    repository with queries of its own subclasses it and names its table's `records`."""
 
+    records: Records
     # What an insert that a unique constraint refuses raises, given the fields; None: let it be.
     conflict: Callable[[dict[str, Any]], Exception] | None = None
 
-    def __init__(self, records: Records, connection: Connection, principal: Principal):
-        self.records = records
+    def __init__(
+        self, connection: Connection, principal: Principal, records: Records | None = None
+    ):
+        if records is not None:
+            self.records = records
         self.connection = connection
         self.principal = principal
 

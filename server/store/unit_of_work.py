@@ -28,7 +28,7 @@ from server.store.job_categories import JobCategories
 from server.store.jobs import JOBS
 from server.store.policies import PolicyRepository
 from server.store.quotes import QUOTES
-from server.store.records import Repository
+from server.store.records import Records, Repository
 from server.store.webhooks import EndpointRepository
 
 
@@ -39,7 +39,24 @@ class Task:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+def _repository(kind: type, records: Records | None = None) -> cached_property:
+    """A repository of the unit of work's caller, made when first used: most requests need one
+    or two."""
+    return cached_property(lambda work: kind(work._connection, work.principal, records))
+
+
 class UnitOfWork:
+    contractors = _repository(Repository, CONTRACTORS)
+    entities = _repository(Repository, ENTITIES)
+    jobs = _repository(Repository, JOBS)
+    quotes = _repository(Repository, QUOTES)
+    emails = _repository(Repository, EMAILS)
+    policies = _repository(PolicyRepository)
+    assignments = _repository(AssignmentRepository)
+    application_sessions = _repository(ApplicationSessionRepository)
+    events = _repository(EventRepository)
+    webhook_endpoints = _repository(EndpointRepository)
+
     def __init__(self, connection: Connection, principal: Principal, now: int):
         self.principal = principal
         self.now = now
@@ -48,55 +65,13 @@ class UnitOfWork:
         self._tasks: list[Task] = []
         self._done_tasks: list[int] = []
 
-    # The repositories, each made when first used: most requests need one or two.
-
-    @cached_property
-    def contractors(self) -> Repository:
-        return Repository(CONTRACTORS, self._connection, self.principal)
-
-    @cached_property
-    def entities(self) -> Repository:
-        return Repository(ENTITIES, self._connection, self.principal)
-
-    @cached_property
-    def jobs(self) -> Repository:
-        return Repository(JOBS, self._connection, self.principal)
-
     @cached_property
     def job_categories(self) -> JobCategories:
         return JobCategories(self._connection)
 
     @cached_property
-    def quotes(self) -> Repository:
-        return Repository(QUOTES, self._connection, self.principal)
-
-    @cached_property
-    def policies(self) -> PolicyRepository:
-        return PolicyRepository(self._connection, self.principal)
-
-    @cached_property
-    def assignments(self) -> AssignmentRepository:
-        return AssignmentRepository(self._connection, self.principal)
-
-    @cached_property
-    def application_sessions(self) -> ApplicationSessionRepository:
-        return ApplicationSessionRepository(self._connection, self.principal)
-
-    @cached_property
     def documents(self) -> Documents:
         return Documents(self._connection, self.principal)
-
-    @cached_property
-    def emails(self) -> Repository:
-        return Repository(EMAILS, self._connection, self.principal)
-
-    @cached_property
-    def events(self) -> EventRepository:
-        return EventRepository(self._connection, self.principal)
-
-    @cached_property
-    def webhook_endpoints(self) -> EndpointRepository:
-        return EndpointRepository(self._connection, self.principal)
 
     def publish(self, event_type: str, object_kind: str, record: dict[str, Any]) -> None:
         """Report a change: the record of the object right after it."""

@@ -38,8 +38,7 @@ def enabled_endpoints(connection: Connection, principal: Principal) -> list[dict
 
 
 class EndpointRepository(Repository):
-    def __init__(self, connection: Connection, principal: Principal):
-        super().__init__(ENDPOINTS, connection, principal)
+    records = ENDPOINTS
 
     def remove(self, endpoint_id: str) -> bool:
         """Delete the endpoint and its deliveries: nothing more is sent to it."""
