@@ -4,7 +4,6 @@ the least work a request can spend on it."""
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import os
@@ -13,7 +12,6 @@ import time
 from limits import RateLimitItem, parse_many
 from limits.aio.strategies import FixedWindowRateLimiter as AsyncFixedWindow
 from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter as FixedWindow
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.middleware.errors import RequestRefused
@@ -54,18 +52,19 @@ class RateLimiter:
                 implementation="redispy",
                 client_name=f"{REDIS_CLIENT_PREFIX}{os.getpid()}",
             )
-            self.strategy = AsyncFixedWindow(storage)
         else:
-            # In memory nothing waits: the synchronous strategy spares a request its coroutines.
-            self.strategy = FixedWindow(storage_from_string("memory://"))
+            # The asynchronous memory store expires counters on the event loop; the synchronous
+            # one starts a timer thread every 10 ms, and each start waits on the GIL.
+            storage = storage_from_string("async+memory://")
+        self.strategy = AsyncFixedWindow(storage)
 
     async def retry_after(self, identity: str) -> int | None:
         """Spend one request of `identity`'s budget; the seconds to wait when it is spent."""
         for item in self.items:
             try:
-                if await _result(self.strategy.hit(item, identity)):
+                if await self.strategy.hit(item, identity):
                     continue
-                window = await _result(self.strategy.get_window_stats(item, identity))
+                window = await self.strategy.get_window_stats(item, identity)
                 reset_time = window[0]
             except Exception:
                 # An unreachable Redis must not take the API down with it: let the request in.
@@ -73,11 +72,6 @@ class RateLimiter:
                 return None
             return max(1, math.ceil(reset_time - time.time()))
         return None
-
-
-async def _result(value):
-    """The value of a call to either strategy: awaited when it is a coroutine (Redis)."""
-    return await value if inspect.isawaitable(value) else value
 
 
 class RateLimitMiddleware:
