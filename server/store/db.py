@@ -33,7 +33,9 @@ from server.store.unit_of_work import UnitOfWork
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 1099_0001  # the PostgreSQL advisory lock held while migrating
 POSTGRES_THREADS = 12  # within SQLAlchemy's default pool of 5 + 10 overflow
-CHECKPOINT_SECONDS = 1.0
+CHECKPOINT_SECONDS = 0.5
+CHECKPOINT_BUSY_MS = 50
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024  # what the log file is cut back to when it starts over
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             # Pages read through a memory map rather than a system call each.
             cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+            cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
             cursor.close()
 
         return engine
@@ -131,14 +134,27 @@ class Database:
             self._checkpointer.start()
 
     def _checkpoint(self) -> None:
-        """Copy the write-ahead log into the database now and then, as SQLite would at each
-        1000 pages; PASSIVE: it never holds up a writer."""
         while not self._stopping.wait(CHECKPOINT_SECONDS):
             try:
-                with self.engine.connect() as connection:
-                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                self.checkpoint()
             except Exception:  # a busy or closing database: the next round tries again
                 logger.debug("WAL checkpoint failed", exc_info=True)
+
+    def checkpoint(self) -> None:
+        """Copy SQLite's write-ahead log into the database, and have it start over.
+
+        A PASSIVE checkpoint copies what is there without holding up anyone; but under steady
+        writes some frames are always newer than it, and SQLite starts the log over only once
+        every frame has been copied, so the log would grow for as long as the writes go on
+        (hundreds of MB a minute). So a RESTART follows, holding this process's write lock:
+        it copies the few frames written meanwhile, and the next writer starts the log over."""
+        with self.engine.connect() as connection:
+            # Another process's reader or writer is waited for only briefly: the next round
+            # tries again.
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            with self._write_lock:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
 
     def _release(self, connection: Connection) -> None:
         with self._connections_lock:
