@@ -16,7 +16,8 @@ PAGE = 4096
 
 
 def log_frames(path) -> int:
-    """The frames in the log now (a PASSIVE checkpoint reports them and changes nothing else)."""
+    """The frames in the log now, as a PASSIVE checkpoint reports them (it copies them into the
+    database, but only a writer after a complete checkpoint starts the log over)."""
     with sqlite3.connect(path) as connection:
         _busy, frames, _copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     return frames
