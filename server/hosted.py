@@ -54,7 +54,7 @@ def _not_found() -> HTMLResponse:
     return _page(
         404,
         "Application not found",
-        code="resource_missing",
+        code="resource_not_found",
         message="This application link is not valid. Ask for a new one.",
     )
 

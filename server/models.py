@@ -1015,11 +1015,42 @@ class Environment(StrEnum):
 
 class Error(BaseModel):
     """
-    The body of every error response.
+    The body of every error response. `error_code` is the code the official client libraries
+    turn into an exception class (`invalid_input` is `InvalidInputError`); codes of this
+    server's own appear only where the libraries have none that fits, and raise their base
+    `Ten99PolicyError`.
+
+    | `error_code` | status | meaning |
+    | --- | --- | --- |
+    | `invalid_input` | 400 | the body, a parameter or a field breaks the contract or a rule; `param` names it |
+    | `bad_request` | 400 | the body is not JSON, or not valid text in its charset, or nests too deeply |
+    | `invalid_contractor_id`, `invalid_job_id`, `invalid_entity_id`, `invalid_quote_id` | 400 | a body names an object that does not exist |
+    | `invalid_job_category_code` | 400 | the job's category is not one of the approved ones |
+    | `effective_date_invalid`, `end_date_invalid` | 400 | a date is out of the range the operation allows |
+    | `coverage_limit_invalid` | 400 | an entity's occurrence limit is above its aggregate limit |
+    | `quote_not_eligible` | 400 | the quote cannot be bound (the contractor is not eligible) |
+    | `cant_update_create_new_quote` | 400 | a quote that was bound cannot change: make a new one |
+    | `policy_already_exists` | 400 | the quote was already bound to a policy |
+    | `policy_not_updatable` | 400 | the policy's state does not allow the change |
+    | `job_is_used` | 400 | a policy was issued for one of the job's assignments: it cannot be deleted |
+    | `job_has_assignment` | 400 | the job already has a live assignment |
+    | `use_extend_endpoint`, `assignment_is_bound` | 400 | a bound assignment changes only through `/assignments/extend` |
+    | `assignment_not_bound`, `assignment_cancelled`, `coverage_expired`, `cannot_shorten_coverage`, `end_date_unchanged` | 400 | why an extension is refused (see the operation) |
+    | `idempotency` | 400, 409 | an idempotency key reused for another request (400), or its first request still running (409) |
+    | `invalid_api_key` | 401 | no API key, or not a valid one |
+    | `insufficient_permissions` | 403 | the key may not act in the environment asked for |
+    | `resource_not_found` | 404 | no such object for this key, or no such path |
+    | `method_not_allowed` | 405 | the path does not take that method |
+    | `request_too_large` | 413 | the body is over the size limit |
+    | `unsupported_media_type` | 400 | the body is sent as another media type than JSON |
+    | `rate_limit` | 429 | over the key's rate limit; `Retry-After` says when to retry |
+    | `general` | 500 | something went wrong on the server |
+    | `not_implemented` | 501 | the operation is in the contract but not served |
+
     """
 
     error_code: str = Field(
-        ..., examples=["invalid_request"], pattern="^[a-z][a-z0-9_]*$"
+        ..., examples=["invalid_input"], pattern="^[a-z][a-z0-9_]*$"
     )
     """
     A short, snake_case code that a program can branch on.

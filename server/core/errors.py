@@ -6,7 +6,7 @@ from __future__ import annotations
 class DomainError(Exception):
     """A failure the caller can act on, with a stable snake_case code."""
 
-    code = "invalid_request"
+    code = "invalid_input"
 
     def __init__(self, message: str, *, code: str | None = None, param: str | None = None):
         super().__init__(message)
@@ -32,7 +32,7 @@ class InvalidRequest(DomainError):
 
 
 class NotFound(DomainError):
-    code = "resource_missing"
+    code = "resource_not_found"
 
     def __init__(
         self, kind: str, object_id: str, *, param: str | None = None, code: str | None = None

@@ -49,14 +49,14 @@ class RequestRefused(Exception):
 
 # Codes for errors that connexion or starlette raise, by status.
 STATUS_CODES = {
-    400: "invalid_request",
-    401: "authentication_required",
+    400: "invalid_input",
+    401: "invalid_api_key",
     403: "insufficient_permissions",
-    404: "resource_missing",
+    404: "resource_not_found",
     405: "method_not_allowed",
     413: "request_too_large",
-    429: "rate_limit_exceeded",
-    500: "internal_error",
+    429: "rate_limit",
+    500: "general",
     501: "not_implemented",
 }
 
@@ -143,7 +143,7 @@ def problem(_request, error: ProblemException) -> ConnexionResponse:
         logger.error("%s: %s", type(error).__name__, message)
     return error_response(
         status,
-        STATUS_CODES.get(status, "invalid_request"),
+        STATUS_CODES.get(status, "invalid_input"),
         message,
         headers=dict(error.headers or {}),
     )
@@ -183,7 +183,7 @@ def http_exception_handler(path_methods: PathMethods):
         else:
             message = str(error.detail)
         return error_response(
-            status, STATUS_CODES.get(status, "invalid_request"), message, headers=headers
+            status, STATUS_CODES.get(status, "invalid_input"), message, headers=headers
         )
 
     return http_exception
@@ -191,7 +191,7 @@ def http_exception_handler(path_methods: PathMethods):
 
 def unexpected(_request, error: Exception) -> ConnexionResponse:
     logger.exception("unhandled error", exc_info=error)
-    return error_response(500, "internal_error", "An unexpected error occurred.")
+    return error_response(500, "general", "An unexpected error occurred.")
 
 
 def install(app, spec: dict) -> None:

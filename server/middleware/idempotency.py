@@ -58,7 +58,7 @@ class Idempotency:
         if found.outcome == "mismatch":
             raise RequestRefused(
                 400,
-                "idempotency_key_reused",
+                "idempotency",
                 "This idempotency key was already used for a different request; "
                 "use a new key for a new request.",
                 param=KEY_HEADER,
@@ -66,7 +66,7 @@ class Idempotency:
         if found.outcome == "in_progress":
             raise RequestRefused(
                 409,
-                "idempotency_request_in_progress",
+                "idempotency",
                 "A request with this idempotency key is still in progress; retry later.",
                 param=KEY_HEADER,
             )

@@ -88,7 +88,7 @@ class RateLimitMiddleware:
             if wait is not None:
                 raise RequestRefused(
                     429,
-                    "rate_limit_exceeded",
+                    "rate_limit",
                     f"Too many requests for this API key; retry in {wait} second(s).",
                     headers={"Retry-After": str(wait)},
                 )

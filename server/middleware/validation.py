@@ -236,7 +236,7 @@ def _first_nul(value: t.Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | No
 
 
 def _too_deep() -> InvalidRequest:
-    return InvalidRequest("The request body nests too deeply.", code="invalid_json")
+    return InvalidRequest("The request body nests too deeply.", code="bad_request")
 
 
 def too_large() -> RequestRefused:
@@ -444,13 +444,13 @@ def _parse_json(raw: bytes, encoding: str) -> t.Any:
         text = raw.decode(encoding)
     except (LookupError, UnicodeDecodeError):
         raise InvalidRequest(
-            f"The request body is not valid {encoding} text.", code="invalid_body"
+            f"The request body is not valid {encoding} text.", code="bad_request"
         ) from None
     try:
         body = json.loads(text)
     except ValueError as error:
         raise InvalidRequest(
-            f"The request body is not valid JSON: {error}", code="invalid_json"
+            f"The request body is not valid JSON: {error}", code="bad_request"
         ) from None
     except RecursionError:
         raise _too_deep() from None
@@ -458,7 +458,7 @@ def _parse_json(raw: bytes, encoding: str) -> t.Any:
     if "\\u0000" in text and (path := _first_nul(body)) is not None:
         raise InvalidRequest(
             "Strings must not contain the NUL character (U+0000).",
-            code="invalid_string",
+            code="invalid_input",
             param=".".join(path),
         )
     return body

@@ -194,7 +194,7 @@ def test_a_quote_whose_contractor_is_gone_is_400_invalid_quote_id(client, sandbo
 def test_a_malformed_request_is_400(client, sandbox_key, body, param):
     quote_id = underwrite(client, sandbox_key)["quote"]["id"]
     body = {name: quote_id if value is QUOTE else value for name, value in body.items()}
-    assert_error(post(client, sandbox_key, body), 400, "invalid_request", param)
+    assert_error(post(client, sandbox_key, body), 400, "invalid_input", param)
     assert client.get(URL, headers=bearer(sandbox_key)).json() == []
 
 
@@ -205,7 +205,7 @@ def test_a_malformed_request_is_400(client, sandbox_key, body, param):
 def test_a_url_that_is_no_uri_is_400(client, sandbox_key, field, value):
     quote_id = underwrite(client, sandbox_key)["quote"]["id"]
     response = post(client, sandbox_key, {"quote": quote_id, field: value})
-    assert_error(response, 400, "invalid_request", field)
+    assert_error(response, 400, "invalid_input", field)
 
 
 # --- List and retrieve ------------------------------------------------------------------------
@@ -232,9 +232,9 @@ def test_retrieve_is_404_for_unknown_and_foreign_sessions(client, sandbox_key, n
     session = open_session(client, sandbox_key, underwrite(client, sandbox_key)["quote"]["id"])
     assert retrieve(client, sandbox_key, session["id"])["id"] == session["id"]
     unknown = client.get(f"{URL}/ias_{'x' * 32}", headers=bearer(sandbox_key))
-    assert_error(unknown, 404, "resource_missing")
+    assert_error(unknown, 404, "resource_not_found")
     foreign = client.get(f"{URL}/{session['id']}", headers=bearer(new_key(account="acct_b")))
-    assert_error(foreign, 404, "resource_missing")
+    assert_error(foreign, 404, "resource_not_found")
 
 
 # --- The hosted page ----------------------------------------------------------------------------
@@ -278,7 +278,7 @@ def test_an_unknown_session_page_is_a_404_page(client):
         client.post(f"/apply/ias_{'x' * 32}/decline", follow_redirects=False),
     ):
         page = assert_page(response, 404)
-        assert error_code(response) == "resource_missing"
+        assert error_code(response) == "resource_not_found"
         assert 'id="accept"' not in page
 
 

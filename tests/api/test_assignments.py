@@ -210,15 +210,15 @@ def test_unknown_references_and_bad_dates(client, sandbox_key, covered):
         "end_date_invalid",
         "end_date",
     )
-    assert_error(assign(client, sandbox_key, contractor, job, coverage=()), 400, "invalid_request")
+    assert_error(assign(client, sandbox_key, contractor, job, coverage=()), 400, "invalid_input")
 
 
 def test_another_accounts_assignment_does_not_exist(client, sandbox_key, new_key, bound):
     other = new_key(account="acct_b")
     response = client.get(f"{BASE}/{bound['id']}", headers=bearer(other))
-    assert_error(response, 404, "resource_missing", "assignment_id")
+    assert_error(response, 404, "resource_not_found", "assignment_id")
     assert_error(
-        extend(client, other, bound["job"], bound["end_date"] + DAY), 404, "resource_missing"
+        extend(client, other, bound["job"], bound["end_date"] + DAY), 404, "resource_not_found"
     )
 
 
@@ -399,13 +399,13 @@ class TestTheSameEndDate:
 
 def test_extend_an_unknown_job_or_a_job_without_assignment_is_404(client, sandbox_key, covered):
     body = assert_error(
-        extend(client, sandbox_key, "jb_missing", now() + DAY), 404, "resource_missing", "job_id"
+        extend(client, sandbox_key, "jb_missing", now() + DAY), 404, "resource_not_found", "job_id"
     )
     assert "jb_missing" in body["message"]
     body = assert_error(
         extend(client, sandbox_key, covered["job2"]["id"], now() + DAY),
         404,
-        "resource_missing",
+        "resource_not_found",
         "job_id",
     )
     assert "assignment" in body["message"]
@@ -485,7 +485,7 @@ def test_extend_refuses_invalid_input(client, sandbox_key, bound):
         {"job_id": bound["job"], "end_date": bound["end_date"] + DAY, "send_email": "yes"},
     ):
         response = client.post(f"{BASE}/extend", json=body, headers=bearer(sandbox_key))
-        assert_error(response, 400, "invalid_request")
+        assert_error(response, 400, "invalid_input")
 
 
 def test_a_refused_extension_changes_nothing(client, sandbox_key, bound, database):

@@ -81,7 +81,7 @@ def test_an_unknown_cursor_is_a_404_naming_the_parameter(client, sandbox_key):
     response = client.get(URL, params={"starting_after": "cn_missing"}, headers=bearer(sandbox_key))
     assert response.status_code == 404
     assert response.json() == {
-        "error_code": "resource_missing",
+        "error_code": "resource_not_found",
         "message": "No such contractor: cn_missing",
         "param": "starting_after",
     }
@@ -151,7 +151,7 @@ def test_another_accounts_contractor_does_not_exist_for_you(client, new_key, cre
         method.upper(), f"{URL}/{created['id']}", headers=bearer(other), **kwargs
     )
     assert response.status_code == 404
-    assert response.json()["error_code"] == "resource_missing"
+    assert response.json()["error_code"] == "resource_not_found"
     assert client.get(URL, headers=bearer(other)).json() == []
     response = client.get(URL, params={"starting_after": created["id"]}, headers=bearer(other))
     assert response.status_code == 404
@@ -185,7 +185,7 @@ def test_invalid_fields_are_each_reported(client, sandbox_key):
     response = client.post(URL, json=body, headers=bearer(sandbox_key))
     assert response.status_code == 400
     error = response.json()
-    assert error["error_code"] == "invalid_request"
+    assert error["error_code"] == "invalid_input"
     params = {e["param"] for e in error["errors"]}
     assert {"email", "address.region", "address.locality", "address.postalcode"} <= params
 

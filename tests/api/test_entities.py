@@ -74,7 +74,7 @@ def test_the_name_is_required(client, sandbox_key):
     response = client.post(
         URL, json={"required_coverage": ["general"]}, headers=bearer(sandbox_key)
     )
-    body = assert_error(response, 400, "invalid_request")
+    body = assert_error(response, 400, "invalid_input")
     assert "name" in {e["param"] for e in body["errors"]}
 
 
@@ -122,7 +122,7 @@ def test_an_unknown_cursor_is_a_404_naming_it(client, sandbox_key, cursor):
     response = client.get(URL, params={cursor: "en_missing"}, headers=bearer(sandbox_key))
     assert response.status_code == 404
     assert response.json() == {
-        "error_code": "resource_missing",
+        "error_code": "resource_not_found",
         "message": "No such entity: en_missing",
         "param": cursor,
     }
@@ -131,12 +131,12 @@ def test_an_unknown_cursor_is_a_404_naming_it(client, sandbox_key, cursor):
 @pytest.mark.parametrize("limit", [0, 101])
 def test_a_limit_out_of_range_is_refused(client, sandbox_key, limit):
     response = client.get(URL, params={"limit": limit}, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
 
 
 def test_an_unknown_entity_is_a_404(client, sandbox_key):
     response = client.get(f"{URL}/en_missing", headers=bearer(sandbox_key))
-    body = assert_error(response, 404, "resource_missing")
+    body = assert_error(response, 404, "resource_not_found")
     assert body["message"] == "No such entity: en_missing"
 
 
@@ -220,13 +220,13 @@ def test_null_removes_the_address_or_the_coverage_limit(client, sandbox_key, cre
 def test_fields_that_cannot_be_null_refuse_null_on_update(client, sandbox_key, create, field):
     created = create()
     response = client.put(f"{URL}/{created['id']}", json={field: None}, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
     assert client.get(f"{URL}/{created['id']}", headers=bearer(sandbox_key)).json() == created
 
 
 def test_updating_an_unknown_entity_is_a_404(client, sandbox_key):
     response = client.put(f"{URL}/en_missing", json={"name": "X"}, headers=bearer(sandbox_key))
-    assert_error(response, 404, "resource_missing")
+    assert_error(response, 404, "resource_not_found")
 
 
 @pytest.mark.parametrize(
@@ -241,7 +241,7 @@ def test_updating_an_unknown_entity_is_a_404(client, sandbox_key):
 )
 def test_limits_below_1000_cents_are_refused_on_create(client, sandbox_key, limit):
     response = client.post(URL, json=new_entity(coverage_limit=limit), headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
     assert client.get(URL, headers=bearer(sandbox_key)).json() == []
 
 
@@ -257,7 +257,7 @@ def test_limits_below_1000_cents_are_refused_on_update(client, sandbox_key, crea
     response = client.put(
         f"{URL}/{created['id']}", json={"coverage_limit": limit}, headers=bearer(sandbox_key)
     )
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
     assert client.get(f"{URL}/{created['id']}", headers=bearer(sandbox_key)).json() == created
 
 
@@ -267,7 +267,7 @@ def test_limits_below_1000_cents_are_refused_on_update(client, sandbox_key, crea
 )
 def test_a_coverage_limit_needs_both_limits(client, sandbox_key, limit):
     response = client.post(URL, json=new_entity(coverage_limit=limit), headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
 
 
 def test_limits_of_exactly_1000_cents_are_accepted(create):
@@ -319,13 +319,13 @@ def test_equal_occurrence_and_aggregate_limits_are_accepted(client, sandbox_key,
 )
 def test_invalid_fields_are_refused(client, sandbox_key, overrides):
     response = client.post(URL, json=new_entity(**overrides), headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
     assert client.get(URL, headers=bearer(sandbox_key)).json() == []
 
 
 def test_unknown_fields_are_refused_on_create(client, sandbox_key):
     response = client.post(URL, json=new_entity(website="apple.com"), headers=bearer(sandbox_key))
-    body = assert_error(response, 400, "invalid_request")
+    body = assert_error(response, 400, "invalid_input")
     assert "website" in body["message"]
     assert client.get(URL, headers=bearer(sandbox_key)).json() == []
 
@@ -343,7 +343,7 @@ def test_unknown_fields_are_refused_on_create(client, sandbox_key):
 def test_unknown_fields_are_refused_on_update(client, sandbox_key, create, body):
     created = create()
     response = client.put(f"{URL}/{created['id']}", json=body, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
     assert client.get(f"{URL}/{created['id']}", headers=bearer(sandbox_key)).json() == created
 
 
@@ -360,10 +360,10 @@ def test_delete_answers_the_deleted_object_and_the_entity_is_gone(client, sandbo
         "deleted_at": body["deleted_at"],
     }
     assert isinstance(body["deleted_at"], int) and body["deleted_at"] >= created["created"]
-    assert_error(client.get(url, headers=bearer(sandbox_key)), 404, "resource_missing")
-    assert_error(client.delete(url, headers=bearer(sandbox_key)), 404, "resource_missing")
+    assert_error(client.get(url, headers=bearer(sandbox_key)), 404, "resource_not_found")
+    assert_error(client.delete(url, headers=bearer(sandbox_key)), 404, "resource_not_found")
     assert_error(
-        client.put(url, json={"name": "X"}, headers=bearer(sandbox_key)), 404, "resource_missing"
+        client.put(url, json={"name": "X"}, headers=bearer(sandbox_key)), 404, "resource_not_found"
     )
     assert client.get(URL, headers=bearer(sandbox_key)).json() == []
 
@@ -439,7 +439,7 @@ def test_another_accounts_entity_does_not_exist_for_you(client, new_key, create,
     response = client.request(
         method.upper(), f"{URL}/{created['id']}", headers=bearer(other), **kwargs
     )
-    assert_error(response, 404, "resource_missing")
+    assert_error(response, 404, "resource_not_found")
     assert client.get(URL, headers=bearer(other)).json() == []
     owner = new_key(account="acct_a")
     assert client.get(f"{URL}/{created['id']}", headers=bearer(owner)).json() == created

@@ -19,7 +19,7 @@ def test_bearer_and_basic_both_carry_the_key(client, sandbox_key):
 
 
 def test_no_credentials_is_401(client):
-    assert_error(client.get(URL), 401, "authentication_required")
+    assert_error(client.get(URL), 401, "invalid_api_key")
 
 
 @pytest.mark.parametrize(
@@ -38,9 +38,9 @@ def test_an_unknown_key_is_401_invalid_api_key(client, headers):
 @pytest.mark.parametrize(
     ("content_type", "content", "code"),
     [
-        ("application/json", b'{"first_name": ', "invalid_json"),
-        ("application/json", b"\xff\xfe{}", "invalid_body"),
-        ("application/json; charset=klingon", b"\xff{", "invalid_body"),
+        ("application/json", b'{"first_name": ', "bad_request"),
+        ("application/json", b"\xff\xfe{}", "bad_request"),
+        ("application/json; charset=klingon", b"\xff{", "bad_request"),
     ],
     ids=["not-json", "not-utf8", "unknown-charset"],
 )
@@ -60,28 +60,28 @@ def test_a_body_in_another_media_type_is_400(client, sandbox_key):
 def test_deeply_nested_json_is_400_not_500(client, sandbox_key):
     nested = "[" * 100_000 + "]" * 100_000
     headers = bearer(sandbox_key, **{"Content-Type": "application/json"})
-    assert_error(client.post(URL, content=nested.encode(), headers=headers), 400, "invalid_json")
+    assert_error(client.post(URL, content=nested.encode(), headers=headers), 400, "bad_request")
 
 
 def test_a_missing_body_is_400(client, sandbox_key):
     headers = bearer(sandbox_key, **{"Content-Type": "application/json"})
-    assert_error(client.post(URL, headers=headers), 400, "invalid_request")
+    assert_error(client.post(URL, headers=headers), 400, "invalid_input")
 
 
 def test_invalid_parameters_name_the_parameter(client, sandbox_key):
     body = assert_error(
-        client.get(URL, params={"limit": 101}, headers=bearer(sandbox_key)), 400, "invalid_request"
+        client.get(URL, params={"limit": 101}, headers=bearer(sandbox_key)), 400, "invalid_input"
     )
     assert body["param"] == "limit"
     body = assert_error(
-        client.get(f"{URL}/nope", headers=bearer(sandbox_key)), 400, "invalid_request"
+        client.get(f"{URL}/nope", headers=bearer(sandbox_key)), 400, "invalid_input"
     )
     assert body["param"] == "contractor_id"
     headers = bearer(sandbox_key, **{"Ten99Policy-Environment": "staging"})
-    body = assert_error(client.get(URL, headers=headers), 400, "invalid_request")
+    body = assert_error(client.get(URL, headers=headers), 400, "invalid_input")
     assert body["param"] == "Ten99Policy-Environment"
     body = assert_error(
-        client.get(URL, params={"page": 2}, headers=bearer(sandbox_key)), 400, "invalid_request"
+        client.get(URL, params={"page": 2}, headers=bearer(sandbox_key)), 400, "invalid_input"
     )
     assert body["param"] == "page"
 
@@ -107,7 +107,7 @@ def test_a_wrong_method_is_405_naming_every_allowed_method(
 
 @pytest.mark.parametrize("path", ["/api/v1/nothing", "/nothing", "/api/v1/contractors/cn_a/b"])
 def test_an_unknown_path_is_404_in_the_error_shape(client, sandbox_key, path):
-    assert_error(client.get(path, headers=bearer(sandbox_key)), 404, "resource_missing")
+    assert_error(client.get(path, headers=bearer(sandbox_key)), 404, "resource_not_found")
 
 
 def test_every_response_carries_a_distinct_request_id(client, sandbox_key):

@@ -507,7 +507,7 @@ def test_the_type_filter_with_a_cursor(client, sandbox_key):
 @pytest.mark.parametrize("value", ["contractor.exploded", "*", "", "CONTRACTOR.CREATED"])
 def test_an_unknown_type_is_400(client, sandbox_key, value):
     response = client.get(f"{BASE}/events", params={"type": value}, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request", "type")
+    assert_error(response, 400, "invalid_input", "type")
 
 
 def test_retrieve_answers_the_listed_event(client, sandbox_key):
@@ -518,13 +518,13 @@ def test_retrieve_answers_the_listed_event(client, sandbox_key):
 
 def test_an_unknown_event_is_404(client, sandbox_key):
     response = client.get(f"{BASE}/events/evt_missing", headers=bearer(sandbox_key))
-    assert_error(response, 404, "resource_missing", "event_id")
+    assert_error(response, 404, "resource_not_found", "event_id")
 
 
 def test_an_id_that_is_no_event_id_is_400(client, sandbox_key):
     contractor_id = contractor(client, sandbox_key)["id"]
     response = client.get(f"{BASE}/events/{contractor_id}", headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request", "event_id")
+    assert_error(response, 400, "invalid_input", "event_id")
 
 
 @pytest.mark.parametrize(
@@ -537,12 +537,12 @@ def test_another_owners_events_are_invisible(client, sandbox_key, new_key, owner
     contractor(client, owner_key)
     [theirs] = events(client, owner_key)
     response = client.get(f"{BASE}/events/{theirs['id']}", headers=bearer(sandbox_key))
-    assert_error(response, 404, "resource_missing", "event_id")
+    assert_error(response, 404, "resource_not_found", "event_id")
     assert events(client, sandbox_key) == []
     response = client.get(
         f"{BASE}/events", params={"starting_after": theirs["id"]}, headers=bearer(sandbox_key)
     )
-    assert_error(response, 404, "resource_missing", "starting_after")
+    assert_error(response, 404, "resource_not_found", "starting_after")
 
 
 def test_events_older_than_30_days_are_gone(client, sandbox_key, database):
@@ -556,7 +556,7 @@ def test_events_older_than_30_days_are_gone(client, sandbox_key, database):
         )
     assert [e["data"]["object"]["id"] for e in events(client, sandbox_key)] == [recent["id"]]
     response = client.get(f"{BASE}/events/{old_event['id']}", headers=bearer(sandbox_key))
-    assert_error(response, 404, "resource_missing", "event_id")
+    assert_error(response, 404, "resource_not_found", "event_id")
 
 
 # A refused change records nothing
@@ -567,7 +567,7 @@ def test_refused_changes_record_no_event(client, sandbox_key, bound):
     assignment, quote, headers = bound["assignment"], bound["quote"], bearer(sandbox_key)
     for code, response in [
         (
-            "invalid_request",
+            "invalid_input",
             client.post(f"{BASE}/contractors", json=new_contractor(email="nope"), headers=headers),
         ),
         (

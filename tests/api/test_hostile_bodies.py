@@ -47,7 +47,7 @@ def descents(monkeypatch) -> list[int]:
 def test_a_long_array_is_refused_without_looking_at_its_items(client, sandbox_key, descents, count):
     body = {**QUOTE, "coverage_type": mixed_items(count)}
     response = client.post("/api/v1/quotes", json=body, headers=bearer(sandbox_key))
-    error = assert_error(response, 400, "invalid_request", "coverage_type")
+    error = assert_error(response, 400, "invalid_input", "coverage_type")
     assert "is too long" in error["message"]
     assert len(response.content) < MAX_ERROR_BODY
     # The object's properties, not the array's items.
@@ -60,7 +60,7 @@ def test_a_megabyte_of_junk_gets_a_bounded_error(client, sandbox_key, descents):
         content=junk_array(),
         headers=bearer(sandbox_key, **{"Content-Type": "application/json"}),
     )
-    assert_error(response, 400, "invalid_request", "coverage_type")
+    assert_error(response, 400, "invalid_input", "coverage_type")
     assert len(response.content) < MAX_ERROR_BODY
     assert descents[0] < 20
 
@@ -68,7 +68,7 @@ def test_a_megabyte_of_junk_gets_a_bounded_error(client, sandbox_key, descents):
 def test_many_invalid_fields_are_reported_up_to_a_bound(client, sandbox_key):
     contractor = new_contractor(custom_metadata={f"k{i}": "v" * 600 for i in range(1000)})
     response = client.post("/api/v1/contractors", json=contractor, headers=bearer(sandbox_key))
-    error = assert_error(response, 400, "invalid_request")
+    error = assert_error(response, 400, "invalid_input")
     assert len(error["errors"]) == validation.MAX_ERRORS
     assert len(response.content) < MAX_ERROR_BODY
 

@@ -52,7 +52,7 @@ def test_the_same_key_with_a_different_body_is_400(client, sandbox_key, database
     assert post(client, sandbox_key, new_contractor(), "k-2").status_code == 201
     reused = post(client, sandbox_key, new_contractor(first_name="Ann"), "k-2")
     assert reused.status_code == 400
-    assert reused.json()["error_code"] == "idempotency_key_reused"
+    assert reused.json()["error_code"] == "idempotency"
     assert reused.json()["param"] == KEY
     assert count(database, contractors) == 1
 
@@ -60,7 +60,7 @@ def test_the_same_key_with_a_different_body_is_400(client, sandbox_key, database
 def test_the_same_key_on_another_path_is_400_and_creates_nothing(client, sandbox_key, database):
     assert post(client, sandbox_key, new_contractor(), "k-path").status_code == 201
     reused = post(client, sandbox_key, new_entity(), "k-path", url="/api/v1/entities")
-    assert_error(reused, 400, "idempotency_key_reused")
+    assert_error(reused, 400, "idempotency")
     assert count(database, entities) == 0
 
 
@@ -147,7 +147,7 @@ def test_a_retry_while_the_first_runs_is_409(client, sandbox_key, database):
     _hold_key(database, "acct_a", "k-6", new_contractor(), clock.now())
     running = _post_raw(client, sandbox_key, new_contractor(), "k-6")
     assert running.status_code == 409
-    assert running.json()["error_code"] == "idempotency_request_in_progress"
+    assert running.json()["error_code"] == "idempotency"
     assert count(database, contractors) == 0
 
 

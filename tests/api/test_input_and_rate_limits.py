@@ -56,7 +56,7 @@ def test_a_chunked_body_within_the_limit_is_read(client, sandbox_key):
 def test_a_body_just_under_the_limit_is_judged_on_its_content(client, sandbox_key):
     body = new_contractor(middle_name="y" * 101)
     response = client.post(URL, json=body, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request", "middle_name")
+    assert_error(response, 400, "invalid_input", "middle_name")
 
 
 @pytest.mark.parametrize(
@@ -78,7 +78,7 @@ def test_a_body_just_under_the_limit_is_judged_on_its_content(client, sandbox_ke
 )
 def test_long_strings_and_unknown_fields_are_400(client, sandbox_key, database, overrides, param):
     response = client.post(URL, json=new_contractor(**overrides), headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request", param)
+    assert_error(response, 400, "invalid_input", param)
     assert stored_contractors(database) == 0
 
 
@@ -93,7 +93,7 @@ def test_long_strings_and_unknown_fields_are_400(client, sandbox_key, database, 
 )
 def test_a_nul_character_is_400_on_every_database(client, sandbox_key, database, overrides, param):
     response = client.post(URL, json=new_contractor(**overrides), headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_string", param)
+    assert_error(response, 400, "invalid_input", param)
     assert stored_contractors(database) == 0
 
 
@@ -112,7 +112,7 @@ def test_integers_beyond_their_int64_format_are_400(client, sandbox_key):
         json={"name": "Big", "coverage_limit": limits},
         headers=bearer(sandbox_key),
     )
-    assert_error(response, 400, "invalid_request", "coverage_limit.aggregate_limit")
+    assert_error(response, 400, "invalid_input", "coverage_limit.aggregate_limit")
     within = client.post(
         "/api/v1/entities",
         json={"name": "Big", "coverage_limit": {**limits, "aggregate_limit": 2**63 - 1}},
@@ -133,7 +133,7 @@ def test_over_the_limit_is_429_with_retry_after(limited_client, new_key):
     for _ in range(3):
         assert limited_client.get(URL, headers=bearer(key)).status_code == 200
     response = limited_client.get(URL, headers=bearer(key))
-    body = assert_error(response, 429, "rate_limit_exceeded")
+    body = assert_error(response, 429, "rate_limit")
     retry_after = int(response.headers["Retry-After"])
     assert 1 <= retry_after <= 60
     assert str(retry_after) in body["message"]

@@ -125,7 +125,7 @@ def test_another_owners_object_is_404(client, new_key, operation, owner, caller)
 
     response = _call(client, operation, caller_key, object_ids)
     assert response.status_code == 404, response.text
-    assert response.json()["error_code"] == "resource_missing"
+    assert response.json()["error_code"] == "resource_not_found"
     # The owner still sees it, unchanged and undeleted.
     for param, object_id in object_ids.items():
         path = operation.path.split("{" + param + "}")[0] + object_id

@@ -103,13 +103,13 @@ def test_limit_and_cursors_page_through_the_catalogue(client, sandbox_key):
 @pytest.mark.parametrize("cursor", ["starting_after", "ending_before"])
 def test_an_unknown_cursor_is_a_404_naming_it(client, sandbox_key, cursor):
     response = client.get(URL, params={cursor: "jc_Zz9NoSuchCategory"}, headers=bearer(sandbox_key))
-    assert_error(response, 404, "resource_missing", param=cursor)
+    assert_error(response, 404, "resource_not_found", param=cursor)
 
 
 @pytest.mark.parametrize("limit", [0, 101])
 def test_a_limit_out_of_range_is_refused(client, sandbox_key, limit):
     response = client.get(URL, params={"limit": limit}, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
 
 
 def test_each_category_retrieves_as_its_toml_row(client, sandbox_key):
@@ -134,14 +134,14 @@ def test_the_automotive_category_of_the_examples(client, sandbox_key):
 
 def test_an_unknown_category_is_a_404(client, sandbox_key):
     response = client.get(f"{URL}/jc_Zz9NoSuchCategory", headers=bearer(sandbox_key))
-    body = assert_error(response, 404, "resource_missing")
+    body = assert_error(response, 404, "resource_not_found")
     assert "jc_Zz9NoSuchCategory" in body["message"]
 
 
 @pytest.mark.parametrize("category_id", ["xx_1", "jc_", "jc_has-dash", "MTqpkbkp6G"])
 def test_a_malformed_category_id_is_refused(client, sandbox_key, category_id):
     response = client.get(f"{URL}/{category_id}", headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
 
 
 def test_every_key_sees_the_same_catalogue(client, new_key):

@@ -93,7 +93,7 @@ def test_a_job_address_without_region_or_postal_code_is_refused(client, sandbox_
     response = client.post(
         URL, json=new_job(entity["id"], address=address), headers=bearer(sandbox_key)
     )
-    body = assert_error(response, 400, "invalid_request")
+    body = assert_error(response, 400, "invalid_input")
     assert f"address.{field}" in {e["param"] for e in body["errors"]}
 
 
@@ -116,7 +116,7 @@ def test_required_fields(client, sandbox_key, entity, field):
     body = new_job(entity["id"])
     del body[field]
     response = client.post(URL, json=body, headers=bearer(sandbox_key))
-    error = assert_error(response, 400, "invalid_request")
+    error = assert_error(response, 400, "invalid_input")
     assert field in {e["param"] for e in error["errors"]}
     assert client.get(URL, headers=bearer(sandbox_key)).json() == []
 
@@ -138,7 +138,7 @@ def test_a_description_over_the_maximum_length_is_refused(client, sandbox_key, e
     response = client.post(
         URL, json=new_job(entity["id"], description="d" * 5001), headers=bearer(sandbox_key)
     )
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
 
 
 def test_list_is_most_recent_first_and_limited(client, sandbox_key, create):
@@ -176,7 +176,7 @@ def test_an_unknown_cursor_is_a_404_naming_it(client, sandbox_key):
     response = client.get(URL, params={"starting_after": "jb_missing"}, headers=bearer(sandbox_key))
     assert response.status_code == 404
     assert response.json() == {
-        "error_code": "resource_missing",
+        "error_code": "resource_not_found",
         "message": "No such job: jb_missing",
         "param": "starting_after",
     }
@@ -184,7 +184,7 @@ def test_an_unknown_cursor_is_a_404_naming_it(client, sandbox_key):
 
 def test_an_unknown_job_is_a_404(client, sandbox_key):
     response = client.get(f"{URL}/jb_missing", headers=bearer(sandbox_key))
-    body = assert_error(response, 404, "resource_missing")
+    body = assert_error(response, 404, "resource_not_found")
     assert body["message"] == "No such job: jb_missing"
 
 
@@ -223,7 +223,7 @@ def test_an_unknown_category_is_a_404_naming_it(client, sandbox_key, entity):
 def test_a_malformed_category_is_refused(client, sandbox_key, entity):
     body = new_job(entity["id"], category_code="xx_1")
     response = client.post(URL, json=body, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
 
 
 def test_an_unapproved_category_is_refused(client, sandbox_key, entity):
@@ -247,7 +247,7 @@ def test_wages_at_the_bounds_are_accepted(create, wage):
 @pytest.mark.parametrize("wage", [99, 100000001, 0, -100])
 def test_wages_out_of_bounds_are_refused(client, sandbox_key, entity, wage):
     response = client.post(URL, json=new_job(entity["id"], wage=wage), headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
     assert client.get(URL, headers=bearer(sandbox_key)).json() == []
 
 
@@ -260,7 +260,7 @@ def test_each_wage_type_is_accepted(create, wage_type):
 def test_other_wage_types_are_refused(client, sandbox_key, entity, wage_type):
     body = new_job(entity["id"], wage_type=wage_type)
     response = client.post(URL, json=body, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
 
 
 @pytest.mark.parametrize("years", [0, 100])
@@ -272,14 +272,14 @@ def test_years_of_experience_at_the_bounds_are_accepted(create, years):
 def test_years_of_experience_out_of_bounds_are_refused(client, sandbox_key, entity, years):
     body = new_job(entity["id"], years_experience=years)
     response = client.post(URL, json=body, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
 
 
 def test_unknown_fields_are_refused(client, sandbox_key, entity):
     response = client.post(
         URL, json=new_job(entity["id"], shift="night"), headers=bearer(sandbox_key)
     )
-    body = assert_error(response, 400, "invalid_request")
+    body = assert_error(response, 400, "invalid_input")
     assert "shift" in body["message"]
     assert client.get(URL, headers=bearer(sandbox_key)).json() == []
 
@@ -361,7 +361,7 @@ def test_a_null_years_of_experience_removes_it(client, sandbox_key, create):
 def test_fields_that_cannot_be_null_refuse_null_on_update(client, sandbox_key, create, field):
     job = create()
     response = client.put(f"{URL}/{job['id']}", json={field: None}, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
     assert client.get(f"{URL}/{job['id']}", headers=bearer(sandbox_key)).json() == job
 
 
@@ -432,7 +432,7 @@ def test_update_to_an_unapproved_category_is_refused(client, sandbox_key, create
 def test_update_applies_the_bounds_of_creation(client, sandbox_key, create, changes):
     job = create()
     response = client.put(f"{URL}/{job['id']}", json=changes, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
     assert client.get(f"{URL}/{job['id']}", headers=bearer(sandbox_key)).json() == job
 
 
@@ -448,13 +448,13 @@ def test_update_accepts_wages_at_the_bounds(client, sandbox_key, create, wage):
 def test_update_refuses_unknown_and_read_only_fields(client, sandbox_key, create, body):
     job = create()
     response = client.put(f"{URL}/{job['id']}", json=body, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
     assert client.get(f"{URL}/{job['id']}", headers=bearer(sandbox_key)).json() == job
 
 
 def test_updating_an_unknown_job_is_a_404(client, sandbox_key):
     response = client.put(f"{URL}/jb_missing", json={"wage": 2000}, headers=bearer(sandbox_key))
-    assert_error(response, 404, "resource_missing")
+    assert_error(response, 404, "resource_not_found")
 
 
 def test_delete_answers_the_deleted_object_and_the_job_is_gone(client, sandbox_key, create):
@@ -470,10 +470,10 @@ def test_delete_answers_the_deleted_object_and_the_job_is_gone(client, sandbox_k
         "deleted_at": body["deleted_at"],
     }
     assert isinstance(body["deleted_at"], int) and body["deleted_at"] >= job["created"]
-    assert_error(client.get(url, headers=bearer(sandbox_key)), 404, "resource_missing")
-    assert_error(client.delete(url, headers=bearer(sandbox_key)), 404, "resource_missing")
+    assert_error(client.get(url, headers=bearer(sandbox_key)), 404, "resource_not_found")
+    assert_error(client.delete(url, headers=bearer(sandbox_key)), 404, "resource_not_found")
     assert_error(
-        client.put(url, json={"wage": 2000}, headers=bearer(sandbox_key)), 404, "resource_missing"
+        client.put(url, json={"wage": 2000}, headers=bearer(sandbox_key)), 404, "resource_not_found"
     )
     assert client.get(URL, headers=bearer(sandbox_key)).json() == []
 
@@ -505,7 +505,7 @@ def test_a_job_whose_quote_has_no_policy_can_be_deleted(client, sandbox_key):
     assert response.status_code == 200, response.text
     assert response.json()["id"] == made["job"]["id"]
     assert response.json()["deleted"] is True
-    assert_error(client.get(url, headers=bearer(sandbox_key)), 404, "resource_missing")
+    assert_error(client.get(url, headers=bearer(sandbox_key)), 404, "resource_not_found")
 
 
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
@@ -514,7 +514,7 @@ def test_another_accounts_job_does_not_exist_for_you(client, new_key, create, me
     other = new_key(account="acct_b")
     kwargs = {"json": {"wage": 2000}} if method == "put" else {}
     response = client.request(method.upper(), f"{URL}/{job['id']}", headers=bearer(other), **kwargs)
-    assert_error(response, 404, "resource_missing")
+    assert_error(response, 404, "resource_not_found")
     assert client.get(URL, headers=bearer(other)).json() == []
     owner = new_key(account="acct_a")
     assert client.get(f"{URL}/{job['id']}", headers=bearer(owner)).json() == job

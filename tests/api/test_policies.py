@@ -239,11 +239,11 @@ def test_deleting_a_policy_cancels_it_and_answers_the_deleted_object(
     body = response.json()
     assert body["id"] == policy["id"] and body["object"] == "policy" and body["deleted"] is True
     assert abs(body["deleted_at"] - now()) < 60
-    assert_error(get(client, sandbox_key, policy["id"]), 404, "resource_missing")
+    assert_error(get(client, sandbox_key, policy["id"]), 404, "resource_not_found")
     # Its document is gone with it, and the coverage no longer counts as in force.
     assert client.get(policy["pdf_url"].removeprefix("http://testserver")).status_code == 404
     again = client.delete(f"{BASE}/policies/{policy['id']}", headers=bearer(sandbox_key))
-    assert_error(again, 404, "resource_missing")
+    assert_error(again, 404, "resource_not_found")
 
 
 def test_the_policy_document_states_the_policy(client, sandbox_key, run_tasks):

@@ -155,7 +155,7 @@ def test_a_bad_coverage_type_is_a_400(api, coverage_type):
         contractor=api.contractor()["id"], job=api.job()["id"], coverage_type=coverage_type
     )
     assert response.status_code == 400, response.text
-    assert response.json()["error_code"] == "invalid_request"
+    assert response.json()["error_code"] == "invalid_input"
 
 
 @pytest.mark.parametrize("missing", ["contractor", "job", "coverage_type"])
@@ -665,7 +665,7 @@ def test_update_refuses_invalid_values(api, changes):
 
 def test_an_unknown_quote_cannot_be_updated(api):
     response = api.put("qt_missing", coverage_type=["general"])
-    assert_error(response, 404, "resource_missing")
+    assert_error(response, 404, "resource_not_found")
 
 
 def test_a_bound_quote_cannot_be_updated(client, sandbox_key, api):
@@ -747,7 +747,7 @@ def test_cursors_page_forwards_and_backwards(client, sandbox_key, quotes):
 
 def test_an_unknown_cursor_is_a_404(client, sandbox_key):
     response = client.get(URL, params={"starting_after": "qt_missing"}, headers=bearer(sandbox_key))
-    assert_error(response, 404, "resource_missing", "starting_after")
+    assert_error(response, 404, "resource_not_found", "starting_after")
 
 
 def test_an_updated_quote_keeps_its_place_in_the_list(client, sandbox_key, api, quotes):
@@ -757,15 +757,15 @@ def test_an_updated_quote_keeps_its_place_in_the_list(client, sandbox_key, api, 
 
 
 def test_an_unknown_quote_is_a_404(api):
-    assert_error(api.get("qt_missing"), 404, "resource_missing")
+    assert_error(api.get("qt_missing"), 404, "resource_not_found")
 
 
 def test_another_accounts_quote_does_not_exist_for_you(client, new_key, api):
     mine = new_key(account="acct_a")
     quote = api.quote(api.contractor(key=mine), api.job(key=mine), key=mine)
     other = new_key(account="acct_b")
-    assert_error(api.get(quote["id"], key=other), 404, "resource_missing")
+    assert_error(api.get(quote["id"], key=other), 404, "resource_not_found")
     response = api.put(quote["id"], key=other, coverage_type=["workers-comp"])
-    assert_error(response, 404, "resource_missing")
+    assert_error(response, 404, "resource_not_found")
     assert client.get(URL, headers=bearer(other)).json() == []
     assert api.get(quote["id"], key=mine).json() == quote

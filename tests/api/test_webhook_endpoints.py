@@ -127,10 +127,10 @@ def test_star_alone_enables_every_event_type(client, sandbox_key):
 )
 def test_star_with_other_types_is_400(client, sandbox_key, enabled_events):
     response = create_endpoint(client, sandbox_key, enabled_events=enabled_events)
-    assert_error(response, 400, "invalid_request", "enabled_events")
+    assert_error(response, 400, "invalid_input", "enabled_events")
     made = endpoint(client, sandbox_key)
     response = update(client, sandbox_key, made["id"], enabled_events=enabled_events)
-    assert_error(response, 400, "invalid_request", "enabled_events")
+    assert_error(response, 400, "invalid_input", "enabled_events")
     assert ok(retrieve(client, sandbox_key, made["id"]))["enabled_events"] == ["*"]
 
 
@@ -141,16 +141,16 @@ def test_star_with_other_types_is_400(client, sandbox_key, enabled_events):
 )
 def test_enabled_events_outside_the_enum_are_400(client, sandbox_key, enabled_events):
     response = create_endpoint(client, sandbox_key, enabled_events=enabled_events)
-    body = assert_error(response, 400, "invalid_request")
+    body = assert_error(response, 400, "invalid_input")
     assert body["param"].startswith("enabled_events")
     assert listed(client, sandbox_key) == []
 
 
 @pytest.mark.parametrize("url", ["ftp://x", "mailto:hooks@platform.example", "file:///etc/hosts"])
 def test_a_url_that_is_not_http_or_https_is_400(client, sandbox_key, url):
-    assert_error(create_endpoint(client, sandbox_key, url=url), 400, "invalid_request", "url")
+    assert_error(create_endpoint(client, sandbox_key, url=url), 400, "invalid_input", "url")
     made = endpoint(client, sandbox_key)
-    assert_error(update(client, sandbox_key, made["id"], url=url), 400, "invalid_request", "url")
+    assert_error(update(client, sandbox_key, made["id"], url=url), 400, "invalid_input", "url")
     assert ok(retrieve(client, sandbox_key, made["id"]))["url"] == URL
 
 
@@ -158,9 +158,9 @@ def test_a_url_that_is_not_http_or_https_is_400(client, sandbox_key, url):
 def test_a_url_without_a_host_is_400(client, sandbox_key, url):
     """An http(s) URL with an empty host is invalid (RFC 9110, 4.2.1): nothing can be delivered
     there."""
-    assert_error(create_endpoint(client, sandbox_key, url=url), 400, "invalid_request", "url")
+    assert_error(create_endpoint(client, sandbox_key, url=url), 400, "invalid_input", "url")
     made = endpoint(client, sandbox_key)
-    assert_error(update(client, sandbox_key, made["id"], url=url), 400, "invalid_request", "url")
+    assert_error(update(client, sandbox_key, made["id"], url=url), 400, "invalid_input", "url")
 
 
 @pytest.mark.parametrize(
@@ -175,7 +175,7 @@ def test_a_url_without_a_host_is_400(client, sandbox_key, url):
     ids=["no-url", "no-enabled-events", "status-at-creation", "own-secret", "empty-url"],
 )
 def test_a_malformed_creation_is_400(client, sandbox_key, body):
-    assert_error(client.post(BASE, json=body, headers=bearer(sandbox_key)), 400, "invalid_request")
+    assert_error(client.post(BASE, json=body, headers=bearer(sandbox_key)), 400, "invalid_input")
     assert listed(client, sandbox_key) == []
 
 
@@ -185,7 +185,7 @@ def test_a_malformed_creation_is_400(client, sandbox_key, body):
 )
 def test_fields_over_their_length_are_400(client, sandbox_key, field, value):
     response = create_endpoint(client, sandbox_key, **{field: value})
-    assert_error(response, 400, "invalid_request", field)
+    assert_error(response, 400, "invalid_input", field)
 
 
 def test_a_replayed_creation_answers_the_same_endpoint_and_secret(client, sandbox_key):
@@ -220,7 +220,7 @@ def test_a_cursor_that_is_not_an_endpoint_of_the_caller_is_404(client, sandbox_k
     other = endpoint(client, new_key(account="acct_b"))["id"]
     for cursor in ("starting_after", "ending_before"):
         response = client.get(BASE, params={cursor: other}, headers=bearer(sandbox_key))
-        assert_error(response, 404, "resource_missing", cursor)
+        assert_error(response, 404, "resource_not_found", cursor)
 
 
 # Update
@@ -257,7 +257,7 @@ def test_an_endpoint_is_disabled_and_enabled_again(client, sandbox_key):
 def test_a_malformed_update_is_400(client, sandbox_key, body):
     made = without_secret(endpoint(client, sandbox_key))
     response = client.put(f"{BASE}/{made['id']}", json=body, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_input")
     assert ok(retrieve(client, sandbox_key, made["id"])) == made
 
 
@@ -273,9 +273,9 @@ def test_delete_confirms_and_the_endpoint_is_gone(client, sandbox_key):
     assert confirmation["deleted"] is True
     assert confirmation["deleted_at"] >= made["created"]
     response = retrieve(client, sandbox_key, made["id"])
-    assert_error(response, 404, "resource_missing", "webhook_endpoint_id")
+    assert_error(response, 404, "resource_not_found", "webhook_endpoint_id")
     assert listed(client, sandbox_key) == []
-    assert_error(delete(client, sandbox_key, made["id"]), 404, "resource_missing")
+    assert_error(delete(client, sandbox_key, made["id"]), 404, "resource_not_found")
 
 
 def _every_operation_on(client, key, endpoint_id):
@@ -289,7 +289,7 @@ def _every_operation_on(client, key, endpoint_id):
 
 def test_an_unknown_endpoint_is_404(client, sandbox_key):
     for response in _every_operation_on(client, sandbox_key, "we_missing"):
-        assert_error(response, 404, "resource_missing", "webhook_endpoint_id")
+        assert_error(response, 404, "resource_not_found", "webhook_endpoint_id")
 
 
 @pytest.mark.parametrize(
@@ -301,7 +301,7 @@ def test_another_owners_endpoint_is_404_and_unlisted(client, sandbox_key, new_ke
     owner_key = new_key(*owner)
     made = without_secret(endpoint(client, owner_key))
     for response in _every_operation_on(client, sandbox_key, made["id"]):
-        assert_error(response, 404, "resource_missing", "webhook_endpoint_id")
+        assert_error(response, 404, "resource_not_found", "webhook_endpoint_id")
     assert listed(client, sandbox_key) == []
     assert ok(retrieve(client, owner_key, made["id"])) == made  # unchanged, undeleted
 
@@ -441,6 +441,6 @@ def test_deleting_an_endpoint_removes_its_deliveries(client, sandbox_key, databa
     ok(delete(client, sandbox_key, doomed["id"]))
     assert stored_deliveries(database, doomed["id"]) == 0
     response = client.get(f"{BASE}/{doomed['id']}/deliveries", headers=bearer(sandbox_key))
-    assert_error(response, 404, "resource_missing", "webhook_endpoint_id")
+    assert_error(response, 404, "resource_not_found", "webhook_endpoint_id")
     # Another endpoint's deliveries of the same event stay.
     assert len(deliveries(client, sandbox_key, kept["id"])) == 1

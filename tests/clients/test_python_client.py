@@ -88,7 +88,7 @@ def test_the_scenario_runs_against_the_server(installed, server):
     missing = retrieve_contractor.sync_detailed(contractor.id, client=client)
     assert missing.status_code == 404
     assert isinstance(missing.parsed, models.Error)
-    assert missing.parsed.error_code == "resource_missing"
+    assert missing.parsed.error_code == "resource_not_found"
     assert contractor.id in missing.parsed.message
 
     stranger = AuthenticatedClient(base_url=server.base_url, token="t9k_test_x")

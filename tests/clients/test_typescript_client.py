@@ -52,5 +52,5 @@ def test_the_usage_program_runs_against_the_server(compiled, server):
     assert run.returncode == 0, run.stdout + run.stderr
     steps = [line.split()[1] for line in run.stdout.splitlines() if line.startswith("ok ")]
     assert steps == ["create", "list", "retrieve", "update", "delete", "error", "error"]
-    assert "ok error 404 resource_missing" in run.stdout
+    assert "ok error 404 resource_not_found" in run.stdout
     assert "ok error 401 invalid_api_key" in run.stdout

@@ -153,3 +153,34 @@ def test_every_request_and_response_schema_has_an_example():
         if "example" not in resolve({"$ref": ref}) and resolve({"$ref": ref}).get("type") != "array"
     ]
     assert lacking == []
+
+
+def _error_codes_in_examples(node) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["error_code"]} if isinstance(node.get("error_code"), str) else set()
+        return found.union(*(_error_codes_in_examples(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_error_codes_in_examples(value) for value in node))
+    return set()
+
+
+def _error_code_table() -> dict[str, set[int]]:
+    """The codes of the table in `Error`'s description, with their statuses."""
+    table: dict[str, set[int]] = {}
+    for row in SPEC["components"]["schemas"]["Error"]["description"].splitlines():
+        cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[1][:1].isdigit():
+            for code in re.findall(r"`([a-z_]+)`", cells[0]):
+                table[code] = {int(status) for status in re.findall(r"\d{3}", cells[1])}
+    return table
+
+
+def test_every_error_code_in_an_example_is_in_the_table_with_its_status():
+    table = _error_code_table()
+    assert "resource_not_found" in table and "invalid_input" in table
+    assert _error_codes_in_examples(SPEC) <= table.keys()
+    for path, method, _item, op in OPERATIONS:
+        for status, response in op.get("responses", {}).items():
+            media = resolve(response).get("content", {}).get("application/json", {})
+            for code in _error_codes_in_examples(media):
+                assert int(status) in table[code], f"{method.upper()} {path} {status} {code}"

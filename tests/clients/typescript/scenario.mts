@@ -66,7 +66,7 @@ console.log(`ok delete ${confirmation.id}`);
 const missing = await client.GET("/contractors/{contractor_id}", { params: { path } });
 const notFound: ApiError | undefined = missing.error;
 expect(missing.response.status === 404 && notFound, "a 404 for the deleted contractor");
-expect(notFound.error_code === "resource_missing", `resource_missing, got ${notFound.error_code}`);
+expect(notFound.error_code === "resource_not_found", `resource_not_found, got ${notFound.error_code}`);
 console.log(`ok error ${missing.response.status} ${notFound.error_code}: ${notFound.message}`);
 
 const stranger = createClient<paths>({ baseUrl, headers: { Authorization: "Bearer t9k_test_x" } });
