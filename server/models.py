@@ -1038,7 +1038,6 @@ class Error(BaseModel):
     | `assignment_not_bound`, `assignment_cancelled`, `coverage_expired`, `cannot_shorten_coverage`, `end_date_unchanged` | 400 | why an extension is refused (see the operation) |
     | `idempotency` | 400, 409 | an idempotency key reused for another request (400), or its first request still running (409) |
     | `invalid_api_key` | 401 | no API key, or not a valid one |
-    | `insufficient_permissions` | 403 | the key may not act in the environment asked for |
     | `resource_not_found` | 404 | no such object for this key, or no such path |
     | `method_not_allowed` | 405 | the path does not take that method |
     | `request_too_large` | 413 | the body is over the size limit |

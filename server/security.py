@@ -15,13 +15,13 @@ from collections.abc import Callable
 
 from connexion.security import NO_VALUE, BasicSecurityHandler, BearerSecurityHandler
 
-from server.core.errors import AuthenticationFailed, PermissionDenied
-from server.core.principals import Environment, Principal, hash_key
+from server.core.errors import AuthenticationFailed
+from server.core.principals import ACCEPTED_PREFIXES, Principal, hash_key
 from server.store import keys
 from server.store.db import Database
 
 ENVIRONMENT_HEADER = "Ten99Policy-Environment"
-KEY_PREFIX = "t9k_"
+KEY_PREFIXES = tuple(prefix for prefixes in ACCEPTED_PREFIXES.values() for prefix in prefixes)
 KEY_CACHE_SECONDS = 1.0  # how long a key's lookup is trusted: revocation takes this long
 KEY_CACHE_SIZE = 10_000
 
@@ -51,25 +51,18 @@ class KeyCache:
             return keys.KeyStore(connection).find_active(hash_key(key))
 
 
-async def authenticate(cache: KeyCache, request, key: str) -> dict:
-    """The token_info connexion hands on, for a key presented by a request."""
+async def authenticate(cache: KeyCache, key: str) -> dict:
+    """The token_info connexion hands on, for a key presented by a request. The key decides the
+    environment: a `Ten99Policy-Environment` header naming the other one is not refused (the
+    official Node library sends `production` whatever its key), and the response says which
+    environment answered it."""
     found = await cache.find(key) if key else None
     if found is None:
         raise AuthenticationFailed("The API key provided is not valid.")
-    key_environment = found.environment
-    requested = request.headers.get(ENVIRONMENT_HEADER)
-    # Values outside the enum are left to request validation, which answers 400.
-    if requested in (Environment.SANDBOX, Environment.PRODUCTION) and requested != key_environment:
-        kind = "test" if key_environment is Environment.SANDBOX else "live"
-        raise PermissionDenied(
-            f"A {kind} key cannot reach the {requested} environment; "
-            f"it reaches {key_environment.value} only.",
-            param=ENVIRONMENT_HEADER,
-        )
     return {
         "sub": found.account_id,
         "key_id": found.id,
-        "principal": Principal(found.account_id, key_environment),
+        "principal": Principal(found.account_id, found.environment),
     }
 
 
@@ -86,7 +79,7 @@ def _authorization(request) -> tuple[str | None, str]:
 
 def _basic_username(value: str) -> str:
     # The documents' own examples send the bare key after "Basic"; accept that too.
-    if value.startswith(KEY_PREFIX):
+    if value.startswith(KEY_PREFIXES):
         return value
     try:
         decoded = base64.b64decode(value, validate=True).decode("utf-8")
@@ -102,7 +95,7 @@ def _verifier(cache: KeyCache, scheme: str, key_of: Callable[[str], str]):
         presented, value = _authorization(request)
         if presented != scheme:
             return NO_VALUE
-        return authenticate(cache, request, key_of(value))
+        return authenticate(cache, key_of(value))
 
     return verify
 

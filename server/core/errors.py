@@ -42,7 +42,3 @@ class NotFound(DomainError):
 
 class AuthenticationFailed(DomainError):
     code = "invalid_api_key"
-
-
-class PermissionDenied(DomainError):
-    code = "insufficient_permissions"

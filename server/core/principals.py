@@ -16,6 +16,12 @@ class Environment(StrEnum):
 
 
 KEY_PREFIXES = {Environment.SANDBOX: "t9k_test_", Environment.PRODUCTION: "t9k_live_"}
+# Keys this server makes start as above; the official client libraries document theirs as
+# `t9sk_test_...` and `t9sk_live_...`, and such a key (TEN99_API_KEY) is taken too.
+ACCEPTED_PREFIXES = {
+    Environment.SANDBOX: ("t9k_test_", "t9sk_test_"),
+    Environment.PRODUCTION: ("t9k_live_", "t9sk_live_"),
+}
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,7 @@ def hash_key(key: str) -> str:
 
 def key_environment(key: str) -> Environment | None:
     """The environment a key's prefix names, or None for a string that is no key of ours."""
-    for environment, prefix in KEY_PREFIXES.items():
-        if key.startswith(prefix):
+    for environment, prefixes in ACCEPTED_PREFIXES.items():
+        if key.startswith(prefixes):
             return environment
     return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from server.core import clock
 from server.core.errors import NotFound
 from server.core.principals import (
+    ACCEPTED_PREFIXES,
     DEFAULT_ACCOUNT,
     Environment,
     generate_key,
@@ -21,7 +22,8 @@ def ensure_key(keys: KeyStore, key: str, account_id: str = DEFAULT_ACCOUNT) -> N
     """Make `key` (TEN99_API_KEY) a key of `account_id`, in the environment its prefix names."""
     environment = key_environment(key)
     if environment is None:
-        raise ValueError("TEN99_API_KEY must start with t9k_test_ or t9k_live_")
+        accepted = [prefix for prefixes in ACCEPTED_PREFIXES.values() for prefix in prefixes]
+        raise ValueError(f"TEN99_API_KEY must start with one of {', '.join(accepted)}")
     if not keys.exists(hash_key(key)):
         _add(keys, key, account_id, environment)
 

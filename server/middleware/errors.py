@@ -15,7 +15,6 @@ from server.core.errors import (
     DomainError,
     InvalidRequest,
     NotFound,
-    PermissionDenied,
 )
 from server.spec import HTTP_METHODS, path_patterns
 
@@ -24,7 +23,6 @@ logger = logging.getLogger("server.errors")
 DOMAIN_STATUS = {
     InvalidRequest: 400,
     AuthenticationFailed: 401,
-    PermissionDenied: 403,
     NotFound: 404,
 }
 

@@ -24,10 +24,11 @@ from server.core.principals import Principal
 from server.middleware.errors import error_body, status_of
 from server.middleware.request_id import request_id_of
 from server.middleware.validation import CHECKED
-from server.security import token_info_of
+from server.security import ENVIRONMENT_HEADER, token_info_of
 from server.store.db import Database
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
+ENVIRONMENT = ENVIRONMENT_HEADER.lower().encode()
 
 
 class _Operation:
@@ -46,7 +47,11 @@ class _Operation:
         status, body = await self.database.run(
             lambda: self._answer(principal, arguments), write=self.write
         )
-        headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+        headers = [
+            *JSON_HEADERS,
+            (b"content-length", str(len(body)).encode()),
+            (ENVIRONMENT, principal.environment.value.encode()),
+        ]
         request_id = request_id_of(scope)
         if request_id:
             headers.append((b"request-id", request_id.encode()))

@@ -1,9 +1,10 @@
 """The outermost layer: what every request and response gets, whatever answers it.
 
-Every response carries a `request-id` header. A body that declares more than 1 MiB is refused
-before it is read (validation refuses a chunked one as it reads it). A path without parameters is
-not a value of its sibling's parameter: PUT on /assignments/extend is a 405 (extend takes only
-POST), not an update of an assignment whose id would be "extend".
+Every response carries a `request-id` header, and once the API key is known a
+`Ten99Policy-Environment` header, the environment that answered. A body that declares more than
+1 MiB is refused before it is read (validation refuses a chunked one as it reads it). A path
+without parameters is not a value of its sibling's parameter: PUT on /assignments/extend is a
+405 (extend takes only POST), not an update of an assignment whose id would be "extend".
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.core.ids import new_id
 from server.middleware.errors import RequestRefused, send_refusal
 from server.middleware.validation import MAX_BODY_BYTES, too_large
+from server.security import ENVIRONMENT_HEADER, token_info_of
 from server.spec import HTTP_METHODS
 
 _REQUEST_ID = "request_id"
@@ -53,8 +55,12 @@ class RequestEnvelope:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                if "request-id" not in headers:  # the operations layer sets it itself
+                # The operations layer sets both itself.
+                if "request-id" not in headers:
                     headers["request-id"] = request_id
+                token_info = token_info_of(scope)
+                if token_info and ENVIRONMENT_HEADER not in headers:
+                    headers[ENVIRONMENT_HEADER] = token_info["principal"].environment.value
             await send(message)
 
         refused = self._refusal(scope)

@@ -167,19 +167,6 @@ def test_environments_never_mix(client, new_key, create):
     assert client.get(f"{URL}/{in_production['id']}", headers=bearer(test)).status_code == 404
 
 
-@pytest.mark.parametrize(
-    ("environment", "requested"),
-    [(Environment.SANDBOX, "production"), (Environment.PRODUCTION, "sandbox")],
-)
-def test_a_key_reaches_only_its_own_environment(client, new_key, environment, requested):
-    key = new_key(environment)
-    response = client.get(URL, headers=bearer(key, **{"Ten99Policy-Environment": requested}))
-    assert response.status_code == 403
-    assert response.json()["error_code"] == "insufficient_permissions"
-    same = client.get(URL, headers=bearer(key, **{"Ten99Policy-Environment": environment.value}))
-    assert same.status_code == 200
-
-
 def test_invalid_fields_are_each_reported(client, sandbox_key):
     body = new_contractor(email="not-an-email", address={"line1": "x", "region": "California"})
     response = client.post(URL, json=body, headers=bearer(sandbox_key))

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
 
 from server.core.principals import Environment
+from server.domain import keys
 from server.spec import load_spec
+from server.store.keys import KeyStore
 from tests.conformance.gate import is_implemented, load_operations
 from tests.conftest import bearer, bind, created, new_contractor, new_entity, new_job, underwrite
 
@@ -151,14 +154,55 @@ def test_lists_show_only_the_callers_account_and_environment(client, new_key):
     ("environment", "header"),
     [(Environment.SANDBOX, "production"), (Environment.PRODUCTION, "sandbox")],
 )
-def test_a_key_reaches_only_its_own_environment(client, new_key, environment, header):
+def test_the_key_decides_the_environment_whatever_the_header_says(
+    client, new_key, environment, header
+):
+    """The official Node library sends `Ten99Policy-Environment: production` with any key: the
+    request runs in the key's environment, and the response says which."""
     key = new_key(environment)
-    response = client.get(
+    mine = created(
+        client.post(
+            f"{BASE}/contractors",
+            json=new_contractor(),
+            headers=bearer(key, **{"Ten99Policy-Environment": header}),
+        )
+    )
+    other = new_key(
+        Environment.PRODUCTION if environment is Environment.SANDBOX else Environment.SANDBOX
+    )
+    created(client.post(f"{BASE}/contractors", json=new_contractor(), headers=bearer(other)))
+
+    listed = client.get(
         f"{BASE}/contractors", headers=bearer(key, **{"Ten99Policy-Environment": header})
     )
-    assert response.status_code == 403
-    assert response.json()["error_code"] == "insufficient_permissions"
-    same = client.get(
-        f"{BASE}/contractors", headers=bearer(key, **{"Ten99Policy-Environment": environment})
+    assert listed.status_code == 200
+    assert [c["id"] for c in listed.json()] == [mine["id"]]
+    assert listed.headers["Ten99Policy-Environment"] == environment.value
+    # Errors after authentication say it too; before it, there is no environment to name.
+    missing = client.get(f"{BASE}/contractors/cn_missing", headers=bearer(key))
+    assert missing.status_code == 404
+    assert missing.headers["Ten99Policy-Environment"] == environment.value
+    assert "Ten99Policy-Environment" not in client.get(f"{BASE}/contractors").headers
+
+
+@pytest.mark.parametrize(
+    ("prefix", "environment"),
+    [("t9sk_test_", Environment.SANDBOX), ("t9sk_live_", Environment.PRODUCTION)],
+)
+def test_keys_in_the_client_libraries_form_work(client, database, prefix, environment):
+    """The official libraries document their keys as `t9sk_test_...` and `t9sk_live_...`."""
+    key = prefix + "their-documented-key-form-0123456789"
+    with database.transaction() as connection:
+        keys.ensure_key(KeyStore(connection), key, "acct_a")
+    response = client.get(f"{BASE}/contractors", headers=bearer(key))
+    assert response.status_code == 200
+    assert response.headers["Ten99Policy-Environment"] == environment.value
+    basic = base64.b64encode(f"{key}:".encode()).decode()
+    assert (
+        client.get(f"{BASE}/contractors", headers={"Authorization": f"Basic {basic}"}).status_code
+        == 200
     )
-    assert same.status_code == 200
+    assert (
+        client.get(f"{BASE}/contractors", headers={"Authorization": f"Basic {key}"}).status_code
+        == 200
+    )

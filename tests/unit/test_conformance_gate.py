@@ -41,10 +41,10 @@ def test_passes_when_every_documented_status_was_seen(tmp_path):
 
 def test_fails_naming_a_status_that_was_never_seen(tmp_path, capsys):
     entries = [
-        e for e in every_documented() if e[:2] != ("DELETE", "/contractors/cn_abc") or e[2] != 403
+        e for e in every_documented() if e[:2] != ("DELETE", "/contractors/cn_abc") or e[2] != 404
     ]
     assert gate.main([str(har(tmp_path, entries))]) == 1
-    assert "deleteContractor (DELETE /contractors/{contractor_id}): 403" in capsys.readouterr().err
+    assert "deleteContractor (DELETE /contractors/{contractor_id}): 404" in capsys.readouterr().err
 
 
 def test_fails_on_an_undocumented_status(tmp_path, capsys):
