@@ -496,7 +496,7 @@ class Contractor(BaseModel):
     """
     The contractor's years of experience in their trade, or `null` when not given. Rating gives a discount
     for experience, and a job that requires experience is only open to contractors with
-    at least that much.
+    at least that much; a contractor whose experience is not given is not refused for it.
 
     """
     address: Address
@@ -541,7 +541,7 @@ class ContractorCreate(BaseModel):
     """
     The contractor's years of experience in their trade. Rating gives a discount
     for experience, and a job that requires experience is only open to contractors with
-    at least that much.
+    at least that much; a contractor whose experience is not given is not refused for it.
 
     """
     address: Address
@@ -612,7 +612,7 @@ class ContractorUpdate(BaseModel):
     """
     The contractor's years of experience in their trade; `null` removes it. Rating gives a discount
     for experience, and a job that requires experience is only open to contractors with
-    at least that much.
+    at least that much; a contractor whose experience is not given is not refused for it.
 
     """
     address: Address | None = None
@@ -1280,7 +1280,9 @@ class Job(BaseModel):
     wage_type: WageType
     years_experience: int | None = Field(None, examples=[10], ge=0, le=100)
     """
-    The number of years of experience required to be eligible for the job.
+    The number of years of experience required to be eligible for the job, of a contractor
+    whose experience is given (one whose experience is not given is not refused for it).
+
     """
     address: JobAddress | None = None
 
@@ -1452,7 +1454,9 @@ class JobCreate(BaseModel):
     wage_type: WageType
     years_experience: int | None = Field(None, examples=[10], ge=0, le=100)
     """
-    The number of years of experience required to be eligible for the job.
+    The number of years of experience required to be eligible for the job, of a contractor
+    whose experience is given (one whose experience is not given is not refused for it).
+
     """
     address: JobAddress | None = None
 

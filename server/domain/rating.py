@@ -138,10 +138,12 @@ def eligibility(table: RateTable, facts: Circumstances) -> tuple[bool, str]:
         missing = [c for c in facts.required_coverage if c not in asked]
         if missing:
             reasons.append(f"The job's contracting entity requires {_names(missing)} coverage.")
-    if facts.job_years and (facts.contractor_years or 0) < facts.job_years:
-        had = "none" if facts.contractor_years is None else facts.contractor_years
+    # Checked only when the contractor's experience is known: the documents' own contractor
+    # gives none, and their job asks for ten years, and their flow binds.
+    known = facts.contractor_years
+    if facts.job_years and known is not None and known < facts.job_years:
         reasons.append(
-            f"The job requires {facts.job_years} years of experience; the contractor has {had}."
+            f"The job requires {facts.job_years} years of experience; the contractor has {known}."
         )
     if reasons:
         return False, " ".join(reasons)

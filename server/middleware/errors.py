@@ -187,9 +187,15 @@ def http_exception_handler(path_methods: PathMethods):
     return http_exception
 
 
-def unexpected(_request, error: Exception) -> ConnexionResponse:
+def unexpected_refusal(error: Exception) -> RequestRefused:
+    """The 500 of an error nothing handled, logged with its traceback."""
     logger.exception("unhandled error", exc_info=error)
-    return error_response(500, "general", "An unexpected error occurred.")
+    return RequestRefused(500, "general", "An unexpected error occurred.")
+
+
+def unexpected(_request, error: Exception) -> ConnexionResponse:
+    refused = unexpected_refusal(error)
+    return error_response(refused.status, refused.code, refused.message)
 
 
 def install(app, spec: dict) -> None:

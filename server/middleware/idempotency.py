@@ -3,9 +3,10 @@
 It runs after authentication and validation, just before the operation: it claims the key, or
 answers from what an earlier request left (replay, 409 while running, 400 for a different
 request). The operation answers its own refusals (server/middleware/operations.py), so this
-layer sees every response the operation gives and saves it for the claim; a server-side failure
-(5xx, or an exception) releases the claim so that a retry can run again. Expired keys are purged
-by the background worker, not here.
+layer sees every response the operation gives and saves it for the claim, a server error
+included (as the documents say: a retry gets the first result "including 500 errors"). Only a
+request cancelled before any answer releases its claim. Expired keys are purged by the
+background worker, not here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.core import clock
 from server.core.principals import Principal
-from server.middleware.errors import RequestRefused
+from server.middleware.errors import RequestRefused, send_refusal, unexpected_refusal
 from server.middleware.validation import CHECKED
 from server.security import token_info_of
 from server.store import idempotency
@@ -31,7 +32,9 @@ TTL_SECONDS = 24 * 60 * 60
 # A claim held this long without a response belongs to a process that died mid-request.
 ABANDONED_AFTER_SECONDS = 5 * 60
 # Of a saved response, the headers a replay repeats; request-id and the like are per request.
-SAVED_HEADERS = ("content-type", "location")
+SHOULD_RETRY_HEADER = "Ten99Policy-Should-Retry"
+SHOULD_RETRY = SHOULD_RETRY_HEADER.lower().encode()
+SAVED_HEADERS = ("content-type", "location", SHOULD_RETRY_HEADER.lower())
 
 
 class Idempotency:
@@ -87,7 +90,12 @@ class Idempotency:
 
         try:
             await self.app(scope, receive, hold)
-        except BaseException:
+        except Exception as error:
+            if held:
+                raise
+            # Answered here rather than by the error handlers outside, so that it is saved.
+            await send_refusal(hold, unexpected_refusal(error))
+        except BaseException:  # cancelled: nothing was answered, and a retry runs again
             if not held:
                 await self._release(principal, key)
             raise
@@ -108,8 +116,9 @@ class Idempotency:
     async def _settle(self, principal: Principal, key: str, messages: list[Message]) -> None:
         start = messages[0]
         if start["status"] >= 500:
-            await self._release(principal, key)
-            return
+            # Saved like any other answer, as the documents say; the client libraries retry a
+            # 5xx unless told that a retry would only get it again.
+            start["headers"] = [*start.get("headers", []), (SHOULD_RETRY, b"false")]
         headers = Headers(raw=start.get("headers", []))
         saved = idempotency.SavedResponse(
             status=start["status"],

@@ -106,9 +106,11 @@ def test_keys_are_scoped_to_account_and_environment(client, new_key, database):
     assert count(database, contractors) == 3
 
 
-def test_a_server_error_releases_the_key_so_a_retry_runs(
+def test_a_server_error_is_saved_and_replayed_as_documented(
     client, sandbox_key, database, monkeypatch
 ):
+    """The documents: a retried key returns the first result "including 500 errors"; and the
+    libraries, which retry a 5xx, are told that a retry would only replay it."""
     real_create = contractor_service.create
 
     def fail_once(*args, **kwargs):
@@ -116,11 +118,19 @@ def test_a_server_error_releases_the_key_so_a_retry_runs(
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(contractor_service, "create", fail_once)
-    assert post(client, sandbox_key, new_contractor(), "k-5").status_code == 500
-    assert count(database, idempotency_keys) == 0
+    first = post(client, sandbox_key, new_contractor(), "k-5")
+    assert first.status_code == 500
+    assert first.json()["error_code"] == "general"
+    assert first.headers["Ten99Policy-Should-Retry"] == "false"
+
     retry = post(client, sandbox_key, new_contractor(), "k-5")
-    assert retry.status_code == 201
-    assert "Ten99Policy-Idempotent-Replayed" not in retry.headers
+    assert retry.status_code == 500
+    assert retry.content == first.content
+    assert retry.headers["Ten99Policy-Idempotent-Replayed"] == "true"
+    assert retry.headers["Ten99Policy-Should-Retry"] == "false"
+    assert count(database, contractors) == 0
+    # A new key is a new request, and runs.
+    assert post(client, sandbox_key, new_contractor(), "k-6").status_code == 201
 
 
 def _hold_key(database, principal_account: str, key: str, body: dict, locked_at: int) -> None:
@@ -158,6 +168,8 @@ def test_a_claim_abandoned_by_a_dead_process_is_taken_over(client, sandbox_key, 
 
 def test_keys_expire_after_24_hours_and_are_purged(client, sandbox_key, database, monkeypatch):
     start = clock.now()
+    # Both keys saved at `start`, however the second turns meanwhile.
+    monkeypatch.setattr(clock, "now", lambda: start)
     assert post(client, sandbox_key, new_contractor(), "k-8").status_code == 201
     assert post(client, sandbox_key, new_contractor(), "k-9").status_code == 201
 

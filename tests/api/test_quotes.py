@@ -481,9 +481,14 @@ def test_the_job_requires_years_of_experience(api, contractor_years, eligible):
         assert quote["eligibility_message"] == rating.ELIGIBLE_MESSAGE
 
 
-def test_no_recorded_experience_is_not_enough_for_a_job_requiring_some(api):
-    quote = api.quote(api.contractor(), api.job(years_experience=1))
-    assert quote["eligible"] is False
+def test_experience_not_given_is_not_held_against_the_contractor(api):
+    """The documents' own contractor gives no experience, and their job asks for 10 years."""
+    quote = api.quote(api.contractor(), api.job(years_experience=10))
+    assert quote["eligible"] is True
+    assert (
+        api.quote(api.contractor(years_experience=9), api.job(years_experience=10))["eligible"]
+        is False
+    )
 
 
 def test_every_reason_is_reported(api):

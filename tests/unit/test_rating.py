@@ -382,10 +382,9 @@ def test_fewer_years_than_the_job_requires_is_ineligible():
     assert "5" in message and "4" in message
 
 
-def test_no_recorded_years_when_the_job_requires_some_is_ineligible():
-    eligible, message = eligibility(contractor_years=None, job_years=1)
-    assert eligible is False
-    assert "1" in message
+def test_experience_not_given_is_not_held_against_the_contractor():
+    """The documents' flow: their contractor gives no experience, their job asks for 10 years."""
+    assert eligibility(contractor_years=None, job_years=10) == (True, rating.ELIGIBLE_MESSAGE)
 
 
 @pytest.mark.parametrize(("contractor_years", "job_years"), [(5, 5), (6, 5), (0, 0), (None, 0)])
@@ -418,7 +417,7 @@ def test_every_reason_is_reported_in_one_message():
 
 
 def test_a_deleted_entity_is_reported_with_the_other_reasons():
-    eligible, message = eligibility(required_coverage=None, contractor_years=None, job_years=3)
+    eligible, message = eligibility(required_coverage=None, contractor_years=1, job_years=3)
     assert eligible is False
     assert "deleted" in message
     assert "3 years" in message
