@@ -43,6 +43,17 @@ class Address(BaseModel):
     """
 
 
+class AllEventTypes(RootModel[list[Literal["*"]]]):
+    """
+    Every event type, now and to come.
+    """
+
+    root: list[Literal["*"]] = Field(..., examples=[["*"]], max_length=1, min_length=1)
+    """
+    Every event type, now and to come.
+    """
+
+
 class ApplicationSession(BaseModel):
     """
     An insurance application session: a hosted page on which a contractor applies for the
@@ -828,32 +839,6 @@ class DeletedWebhookEndpoint(BaseModel):
     """
 
 
-class EnabledEvent(StrEnum):
-    """
-    An event type to deliver, or `*` for every type.
-    """
-
-    field_ = "*"
-    contractor_created = "contractor.created"
-    contractor_updated = "contractor.updated"
-    contractor_deleted = "contractor.deleted"
-    quote_created = "quote.created"
-    quote_updated = "quote.updated"
-    application_created = "application.created"
-    application_complete = "application.complete"
-    policy_created = "policy.created"
-    policy_active = "policy.active"
-    policy_updated = "policy.updated"
-    policy_cancelled = "policy.cancelled"
-    policy_reactivated = "policy.reactivated"
-    assignment_created = "assignment.created"
-    assignment_active = "assignment.active"
-    assignment_updated = "assignment.updated"
-    assignment_extended = "assignment.extended"
-    assignment_cancelled = "assignment.cancelled"
-    assignment_deleted = "assignment.deleted"
-
-
 class EnabledEventType(RootModel[str]):
     root: str = Field(
         ...,
@@ -1024,8 +1009,10 @@ class Error(BaseModel):
     | --- | --- | --- |
     | `invalid_input` | 400 | the body, a parameter or a field breaks the contract or a rule; `param` names it |
     | `bad_request` | 400 | the body is not JSON, or not valid text in its charset, or nests too deeply |
-    | `invalid_contractor_id`, `invalid_job_id`, `invalid_entity_id`, `invalid_quote_id` | 400 | a body names an object that does not exist |
-    | `invalid_job_category_code` | 400 | the job's category is not one of the approved ones |
+    | `invalid_contractor_id`, `invalid_job_id`, `invalid_entity_id`, `invalid_quote_id` | 404 | a body names an object that does not exist |
+    | `invalid_quote_id` | 400 | the quote's contractor, job or entity has been deleted |
+    | `invalid_job_category_code` | 404 | the job names a category that does not exist |
+    | `job_category_not_approved` | 400 | the job's category is not one of the approved ones |
     | `effective_date_invalid`, `end_date_invalid` | 400 | a date is out of the range the operation allows |
     | `coverage_limit_invalid` | 400 | an entity's occurrence limit is above its aggregate limit |
     | `quote_not_eligible` | 400 | the quote cannot be bound (the contractor is not eligible) |
@@ -1201,6 +1188,19 @@ class EventType(StrEnum):
     assignment_extended = "assignment.extended"
     assignment_cancelled = "assignment.cancelled"
     assignment_deleted = "assignment.deleted"
+
+
+class ChosenEventTypes(RootModel[list[EventType]]):
+    """
+    These event types.
+    """
+
+    root: list[EventType] = Field(
+        ..., examples=[["assignment.created", "assignment.extended"]], min_length=1
+    )
+    """
+    These event types.
+    """
 
 
 class FieldError(BaseModel):
@@ -2178,12 +2178,12 @@ class WebhookEndpointCreate(BaseModel):
     """
     What the endpoint is for.
     """
-    enabled_events: list[EnabledEvent] = Field(
-        ..., examples=[["assignment.created", "assignment.extended"]], min_length=1
+    enabled_events: AllEventTypes | ChosenEventTypes | None = Field(
+        None, examples=[["assignment.created", "assignment.extended"]]
     )
     """
-    The event types delivered to the endpoint. `["*"]` delivers every type; `*` must then be
-    the only item.
+    The event types delivered to the endpoint: `["*"]` for every type (what an endpoint
+    created without `enabled_events` gets), or a list of types, without `*`.
 
     """
 
@@ -2246,12 +2246,12 @@ class WebhookEndpointUpdate(BaseModel):
     """
     What the endpoint is for; `null` removes it.
     """
-    enabled_events: list[EnabledEvent] | None = Field(
-        None, examples=[["assignment.created", "assignment.extended"]], min_length=1
+    enabled_events: AllEventTypes | ChosenEventTypes | None = Field(
+        None, examples=[["assignment.created", "assignment.extended"]]
     )
     """
-    The event types delivered to the endpoint. `["*"]` delivers every type; `*` must then be
-    the only item.
+    The event types delivered to the endpoint: `["*"]` for every type (what an endpoint
+    created without `enabled_events` gets), or a list of types, without `*`.
 
     """
     status: WebhookEndpointStatus | None = None

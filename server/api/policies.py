@@ -15,6 +15,19 @@ def list_policies(
     return [show.policy(r, uow.now, base_url) for r in found]
 
 
+def list_contractor_policies(
+    uow: UnitOfWork,
+    contractor_id: str,
+    base_url: str,
+    limit: int,
+    starting_after=None,
+    ending_before=None,
+):
+    page_request = page("policy", limit, starting_after, ending_before)
+    found = policies.list_for_contractor(uow, contractor_id, page_request)
+    return [show.policy(r, uow.now, base_url) for r in found]
+
+
 def create_policy(uow: UnitOfWork, body: dict, base_url: str):
     return show.policy(policies.create(uow, body), uow.now, base_url)
 

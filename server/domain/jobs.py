@@ -28,7 +28,7 @@ def check_references(uow: UnitOfWork, fields: dict[str, Any]) -> None:
         if not category["approved"]:
             raise InvalidRequest(
                 f"The job category {code} ({category['name']}) is not approved.",
-                code="invalid_job_category_code",
+                code="job_category_not_approved",
                 param="category_code",
             )
 

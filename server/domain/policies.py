@@ -187,6 +187,13 @@ def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
     return uow.policies.page(page)
 
 
+def list_for_contractor(
+    uow: UnitOfWork, contractor_id: str, page: PageRequest
+) -> list[dict[str, Any]]:
+    required(uow.contractors.get(contractor_id), "contractor", contractor_id, param="contractor_id")
+    return uow.policies.page_for_contractor(contractor_id, page)
+
+
 def update(uow: UnitOfWork, policy_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     at = uow.now
     record = _policy(uow, policy_id)

@@ -57,7 +57,8 @@ def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
         {
             "url": fields["url"],
             "description": fields.get("description"),
-            "enabled_events": fields["enabled_events"],
+            # As the client libraries' READMEs create them: no list means every event.
+            "enabled_events": fields.get("enabled_events", [ALL_TYPES]),
             "status": ENABLED,
             "secret": secret,
         },

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Select, select
 
+from server.core.pagination import PageRequest
 from server.core.principals import Environment, Principal
-from server.store.listing import owned
+from server.store.listing import owned, page_of
 from server.store.records import Records, Repository
 from server.store.tables import jobs, policies, quotes
 
@@ -37,6 +38,15 @@ class PolicyRepository(Repository):
     def in_force_for_contractor(self, contractor_id: str, since: int) -> list[dict]:
         query = self._in_force(since).where(quotes.c.contractor == contractor_id)
         return [POLICIES.record(row) for row in self.connection.execute(query)]
+
+    def page_for_contractor(self, contractor_id: str, page: PageRequest) -> list[dict]:
+        """One page of the policies bound from quotes for the contractor."""
+        query = (
+            owned(policies, self.principal)
+            .join(quotes, quotes.c.id == policies.c.quote)
+            .where(quotes.c.contractor == contractor_id)
+        )
+        return [POLICIES.record(row) for row in page_of(self.connection, policies, query, page)]
 
     def in_force_for_entity(self, entity_id: str, since: int) -> list[dict]:
         query = (

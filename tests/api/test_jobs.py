@@ -229,7 +229,7 @@ def test_a_malformed_category_is_refused(client, sandbox_key, entity):
 def test_an_unapproved_category_is_refused(client, sandbox_key, entity):
     body = new_job(entity["id"], category_code=_unapproved_category())
     response = client.post(URL, json=body, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_job_category_code", param="category_code")
+    assert_error(response, 400, "job_category_not_approved", param="category_code")
     assert client.get(URL, headers=bearer(sandbox_key)).json() == []
 
 
@@ -421,7 +421,7 @@ def test_update_to_an_unapproved_category_is_refused(client, sandbox_key, create
         json={"category_code": _unapproved_category()},
         headers=bearer(sandbox_key),
     )
-    assert_error(response, 400, "invalid_job_category_code", param="category_code")
+    assert_error(response, 400, "job_category_not_approved", param="category_code")
     assert client.get(f"{URL}/{job['id']}", headers=bearer(sandbox_key)).json() == job
 
 

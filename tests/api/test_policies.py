@@ -14,7 +14,7 @@ from server.core.clock import now
 from server.pdf.policy import format_date
 from server.store import policies as store_policies
 from server.store.tables import policies
-from tests.conftest import assert_error, bearer, bind, underwrite
+from tests.conftest import assert_error, bearer, bind, created, underwrite
 
 BASE = "/api/v1"
 DAY = 86400
@@ -327,3 +327,38 @@ def test_a_bind_that_loses_the_race_at_the_database_is_policy_already_exists(
     )
     late = client.post(f"{BASE}/policies", json={"quote": quote_id}, headers=bearer(sandbox_key))
     assert_error(late, 400, "policy_already_exists", "quote")
+
+
+def test_a_contractors_policies_are_listed_by_contractor(client, sandbox_key):
+    """What the Python client library's ContractorPolicies.list calls."""
+    first = underwrite(client, sandbox_key)
+    contractor = first["contractor"]["id"]
+    older = bind(client, sandbox_key, first["quote"]["id"])
+    # A second quote for the same contractor, and a policy of another contractor.
+    second = created(
+        client.post(
+            f"{BASE}/quotes",
+            json={
+                "contractor": contractor,
+                "job": first["job"]["id"],
+                "coverage_type": ["general"],
+            },
+            headers=bearer(sandbox_key),
+        )
+    )
+    newer = bind(client, sandbox_key, second["id"])
+    bind(client, sandbox_key, underwrite(client, sandbox_key)["quote"]["id"])
+
+    url = f"{BASE}/contractors/{contractor}/policies"
+    listed = client.get(url, headers=bearer(sandbox_key))
+    assert listed.status_code == 200
+    assert [p["id"] for p in listed.json()] == [newer["id"], older["id"]]
+    page = client.get(
+        url, params={"limit": 1, "starting_after": newer["id"]}, headers=bearer(sandbox_key)
+    )
+    assert [p["id"] for p in page.json()] == [older["id"]]
+
+
+def test_the_policies_of_an_unknown_contractor_are_404(client, sandbox_key):
+    response = client.get(f"{BASE}/contractors/cn_missing/policies", headers=bearer(sandbox_key))
+    assert_error(response, 404, "resource_not_found", "contractor_id")

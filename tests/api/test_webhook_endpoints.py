@@ -120,6 +120,14 @@ def test_star_alone_enables_every_event_type(client, sandbox_key):
     assert endpoint(client, sandbox_key, enabled_events=["*"])["enabled_events"] == ["*"]
 
 
+def test_an_endpoint_created_without_enabled_events_gets_every_event(client, sandbox_key):
+    """As the official client libraries' READMEs create them: a url and a description."""
+    response = client.post(
+        BASE, json={"url": URL, "description": "payroll"}, headers=bearer(sandbox_key)
+    )
+    assert created(response)["enabled_events"] == ["*"]
+
+
 @pytest.mark.parametrize(
     "enabled_events",
     [["*", "quote.created"], ["quote.created", "*"]],
@@ -167,12 +175,11 @@ def test_a_url_without_a_host_is_400(client, sandbox_key, url):
     "body",
     [
         {"enabled_events": ["*"]},
-        {"url": URL},
         {"url": URL, "enabled_events": ["*"], "status": "disabled"},
         {"url": URL, "enabled_events": ["*"], "secret": "whsec_" + "a" * 32},
         {"url": "", "enabled_events": ["*"]},
     ],
-    ids=["no-url", "no-enabled-events", "status-at-creation", "own-secret", "empty-url"],
+    ids=["no-url", "status-at-creation", "own-secret", "empty-url"],
 )
 def test_a_malformed_creation_is_400(client, sandbox_key, body):
     assert_error(client.post(BASE, json=body, headers=bearer(sandbox_key)), 400, "invalid_input")

@@ -174,7 +174,8 @@ def _error_code_table() -> dict[str, set[int]]:
         cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
         if len(cells) == 3 and cells[1][:1].isdigit():
             for code in re.findall(r"`([a-z_]+)`", cells[0]):
-                table[code] = {int(status) for status in re.findall(r"\d{3}", cells[1])}
+                statuses = {int(status) for status in re.findall(r"\d{3}", cells[1])}
+                table[code] = table.get(code, set()) | statuses
     return table
 
 
