@@ -79,7 +79,7 @@ CREATES = [(path, op) for path, method, _item, op in OPERATIONS if "201" in op["
 @pytest.mark.parametrize(("path", "op"), CREATES, ids=[op["operationId"] for _p, op in CREATES])
 def test_creates_link_to_what_can_be_done_with_the_new_object(path, op):
     links = resolve(op["responses"]["201"]).get("links", {})
-    item_paths = [p for p in SPEC["paths"] if p.startswith(path + "/{")]
+    item_paths = [p for p in SPEC["paths"] if re.fullmatch(re.escape(path) + r"/\{[a-z_]+\}", p)]
     expected = {
         other["operationId"]
         for p in item_paths
