@@ -197,6 +197,28 @@ class ApplicationSessionStatus(StrEnum):
     expired = "expired"
 
 
+class ApplicationSessionUpdate(BaseModel):
+    """
+    The fields of an open session to change; fields left out stay as they are.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    success_url: str | None = Field(
+        None, examples=["https://1099jobcloud.com/1099policy/success"], max_length=2048
+    )
+    """
+    Where the contractor is sent once covered; `null` removes it.
+    """
+    cancel_url: str | None = Field(
+        None, examples=["https://1099jobcloud.com/1099policy/cancel"], max_length=2048
+    )
+    """
+    Where the contractor is sent if they leave; `null` removes it.
+    """
+
+
 class Assignment(BaseModel):
     """
     A contractor assigned to a job, with the coverage it needs. An unbound assignment
@@ -1021,6 +1043,7 @@ class Error(BaseModel):
     | `policy_not_updatable` | 400 | the policy's state does not allow the change |
     | `job_is_used` | 400 | a policy was issued for one of the job's assignments: it cannot be deleted |
     | `job_has_assignment` | 400 | the job already has a live assignment |
+    | `application_already_complete`, `session_expired` | 400 | the application session is completed, or has expired |
     | `use_extend_endpoint`, `assignment_is_bound` | 400 | a bound assignment changes only through `/assignments/extend` |
     | `assignment_not_bound`, `assignment_cancelled`, `coverage_expired`, `cannot_shorten_coverage`, `end_date_unchanged` | 400 | why an extension is refused (see the operation) |
     | `idempotency` | 400, 409 | an idempotency key reused for another request (400), or its first request still running (409) |

@@ -21,3 +21,7 @@ def create_application_session(uow: UnitOfWork, body: dict, base_url: str):
 
 def retrieve_application_session(uow: UnitOfWork, session_id: str, base_url: str):
     return show.application_session(sessions.retrieve(uow, session_id), uow.now, base_url)
+
+
+def update_application_session(uow: UnitOfWork, session_id: str, body: dict, base_url: str):
+    return show.application_session(sessions.update(uow, session_id, body), uow.now, base_url)

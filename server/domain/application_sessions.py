@@ -23,10 +23,17 @@ def status_of(record: dict[str, Any], at: int) -> str:
     return EXPIRED if record["expires_at"] <= at else OPEN
 
 
-def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
-    for name in ("success_url", "cancel_url"):
+URL_FIELDS = ("success_url", "cancel_url")
+
+
+def _check_urls(fields: dict[str, Any]) -> None:
+    for name in URL_FIELDS:
         if fields.get(name) is not None:
             check_http_url(fields[name], name, "the contractor's browser is sent there")
+
+
+def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
+    _check_urls(fields)
     policies.bindable_quote(uow, fields["quote"])
     record = uow.application_sessions.add(
         {
@@ -48,6 +55,21 @@ def retrieve(uow: UnitOfWork, session_id: str) -> dict[str, Any]:
 
 def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
     return uow.application_sessions.page(page)
+
+
+def update(uow: UnitOfWork, session_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Change where the contractor's browser goes afterwards, while the session is open."""
+    record = required(
+        uow.application_sessions.locked(session_id),
+        "application_session",
+        session_id,
+        param="session_id",
+    )
+    closed = _closed(record, uow.now)
+    if closed is not None:
+        raise closed
+    _check_urls(changes)
+    return uow.application_sessions.update(session_id, changes)
 
 
 # The hosted page: no API key, the session id is the credential. Its unit of work is the
@@ -77,7 +99,19 @@ class Application:
 
 def _refusal(uow: UnitOfWork, record: dict) -> DomainError | None:
     """Why the session cannot be accepted now, if it cannot."""
-    status = status_of(record, uow.now)
+    closed = _closed(record, uow.now)
+    if closed is not None:
+        return closed
+    try:
+        policies.bindable_quote(uow, record["quote"])
+    except DomainError as refused:
+        return refused
+    return None
+
+
+def _closed(record: dict, at: int) -> DomainError | None:
+    """Why the session is over, if it is: completed, or expired."""
+    status = status_of(record, at)
     if status == COMPLETE:
         return InvalidRequest(
             "This application is already complete: the coverage has been bound.",
@@ -88,10 +122,6 @@ def _refusal(uow: UnitOfWork, record: dict) -> DomainError | None:
             "This application has expired. Ask for a new application link.",
             code="session_expired",
         )
-    try:
-        policies.bindable_quote(uow, record["quote"])
-    except DomainError as refused:
-        return refused
     return None
 
 

@@ -442,3 +442,54 @@ def test_an_acceptance_after_the_quotes_period_ended_says_why(client, sandbox_ke
     assert error_code(response) == "expiration_date_invalid"
     assert 'id="accept"' not in page
     assert policies(client, sandbox_key) == []
+
+
+# --- Update -----------------------------------------------------------------------------------
+
+
+def put(client, key: str, session_id: str, body: dict):
+    return client.put(f"{URL}/{session_id}", json=body, headers=bearer(key))
+
+
+def test_an_open_sessions_urls_change_and_null_removes_one(client, sandbox_key):
+    """What the client libraries' session update sends: the two URLs."""
+    quote = underwrite(client, sandbox_key)["quote"]["id"]
+    session = open_session(client, sandbox_key, quote, success_url=SUCCESS, cancel_url=CANCEL)
+    response = put(client, sandbox_key, session["id"], {"success_url": SUCCESS + "/v2"})
+    assert response.status_code == 200, response.text
+    assert response.json()["success_url"] == SUCCESS + "/v2"
+    assert response.json()["cancel_url"] == CANCEL
+    cleared = put(client, sandbox_key, session["id"], {"cancel_url": None})
+    assert cleared.json()["cancel_url"] is None
+    assert retrieve(client, sandbox_key, session["id"]) == cleared.json()
+
+
+def test_a_completed_or_expired_session_cannot_change(client, sandbox_key, monkeypatch):
+    quote = underwrite(client, sandbox_key)["quote"]["id"]
+    session = open_session(client, sandbox_key, quote, success_url=SUCCESS)
+    client.post(page_path(session) + "/accept", follow_redirects=False)
+    response = put(client, sandbox_key, session["id"], {"success_url": CANCEL})
+    assert_error(response, 400, "application_already_complete")
+
+    other = underwrite(client, sandbox_key)["quote"]["id"]
+    later = open_session(client, sandbox_key, other)
+    freeze(monkeypatch, later["expires_at"])
+    assert_error(
+        put(client, sandbox_key, later["id"], {"success_url": SUCCESS}), 400, "session_expired"
+    )
+    assert retrieve(client, sandbox_key, session["id"])["success_url"] == SUCCESS
+
+
+@pytest.mark.parametrize(
+    "body", [{"success_url": "ftp://x"}, {"quote": "qt_other"}, {"success_url": "not a url"}]
+)
+def test_a_bad_update_is_400_and_changes_nothing(client, sandbox_key, body):
+    quote = underwrite(client, sandbox_key)["quote"]["id"]
+    session = open_session(client, sandbox_key, quote, success_url=SUCCESS)
+    assert_error(put(client, sandbox_key, session["id"], body), 400, "invalid_input")
+    assert retrieve(client, sandbox_key, session["id"])["success_url"] == SUCCESS
+
+
+def test_an_unknown_session_is_404(client, sandbox_key):
+    response = put(client, sandbox_key, f"ias_{'x' * 32}", {"success_url": SUCCESS})
+    assert_error(response, 404, "resource_not_found", "session_id")
