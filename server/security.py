@@ -16,12 +16,11 @@ from collections.abc import Callable
 from connexion.security import NO_VALUE, BasicSecurityHandler, BearerSecurityHandler
 
 from server.core.errors import AuthenticationFailed
-from server.core.principals import ACCEPTED_PREFIXES, Principal, hash_key
+from server.core.principals import ALL_KEY_PREFIXES, Principal, hash_key
 from server.store import keys
 from server.store.db import Database
 
 ENVIRONMENT_HEADER = "Ten99Policy-Environment"
-KEY_PREFIXES = tuple(prefix for prefixes in ACCEPTED_PREFIXES.values() for prefix in prefixes)
 KEY_CACHE_SECONDS = 1.0  # how long a key's lookup is trusted: revocation takes this long
 KEY_CACHE_SIZE = 10_000
 
@@ -79,7 +78,7 @@ def _authorization(request) -> tuple[str | None, str]:
 
 def _basic_username(value: str) -> str:
     # The documents' own examples send the bare key after "Basic"; accept that too.
-    if value.startswith(KEY_PREFIXES):
+    if value.startswith(ALL_KEY_PREFIXES):
         return value
     try:
         decoded = base64.b64decode(value, validate=True).decode("utf-8")

@@ -22,6 +22,7 @@ ACCEPTED_PREFIXES = {
     Environment.SANDBOX: ("t9k_test_", "t9sk_test_"),
     Environment.PRODUCTION: ("t9k_live_", "t9sk_live_"),
 }
+ALL_KEY_PREFIXES = tuple(prefix for prefixes in ACCEPTED_PREFIXES.values() for prefix in prefixes)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from server.core import clock
 from server.core.errors import NotFound
 from server.core.principals import (
-    ACCEPTED_PREFIXES,
+    ALL_KEY_PREFIXES,
     DEFAULT_ACCOUNT,
     Environment,
     generate_key,
@@ -22,8 +22,7 @@ def ensure_key(keys: KeyStore, key: str, account_id: str = DEFAULT_ACCOUNT) -> N
     """Make `key` (TEN99_API_KEY) a key of `account_id`, in the environment its prefix names."""
     environment = key_environment(key)
     if environment is None:
-        accepted = [prefix for prefixes in ACCEPTED_PREFIXES.values() for prefix in prefixes]
-        raise ValueError(f"TEN99_API_KEY must start with one of {', '.join(accepted)}")
+        raise ValueError(f"TEN99_API_KEY must start with one of {', '.join(ALL_KEY_PREFIXES)}")
     if not keys.exists(hash_key(key)):
         _add(keys, key, account_id, environment)
 
