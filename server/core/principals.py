@@ -15,13 +15,13 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-KEY_PREFIXES = {Environment.SANDBOX: "t9k_test_", Environment.PRODUCTION: "t9k_live_"}
-# Keys this server makes start as above; the official client libraries document theirs as
-# `t9sk_test_...` and `t9sk_live_...`, and such a key (TEN99_API_KEY) is taken too.
+# The key prefixes of each environment: this server makes keys with the first; the official
+# client libraries document theirs with the second, and such a key (TEN99_API_KEY) is taken too.
 ACCEPTED_PREFIXES = {
     Environment.SANDBOX: ("t9k_test_", "t9sk_test_"),
     Environment.PRODUCTION: ("t9k_live_", "t9sk_live_"),
 }
+KEY_PREFIXES = {environment: prefixes[0] for environment, prefixes in ACCEPTED_PREFIXES.items()}
 ALL_KEY_PREFIXES = tuple(prefix for prefixes in ACCEPTED_PREFIXES.values() for prefix in prefixes)
 
 

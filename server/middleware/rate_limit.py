@@ -64,8 +64,7 @@ class RateLimiter:
             try:
                 if await self.strategy.hit(item, identity):
                     continue
-                window = await self.strategy.get_window_stats(item, identity)
-                reset_time = window[0]
+                reset_time, _remaining = await self.strategy.get_window_stats(item, identity)
             except Exception:
                 # An unreachable Redis must not take the API down with it: let the request in.
                 logger.exception("rate limit storage failed; the request is let through")

@@ -28,11 +28,13 @@ class PolicyRepository(Repository):
         query = select(policies.c.id).where(policies.c.quote == quote_id)
         return self.connection.execute(query).first() is not None
 
+    def _with_quotes(self) -> Select:
+        """The caller's policies, beside the quotes they were bound from."""
+        return owned(policies, self.principal).join(quotes, quotes.c.id == policies.c.quote)
+
     def _in_force(self, since: int) -> Select:
-        return (
-            owned(policies, self.principal)
-            .join(quotes, quotes.c.id == policies.c.quote)
-            .where(policies.c.cancelled.is_(False), policies.c.expiration_date > since)
+        return self._with_quotes().where(
+            policies.c.cancelled.is_(False), policies.c.expiration_date > since
         )
 
     def in_force_for_contractor(self, contractor_id: str, since: int) -> list[dict]:
@@ -41,11 +43,7 @@ class PolicyRepository(Repository):
 
     def page_for_contractor(self, contractor_id: str, page: PageRequest) -> list[dict]:
         """One page of the policies bound from quotes for the contractor."""
-        query = (
-            owned(policies, self.principal)
-            .join(quotes, quotes.c.id == policies.c.quote)
-            .where(quotes.c.contractor == contractor_id)
-        )
+        query = self._with_quotes().where(quotes.c.contractor == contractor_id)
         return [POLICIES.record(row) for row in page_of(self.connection, policies, query, page)]
 
     def in_force_for_entity(self, entity_id: str, since: int) -> list[dict]:
@@ -57,12 +55,7 @@ class PolicyRepository(Repository):
         return [POLICIES.record(row) for row in self.connection.execute(query)]
 
     def job_has_policy(self, job_id: str) -> bool:
-        query = (
-            owned(policies, self.principal)
-            .with_only_columns(policies.c.id)
-            .join(quotes, quotes.c.id == policies.c.quote)
-            .where(quotes.c.job == job_id)
-        )
+        query = self._with_quotes().with_only_columns(policies.c.id).where(quotes.c.job == job_id)
         return self.connection.execute(query).first() is not None
 
     def mark_deleted(self, policy_id: str, at: int) -> None:
