@@ -792,6 +792,29 @@ class DeletedEntity(BaseModel):
     """
 
 
+class DeletedInvoice(BaseModel):
+    """
+    The confirmation that an invoice was deleted.
+    """
+
+    id: str = Field(..., examples=["in_m47rNFQ3PS"], pattern="^in_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of an invoice.
+    """
+    object: Literal["invoice"] = Field(..., examples=["invoice"])
+    """
+    The kind of object deleted, always `invoice`.
+    """
+    deleted: Literal[True] = Field(..., examples=[True])
+    """
+    Always `true`.
+    """
+    deleted_at: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
 class DeletedJob(BaseModel):
     """
     The confirmation that a job was deleted.
@@ -1046,6 +1069,11 @@ class Error(BaseModel):
     | `application_already_complete`, `session_expired` | 400 | the application session is completed, or has expired |
     | `use_extend_endpoint`, `assignment_is_bound` | 400 | a bound assignment changes only through `/assignments/extend` |
     | `assignment_not_bound`, `assignment_cancelled`, `coverage_expired`, `cannot_shorten_coverage`, `end_date_unchanged` | 400 | why an extension is refused (see the operation) |
+    | `invalid_paycycle_startdate`, `invalid_paycycle_enddate` | 400 | an invoice's pay cycle is out of order, or reaches outside the coverage in force |
+    | `no_active_policy` | 400 | no coverage of the contractor for the job is in force during the pay cycle |
+    | `invoice_exists` | 400 | the contractor, job and pay cycle are invoiced already |
+    | `invoice_already_paid` | 400 | a paid invoice cannot change or be deleted |
+    | `sandbox_only` | 400 | only a sandbox key may do this (mark an invoice paid) |
     | `idempotency` | 400, 409 | an idempotency key reused for another request (400), or its first request still running (409) |
     | `invalid_api_key` | 401 | no API key, or not a valid one |
     | `resource_not_found` | 404 | no such object for this key, or no such path |
@@ -1100,6 +1128,9 @@ class Event(BaseModel):
     | `assignment.extended` | an extension's certificates have been regenerated | the assignment, with the fresh certificate URLs |
     | `assignment.cancelled` | a bound assignment is voided while its policy is in force, or its policy is cancelled | the assignment |
     | `assignment.deleted` | an assignment is voided | the deletion confirmation |
+    | `invoice.created`, `invoice.updated` | an invoice is created, or an update changes its gross pay or pay cycle | the invoice |
+    | `invoice.paid` | an invoice is paid (in the sandbox, marked paid) | the invoice |
+    | `invoice.deleted` | an open invoice is deleted | the deletion confirmation |
 
     """
 
@@ -1145,10 +1176,12 @@ class EventData(BaseModel):
         | Policy
         | Assignment
         | DeletedAssignment
+        | Invoice
+        | DeletedInvoice
     )
     """
-    The object right after the change: a contractor, quote, application session, policy
-    or assignment, or, for a `*.deleted` event, the deletion confirmation. Its links use
+    The object right after the change: a contractor, quote, application session, policy,
+    assignment or invoice, or, for a `*.deleted` event, the deletion confirmation. Its links use
     the server's public base URL (`TEN99_PUBLIC_URL`); in deliveries without one they
     are paths on the server.
 
@@ -1211,6 +1244,10 @@ class EventType(StrEnum):
     assignment_extended = "assignment.extended"
     assignment_cancelled = "assignment.cancelled"
     assignment_deleted = "assignment.deleted"
+    invoice_created = "invoice.created"
+    invoice_updated = "invoice.updated"
+    invoice_paid = "invoice.paid"
+    invoice_deleted = "invoice.deleted"
 
 
 class ChosenEventTypes(RootModel[list[EventType]]):
@@ -1245,6 +1282,206 @@ class IdempotencyKey(RootModel[str]):
     root: str = Field(..., examples=["d9YozBtG5R"], max_length=255, min_length=1)
     """
     A key the caller chooses to make a POST safe to retry.
+    """
+
+
+class Invoice(BaseModel):
+    """
+    A contractor's earnings for a job over a pay cycle, and the premium owed on them under
+    the coverage in force (see createInvoice).
+
+    """
+
+    id: str = Field(..., examples=["in_m47rNFQ3PS"], pattern="^in_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of an invoice.
+    """
+    object: Literal["invoice"] = Field(..., examples=["invoice"])
+    """
+    The kind of object, always `invoice`.
+    """
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    contractor: str = Field(
+        ..., examples=["cn_Ehb3bYa"], pattern="^cn_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a contractor.
+    """
+    job: str = Field(..., examples=["jb_jsb9KEcTpc"], pattern="^jb_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a job.
+    """
+    policy: str = Field(
+        ..., examples=["pl_WzFRszJhoY"], pattern="^pl_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a policy.
+    """
+    gross_pay: int = Field(..., examples=[125000], ge=0, le=100000000000)
+    """
+    What the contractor earned for the job over the pay cycle, in cents (125000 represents
+    $1,250.00).
+
+    """
+    paycycle_startdate: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    paycycle_enddate: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    currency: Literal["usd"] = Field(..., examples=["usd"])
+    """
+    The currency of `gross_pay` and `premium`, always `usd`.
+    """
+    premium: int = Field(..., examples=[813], ge=0)
+    """
+    The premium owed, in cents, the sum of the premiums of `lines`.
+    """
+    lines: list[InvoiceLine] = Field(..., max_length=3, min_length=1)
+    """
+    The premium of each coverage type in force, and how it was computed.
+    """
+    status: InvoiceStatus
+    paid_at: int = Field(..., examples=[1726272000], ge=0)
+    """
+    When the invoice was paid, in Unix seconds; `null` while it is open.
+    """
+
+
+class InvoiceCreate(BaseModel):
+    """
+    The fields of a new invoice.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    contractor: str = Field(
+        ..., examples=["cn_Ehb3bYa"], pattern="^cn_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a contractor.
+    """
+    job: str = Field(..., examples=["jb_jsb9KEcTpc"], pattern="^jb_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of a job.
+    """
+    gross_pay: int = Field(..., examples=[125000], ge=0, le=100000000000)
+    """
+    What the contractor earned for the job over the pay cycle, in cents (125000 represents
+    $1,250.00).
+
+    """
+    paycycle_startdate: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    paycycle_enddate: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class InvoiceLine(BaseModel):
+    """
+    The premium of one coverage type.
+    """
+
+    coverage_type: CoverageType
+    net_rate: int = Field(..., examples=[65], ge=0)
+    """
+    The amount of money the 1099 contractor pays in premium per every $100 earned, in cents
+    (48 represents $0.48).
+
+    """
+    premium: int = Field(..., examples=[250], ge=0)
+    """
+    `gross_pay × net_rate / 10,000`, in cents, rounded half up.
+    """
+
+
+class InvoiceList(RootModel[list[Invoice]]):
+    """
+    Invoices, the most recent first.
+    """
+
+    root: list[Invoice] = Field(
+        ...,
+        examples=[
+            [
+                {
+                    "id": "in_m47rNFQ3PS",
+                    "object": "invoice",
+                    "created": 1726185600,
+                    "contractor": "cn_Tq4wZm8Rv",
+                    "job": "jb_jW24jp6GYb",
+                    "policy": "pl_WzFRszJhoY",
+                    "gross_pay": 125000,
+                    "paycycle_startdate": 1725494400,
+                    "paycycle_enddate": 1726099199,
+                    "currency": "usd",
+                    "premium": 813,
+                    "lines": [
+                        {"coverage_type": "general", "net_rate": 20, "premium": 250},
+                        {
+                            "coverage_type": "workers-comp",
+                            "net_rate": 45,
+                            "premium": 563,
+                        },
+                    ],
+                    "status": "paid",
+                    "paid_at": 1726272000,
+                }
+            ]
+        ],
+    )
+    """
+    Invoices, the most recent first.
+    """
+
+
+class InvoiceStatus(StrEnum):
+    """
+    `open` until the premium is collected, then `paid`; a paid invoice no longer changes.
+
+    """
+
+    open = "open"
+    paid = "paid"
+
+
+class InvoiceUpdate(BaseModel):
+    """
+    The fields of an open invoice to change; fields left out stay as they are.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    gross_pay: int | None = Field(None, examples=[125000], ge=0, le=100000000000)
+    """
+    What the contractor earned for the job over the pay cycle, in cents (125000 represents
+    $1,250.00).
+
+    """
+    paycycle_startdate: int | None = Field(None, examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    paycycle_enddate: int | None = Field(None, examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    status: Literal["paid"] | None = Field(None, examples=["paid"])
+    """
+    `paid` marks a sandbox invoice paid, as if its premium had been collected; the only
+    status that can be set.
+
     """
 
 

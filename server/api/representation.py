@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from server.core.links import application_path, file_path
-from server.domain import application_sessions, events, policies
+from server.domain import application_sessions, events, invoices, policies
 
 Record = dict[str, Any]
 
@@ -161,6 +161,25 @@ def application_session(record: Record, at: int, base: str) -> dict:
     }
 
 
+def invoice(record: Record) -> dict:
+    return {
+        "id": record["id"],
+        "object": "invoice",
+        "created": record["created"],
+        "contractor": record["contractor"],
+        "job": record["job"],
+        "policy": record["policy"],
+        "gross_pay": record["gross_pay"],
+        "paycycle_startdate": record["paycycle_startdate"],
+        "paycycle_enddate": record["paycycle_enddate"],
+        "currency": "usd",
+        "premium": record["premium"],
+        "lines": record["lines"],
+        "status": invoices.status_of(record),
+        "paid_at": record["paid_at"],
+    }
+
+
 def deletion(object_id: str, kind: str, deleted_at: int) -> dict:
     return {"id": object_id, "object": kind, "deleted": True, "deleted_at": deleted_at}
 
@@ -203,6 +222,7 @@ _EVENT_OBJECTS: dict[str, Callable[[Record, int, str], dict]] = {
     events.APPLICATION: application_session,
     events.POLICY: policy,
     events.ASSIGNMENT: lambda record, at, base: assignment(record),
+    events.INVOICE: lambda record, at, base: invoice(record),
     events.DELETED: lambda record, at, base: deletion(
         record["id"], record["object"], record["deleted_at"]
     ),

@@ -15,7 +15,8 @@ ALL_TYPES = "*"
 
 # The kinds of object an event carries: how the API shows it (server/api/representation.py).
 CONTRACTOR, QUOTE, APPLICATION = "contractor", "quote", "application_session"
-POLICY, ASSIGNMENT, DELETED = "policy", "assignment", "deleted"
+POLICY, ASSIGNMENT, INVOICE = "policy", "assignment", "invoice"
+DELETED = "deleted"
 
 
 def deletion(object_id: str, kind: str, at: int) -> dict[str, Any]:

@@ -104,6 +104,18 @@ def rate(
     return Rating(net_rate=sum(p["net_rate"] for p in parts.values()), parts=parts)
 
 
+def premium(gross_pay: int, net_rate: int) -> int:
+    """The premium in cents on `gross_pay` cents earned at `net_rate` cents per $100 earned,
+    rounded half up: gross_pay * net_rate / 10,000."""
+    return (2 * gross_pay * net_rate + 10_000) // 20_000
+
+
+def net_rates(rated: dict[str, Any]) -> dict[str, int]:
+    """The net rate of each coverage type of a quote or an assignment, in the order asked for."""
+    parts = rated["quote_json"]
+    return {c: parts[COVERAGE_KEYS[c]]["net_rate"] for c in rated["coverage_type"]}
+
+
 @dataclass(frozen=True)
 class Circumstances:
     """What eligibility looks at: the coverage asked for, and the facts of the contractor, the

@@ -41,6 +41,27 @@ class PolicyRepository(Repository):
         query = self._in_force(since).where(quotes.c.contractor == contractor_id)
         return [POLICIES.record(row) for row in self.connection.execute(query)]
 
+    def live_for_contractor_job(self, contractor_id: str, job_id: str) -> list[tuple[dict, dict]]:
+        """The policies bound from quotes for the contractor and job that are not cancelled,
+        newest first, each with the coverage types and rating of its quote."""
+        query = (
+            self._with_quotes()
+            .add_columns(quotes.c.coverage_type, quotes.c.quote_json)
+            .where(
+                quotes.c.contractor == contractor_id,
+                quotes.c.job == job_id,
+                policies.c.cancelled.is_(False),
+            )
+            .order_by(policies.c.seq.desc())
+        )
+        return [
+            (
+                POLICIES.record(row),
+                {"coverage_type": row.coverage_type, "quote_json": row.quote_json},
+            )
+            for row in self.connection.execute(query)
+        ]
+
     def page_for_contractor(self, contractor_id: str, page: PageRequest) -> list[dict]:
         """One page of the policies bound from quotes for the contractor."""
         query = self._with_quotes().where(quotes.c.contractor == contractor_id)

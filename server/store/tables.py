@@ -219,6 +219,36 @@ assignments = Table(
     ),
 )
 
+# What a contractor earned for a job over a pay cycle, and the premium computed on it (`lines`:
+# per coverage type, its net rate and premium), kept as computed so that a later rate change
+# leaves it be. One invoice per contractor, job and cycle: a unique index refuses a second, so
+# racing requests cannot both make one.
+invoices = Table(
+    "invoices",
+    metadata,
+    *_scoped_columns(),
+    Column("contractor", String(60), nullable=False),
+    Column("job", String(60), nullable=False),
+    Column("policy", String(60), nullable=False),
+    Column("gross_pay", BigInteger, nullable=False),
+    Column("paycycle_startdate", BigInteger, nullable=False),
+    Column("paycycle_enddate", BigInteger, nullable=False),
+    Column("premium", BigInteger, nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("paid_at", BigInteger, nullable=True),
+    Index("ix_invoices_owner_seq", "account_id", "environment", "seq"),
+    Index(
+        "ux_invoices_cycle",
+        "account_id",
+        "environment",
+        "contractor",
+        "job",
+        "paycycle_startdate",
+        "paycycle_enddate",
+        unique=True,
+    ),
+)
+
 # Work done after the response: regenerating certificates, sending email. A task is recorded in
 # the transaction of the change that needs it, so it survives a restart, and is marked done in
 # the transaction that does it, so a crash halfway leaves it to be done again.

@@ -24,6 +24,7 @@ from server.store.documents import Documents
 from server.store.emails import EMAILS
 from server.store.entities import ENTITIES
 from server.store.events import Change, EventRepository
+from server.store.invoices import InvoiceRepository
 from server.store.job_categories import JobCategories
 from server.store.jobs import JOBS
 from server.store.policies import PolicyRepository
@@ -56,6 +57,7 @@ class UnitOfWork:
     application_sessions = _repository(ApplicationSessionRepository)
     events = _repository(EventRepository)
     webhook_endpoints = _repository(EndpointRepository)
+    invoices = _repository(InvoiceRepository)
 
     def __init__(self, connection: Connection, principal: Principal, now: int):
         self.principal = principal

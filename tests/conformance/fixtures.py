@@ -1,9 +1,9 @@
 """Objects at the spec's example ids, made before the conformance run, as stripe-mock ships
 fixtures for its spec: the examples phase then reads, changes and deletes real objects (a
 contractor, an entity, a job, a policy, an assignment, an application session, a webhook
-endpoint with deliveries, an event), binds a real eligible quote, assigns a covered contractor
-and extends a bound assignment, instead of meeting only 404s, whatever the random walk of the
-stateful phase reaches.
+endpoint with deliveries, an event, an invoice), binds a real eligible quote, assigns a covered
+contractor, extends a bound assignment and invoices a pay cycle, instead of meeting only 404s,
+whatever the random walk of the stateful phase reaches.
 
 Each object is made through the API, then given its example id in the database before the
 objects that refer to it are made."""
@@ -22,6 +22,7 @@ from server.store.tables import (
     contractors,
     entities,
     events,
+    invoices,
     jobs,
     policies,
     quotes,
@@ -45,7 +46,14 @@ EXAMPLE_IDS = {
     "assigned_contractor": "cn_Tq4wZm8Rv",
     "assignable_job": "jb_Pz6cVb3NxK",
     "extendable_job": "jb_Hd8sLq2WeY",
+    # The invoice examples name the covered contractor, a job of its own and a pay cycle in
+    # September 2024, which the coverage made for them spans.
+    "invoiced_job": "jb_jW24jp6GYb",
+    "invoice": "in_m47rNFQ3PS",
 }
+INVOICED_COVERAGE = (1725148800, 1727740800)  # 2024-09-01 to 2024-10-01
+# Another cycle than the createInvoice example's, for the invoice at the example id.
+INVOICED_CYCLE = (1726099200, 1726703999)
 TABLES = {
     "contractor": contractors,
     "entity": entities,
@@ -58,6 +66,8 @@ TABLES = {
     "assigned_contractor": contractors,
     "assignable_job": jobs,
     "extendable_job": jobs,
+    "invoiced_job": jobs,
+    "invoice": invoices,
 }
 # The environment variable that hands the hooks the end dates of the bound assignments made
 # here, by job: an extension must start from the current end date.
@@ -145,6 +155,7 @@ def make(base_url: str, api_key: str, database_url: str) -> Made:
                 .values(job=EXAMPLE_IDS["extendable_job"])
             )
         made.assignment_ends[EXAMPLE_IDS["extendable_job"]] = extendable["end_date"]
+        _make_invoiced(create, quote, engine, covered["id"], entity)
         event = api.get("/events", params={"limit": 1}).json()[0]["id"]
         _rename(engine, events, event, EXAMPLE_IDS["event"])
         with engine.begin() as connection:
@@ -157,6 +168,24 @@ def make(base_url: str, api_key: str, database_url: str) -> Made:
     finally:
         api.close()
         engine.dispose()
+
+
+def _make_invoiced(create, quote, engine, contractor: str, entity: str) -> None:
+    """A job of the covered contractor with coverage over the invoice examples' pay cycles, and
+    an invoice at the example id."""
+    job = create("invoiced_job", "/jobs", new_job(entity))["id"]
+    policy = create(None, "/policies", {"quote": quote(contractor, job, ["general"])})["id"]
+    effective, expiration = INVOICED_COVERAGE
+    with engine.begin() as connection:
+        connection.execute(
+            update(policies)
+            .where(policies.c.id == policy)
+            .values(effective_date=effective, expiration_date=expiration)
+        )
+    start, end = INVOICED_CYCLE
+    cycle = {"paycycle_startdate": start, "paycycle_enddate": end}
+    body = {"contractor": contractor, "job": job, "gross_pay": 98000, **cycle}
+    create("invoice", "/invoices", body)
 
 
 def _rename(engine, table, current: str, example_id: str) -> None:

@@ -421,3 +421,21 @@ def test_a_deleted_entity_is_reported_with_the_other_reasons():
     assert eligible is False
     assert "deleted" in message
     assert "3 years" in message
+
+
+@pytest.mark.parametrize(
+    ("gross_pay", "net_rate", "premium"),
+    [
+        (125000, 20, 250),  # $1,250.00 at 20 cents per $100: 12.5 * 20
+        (125000, 45, 563),  # 562.5 rounds half up
+        (10000, 48, 48),  # exactly $100 earned owes the net rate
+        (5000, 1, 1),  # half a cent rounds up
+        (4999, 1, 0),  # under half a cent rounds down
+        (0, 110, 0),
+        (100_000_000_000, 999, 9_990_000_000),  # the largest gross pay, in integers only
+    ],
+)
+def test_the_premium_is_gross_pay_times_net_rate_per_10000_rounded_half_up(
+    gross_pay, net_rate, premium
+):
+    assert rating.premium(gross_pay, net_rate) == premium
