@@ -37,9 +37,11 @@ class Address(BaseModel):
     """
     ZIP or postal code.
     """
-    country: str | None = Field(None, examples=["US"], pattern="^[A-Z]{2}$")
+    country: str | None = Field(None, examples=["US"], pattern="^[A-Z]{2,3}$")
     """
-    2-letter country code.
+    ISO 3166-1 country code: 2 letters (`US`), or 3 (`USA`) as the official client
+    libraries send it. Stored as given.
+
     """
 
 
@@ -323,7 +325,9 @@ class Assignment(BaseModel):
 
 class AssignmentCreate(BaseModel):
     """
-    The fields of a new assignment.
+    The fields of a new assignment. Without `coverage_type`, the assignment asks for the
+    coverage the job's entity requires, or general liability when it requires none.
+
     """
 
     model_config = ConfigDict(
@@ -339,8 +343,8 @@ class AssignmentCreate(BaseModel):
     """
     The ID of a job.
     """
-    coverage_type: list[CoverageType] = Field(
-        ..., examples=[["general", "workers-comp"]], max_length=3, min_length=1
+    coverage_type: list[CoverageType] | None = Field(
+        None, examples=[["general", "workers-comp"]], max_length=3, min_length=1
     )
     """
     An array of coverage types that can include one or more of the following insurance
@@ -1544,6 +1548,12 @@ class Job(BaseModel):
     whose experience is given (one whose experience is not given is not refused for it).
 
     """
+    duration_hours: int | None = Field(None, examples=[20], ge=0, le=100000)
+    """
+    How many hours the job is expected to take, as the official client libraries send it;
+    `null` when not given. It is shown as given: rating does not use it.
+
+    """
     address: JobAddress | None = None
 
 
@@ -1583,9 +1593,11 @@ class JobAddress(BaseModel):
     """
     ZIP or postal code.
     """
-    country: str | None = Field(None, examples=["US"], pattern="^[A-Z]{2}$")
+    country: str | None = Field(None, examples=["US"], pattern="^[A-Z]{2,3}$")
     """
-    2-letter country code.
+    ISO 3166-1 country code: 2 letters (`US`), or 3 (`USA`) as the official client
+    libraries send it. Stored as given.
+
     """
 
 
@@ -1718,6 +1730,12 @@ class JobCreate(BaseModel):
     whose experience is given (one whose experience is not given is not refused for it).
 
     """
+    duration_hours: int | None = Field(None, examples=[20], ge=0, le=100000)
+    """
+    How many hours the job is expected to take, as the official client libraries send it;
+    `null` when not given. It is shown as given: rating does not use it.
+
+    """
     address: JobAddress | None = None
 
 
@@ -1812,6 +1830,12 @@ class JobUpdate(BaseModel):
     the requirement.
 
     """
+    duration_hours: int | None = Field(None, examples=[20], ge=0, le=100000)
+    """
+    How many hours the job is expected to take, as the official client libraries send it;
+    `null` when not given. It is shown as given: rating does not use it.
+
+    """
     address: JobAddress | None = None
 
 
@@ -1847,9 +1871,11 @@ class NullableAddress(BaseModel):
     """
     ZIP or postal code.
     """
-    country: str | None = Field(None, examples=["US"], pattern="^[A-Z]{2}$")
+    country: str | None = Field(None, examples=["US"], pattern="^[A-Z]{2,3}$")
     """
-    2-letter country code.
+    ISO 3166-1 country code: 2 letters (`US`), or 3 (`USA`) as the official client
+    libraries send it. Stored as given.
+
     """
 
 

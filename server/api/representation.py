@@ -73,6 +73,7 @@ def job(record: Record) -> dict:
         "wage": record["wage"],
         "wage_type": record["wage_type"],
         "years_experience": record["years_experience"],
+        "duration_hours": record["duration_hours"],
         "address": record["address"],
     }
 

@@ -55,7 +55,17 @@ def _request_certificates(
     uow.enqueue(Task(REFRESH_CERTIFICATES, assignment_id, payload))
 
 
+def _default_coverage(uow: UnitOfWork, job_id: str) -> list[str]:
+    """What an assignment asks for when it names no coverage: what the job's entity requires,
+    or general liability (which every job category carries) when it requires none."""
+    job = uow.jobs.get(job_id)
+    entity = uow.entities.get(job["entity"]) if job is not None else None
+    return (entity or {}).get("required_coverage") or ["general"]
+
+
 def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
+    if "coverage_type" not in fields:
+        fields = {**fields, "coverage_type": _default_coverage(uow, fields["job"])}
     dated = quotes.default_dates(fields, uow.now)
     quotes.check_dates(dated, fields, uow.now)
     rated = quotes.rated(uow, dated)

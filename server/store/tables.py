@@ -129,6 +129,7 @@ jobs = Table(
     Column("wage_type", String(20), nullable=False),
     Column("years_experience", Integer, nullable=True),
     Column("address", JSON, nullable=True),
+    Column("duration_hours", Integer, nullable=True),
     Index("ix_jobs_owner_seq", "account_id", "environment", "seq"),
     Index("ix_jobs_entity", "entity"),
 )

@@ -74,6 +74,25 @@ def bound(client, sandbox_key, covered, run_tasks):
 # Creation and binding
 
 
+def test_without_coverage_type_an_assignment_asks_for_what_the_entity_requires(
+    client, sandbox_key, covered
+):
+    """As the official libraries' READMEs create one: a contractor and a job only."""
+    body = {"contractor": covered["contractor"]["id"], "job": covered["job2"]["id"]}
+    assignment = created(client.post(BASE, json=body, headers=bearer(sandbox_key)))
+    assert assignment["coverage_type"] == covered["entity"]["required_coverage"]
+    assert assignment["bind"] is True
+
+
+def test_without_coverage_type_or_an_entity_requirement_it_is_general_liability(
+    client, sandbox_key
+):
+    made = underwrite(client, sandbox_key, entity={"required_coverage": []})
+    body = {"contractor": made["contractor"]["id"], "job": made["job"]["id"]}
+    assignment = created(client.post(BASE, json=body, headers=bearer(sandbox_key)))
+    assert assignment["coverage_type"] == ["general"]
+
+
 def test_an_assignment_without_a_policy_is_unbound_and_carries_its_rating(client, sandbox_key):
     made = underwrite(client, sandbox_key)
     assignment = created(assign_to(client, sandbox_key, made, coverage=("general", "workers-comp")))

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from server.core.principals import Environment
 from server.store.tables import contractors
-from tests.conftest import bearer, new_contractor
+from tests.conftest import assert_error, bearer, new_contractor
 
 URL = "/api/v1/contractors"
 
@@ -181,3 +181,16 @@ def test_unknown_fields_are_refused(client, sandbox_key):
     response = client.post(URL, json=new_contractor(nickname="JP"), headers=bearer(sandbox_key))
     assert response.status_code == 400
     assert "nickname" in response.json()["message"]
+
+
+@pytest.mark.parametrize("country", ["US", "USA"])
+def test_a_country_is_a_two_or_three_letter_code_kept_as_given(create, country):
+    """The documents give 2-letter codes; the official libraries' READMEs send "USA"."""
+    address = {**new_contractor()["address"], "country": country}
+    assert create(address=address)["address"]["country"] == country
+
+
+def test_a_country_name_is_refused(client, sandbox_key):
+    address = {**new_contractor()["address"], "country": "United States"}
+    response = client.post(URL, json=new_contractor(address=address), headers=bearer(sandbox_key))
+    assert_error(response, 400, "invalid_input", "address.country")

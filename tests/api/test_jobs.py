@@ -58,6 +58,7 @@ def test_create_returns_the_whole_stored_job(client, sandbox_key, entity):
     body = new_job(
         entity["id"],
         years_experience=10,
+        duration_hours=20,
         address={
             "line1": "1 Kearny St",
             "line2": "Suite 400",
@@ -76,6 +77,21 @@ def test_create_returns_the_whole_stored_job(client, sandbox_key, entity):
     fetched = client.get(f"{URL}/{job['id']}", headers=bearer(sandbox_key))
     assert fetched.status_code == 200
     assert fetched.json() == job
+
+
+def test_duration_hours_is_kept_as_given_and_null_when_not(client, sandbox_key, create):
+    """The official libraries' READMEs send it; rating does not use it."""
+    assert create()["duration_hours"] is None
+    job = create(duration_hours=40)
+    assert job["duration_hours"] == 40
+    changed = client.put(
+        f"{URL}/{job['id']}", json={"duration_hours": None}, headers=bearer(sandbox_key)
+    )
+    assert changed.json()["duration_hours"] is None
+    negative = client.post(
+        URL, json=new_job(job["entity"], duration_hours=-1), headers=bearer(sandbox_key)
+    )
+    assert_error(negative, 400, "invalid_input", "duration_hours")
 
 
 def test_a_job_address_needs_only_the_region_and_the_postal_code(client, sandbox_key, entity):

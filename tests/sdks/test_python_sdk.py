@@ -9,9 +9,8 @@ import time
 
 import httpx
 import pytest
-from ten99policy import error
-
 import ten99policy
+from ten99policy import error
 
 DAY = 86400
 ADDRESS = {
@@ -62,7 +61,11 @@ def job(entity_id, **fields):
 
 
 def quote(contractor_id, job_id, **fields):
-    body = {"job": job_id, "contractor": contractor_id, "coverage_type": ["general", "workers-comp"]}
+    body = {
+        "job": job_id,
+        "contractor": contractor_id,
+        "coverage_type": ["general", "workers-comp"],
+    }
     return ten99policy.Quotes.create(**{**body, **fields})
 
 
@@ -94,7 +97,9 @@ def test_entities_every_method():
 def test_contractors_every_method():
     made = contractor()
     assert made.id.startswith("cn_") and made.address.country == "USA"
-    changed = ten99policy.Contractors.modify(made.id, email="john.doe@gmail.com", first_name="George")
+    changed = ten99policy.Contractors.modify(
+        made.id, email="john.doe@gmail.com", first_name="George"
+    )
     assert (changed.email, changed.first_name) == ("john.doe@gmail.com", "George")
     assert made.id in [c.id for c in ten99policy.Contractors.list()]
     assert ten99policy.Contractors.retrieve(made.id).first_name == "George"
@@ -176,7 +181,8 @@ def test_assignments_every_method(insured):
     with pytest.raises(error.Ten99PolicyError) as refused:
         ten99policy.Assignments.modify(made.id, coverage_type=["general"])
     assert type(refused.value) is error.Ten99PolicyError
-    assert refused.value.code is None or refused.value.http_status == 400
+    assert refused.value.http_status == 400
+    assert refused.value.json_body["error_code"] == "assignment_is_bound"
     assert made.id in [a.id for a in ten99policy.Assignments.list()]
     assert ten99policy.Assignments.retrieve(made.id).job == night.id
     assert ten99policy.Assignments.delete(made.id).deleted is True

@@ -1,4 +1,5 @@
-"""Invoices: a contractor's earnings for a job over a pay cycle, and the premium owed on them.
+"""Invoices: a contractor's earnings for a job over a pay cycle, and the premium owed on them;
+and a job's expected duration in hours, which the official client libraries send.
 
 Revision ID: 0007
 Revises: 0006
@@ -14,6 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("jobs") as jobs:
+        jobs.add_column(sa.Column("duration_hours", sa.Integer, nullable=True))
     op.create_table(
         "invoices",
         sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
@@ -49,3 +52,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("invoices")
+    with op.batch_alter_table("jobs") as jobs:
+        jobs.drop_column("duration_hours")
