@@ -432,13 +432,21 @@ class AssignmentList(RootModel[list[Assignment]]):
 class AssignmentUpdate(BaseModel):
     """
     The fields of an assignment to change; fields left out stay as they are. A bound
-    assignment's `end_date` is changed with `POST /assignments/extend`, not here.
+    assignment's `end_date` is changed with `POST /assignments/extend`, not here. An unbound
+    assignment may pass to another `contractor` (an unknown one is a 404
+    `invalid_contractor_id`).
 
     """
 
     model_config = ConfigDict(
         extra="forbid",
     )
+    contractor: str | None = Field(
+        None, examples=["cn_Ehb3bYa"], pattern="^cn_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a contractor.
+    """
     coverage_type: list[CoverageType] | None = Field(
         None, examples=[["general", "workers-comp"]], max_length=3, min_length=1
     )

@@ -217,6 +217,10 @@ def _param(error: ValidationError) -> str:
     path = [str(part) for part in error.absolute_path]
     if error.validator == "required" and (match := _REQUIRED.match(error.message)):
         path.append(match.group(1))
+    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        # Name the first field the schema does not know, as a missing one is named.
+        known = error.schema.get("properties", {})
+        path.extend(sorted(name for name in error.instance if name not in known)[:1])
     return ".".join(path)
 
 

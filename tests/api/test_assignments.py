@@ -84,6 +84,28 @@ def test_without_coverage_type_an_assignment_asks_for_what_the_entity_requires(
     assert assignment["bind"] is True
 
 
+def test_an_unbound_assignment_passes_to_another_contractor_and_is_rated_again(
+    client, sandbox_key, covered
+):
+    made = underwrite(client, sandbox_key)
+    unbound = created(assign_to(client, sandbox_key, made))
+    assert unbound["bind"] is False
+    url = f"{BASE}/{unbound['id']}"
+    unknown = client.put(url, json={"contractor": "cn_missing"}, headers=bearer(sandbox_key))
+    assert_error(unknown, 404, "invalid_contractor_id", "contractor")
+    body = {"contractor": covered["contractor"]["id"]}
+    moved = client.put(url, json=body, headers=bearer(sandbox_key))
+    assert moved.status_code == 200, moved.text
+    # The covered contractor holds a policy for general liability: the assignment binds.
+    assert moved.json()["contractor"] == covered["contractor"]["id"]
+    assert moved.json()["bind"] is True
+    # Bound, it stays with its contractor.
+    back = client.put(
+        url, json={"contractor": made["contractor"]["id"]}, headers=bearer(sandbox_key)
+    )
+    assert_error(back, 400, "assignment_is_bound", "contractor")
+
+
 def test_without_coverage_type_or_an_entity_requirement_it_is_general_liability(
     client, sandbox_key
 ):
