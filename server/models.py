@@ -15,15 +15,29 @@ class Address(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    line1: str = Field(..., examples=["1 Kearny St"], max_length=200, min_length=1)
+    line1: str = Field(
+        ...,
+        examples=["1 Kearny St"],
+        max_length=200,
+        min_length=1,
+        pattern="^[^\\x00]*$",
+    )
     """
     Address line 1 (street address or PO box).
     """
-    line2: str | None = Field(None, examples=["Suite 400"], max_length=200)
+    line2: str | None = Field(
+        None, examples=["Suite 400"], max_length=200, pattern="^[^\\x00]*$"
+    )
     """
     Address line 2 (apartment, suite, unit or building).
     """
-    locality: str = Field(..., examples=["San Francisco"], max_length=100, min_length=1)
+    locality: str = Field(
+        ...,
+        examples=["San Francisco"],
+        max_length=100,
+        min_length=1,
+        pattern="^[^\\x00]*$",
+    )
     """
     City, district, suburb, town or village.
     """
@@ -143,7 +157,10 @@ class ApplicationSessionCreate(BaseModel):
     The ID of a quote.
     """
     success_url: str | None = Field(
-        None, examples=["https://1099jobcloud.com/1099policy/success"], max_length=2048
+        None,
+        examples=["https://1099jobcloud.com/1099policy/success"],
+        max_length=2048,
+        pattern="^[^\\x00]*$",
     )
     """
     The URL to which 1099Policy should direct independent contractors when a contractor
@@ -151,7 +168,10 @@ class ApplicationSessionCreate(BaseModel):
 
     """
     cancel_url: str | None = Field(
-        None, examples=["https://1099jobcloud.com/1099policy/cancel"], max_length=2048
+        None,
+        examples=["https://1099jobcloud.com/1099policy/cancel"],
+        max_length=2048,
+        pattern="^[^\\x00]*$",
     )
     """
     The URL the contractor will be directed to if they are ineligible or decide to abandon
@@ -208,13 +228,19 @@ class ApplicationSessionUpdate(BaseModel):
         extra="forbid",
     )
     success_url: str | None = Field(
-        None, examples=["https://1099jobcloud.com/1099policy/success"], max_length=2048
+        None,
+        examples=["https://1099jobcloud.com/1099policy/success"],
+        max_length=2048,
+        pattern="^[^\\x00]*$",
     )
     """
     Where the contractor is sent once covered; `null` removes it.
     """
     cancel_url: str | None = Field(
-        None, examples=["https://1099jobcloud.com/1099policy/cancel"], max_length=2048
+        None,
+        examples=["https://1099jobcloud.com/1099policy/cancel"],
+        max_length=2048,
+        pattern="^[^\\x00]*$",
     )
     """
     Where the contractor is sent if they leave; `null` removes it.
@@ -511,7 +537,9 @@ class Contractor(BaseModel):
     """
     A point in time, in seconds since the Unix epoch.
     """
-    first_name: str = Field(..., examples=["Joe"], max_length=100, min_length=1)
+    first_name: str = Field(
+        ..., examples=["Joe"], max_length=100, min_length=1, pattern="^[^\\x00]*$"
+    )
     """
     A person's name.
     """
@@ -519,11 +547,19 @@ class Contractor(BaseModel):
     """
     The contractor's middle name.
     """
-    last_name: str = Field(..., examples=["Joe"], max_length=100, min_length=1)
+    last_name: str = Field(
+        ..., examples=["Joe"], max_length=100, min_length=1, pattern="^[^\\x00]*$"
+    )
     """
     A person's name.
     """
-    email: str = Field(..., examples=["parker@gmail.com"], max_length=254, min_length=3)
+    email: str = Field(
+        ...,
+        examples=["parker@gmail.com"],
+        max_length=254,
+        min_length=3,
+        pattern="^[^\\x00]*$",
+    )
     """
     An email address.
     """
@@ -556,19 +592,31 @@ class ContractorCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    first_name: str = Field(..., examples=["Joe"], max_length=100, min_length=1)
+    first_name: str = Field(
+        ..., examples=["Joe"], max_length=100, min_length=1, pattern="^[^\\x00]*$"
+    )
     """
     A person's name.
     """
-    middle_name: str | None = Field(None, examples=["Lee"], max_length=100)
+    middle_name: str | None = Field(
+        None, examples=["Lee"], max_length=100, pattern="^[^\\x00]*$"
+    )
     """
     The contractor's middle name.
     """
-    last_name: str = Field(..., examples=["Joe"], max_length=100, min_length=1)
+    last_name: str = Field(
+        ..., examples=["Joe"], max_length=100, min_length=1, pattern="^[^\\x00]*$"
+    )
     """
     A person's name.
     """
-    email: str = Field(..., examples=["parker@gmail.com"], max_length=254, min_length=3)
+    email: str = Field(
+        ...,
+        examples=["parker@gmail.com"],
+        max_length=254,
+        min_length=3,
+        pattern="^[^\\x00]*$",
+    )
     """
     An email address.
     """
@@ -578,7 +626,9 @@ class ContractorCreate(BaseModel):
     """
     A phone number.
     """
-    company_name: str | None = Field(None, examples=["Acme Co."], max_length=200)
+    company_name: str | None = Field(
+        None, examples=["Acme Co."], max_length=200, pattern="^[^\\x00]*$"
+    )
     """
     The contractor's business name.
     """
@@ -625,20 +675,30 @@ class ContractorUpdate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    first_name: str | None = Field(None, examples=["Joe"], max_length=100, min_length=1)
+    first_name: str | None = Field(
+        None, examples=["Joe"], max_length=100, min_length=1, pattern="^[^\\x00]*$"
+    )
     """
     A person's name.
     """
-    middle_name: str | None = Field(None, examples=["Lee"], max_length=100)
+    middle_name: str | None = Field(
+        None, examples=["Lee"], max_length=100, pattern="^[^\\x00]*$"
+    )
     """
     The contractor's middle name; `null` removes it.
     """
-    last_name: str | None = Field(None, examples=["Joe"], max_length=100, min_length=1)
+    last_name: str | None = Field(
+        None, examples=["Joe"], max_length=100, min_length=1, pattern="^[^\\x00]*$"
+    )
     """
     A person's name.
     """
     email: str | None = Field(
-        None, examples=["parker@gmail.com"], max_length=254, min_length=3
+        None,
+        examples=["parker@gmail.com"],
+        max_length=254,
+        min_length=3,
+        pattern="^[^\\x00]*$",
     )
     """
     An email address.
@@ -649,7 +709,9 @@ class ContractorUpdate(BaseModel):
     """
     A phone number.
     """
-    company_name: str | None = Field(None, examples=["Acme Co."], max_length=200)
+    company_name: str | None = Field(
+        None, examples=["Acme Co."], max_length=200, pattern="^[^\\x00]*$"
+    )
     """
     The contractor's business name; `null` removes it.
     """
@@ -719,7 +781,7 @@ class Cursor(RootModel[str]):
 
 
 class CustomMetadataValue(RootModel[str]):
-    root: str = Field(..., examples=["Red Bull"], max_length=500)
+    root: str = Field(..., examples=["Red Bull"], max_length=500, pattern="^[^\\x00]*$")
     """
     A custom metadata value; an empty string unsets its key.
     """
@@ -924,7 +986,13 @@ class Entity(BaseModel):
     """
     A point in time, in seconds since the Unix epoch.
     """
-    name: str = Field(..., examples=["Apple, Inc"], max_length=200, min_length=1)
+    name: str = Field(
+        ...,
+        examples=["Apple, Inc"],
+        max_length=200,
+        min_length=1,
+        pattern="^[^\\x00]*$",
+    )
     """
     The contracting entity's legal name.
     """
@@ -949,7 +1017,13 @@ class EntityCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    name: str = Field(..., examples=["Apple, Inc"], max_length=200, min_length=1)
+    name: str = Field(
+        ...,
+        examples=["Apple, Inc"],
+        max_length=200,
+        min_length=1,
+        pattern="^[^\\x00]*$",
+    )
     """
     The contracting entity's legal name.
     """
@@ -1028,7 +1102,11 @@ class EntityUpdate(BaseModel):
         extra="forbid",
     )
     name: str | None = Field(
-        None, examples=["Apple, Inc"], max_length=200, min_length=1
+        None,
+        examples=["Apple, Inc"],
+        max_length=200,
+        min_length=1,
+        pattern="^[^\\x00]*$",
     )
     """
     The contracting entity's legal name.
@@ -1291,7 +1369,13 @@ class FieldError(BaseModel):
 
 
 class IdempotencyKey(RootModel[str]):
-    root: str = Field(..., examples=["d9YozBtG5R"], max_length=255, min_length=1)
+    root: str = Field(
+        ...,
+        examples=["d9YozBtG5R"],
+        max_length=255,
+        min_length=1,
+        pattern="^[^\\x00]*$",
+    )
     """
     A key the caller chooses to make a POST safe to retry.
     """
@@ -1516,7 +1600,13 @@ class Job(BaseModel):
     """
     A point in time, in seconds since the Unix epoch.
     """
-    name: str = Field(..., examples=["Field technician"], max_length=200, min_length=1)
+    name: str = Field(
+        ...,
+        examples=["Field technician"],
+        max_length=200,
+        min_length=1,
+        pattern="^[^\\x00]*$",
+    )
     """
     The name of the contractor job role.
     """
@@ -1525,6 +1615,7 @@ class Job(BaseModel):
         examples=["Install fiber optic cable from back to the front of the store."],
         max_length=5000,
         min_length=1,
+        pattern="^[^\\x00]*$",
     )
     """
     A description of the job that includes the role, responsibilities and necessary
@@ -1576,17 +1667,27 @@ class JobAddress(BaseModel):
         extra="forbid",
     )
     line1: str | None = Field(
-        None, examples=["1 Kearny St"], max_length=200, min_length=1
+        None,
+        examples=["1 Kearny St"],
+        max_length=200,
+        min_length=1,
+        pattern="^[^\\x00]*$",
     )
     """
     Address line 1 (street address or PO box).
     """
-    line2: str | None = Field(None, examples=["Suite 400"], max_length=200)
+    line2: str | None = Field(
+        None, examples=["Suite 400"], max_length=200, pattern="^[^\\x00]*$"
+    )
     """
     Address line 2 (apartment, suite, unit or building).
     """
     locality: str | None = Field(
-        None, examples=["San Francisco"], max_length=100, min_length=1
+        None,
+        examples=["San Francisco"],
+        max_length=100,
+        min_length=1,
+        pattern="^[^\\x00]*$",
     )
     """
     City, district, suburb, town or village.
@@ -1698,7 +1799,13 @@ class JobCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    name: str = Field(..., examples=["Field technician"], max_length=200, min_length=1)
+    name: str = Field(
+        ...,
+        examples=["Field technician"],
+        max_length=200,
+        min_length=1,
+        pattern="^[^\\x00]*$",
+    )
     """
     The name of the contractor job role.
     """
@@ -1707,6 +1814,7 @@ class JobCreate(BaseModel):
         examples=["Install fiber optic cable from back to the front of the store."],
         max_length=5000,
         min_length=1,
+        pattern="^[^\\x00]*$",
     )
     """
     A description of the job that includes the role, responsibilities and necessary
@@ -1795,7 +1903,11 @@ class JobUpdate(BaseModel):
         extra="forbid",
     )
     name: str | None = Field(
-        None, examples=["Field technician"], max_length=200, min_length=1
+        None,
+        examples=["Field technician"],
+        max_length=200,
+        min_length=1,
+        pattern="^[^\\x00]*$",
     )
     """
     The name of the contractor job role.
@@ -1805,6 +1917,7 @@ class JobUpdate(BaseModel):
         examples=["Install fiber optic cable from back to the front of the store."],
         max_length=5000,
         min_length=1,
+        pattern="^[^\\x00]*$",
     )
     """
     A description of the job that includes the role, responsibilities and necessary
@@ -1856,16 +1969,24 @@ class NullableAddress(BaseModel):
         extra="forbid",
     )
     line1: str = Field(
-        ..., examples=["One Apple Park Way"], max_length=200, min_length=1
+        ...,
+        examples=["One Apple Park Way"],
+        max_length=200,
+        min_length=1,
+        pattern="^[^\\x00]*$",
     )
     """
     Address line 1 (street address or PO box).
     """
-    line2: str | None = Field(None, examples=["Building 4"], max_length=200)
+    line2: str | None = Field(
+        None, examples=["Building 4"], max_length=200, pattern="^[^\\x00]*$"
+    )
     """
     Address line 2 (apartment, suite, unit or building).
     """
-    locality: str = Field(..., examples=["Cupertino"], max_length=100, min_length=1)
+    locality: str = Field(
+        ..., examples=["Cupertino"], max_length=100, min_length=1, pattern="^[^\\x00]*$"
+    )
     """
     City, district, suburb, town or village.
     """
@@ -2428,6 +2549,7 @@ class WebhookEndpoint(BaseModel):
         examples=["https://1099jobcloud.com/hooks/1099policy"],
         max_length=2048,
         min_length=1,
+        pattern="^[^\\x00]*$",
     )
     """
     The URL 1099Policy POSTs the events to.
@@ -2462,12 +2584,16 @@ class WebhookEndpointCreate(BaseModel):
         examples=["https://1099jobcloud.com/hooks/1099policy"],
         max_length=2048,
         min_length=1,
+        pattern="^[^\\x00]*$",
     )
     """
     The URL 1099Policy POSTs the events to.
     """
     description: str | None = Field(
-        None, examples=["Coverage changes for the payroll service"], max_length=500
+        None,
+        examples=["Coverage changes for the payroll service"],
+        max_length=500,
+        pattern="^[^\\x00]*$",
     )
     """
     What the endpoint is for.
@@ -2530,12 +2656,16 @@ class WebhookEndpointUpdate(BaseModel):
         examples=["https://1099jobcloud.com/hooks/1099policy"],
         max_length=2048,
         min_length=1,
+        pattern="^[^\\x00]*$",
     )
     """
     The URL 1099Policy POSTs the events to.
     """
     description: str | None = Field(
-        None, examples=["Coverage changes for the payroll service"], max_length=500
+        None,
+        examples=["Coverage changes for the payroll service"],
+        max_length=500,
+        pattern="^[^\\x00]*$",
     )
     """
     What the endpoint is for; `null` removes it.
@@ -2575,6 +2705,7 @@ class WebhookEndpointWithSecret(BaseModel):
         examples=["https://1099jobcloud.com/hooks/1099policy"],
         max_length=2048,
         min_length=1,
+        pattern="^[^\\x00]*$",
     )
     """
     The URL 1099Policy POSTs the events to.

@@ -246,3 +246,22 @@ def test_another_environments_invoice_does_not_exist(client, sandbox_key, new_ke
     live = new_key(Environment.PRODUCTION)
     assert client.get(f"{BASE}/{made['id']}", headers=bearer(live)).status_code == 404
     assert client.get(BASE, headers=bearer(live)).json() == []
+
+
+def test_the_readmes_worked_example(client, sandbox_key):
+    """The README's contractor (California, six years), job (automotive, medium risk) and
+    quote, and its $1,250.00 pay cycle: the numbers it shows, computed by hand."""
+    made = underwrite(
+        client,
+        sandbox_key,
+        contractor={"years_experience": 6},
+        quote={"coverage_type": ["general", "workers-comp"]},
+    )
+    assert (made["quote"]["gl_net_rate"], made["quote"]["wc_net_rate"]) == (23, 51)
+    made["policy"] = bind(client, sandbox_key, made["quote"]["id"])
+    invoiced = created(invoice(client, sandbox_key, body_for(made, gross_pay=125000)))
+    assert invoiced["lines"] == [
+        {"coverage_type": "general", "net_rate": 23, "premium": 288},
+        {"coverage_type": "workers-comp", "net_rate": 51, "premium": 638},
+    ]
+    assert invoiced["premium"] == 926
