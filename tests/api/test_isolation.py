@@ -53,6 +53,7 @@ FACTORIES = {
         )
     )["id"],
     "event_id": lambda client, key: _event(client, key),
+    "invoice_id": lambda client, key: _invoice(client, key),
 }
 
 
@@ -64,6 +65,21 @@ def _event(client, key) -> str:
     ).json()
     [event] = [e for e in listed if e["data"]["object"]["id"] == contractor_id]
     return event["id"]
+
+
+def _invoice(client, key) -> str:
+    """An invoice for a week inside a new policy's period."""
+    made = underwrite(client, key)
+    policy = bind(client, key, made["quote"]["id"])
+    start = policy["effective_date"] + 86400
+    body = {
+        "contractor": made["contractor"]["id"],
+        "job": made["job"]["id"],
+        "gross_pay": 100000,
+        "paycycle_startdate": start,
+        "paycycle_enddate": start + 7 * 86400,
+    }
+    return created(client.post(f"{BASE}/invoices", json=body, headers=bearer(key)))["id"]
 
 
 def _assignment(client, key) -> str:

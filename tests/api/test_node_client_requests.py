@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from server.core.principals import Environment
+from tests import official_payloads as readme
 from tests.conftest import new_contractor
 
 # The exception classes of the library's lib/errors.js, base class aside.
@@ -158,47 +159,6 @@ class NodeClient:
         return self._call("DELETE", f"{RESOURCES[resource]}/{object_id}")
 
 
-# The README's payloads, as written.
-README_ENTITY = {
-    "name": "Brooklyn Bowl",
-    "coverage_limit": {"aggregate_limit": "200000000", "occurrence_limit": "100000000"},
-    "address": {
-        "line1": "3639 18th St",
-        "locality": "San Francisco",
-        "region": "CA",
-        "postalcode": "94110",
-    },
-    "required_coverage": ["general", "workers-comp"],
-}
-README_CONTRACTOR = {
-    "first_name": "John",
-    "last_name": "Doe",
-    "email": "john@doe.com",
-    "phone": "415-111-1111",
-    "tax_identification": "123-456789",
-    "address": {
-        "country": "USA",
-        "line1": "2211 Mission St",
-        "locality": "San Francisco",
-        "region": "CA",
-        "postalcode": "94110",
-    },
-}
-
-
-def readme_job(entity_id: str) -> dict:
-    return {
-        "name": "Truck driver",
-        "description": "Requires a truck",
-        "duration_hours": 20,
-        "wage": 100,
-        "years_experience": 20,
-        "wage_type": "flatfee",
-        "entity": entity_id,
-        "category_code": "jc_MTqpkbkp6G",
-    }
-
-
 def raises(class_name: str, call, *args) -> NodeError:
     with pytest.raises(NodeError) as raised:
         call(*args)
@@ -214,10 +174,9 @@ def node(client, sandbox_key) -> NodeClient:
 
 def test_the_readme_flow_with_its_default_production_environment_and_a_test_key(node):
     # The README's entity gives its limits as strings; the documents type them as integers.
-    refused = raises("InvalidInputError", node.create, "entities", README_ENTITY)
+    refused = raises("InvalidInputError", node.create, "entities", readme.ENTITY)
     assert refused.status == 400 and refused.body["param"].startswith("coverage_limit")
-    limits = {"aggregate_limit": 200000000, "occurrence_limit": 100000000}
-    entity = node.create("entities", {**README_ENTITY, "coverage_limit": limits})
+    entity = node.create("entities", {**readme.ENTITY, "coverage_limit": readme.ENTITY_LIMITS})
     assert node.update("entities", entity["id"], {"name": "California Roll"})["name"] == (
         "California Roll"
     )
@@ -227,14 +186,14 @@ def test_the_readme_flow_with_its_default_production_environment_and_a_test_key(
         "workers-comp",
     ]
 
-    contractor = node.create("contractors", {**README_CONTRACTOR, "years_experience": 20})
+    contractor = node.create("contractors", {**readme.CONTRACTOR, "years_experience": 20})
     assert contractor["address"]["country"] == "USA"
     changed = node.update(
         "contractors", contractor["id"], {"email": "john.doe@gmail.com", "first_name": "George"}
     )
     assert changed["first_name"] == "George"
 
-    job = node.create("jobs", readme_job(entity["id"]))
+    job = node.create("jobs", readme.job(entity["id"]))
     assert job["duration_hours"] == 20
     assert node.update("jobs", job["id"], {"name": "Mechanic"})["name"] == "Mechanic"
     assert node.retrieve("jobCategories", "jc_MTqpkbkp6G")["approved"] is True
@@ -275,13 +234,13 @@ def test_the_readme_flow_with_its_default_production_environment_and_a_test_key(
     assert session["id"] in [s["id"] for s in node.list("applicationSessions")]
 
     # The README's assignment: a contractor and a job, no coverage_type.
-    second_job = node.create("jobs", readme_job(entity["id"]))
+    second_job = node.create("jobs", readme.job(entity["id"]))
     assignment = node.create(
         "assignments", {"contractor": contractor["id"], "job": second_job["id"]}
     )
     assert assignment["coverage_type"] == ["general", "workers-comp"] and assignment["bind"]
     # Bound, it passes to no other contractor: a code of this server's own, so the base class.
-    other = node.create("contractors", README_CONTRACTOR)
+    other = node.create("contractors", readme.CONTRACTOR)
     raises(
         "Ten99PolicyError",
         node.update,
@@ -347,13 +306,13 @@ def test_one_configured_idempotency_key_on_every_request(client, sandbox_key):
     kept, a retry of it replays, and any other create under the same key is refused."""
     node = NodeClient(client, sandbox_key, idempotency_key="order-42")
     assert node.list("contractors") == []
-    first = node.create("contractors", README_CONTRACTOR)
+    first = node.create("contractors", readme.CONTRACTOR)
     assert node.retrieve("contractors", first["id"])["id"] == first["id"]
-    assert node.create("contractors", README_CONTRACTOR) == first
+    assert node.create("contractors", readme.CONTRACTOR) == first
     assert [c["id"] for c in node.list("contractors")] == [first["id"]]
     # `idempotency` has no class in the Node library's list, so its base class.
     other = raises(
-        "Ten99PolicyError", node.create, "contractors", {**README_CONTRACTOR, "first_name": "Jane"}
+        "Ten99PolicyError", node.create, "contractors", {**readme.CONTRACTOR, "first_name": "Jane"}
     )
     assert (other.status, other.body["error_code"]) == (400, "idempotency")
     # Updates under the key are not idempotent requests: they run.

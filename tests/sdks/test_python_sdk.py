@@ -12,52 +12,24 @@ import pytest
 import ten99policy
 from ten99policy import error
 
+from tests import official_payloads as readme
+
 DAY = 86400
-ADDRESS = {
-    "line1": "2211 Mission St",
-    "locality": "San Francisco",
-    "region": "CA",
-    "postalcode": "94110",
-}
 
 
 def entity(**fields):
-    # The README's entity, with the limits as the integers the documents type them as.
-    body = {
-        "name": "Brooklyn Bowl",
-        "coverage_limit": {"aggregate_limit": 200000000, "occurrence_limit": 100000000},
-        "address": {**ADDRESS, "line1": "3639 18th St", "line2": ""},
-        "required_coverage": ["general", "workers-comp"],
-    }
+    # The README's entity (with `line2: ""`), its limits as the integers the documents type.
+    body = {**readme.ENTITY, "coverage_limit": readme.ENTITY_LIMITS}
+    body["address"] = {**body["address"], "line2": ""}
     return ten99policy.Entities.create(**{**body, **fields})
 
 
 def contractor(**fields):
-    # The README's contractor, as written.
-    body = {
-        "first_name": "John",
-        "last_name": "Doe",
-        "email": "john@doe.com",
-        "phone": "415-111-1111",
-        "tax_identification": "123-456789",
-        "address": {"country": "USA", **ADDRESS},
-    }
-    return ten99policy.Contractors.create(**{**body, **fields})
+    return ten99policy.Contractors.create(**{**readme.CONTRACTOR, **fields})
 
 
 def job(entity_id, **fields):
-    # The README's job, as written.
-    body = {
-        "name": "Truck driver",
-        "description": "Requires a truck",
-        "duration_hours": 20,
-        "wage": 100,
-        "years_experience": 20,
-        "wage_type": "flatfee",
-        "entity": entity_id,
-        "category_code": "jc_MTqpkbkp6G",
-    }
-    return ten99policy.Jobs.create(**{**body, **fields})
+    return ten99policy.Jobs.create(**{**readme.job(entity_id), **fields})
 
 
 def quote(contractor_id, job_id, **fields):
@@ -83,6 +55,9 @@ def insured():
 
 
 def test_entities_every_method():
+    # The README's limits are strings; the documents type them as integers.
+    with pytest.raises(error.InvalidInputError):
+        ten99policy.Entities.create(**readme.ENTITY)
     made = entity()
     assert made.id.startswith("en_") and made.name == "Brooklyn Bowl"
     renamed = ten99policy.Entities.modify(made.id, name="California Roll")
