@@ -194,3 +194,16 @@ def test_a_country_name_is_refused(client, sandbox_key):
     address = {**new_contractor()["address"], "country": "United States"}
     response = client.post(URL, json=new_contractor(address=address), headers=bearer(sandbox_key))
     assert_error(response, 400, "invalid_input", "address.country")
+
+
+@pytest.mark.parametrize("email", ["no-at-sign", "joe@exa*mple.com", "{1*&@v.example.org*"])
+def test_an_email_outside_rfc_5321_is_refused(client, sandbox_key, email):
+    """Refused as the tools that validate responses refuse it, so that no stored address breaks
+    the response schema."""
+    response = client.post(URL, json=new_contractor(email=email), headers=bearer(sandbox_key))
+    assert_error(response, 400, "invalid_input", "email")
+
+
+@pytest.mark.parametrize("email", ["parker@gmail.com", "j.o+tag@sub.example.co.uk"])
+def test_a_plain_email_is_taken(create, email):
+    assert create(email=email)["email"] == email
