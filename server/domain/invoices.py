@@ -11,7 +11,7 @@ from typing import Any
 from server.core.errors import InvalidRequest
 from server.core.pagination import PageRequest
 from server.core.principals import Environment
-from server.domain import events, rating, required
+from server.domain import events, quotes, rating, required
 from server.store.invoices import CycleInvoiced
 from server.store.unit_of_work import UnitOfWork
 
@@ -142,14 +142,7 @@ def _cycle_invoiced(invoice_id: str) -> InvalidRequest:
 
 
 def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
-    required(
-        uow.contractors.get(fields["contractor"]),
-        "contractor",
-        fields["contractor"],
-        param="contractor",
-        code="invalid_contractor_id",
-    )
-    required(uow.jobs.get(fields["job"]), "job", fields["job"], param="job", code="invalid_job_id")
+    quotes.contractor_and_job(uow, fields)
     billed = _billed(uow, fields)
     _check_not_invoiced(uow, billed, None)
     try:

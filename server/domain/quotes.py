@@ -26,9 +26,9 @@ def work_state(job: dict[str, Any], contractor: dict[str, Any]) -> str | None:
     return address.get("region")
 
 
-def rated(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
-    """The quote's fields with its rating and eligibility, from the current contractor, job,
-    job category and entity."""
+def contractor_and_job(uow: UnitOfWork, fields: dict[str, Any]) -> tuple[dict, dict]:
+    """The contractor and the job a body names; a 404 naming the field of one that is not
+    there."""
     contractor = required(
         uow.contractors.get(fields["contractor"]),
         "contractor",
@@ -39,6 +39,13 @@ def rated(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
     job = required(
         uow.jobs.get(fields["job"]), "job", fields["job"], param="job", code="invalid_job_id"
     )
+    return contractor, job
+
+
+def rated(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
+    """The quote's fields with its rating and eligibility, from the current contractor, job,
+    job category and entity."""
+    contractor, job = contractor_and_job(uow, fields)
     category = uow.job_categories.get(job["category_code"])
     entity = uow.entities.get(job["entity"])  # None once deleted
     table = rating.rate_table()
