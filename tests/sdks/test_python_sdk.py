@@ -287,3 +287,16 @@ def test_a_completed_session_raises_application_already_complete(server, insured
     assert accepted.status_code in (200, 303), accepted.text
     with pytest.raises(error.ApplicationAlreadyCompleteError):
         ten99policy.InsuranceApplicationSessions.modify(session.id, cancel_url="http://x.example")
+
+
+def test_the_readmes_error_classes(configured):
+    """The README catches `error.APIError` (a response without `error_code` and `message`) and
+    `error.AuthenticationError` (no key configured). Every error of this server has the shape,
+    so the library raises the class of its code, never APIError: even for a URL that no
+    operation serves, such as the one ContractorPolicies.retrieve builds."""
+    with pytest.raises(error.ResourceNotFoundError) as raised:
+        ten99policy.ContractorPolicies.retrieve("pl_any")
+    assert not isinstance(raised.value, error.APIError)
+    configured.api_key = None
+    with pytest.raises(error.AuthenticationError):
+        ten99policy.Contractors.list()
