@@ -160,7 +160,7 @@ class ApplicationSessionCreate(BaseModel):
         None,
         examples=["https://1099jobcloud.com/1099policy/success"],
         max_length=2048,
-        pattern="^[^\\x00]*$",
+        pattern="^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@\\x00]*@)?[^/?#@:\\x00][^/?#@\\x00]*([/?#][^\\x00]*)?$",
     )
     """
     The URL to which 1099Policy should direct independent contractors when a contractor
@@ -171,7 +171,7 @@ class ApplicationSessionCreate(BaseModel):
         None,
         examples=["https://1099jobcloud.com/1099policy/cancel"],
         max_length=2048,
-        pattern="^[^\\x00]*$",
+        pattern="^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@\\x00]*@)?[^/?#@:\\x00][^/?#@\\x00]*([/?#][^\\x00]*)?$",
     )
     """
     The URL the contractor will be directed to if they are ineligible or decide to abandon
@@ -231,7 +231,7 @@ class ApplicationSessionUpdate(BaseModel):
         None,
         examples=["https://1099jobcloud.com/1099policy/success"],
         max_length=2048,
-        pattern="^[^\\x00]*$",
+        pattern="^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@\\x00]*@)?[^/?#@:\\x00][^/?#@\\x00]*([/?#][^\\x00]*)?$",
     )
     """
     Where the contractor is sent once covered; `null` removes it.
@@ -240,7 +240,7 @@ class ApplicationSessionUpdate(BaseModel):
         None,
         examples=["https://1099jobcloud.com/1099policy/cancel"],
         max_length=2048,
-        pattern="^[^\\x00]*$",
+        pattern="^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@\\x00]*@)?[^/?#@:\\x00][^/?#@\\x00]*([/?#][^\\x00]*)?$",
     )
     """
     Where the contractor is sent if they leave; `null` removes it.
@@ -2549,10 +2549,10 @@ class WebhookEndpoint(BaseModel):
         examples=["https://1099jobcloud.com/hooks/1099policy"],
         max_length=2048,
         min_length=1,
-        pattern="^[^\\x00]*$",
+        pattern="^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@\\x00]*@)?[^/?#@:\\x00][^/?#@\\x00]*([/?#][^\\x00]*)?$",
     )
     """
-    The URL 1099Policy POSTs the events to.
+    The http or https URL, with a host, that 1099Policy POSTs the events to.
     """
     description: str | None = Field(
         None, examples=["Coverage changes for the payroll service"]
@@ -2584,10 +2584,10 @@ class WebhookEndpointCreate(BaseModel):
         examples=["https://1099jobcloud.com/hooks/1099policy"],
         max_length=2048,
         min_length=1,
-        pattern="^[^\\x00]*$",
+        pattern="^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@\\x00]*@)?[^/?#@:\\x00][^/?#@\\x00]*([/?#][^\\x00]*)?$",
     )
     """
-    The URL 1099Policy POSTs the events to.
+    The http or https URL, with a host, that 1099Policy POSTs the events to.
     """
     description: str | None = Field(
         None,
@@ -2656,10 +2656,10 @@ class WebhookEndpointUpdate(BaseModel):
         examples=["https://1099jobcloud.com/hooks/1099policy"],
         max_length=2048,
         min_length=1,
-        pattern="^[^\\x00]*$",
+        pattern="^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@\\x00]*@)?[^/?#@:\\x00][^/?#@\\x00]*([/?#][^\\x00]*)?$",
     )
     """
-    The URL 1099Policy POSTs the events to.
+    The http or https URL, with a host, that 1099Policy POSTs the events to.
     """
     description: str | None = Field(
         None,
@@ -2705,10 +2705,10 @@ class WebhookEndpointWithSecret(BaseModel):
         examples=["https://1099jobcloud.com/hooks/1099policy"],
         max_length=2048,
         min_length=1,
-        pattern="^[^\\x00]*$",
+        pattern="^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@\\x00]*@)?[^/?#@:\\x00][^/?#@\\x00]*([/?#][^\\x00]*)?$",
     )
     """
-    The URL 1099Policy POSTs the events to.
+    The http or https URL, with a host, that 1099Policy POSTs the events to.
     """
     description: str | None = Field(
         None, examples=["Coverage changes for the payroll service"]

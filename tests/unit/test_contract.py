@@ -10,6 +10,8 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
+from server.core.errors import InvalidRequest
+from server.domain.urls import check_http_url
 from server.spec import HTTP_METHODS, load_spec, spec_path
 
 SPEC = load_spec()
@@ -188,3 +190,40 @@ def test_every_error_code_in_an_example_is_in_the_table_with_its_status():
             media = resolve(response).get("content", {}).get("application/json", {})
             for code in _error_codes_in_examples(media):
                 assert int(status) in table[code], f"{method.upper()} {path} {status} {code}"
+
+
+HTTP_URL_SAMPLES = [
+    ("https://1099jobcloud.com/hooks/1099policy", True),
+    ("HTTP://Example.com", True),
+    ("http://127.0.0.1:8000/hooks?x=1#y", True),
+    ("http://[::1]:8000/hooks", True),
+    ("https://user:secret@example.com/", True),
+    ("ftp://example.com/", False),
+    ("https:example.com", False),
+    ("http://", False),
+    ("http://:8000/", False),
+    ("http://user@", False),
+    ("http:///path", False),
+]
+
+
+@pytest.mark.parametrize(("url", "accepted"), HTTP_URL_SAMPLES)
+def test_the_http_url_pattern_says_what_the_server_checks(url, accepted):
+    """The schema's pattern for the URLs the server calls or sends browsers to (webhook
+    endpoints, a session's success and cancel URLs) is the server's rule, so that a client or
+    a fuzzer reading the contract knows it."""
+    schemas = SPEC["components"]["schemas"]
+    pattern = schemas["WebhookUrl"]["pattern"]
+    session_urls = [
+        schemas[name]["properties"][field]["pattern"]
+        for name in ("ApplicationSessionCreate", "ApplicationSessionUpdate")
+        for field in ("success_url", "cancel_url")
+    ]
+    assert set(session_urls) == {pattern}
+    assert bool(re.search(pattern, url)) is accepted
+    try:
+        check_http_url(url, "url", "a test")
+        served = True
+    except InvalidRequest:
+        served = False
+    assert served is accepted
