@@ -21,6 +21,11 @@ def _positive(name: str, value: str | None, default: int) -> int:
     return int(value)
 
 
+def _names(value: str | None) -> tuple[str, ...]:
+    """A comma-separated list, lowercased, without blanks."""
+    return tuple(n.strip().lower() for n in (value or "").split(",") if n.strip())
+
+
 DEFAULT_RATE_LIMIT = "1000/second"
 
 
@@ -36,6 +41,10 @@ class Settings:
     # Where clients reach this server, for the links it hands out (policy documents). Without
     # it, links use the address each request came to.
     public_url: str | None = None
+    # Without public_url, the Host names a request may put in its links: these, and the address
+    # the request reached. Another Host (one an attacker chose) gets that address instead.
+    # "*" trusts every Host header.
+    link_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
     # Email leaves over SMTP when this is set (smtp://user:password@host:587, smtps://...);
     # otherwise it is recorded in the database only (`ten99-server mail list`).
     smtp_url: str | None = None
@@ -57,6 +66,7 @@ class Settings:
             rate_limit=env.get("TEN99_RATE_LIMIT") or DEFAULT_RATE_LIMIT,
             redis_url=env.get("TEN99_REDIS_URL") or None,
             public_url=(env.get("TEN99_PUBLIC_URL") or "").rstrip("/") or None,
+            link_hosts=_names(env.get("TEN99_LINK_HOSTS")) or cls.link_hosts,
             smtp_url=env.get("TEN99_SMTP_URL") or None,
             mail_from=env.get("TEN99_MAIL_FROM") or cls.mail_from,
             worker=_flag(env.get("TEN99_WORKER"), True),

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.core.errors import NotFound
-from server.core.links import FILES
+from server.core.links import FILES, may_be_file_token
 from server.store import documents
 from server.store.db import Database
 
@@ -22,6 +22,8 @@ def add_route(app, database: Database) -> None:
 
     async def serve_file(request: Request) -> Response:
         token = request.path_params["token"]
+        if not may_be_file_token(token):
+            raise NotFound("file", token)
         document = await database.run(lambda: fetch(token), write=False)
         if document is None:
             raise NotFound("file", token)

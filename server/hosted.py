@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from server.core.errors import DomainError, NotFound
-from server.core.links import APPLICATION_PAGE
+from server.core.links import APPLICATION_PAGE, may_be_session_id
 from server.domain import application_sessions
 from server.pdf.layout import format_date, format_money
 from server.store import application_sessions as application_session_rows
@@ -69,6 +69,8 @@ def _back_url(application: application_sessions.Application) -> str | None:
 def _for_session(database: Database, session_id: str, work: Callable, *, write: bool):
     """`work(uow, session)` in a unit of work of the session's owner, the session's row locked
     when it writes; NotFound when there is no such session."""
+    if not may_be_session_id(session_id):
+        raise NotFound("application session", session_id)
     with database.transaction(write=False) as connection:
         owner = application_session_rows.owner_of(connection, session_id)
     if owner is None:

@@ -68,14 +68,22 @@ class _Operation:
         return arguments
 
     def _base_url(self, scope: Scope) -> str:
-        """Where clients reach this server: TEN99_PUBLIC_URL, or the address of this request."""
+        """Where clients reach this server: TEN99_PUBLIC_URL; or the Host of this request when
+        TEN99_LINK_HOSTS names it or it is the address the request reached; else that
+        address."""
         if self.settings.public_url is not None:
             return self.settings.public_url
         host = Headers(scope=scope).get("host")
-        if host is None:
-            server_host, port = scope.get("server") or ("localhost", 80)
-            host = f"{server_host}:{port}"
+        server_host, port = scope.get("server") or ("localhost", 80)
+        if host is None or not self._may_link_to(host, server_host):
+            host = f"[{server_host}]:{port}" if ":" in server_host else f"{server_host}:{port}"
         return f"{scope.get('scheme', 'http')}://{host}"
+
+    def _may_link_to(self, host: str, server_host: str) -> bool:
+        allowed = self.settings.link_hosts
+        name = host.lower()
+        name = name[1 : name.find("]")] if name.startswith("[") else name.rsplit(":", 1)[0]
+        return "*" in allowed or name in allowed or name == server_host.lower()
 
     def _answer(self, principal: Principal, arguments: dict[str, t.Any]) -> tuple[int, bytes]:
         """The handler's answer as (status, JSON bytes), once its unit of work has committed;

@@ -1,8 +1,9 @@
 """The outermost layer: what every request and response gets, whatever answers it.
 
-Every response carries a `request-id` header, and once the API key is known a
-`Ten99Policy-Environment` header, the environment that answered. A body that declares more than
-1 MiB is refused before it is read (validation refuses a chunked one as it reads it). A path
+Every response carries a `request-id` header and `X-Content-Type-Options: nosniff`, and once
+the API key is known a `Ten99Policy-Environment` header, the environment that answered. A body
+that declares more than 1 MiB is refused before it is read (validation refuses a chunked one as
+it reads it). A path
 without parameters is not a value of its sibling's parameter: PUT on /assignments/extend is a
 405 (extend takes only POST), not an update of an assignment whose id would be "extend".
 """
@@ -61,6 +62,8 @@ class RequestEnvelope:
                 token_info = token_info_of(scope)
                 if token_info and ENVIRONMENT_HEADER not in headers:
                     headers[ENVIRONMENT_HEADER] = token_info["principal"].environment.value
+                # No browser may guess another type than the one declared (a PDF, a page).
+                headers["x-content-type-options"] = "nosniff"
             await send(message)
 
         refused = self._refusal(scope)
