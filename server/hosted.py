@@ -96,6 +96,8 @@ async def show(
         )
     except NotFound:
         return _not_found()
+    if application.session["completed_at"] is not None:  # a later visit: the coverage is bound
+        return _complete(application.session)
     if refused is not None:  # an acceptance just refused says why, whatever the page would
         application = replace(application, refusal=refused)
     refusal = application.refusal
@@ -114,15 +116,31 @@ async def accept(database: Database, request: Request) -> Response:
     except NotFound:
         return _not_found()
     except DomainError as refused:
-        # Expired, already complete, no longer eligible, its period over: the page says which.
+        # A second Accept (a double click) finds the session completed by the first: the
+        # success it was. Otherwise (expired, no longer eligible, its period over) the page
+        # says why.
+        if refused.code in ("application_already_complete", "policy_already_exists"):
+            session = await database.run(
+                lambda: _for_session(database, session_id, lambda _uow, r: r, write=False),
+                write=False,
+            )
+            if session["completed_at"] is not None:
+                return _accepted(session)
         return await show(database, request, refused)
+    return _accepted(session)
+
+
+def _accepted(session: dict) -> Response:
+    """The answer to Accept: back to the platform's success_url, or the page of the outcome."""
     if session["success_url"]:
         return RedirectResponse(session["success_url"], status_code=303, headers=HEADERS)
+    return _complete(session)
+
+
+def _complete(session: dict) -> HTMLResponse:
+    message = f"Your coverage is bound: policy {session['policy']}. You can close this page."
     return _page(
-        200,
-        "Coverage bound",
-        code="complete",
-        message=f"Your coverage is bound: policy {session['policy']}. You can close this page.",
+        200, "Coverage bound", code="complete", message=message, back_url=session["success_url"]
     )
 
 

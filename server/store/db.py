@@ -32,7 +32,12 @@ from server.store.unit_of_work import UnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 1099_0001  # the PostgreSQL advisory lock held while migrating
-POSTGRES_THREADS = 12  # within SQLAlchemy's default pool of 5 + 10 overflow
+POSTGRES_THREADS = 12
+# Each request thread keeps a connection for writes and one for reads (the hosted page reads the
+# session's owner before it writes), the event loop one for reads, and the background threads
+# take a few: all of them kept at once must never wait for the pool, or a thread that holds a
+# row lock waits on one that waits for its lock.
+POSTGRES_POOL_SIZE = 2 * POSTGRES_THREADS + 6
 CHECKPOINT_SECONDS = 0.5
 CHECKPOINT_BUSY_MS = 50
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024  # what the log file is cut back to when it starts over
@@ -70,7 +75,9 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **_JSON)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=POSTGRES_POOL_SIZE, max_overflow=10, **_JSON
+    )
 
 
 def migrate(engine: Engine) -> None:

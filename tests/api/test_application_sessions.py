@@ -298,15 +298,16 @@ def test_accept_binds_the_policy_completes_the_session_and_redirects(client, san
     assert (policy["status"], policy["is_active"]) == ("active", True)
     assert [p["id"] for p in policies(client, sandbox_key)] == [done["policy"]]
 
-    # Once complete, the page and a second accept say so, and bind nothing more.
-    for response in (
-        client.post(page_path(session) + "/accept", follow_redirects=False),
-        client.get(page_path(session)),
-    ):
-        page = assert_page(response, 409)
-        assert error_code(response) == "application_already_complete"
-        assert 'id="accept"' not in page
-        assert f'id="back" href="{SUCCESS}"' in page
+    # A second Accept (a double click) is the success it was: back to the platform, nothing
+    # more bound. A later visit shows the outcome, with the way back.
+    again = client.post(page_path(session) + "/accept", follow_redirects=False)
+    assert (again.status_code, again.headers["location"]) == (303, SUCCESS)
+    later = client.get(page_path(session))
+    page = assert_page(later, 200)
+    assert error_code(later) == "complete"
+    assert done["policy"] in page
+    assert 'id="accept"' not in page
+    assert f'id="back" href="{SUCCESS}"' in page
     assert retrieve(client, sandbox_key, session["id"]) == done
     assert len(policies(client, sandbox_key)) == 1
     # And the API can no longer open a session for the bound quote.
@@ -320,6 +321,11 @@ def test_accept_without_a_success_url_answers_a_page_naming_the_policy(client, s
     assert error_code(response) == "complete"
     policy_id = retrieve(client, sandbox_key, session["id"])["policy"]
     assert policy_id and policy_id in page
+    assert [p["id"] for p in policies(client, sandbox_key)] == [policy_id]
+    # The second Accept shows the same outcome.
+    again = client.post(page_path(session) + "/accept", follow_redirects=False)
+    assert policy_id in assert_page(again, 200)
+    assert error_code(again) == "complete"
     assert [p["id"] for p in policies(client, sandbox_key)] == [policy_id]
 
 

@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from server.middleware.rate_limit import REDIS_CLIENT_PREFIX
-from tests.conftest import bearer, new_contractor
+from tests.conftest import bearer, new_contractor, new_entity, new_job
 from tests.live import running_server
 
 REDIS_URL = os.environ.get("TEN99_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
@@ -108,3 +108,30 @@ def test_two_workers_share_one_rate_limit_budget_in_redis(postgres_url, redis_ur
     assert statuses.count(429) == len(statuses) - 10
     assert limited[0].json()["error_code"] == "rate_limit"
     assert 1 <= int(limited[0].headers["Retry-After"]) <= 60
+
+
+def test_a_double_clicked_accept_is_one_success(database_url):
+    """Eight Accepts of one session at once, as a contractor double-clicking (or a browser
+    retrying) sends them: one policy, and every one answered with the way back to the
+    platform, none with an error page."""
+    success = "https://platform.example/done"
+    with running_server(database_url=database_url) as server:
+        api = httpx.Client(base_url=server.base_url, headers=bearer(server.api_key), timeout=30)
+        entity = api.post("/entities", json=new_entity()).json()["id"]
+        contractor = api.post("/contractors", json=new_contractor()).json()["id"]
+        job = api.post("/jobs", json=new_job(entity)).json()["id"]
+        body = {"contractor": contractor, "job": job, "coverage_type": ["general"]}
+        quote = api.post("/quotes", json=body).json()["id"]
+        session = api.post("/apply/sessions", json={"quote": quote, "success_url": success})
+        page = session.json()["url"]
+
+        responses = asyncio.run(
+            _burst(server.base_url, 8, lambda c: c.post(page + "/accept", follow_redirects=False))
+        )
+
+        answers = [(r.status_code, r.headers.get("location")) for r in responses]
+        assert answers == [(303, success)] * 8, [
+            r.text[:300] for r in responses if r.status_code != 303
+        ]
+        assert len(api.get("/policies").json()) == 1
+        api.close()

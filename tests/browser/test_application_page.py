@@ -251,24 +251,26 @@ def test_decline_lands_on_cancel_url_and_leaves_the_session_open(browser, api, s
     assert after["policy"] is None
 
 
-def test_a_completed_session_shows_only_its_refusal(browser, api, server, return_site):
+def test_a_completed_session_shows_its_outcome(browser, api, server, return_site):
     applicant = _underwrite(api, "Twice")
     session = _open_session(api, server, applicant.quote, return_site)
     # The contractor accepts once (a plain form post, as the page's form sends it)...
     accepted = httpx.post(f"{session['url']}/accept", timeout=30)
     assert accepted.status_code == 303, accepted.text
     assert accepted.headers["location"] == return_site.success_url
-    assert api.get(f"/apply/sessions/{session['id']}").json()["status"] == "complete"
-    # ... and the page says so with the status a refused page carries.
-    assert httpx.get(session["url"], timeout=30).status_code == 409
+    done = api.get(f"/apply/sessions/{session['id']}").json()
+    assert done["status"] == "complete"
+    # ... accepts again (a double click): the same success, back to the platform...
+    again = httpx.post(f"{session['url']}/accept", timeout=30)
+    assert (again.status_code, again.headers["location"]) == (303, return_site.success_url)
 
-    # ... then opens the link again.
+    # ... then opens the link again: the page says the coverage is bound.
     _show_application(browser, session)
-    refusal = WebDriverWait(browser, WAIT).until(
+    outcome = WebDriverWait(browser, WAIT).until(
         EC.visibility_of_element_located((By.ID, "refusal"))
     )
-    assert refusal.get_attribute("data-error-code") == "application_already_complete"
-    assert "already complete" in refusal.text
+    assert outcome.get_attribute("data-error-code") == "complete"
+    assert done["policy"] in outcome.text
     assert browser.find_elements(By.ID, "accept") == []
     assert browser.find_elements(By.ID, "decline") == []
     back = browser.find_elements(By.ID, "back")
