@@ -55,6 +55,9 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level.upper())
     limiter = RateLimiter(settings.rate_limit, settings.redis_url)
+    failures = RateLimiter(
+        settings.auth_failure_limit, settings.redis_url, setting="TEN99_AUTH_FAILURE_LIMIT"
+    )
     database = Database(settings.database_url)
     migrate(database.engine)
     if settings.api_key:
@@ -85,7 +88,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         resolver_error=501,
         strict_validation=True,
         validate_responses=settings.validate_responses,
-        security_map=security_map(KeyCache(database)),
+        security_map=security_map(KeyCache(database, failures)),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
     )
     errors.install(app, load_spec())

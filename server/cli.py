@@ -43,7 +43,9 @@ def _prepare(settings: Settings) -> str | None:
     # Imported here: it imports connexion, which `keys` commands do without (see main).
     from server.middleware.rate_limit import RateLimiter
 
-    RateLimiter(settings.rate_limit, settings.redis_url)  # refuses bad settings early
+    # They refuse bad settings early.
+    RateLimiter(settings.rate_limit, settings.redis_url)
+    RateLimiter(settings.auth_failure_limit, setting="TEN99_AUTH_FAILURE_LIMIT")
     if settings.smtp_url:
         check_smtp_url(settings.smtp_url)
     with _key_store(settings) as key_store:

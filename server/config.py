@@ -27,6 +27,9 @@ def _names(value: str | None) -> tuple[str, ...]:
 
 
 DEFAULT_RATE_LIMIT = "1000/second"
+# Requests with a missing or wrong key, per client address: a scan of random keys is soon
+# refused without a database lookup, while a client that mistyped its key retries freely.
+DEFAULT_AUTH_FAILURE_LIMIT = "30/minute"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class Settings:
     # `limits` notation, per API key; several limits separate with ";". "off" disables them.
     rate_limit: str = DEFAULT_RATE_LIMIT
     redis_url: str | None = None
+    # `limits` notation, per client address, of requests refused for their API key; "off" for
+    # none.
+    auth_failure_limit: str = DEFAULT_AUTH_FAILURE_LIMIT
     # Where clients reach this server, for the links it hands out (policy documents). Without
     # it, links use the address each request came to.
     public_url: str | None = None
@@ -65,6 +71,7 @@ class Settings:
             log_level=env.get("TEN99_LOG_LEVEL", "info"),
             rate_limit=env.get("TEN99_RATE_LIMIT") or DEFAULT_RATE_LIMIT,
             redis_url=env.get("TEN99_REDIS_URL") or None,
+            auth_failure_limit=env.get("TEN99_AUTH_FAILURE_LIMIT") or DEFAULT_AUTH_FAILURE_LIMIT,
             public_url=(env.get("TEN99_PUBLIC_URL") or "").rstrip("/") or None,
             link_hosts=_names(env.get("TEN99_LINK_HOSTS")) or cls.link_hosts,
             smtp_url=env.get("TEN99_SMTP_URL") or None,

@@ -12,13 +12,18 @@ import binascii
 import hashlib
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from connexion.security import NO_VALUE, BasicSecurityHandler, BearerSecurityHandler
 
 from server.core.errors import AuthenticationFailed
 from server.core.principals import ALL_KEY_PREFIXES, Principal, hash_key
+from server.middleware.errors import RequestRefused
 from server.store import keys
 from server.store.db import Database
+
+if TYPE_CHECKING:
+    from server.middleware.rate_limit import RateLimiter
 
 ENVIRONMENT_HEADER = "Ten99Policy-Environment"
 KEY_CACHE_SECONDS = 1.0  # how long a key's lookup is trusted: revocation takes this long
@@ -26,15 +31,20 @@ KEY_CACHE_SIZE = 10_000
 
 
 class KeyCache:
-    """Keys as the database last said, found or not, for KEY_CACHE_SECONDS."""
+    """Keys as the database last said, found or not, for KEY_CACHE_SECONDS; and the budget of
+    failed authentications of each client address (`failures`)."""
 
-    def __init__(self, database: Database):
+    def __init__(self, database: Database, failures: RateLimiter | None = None):
         self.database = database
+        self.failures = failures if failures is not None and failures.items else None
         self._entries: dict[bytes, tuple[keys.StoredKey | None, float]] = {}
 
-    async def find(self, key: str) -> keys.StoredKey | None:
-        # By the key's hash: the cache holds no key a memory dump could reveal.
-        digest = hashlib.sha256(key.encode()).digest()
+    def was_valid(self, digest: bytes) -> bool:
+        """Whether the key was valid when last looked up: one a client has used before."""
+        cached = self._entries.get(digest)
+        return cached is not None and cached[0] is not None
+
+    async def find(self, key: str, digest: bytes) -> keys.StoredKey | None:
         now = time.monotonic()
         cached = self._entries.get(digest)
         if cached is not None and now - cached[1] < KEY_CACHE_SECONDS:
@@ -50,13 +60,30 @@ class KeyCache:
             return keys.KeyStore(connection).find_active(hash_key(key))
 
 
-async def authenticate(cache: KeyCache, key: str) -> dict:
-    """The token_info connexion hands on, for a key presented by a request. The key decides the
-    environment: a `Ten99Policy-Environment` header naming the other one is not refused (the
-    official Node library sends `production` whatever its key), and the response says which
-    environment answered it."""
-    found = await cache.find(key) if key else None
+async def authenticate(cache: KeyCache, key: str, client: str | None = None) -> dict:
+    """The token_info connexion hands on, for a key presented by a request from `client` (an
+    address). The key decides the environment: a `Ten99Policy-Environment` header naming the
+    other one is not refused (the official Node library sends `production` whatever its key),
+    and the response says which environment answered it.
+
+    A client address whose failures spent its budget gets 429 without a lookup, unless it
+    presents a key that was valid when last looked up: a scan of random keys is cut off, a
+    client that knows its key keeps being served."""
+    # By the key's hash: the cache holds no key a memory dump could reveal.
+    digest = hashlib.sha256(key.encode()).digest()
+    failures = cache.failures if client is not None and not cache.was_valid(digest) else None
+    if failures is not None and (wait := await failures.spent(client)) is not None:
+        raise RequestRefused(
+            429,
+            "rate_limit",
+            f"Too many requests with an invalid API key from this address; retry in {wait} "
+            "second(s).",
+            headers={"Retry-After": str(wait)},
+        )
+    found = await cache.find(key, digest) if key else None
     if found is None:
+        if failures is not None:
+            await failures.retry_after(client)  # spends one failure of the budget
         raise AuthenticationFailed("The API key provided is not valid.")
     return {
         "sub": found.account_id,
@@ -94,7 +121,8 @@ def _verifier(cache: KeyCache, scheme: str, key_of: Callable[[str], str]):
         presented, value = _authorization(request)
         if presented != scheme:
             return NO_VALUE
-        return authenticate(cache, key_of(value))
+        client = request.scope.get("client")
+        return authenticate(cache, key_of(value), client[0] if client else None)
 
     return verify
 

@@ -165,11 +165,18 @@ def delete(uow: UnitOfWork, assignment_id: str) -> int:
 
 
 def extend(uow: UnitOfWork, job_id: str, end_date: int, *, send_email: bool) -> dict[str, Any]:
+    """One atomic step: the assignment's row is locked from the read through the checks to the
+    write, so concurrent extensions of a job take turns, each checked against the end date the
+    one before left (the end date only grows)."""
     required(uow.jobs.get(job_id), "job", job_id, param="job_id")
-    record = uow.assignments.latest_for_job(job_id)
+    record = uow.assignments.latest_for_job(job_id, for_update=True)
     if record is None:
         raise NotFound("assignment for the job", job_id, param="job_id")
     _check_extension(uow, record, end_date, send_email=send_email)
+    if end_date == record["end_date"] and record["certificate_refresh_pending"]:
+        # The same end date again while its certificates are being regenerated: that
+        # regeneration serves this request too, and sends no email.
+        return record
     if end_date != record["end_date"]:
         uow.assignments.set(record["id"], {"end_date": end_date})
         policies.cover_through(uow, uow.policies.get(record["policy"]), end_date)

@@ -24,7 +24,7 @@ REDIS_CLIENT_PREFIX = "ten99-server-"
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
 
 
-def parse_rate_limit(text: str) -> list[RateLimitItem]:
+def parse_rate_limit(text: str, setting: str = "TEN99_RATE_LIMIT") -> list[RateLimitItem]:
     """`100/second`, `1000 per minute;50/second`, or `off`; a ValueError names a bad setting."""
     if text.strip().lower() == DISABLED:
         return []
@@ -32,14 +32,16 @@ def parse_rate_limit(text: str) -> list[RateLimitItem]:
         return parse_many(text)
     except ValueError:
         raise ValueError(
-            f"TEN99_RATE_LIMIT={text!r} is not a rate limit: write e.g. '100/second' or "
+            f"{setting}={text!r} is not a rate limit: write e.g. '100/second' or "
             f"'1000/minute;100/second', or '{DISABLED}'"
         ) from None
 
 
 class RateLimiter:
-    def __init__(self, rate_limit: str, redis_url: str | None = None):
-        self.items = parse_rate_limit(rate_limit)
+    def __init__(
+        self, rate_limit: str, redis_url: str | None = None, setting: str = "TEN99_RATE_LIMIT"
+    ):
+        self.items = parse_rate_limit(rate_limit, setting)
         if redis_url:
             if not redis_url.startswith(REDIS_SCHEMES):
                 raise ValueError(
@@ -60,9 +62,16 @@ class RateLimiter:
 
     async def retry_after(self, identity: str) -> int | None:
         """Spend one request of `identity`'s budget; the seconds to wait when it is spent."""
+        return await self._wait(identity, self.strategy.hit)
+
+    async def spent(self, identity: str) -> int | None:
+        """The seconds to wait if `identity`'s budget is spent already; spends nothing."""
+        return await self._wait(identity, self.strategy.test)
+
+    async def _wait(self, identity: str, within) -> int | None:
         for item in self.items:
             try:
-                if await self.strategy.hit(item, identity):
+                if await within(item, identity):
                     continue
                 reset_time, _remaining = await self.strategy.get_window_stats(item, identity)
             except Exception:

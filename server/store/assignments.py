@@ -26,13 +26,15 @@ class AssignmentRepository(Repository):
     def live_for_job(self, job_id: str) -> dict | None:
         return self._first(owned(assignments, self.principal).where(assignments.c.job == job_id))
 
-    def latest_for_job(self, job_id: str) -> dict | None:
-        """The job's most recently created assignment, a voided one included."""
-        return self._first(
+    def latest_for_job(self, job_id: str, *, for_update: bool = False) -> dict | None:
+        """The job's most recently created assignment, a voided one included; its row locked
+        until the transaction ends `for_update` (PostgreSQL; SQLite's writes are serialised)."""
+        query = (
             owned(assignments, self.principal, including_deleted=True)
             .where(assignments.c.job == job_id)
             .order_by(assignments.c.seq.desc())
         )
+        return self._first(query.with_for_update() if for_update else query)
 
     def get_including_voided(self, assignment_id: str) -> dict | None:
         return self._first(

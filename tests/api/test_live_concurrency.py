@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 
 import httpx
 import pytest
 import redis
+from sqlalchemy import create_engine, func, select
 
 from server.middleware.rate_limit import REDIS_CLIENT_PREFIX
+from server.store.tables import emails
 from tests.conftest import bearer, new_contractor, new_entity, new_job
 from tests.live import running_server
 
@@ -134,4 +137,106 @@ def test_a_double_clicked_accept_is_one_success(database_url):
             r.text[:300] for r in responses if r.status_code != 303
         ]
         assert len(api.get("/policies").json()) == 1
+        api.close()
+
+
+def _bound_assignment(api: httpx.Client) -> dict:
+    """Through the API: a contractor with a general liability policy, assigned to a second job
+    of the entity (so bound to that policy)."""
+    entity = api.post("/entities", json=new_entity()).json()["id"]
+    contractor = api.post("/contractors", json=new_contractor()).json()["id"]
+    job = api.post("/jobs", json=new_job(entity)).json()["id"]
+    quote = api.post(
+        "/quotes", json={"contractor": contractor, "job": job, "coverage_type": ["general"]}
+    ).json()["id"]
+    api.post("/policies", json={"quote": quote}).raise_for_status()
+    second = api.post("/jobs", json=new_job(entity, name="Night shift")).json()["id"]
+    body = {"contractor": contractor, "job": second, "coverage_type": ["general"]}
+    assignment = api.post("/assignments", json=body).json()
+    assert assignment["bind"], assignment
+    return assignment
+
+
+def _settled(api: httpx.Client, assignment_id: str, timeout: float = 60) -> dict:
+    """The assignment once the server's worker has regenerated its certificates."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = api.get(f"/assignments/{assignment_id}").json()
+        if not found["certificate_refresh_pending"] or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def _events_once(api: httpx.Client, event_type: str, expected: int, timeout: float = 60) -> list:
+    """The events of the type once `expected` have been recorded (or the timeout), and a moment
+    after, so that one too many would show."""
+    deadline = time.monotonic() + timeout
+    params = {"type": event_type, "limit": 100}
+    while len(api.get("/events", params=params).json()) < expected:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    time.sleep(1)
+    return api.get("/events", params=params).json()
+
+
+def _extend_all(server, bodies: list[dict]) -> list[httpx.Response]:
+    async def run():
+        limits = httpx.Limits(max_connections=len(bodies), max_keepalive_connections=0)
+        headers = bearer(server.api_key)
+        async with httpx.AsyncClient(
+            base_url=server.base_url, limits=limits, timeout=60, headers=headers
+        ) as client:
+            return await asyncio.gather(
+                *(client.post("/assignments/extend", json=body) for body in bodies)
+            )
+
+    return asyncio.run(run())
+
+
+def test_concurrent_extensions_take_turns_and_end_at_the_greatest_date(database_url):
+    with running_server(database_url=database_url) as server:
+        api = httpx.Client(base_url=server.base_url, headers=bearer(server.api_key), timeout=30)
+        assignment = _settled(api, _bound_assignment(api)["id"])
+        ends = [assignment["end_date"] + hours * 3600 for hours in range(1, 17)]
+        bodies = [
+            {"job_id": assignment["job"], "end_date": end, "send_email": False} for end in ends
+        ]
+
+        responses = _extend_all(server, bodies)
+
+        extended = [r for r in responses if r.status_code == 200]
+        refused = [r.json()["error_code"] for r in responses if r.status_code != 200]
+        assert extended and set(refused) <= {"cannot_shorten_coverage"}, refused
+        final = _settled(api, assignment["id"])
+        assert final["end_date"] == max(ends)
+        policy = api.get(f"/policies/{final['policy']}").json()
+        assert policy["expiration_date"] >= max(ends)
+        # One assignment.extended per extension that happened, once the worker has run each
+        # one's regeneration; the newest says the last end.
+        events = _events_once(api, "assignment.extended", len(extended))
+        assert len(events) == len(extended)
+        assert events[0]["data"]["object"]["end_date"] == max(ends)
+        api.close()
+
+
+def test_the_same_new_end_date_sent_at_once_extends_and_emails_once(database_url):
+    with running_server(database_url=database_url) as server:
+        api = httpx.Client(base_url=server.base_url, headers=bearer(server.api_key), timeout=30)
+        assignment = _settled(api, _bound_assignment(api)["id"])
+        body = {"job_id": assignment["job"], "end_date": assignment["end_date"] + 86400}
+
+        responses = _extend_all(server, [body] * 16)
+
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200] + [400] * 15
+        assert {r.json()["error_code"] for r in responses if r.status_code == 400} == {
+            "end_date_unchanged"
+        }
+        events = _events_once(api, "assignment.extended", 1)
+        assert len(events) == 1
+        engine = create_engine(database_url)
+        with engine.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(emails)).scalar() == 1
+        engine.dispose()
         api.close()
