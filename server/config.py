@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.core.egress import TargetPolicy
+
 
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
@@ -19,6 +21,16 @@ def _positive(name: str, value: str | None, default: int) -> int:
     if not value.strip().isdigit() or int(value) < 1:
         raise ValueError(f"{name} must be a whole number of seconds, at least 1, not {value!r}")
     return int(value)
+
+
+def _choice(name: str, value: str | None, default: TargetPolicy) -> TargetPolicy:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return TargetPolicy(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(p.value for p in TargetPolicy)
+        raise ValueError(f"{name} must be one of {allowed}, not {value!r}") from None
 
 
 def _names(value: str | None) -> tuple[str, ...]:
@@ -59,6 +71,9 @@ class Settings:
     worker: bool = True
     # Seconds before a failed webhook delivery is first retried; doubled at each retry.
     webhook_retry_seconds: int = 30
+    # Which addresses webhook deliveries may go to (server/core/egress.py): public ones, and
+    # this machine's by default, where a developer runs a receiver.
+    webhook_targets: TargetPolicy = TargetPolicy.LOOPBACK
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -77,6 +92,9 @@ class Settings:
             smtp_url=env.get("TEN99_SMTP_URL") or None,
             mail_from=env.get("TEN99_MAIL_FROM") or cls.mail_from,
             worker=_flag(env.get("TEN99_WORKER"), True),
+            webhook_targets=_choice(
+                "TEN99_WEBHOOK_TARGETS", env.get("TEN99_WEBHOOK_TARGETS"), TargetPolicy.LOOPBACK
+            ),
             webhook_retry_seconds=_positive(
                 "TEN99_WEBHOOK_RETRY_SECONDS", env.get("TEN99_WEBHOOK_RETRY_SECONDS"), 30
             ),

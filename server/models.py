@@ -1164,6 +1164,7 @@ class Error(BaseModel):
     | `invoice_exists` | 400 | the contractor, job and pay cycle are invoiced already |
     | `invoice_already_paid` | 400 | a paid invoice cannot change or be deleted |
     | `sandbox_only` | 400 | only a sandbox key may do this (mark an invoice paid) |
+    | `url_not_allowed` | 400 | a webhook endpoint's `url` points into the server's own network (loopback, private, link-local, shared, multicast or reserved addresses, however written) |
     | `idempotency` | 400, 409 | an idempotency key reused for another request (400), or its first request still running (409) |
     | `invalid_api_key` | 401 | no API key, or not a valid one |
     | `resource_not_found` | 404 | no such object for this key, or no such path |
@@ -2552,7 +2553,13 @@ class WebhookEndpoint(BaseModel):
         pattern="^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@\\x00]*@)?[^/?#@:\\x00][^/?#@\\x00]*([/?#][^\\x00]*)?$",
     )
     """
-    The http or https URL, with a host, that 1099Policy POSTs the events to.
+    The http or https URL, with a host, that 1099Policy POSTs the events to. It may not
+    point into the server's own network: a private, link-local, shared, multicast or
+    reserved address, or a name such as `metadata.google.internal`, in any spelling, is a 400
+    `url_not_allowed`, and a name that resolves to one when a delivery is sent is not sent
+    to (the attempt says why). Whether this machine's own addresses (`localhost`,
+    `127.0.0.1`) are allowed is the server's setting; this sandbox allows them by default.
+
     """
     description: str | None = Field(
         None, examples=["Coverage changes for the payroll service"]
@@ -2587,7 +2594,13 @@ class WebhookEndpointCreate(BaseModel):
         pattern="^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@\\x00]*@)?[^/?#@:\\x00][^/?#@\\x00]*([/?#][^\\x00]*)?$",
     )
     """
-    The http or https URL, with a host, that 1099Policy POSTs the events to.
+    The http or https URL, with a host, that 1099Policy POSTs the events to. It may not
+    point into the server's own network: a private, link-local, shared, multicast or
+    reserved address, or a name such as `metadata.google.internal`, in any spelling, is a 400
+    `url_not_allowed`, and a name that resolves to one when a delivery is sent is not sent
+    to (the attempt says why). Whether this machine's own addresses (`localhost`,
+    `127.0.0.1`) are allowed is the server's setting; this sandbox allows them by default.
+
     """
     description: str | None = Field(
         None,
@@ -2659,7 +2672,13 @@ class WebhookEndpointUpdate(BaseModel):
         pattern="^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@\\x00]*@)?[^/?#@:\\x00][^/?#@\\x00]*([/?#][^\\x00]*)?$",
     )
     """
-    The http or https URL, with a host, that 1099Policy POSTs the events to.
+    The http or https URL, with a host, that 1099Policy POSTs the events to. It may not
+    point into the server's own network: a private, link-local, shared, multicast or
+    reserved address, or a name such as `metadata.google.internal`, in any spelling, is a 400
+    `url_not_allowed`, and a name that resolves to one when a delivery is sent is not sent
+    to (the attempt says why). Whether this machine's own addresses (`localhost`,
+    `127.0.0.1`) are allowed is the server's setting; this sandbox allows them by default.
+
     """
     description: str | None = Field(
         None,
@@ -2708,7 +2727,13 @@ class WebhookEndpointWithSecret(BaseModel):
         pattern="^[Hh][Tt][Tt][Pp][Ss]?://([^/?#@\\x00]*@)?[^/?#@:\\x00][^/?#@\\x00]*([/?#][^\\x00]*)?$",
     )
     """
-    The http or https URL, with a host, that 1099Policy POSTs the events to.
+    The http or https URL, with a host, that 1099Policy POSTs the events to. It may not
+    point into the server's own network: a private, link-local, shared, multicast or
+    reserved address, or a name such as `metadata.google.internal`, in any spelling, is a 400
+    `url_not_allowed`, and a name that resolves to one when a delivery is sent is not sent
+    to (the attempt says why). Whether this machine's own addresses (`localhost`,
+    `127.0.0.1`) are allowed is the server's setting; this sandbox allows them by default.
+
     """
     description: str | None = Field(
         None, examples=["Coverage changes for the payroll service"]

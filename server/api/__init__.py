@@ -1,8 +1,8 @@
 """Handlers, one module per resource tag; see server/resolver.py for how operationIds land here
 and server/middleware/operations.py for what a handler is given by the names of its
 parameters: the spec's parameters, `body` (already validated against the spec), `uow` (the
-unit of work of the request, server/store/unit_of_work.py) and `base_url`. A handler hands the
-work to the domain and shapes its answer with server/api/representation.py."""
+unit of work of the request, server/store/unit_of_work.py), `base_url` and `settings`. A
+handler hands the work to the domain and shapes its answer with server/api/representation.py."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from server.api import page
 from server.api import representation as show
+from server.config import Settings
 from server.domain import webhooks
 from server.store.unit_of_work import UnitOfWork
 
@@ -13,16 +14,20 @@ def list_webhook_endpoints(uow: UnitOfWork, limit: int, starting_after=None, end
     return [show.webhook_endpoint(r) for r in found]
 
 
-def create_webhook_endpoint(uow: UnitOfWork, body: dict):
-    return show.webhook_endpoint_with_secret(webhooks.create(uow, body))
+def create_webhook_endpoint(uow: UnitOfWork, body: dict, settings: Settings):
+    created = webhooks.create(uow, body, targets=settings.webhook_targets)
+    return show.webhook_endpoint_with_secret(created)
 
 
 def retrieve_webhook_endpoint(uow: UnitOfWork, webhook_endpoint_id: str):
     return show.webhook_endpoint(webhooks.retrieve(uow, webhook_endpoint_id))
 
 
-def update_webhook_endpoint(uow: UnitOfWork, webhook_endpoint_id: str, body: dict):
-    return show.webhook_endpoint(webhooks.update(uow, webhook_endpoint_id, body))
+def update_webhook_endpoint(
+    uow: UnitOfWork, webhook_endpoint_id: str, body: dict, settings: Settings
+):
+    updated = webhooks.update(uow, webhook_endpoint_id, body, targets=settings.webhook_targets)
+    return show.webhook_endpoint(updated)
 
 
 def delete_webhook_endpoint(uow: UnitOfWork, webhook_endpoint_id: str):

@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import Any
+from urllib.parse import urlsplit
 
+from server.core.egress import TargetPolicy, TargetRefused, check_host
 from server.core.errors import InvalidRequest, NotFound
 from server.core.ids import new_id
 from server.core.pagination import PageRequest
@@ -38,9 +40,18 @@ def next_attempt(created: int, attempts_made: int, at: int, first_delay: int) ->
     return None if when > created + RETRY_FOR else when
 
 
-def _check(fields: dict[str, Any]) -> None:
+def _check(fields: dict[str, Any], targets: TargetPolicy) -> None:
     if "url" in fields:
         check_http_url(fields["url"], "url", "events are POSTed there")
+        try:
+            check_host(urlsplit(fields["url"]).hostname or "", targets)
+        except TargetRefused as refused:
+            raise InvalidRequest(
+                f"url may not point into the server's network: {refused}. "
+                "TEN99_WEBHOOK_TARGETS decides which addresses deliveries may go to.",
+                code="url_not_allowed",
+                param="url",
+            ) from None
     wanted = fields.get("enabled_events", [])
     if ALL_TYPES in wanted and len(wanted) > 1:
         raise InvalidRequest(
@@ -49,9 +60,9 @@ def _check(fields: dict[str, Any]) -> None:
         )
 
 
-def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
+def create(uow: UnitOfWork, fields: dict[str, Any], *, targets: TargetPolicy) -> dict[str, Any]:
     """The new endpoint, with its secret: the only time the secret is shown."""
-    _check(fields)
+    _check(fields, targets)
     secret = new_id("whsec", 32)  # 190 random bits
     endpoint = uow.webhook_endpoints.add(
         {
@@ -76,8 +87,10 @@ def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
     return uow.webhook_endpoints.page(page)
 
 
-def update(uow: UnitOfWork, endpoint_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    _check(changes)
+def update(
+    uow: UnitOfWork, endpoint_id: str, changes: dict[str, Any], *, targets: TargetPolicy
+) -> dict[str, Any]:
+    _check(changes, targets)
     updated = uow.webhook_endpoints.update(endpoint_id, changes)
     return required(updated, "webhook_endpoint", endpoint_id, param="webhook_endpoint_id")
 

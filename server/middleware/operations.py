@@ -3,8 +3,8 @@
 connexion's resolver finds each operation's handler in server/api/; this layer calls it with
 what it names among its parameters, worked out once at start-up: the spec's path and query
 parameters (parsed and typed by validation), `body`, `uow` (a unit of work of the caller, opened
-here and committed when the handler returns) and `base_url` (where the caller reached this
-server). Where the database work runs is server/store/db.py's to say (`Database.run`); the
+here and committed when the handler returns), `base_url` (where the caller reached this
+server) and `settings` (the server's). Where the database work runs is server/store/db.py's to say (`Database.run`); the
 answer, or the refusal of a domain rule, is written as JSON there too.
 """
 
@@ -65,6 +65,8 @@ class _Operation:
             arguments["body"] = checked.body
         if "base_url" in self.wants:
             arguments["base_url"] = self._base_url(scope)
+        if "settings" in self.wants:
+            arguments["settings"] = self.settings
         return arguments
 
     def _base_url(self, scope: Scope) -> str:

@@ -13,7 +13,8 @@ import httpx
 
 from server.api import representation
 from server.config import Settings
-from server.core import clock
+from server.core import clock, egress
+from server.core.egress import TargetPolicy
 from server.domain import webhooks
 from server.store import events
 from server.store import webhooks as queries
@@ -76,7 +77,7 @@ def _deliver(
 def _attempt_and_record(
     database: Database, settings: Settings, client: httpx.Client, claim: queries.Claim, event
 ) -> None:
-    attempt = _attempt(client, claim, body_of(event, settings))
+    attempt = _attempt(client, claim, body_of(event, settings), settings.webhook_targets)
     if attempt["error"] is None:
         status, retry_at = queries.DELIVERED, None
     else:
@@ -92,7 +93,25 @@ def _attempt_and_record(
         log.warning("delivery %s: the lease ran out before its attempt was recorded", claim.seq)
 
 
-def _attempt(client: httpx.Client, claim: queries.Claim, body: bytes) -> dict:
+def _pinned(url: str, targets: TargetPolicy) -> tuple[httpx.URL, dict[str, str], dict]:
+    """The URL to POST to, with its host resolved once and checked, and the `Host` header and
+    TLS server name of the host as written: the connection goes to the address that was
+    checked, whatever the name resolves to a moment later."""
+    written = httpx.URL(url)
+    if targets is TargetPolicy.ALLOW:
+        return written, {}, {}
+    port = written.port or (443 if written.scheme == "https" else 80)
+    address = egress.resolve(written.host, port, targets)
+    host_header = written.host if written.port is None else f"{written.host}:{written.port}"
+    if ":" in written.host:  # an IPv6 literal
+        host_header = f"[{written.host}]" + ("" if written.port is None else f":{port}")
+    extensions = {"sni_hostname": written.host} if written.scheme == "https" else {}
+    return written.copy_with(host=address), {"Host": host_header}, extensions
+
+
+def _attempt(
+    client: httpx.Client, claim: queries.Claim, body: bytes, targets: TargetPolicy
+) -> dict:
     """POST the event once; the attempt as the API lists it."""
     attempted_at = clock.now()
     headers = {
@@ -103,11 +122,18 @@ def _attempt(client: httpx.Client, claim: queries.Claim, body: bytes) -> dict:
     started = time.monotonic()
     status_code, error = None, None
     try:
+        url, host, extensions = _pinned(claim.url, targets)
         # Streamed and closed unread: the answer's status is all that counts.
-        with client.stream("POST", claim.url, content=body, headers=headers) as response:
+        with client.stream(
+            "POST", url, content=body, headers={**headers, **host}, extensions=extensions
+        ) as response:
             status_code = response.status_code
         if not 200 <= status_code < 300:
             error = f"the endpoint answered {status_code}"
+    except egress.TargetRefused as refused:
+        error = f"not sent: {refused} (TEN99_WEBHOOK_TARGETS)"
+    except OSError as unresolved:  # the name does not resolve
+        error = f"not sent: {claim.url} does not resolve: {unresolved}"[:500]
     except httpx.TimeoutException:
         error = f"no answer within {webhooks.TIMEOUT} seconds"
     except httpx.HTTPError as failure:

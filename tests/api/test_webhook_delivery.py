@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import socket
 import threading
 import time
 from collections import Counter
@@ -280,6 +281,49 @@ def test_a_refused_connection_is_a_failed_attempt_without_status(client, sandbox
     [attempt] = pending["attempts"]
     assert pending["status"] == "pending" and pending["next_attempt_at"] is not None
     assert attempt["status_code"] is None and attempt["error"]
+
+
+def _resolving(monkeypatch, answers: dict[str, str]) -> None:
+    """The worker's resolver answering `answers` (name -> address) for those names."""
+    real = socket.getaddrinfo
+
+    def fake(host, port, *args, **kwargs):
+        if host in answers:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+
+
+def test_a_name_that_resolves_inside_the_network_at_delivery_is_not_sent(
+    client, sandbox_key, receiver, deliver, monkeypatch
+):
+    """DNS rebinding: the name was fine when the endpoint was registered; when the delivery
+    connects it resolves to an internal address, so nothing is sent, and the attempt says why."""
+    port = receiver.url.split(":")[2].split("/")[0]
+    endpoint = subscribe(client, sandbox_key, f"http://rebind.example:{port}/hooks")
+    contractor(client, sandbox_key)
+    _resolving(monkeypatch, {"rebind.example": "10.0.0.7"})
+    assert deliver() == 1
+    [pending] = deliveries(client, sandbox_key, endpoint["id"])
+    [attempt] = pending["attempts"]
+    assert attempt["status_code"] is None
+    assert "10.0.0.7" in attempt["error"] and "TEN99_WEBHOOK_TARGETS" in attempt["error"]
+    assert receiver.receipts == []
+
+
+def test_a_delivery_connects_to_the_address_it_checked_under_the_name_written(
+    client, sandbox_key, receiver, deliver, monkeypatch
+):
+    port = receiver.url.split(":")[2].split("/")[0]
+    endpoint = subscribe(client, sandbox_key, f"http://pinned.example:{port}/hooks")
+    receiver.secret = endpoint["secret"]
+    contractor(client, sandbox_key)
+    _resolving(monkeypatch, {"pinned.example": "127.0.0.1"})
+    assert deliver() == 1
+    [receipt] = receiver.receipts
+    assert receipt.verified
+    assert receipt.headers["host"] == f"pinned.example:{port}"
 
 
 def test_an_endpoint_that_does_not_answer_in_time_is_a_failed_attempt_without_status(

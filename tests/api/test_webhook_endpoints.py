@@ -4,12 +4,16 @@ test_webhook_delivery.py's."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 from sqlalchemy import func, select
 
 from server import worker
+from server.app import create_app
+from server.config import Settings
+from server.core.egress import TargetPolicy
 from server.core.principals import Environment
 from server.domain.terms import DAY
 from server.store.tables import webhook_deliveries
@@ -169,6 +173,65 @@ def test_a_url_without_a_host_is_400(client, sandbox_key, url):
     assert_error(create_endpoint(client, sandbox_key, url=url), 400, "invalid_input", "url")
     made = endpoint(client, sandbox_key)
     assert_error(update(client, sandbox_key, made["id"], url=url), 400, "invalid_input", "url")
+
+
+INTERNAL_URLS = [
+    "http://169.254.169.254/latest/meta-data/",
+    "http://10.0.0.5/hooks",
+    "http://172.16.0.1/hooks",
+    "http://192.168.0.10:8080/hooks",
+    "http://100.64.0.1/hooks",
+    "http://[fd00:ec2::254]/latest",
+    "http://[::ffff:10.0.0.1]/hooks",
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "http://0/hooks",
+    "http://2852039166/latest",
+]
+LOOPBACK_URLS = [
+    "http://127.0.0.1:5432/",
+    "http://localhost:8000/hooks",
+    "http://127.1/hooks",
+    "http://2130706433/hooks",
+    "http://0x7f000001/hooks",
+    "http://[::1]:9000/hooks",
+    "http://[::ffff:127.0.0.1]/hooks",
+]
+
+
+@pytest.mark.parametrize("url", INTERNAL_URLS)
+def test_a_url_into_the_servers_network_is_refused_at_create_and_update(client, sandbox_key, url):
+    refused = assert_error(create_endpoint(client, sandbox_key, url=url), 400, "url_not_allowed")
+    assert refused["param"] == "url" and "TEN99_WEBHOOK_TARGETS" in refused["message"]
+    made = endpoint(client, sandbox_key)
+    assert_error(update(client, sandbox_key, made["id"], url=url), 400, "url_not_allowed", "url")
+    assert ok(retrieve(client, sandbox_key, made["id"]))["url"] == URL
+
+
+@pytest.mark.parametrize("url", LOOPBACK_URLS)
+def test_this_machine_is_a_target_by_default_and_refused_by_deny(settings, sandbox_key, url):
+    """A developer's local receiver is where sandbox deliveries usually go; `deny` is for a
+    server that others use."""
+    with create_app(settings).test_client() as client:
+        assert create_endpoint(client, sandbox_key, url=url).status_code == 201
+    denying = dataclasses.replace(settings, webhook_targets=TargetPolicy.DENY)
+    with create_app(denying).test_client() as client:
+        assert_error(create_endpoint(client, sandbox_key, url=url), 400, "url_not_allowed", "url")
+
+
+def test_allow_lets_any_address_be_a_target(settings, sandbox_key):
+    allowing = dataclasses.replace(settings, webhook_targets=TargetPolicy.ALLOW)
+    with create_app(allowing).test_client() as client:
+        for url in INTERNAL_URLS:
+            assert create_endpoint(client, sandbox_key, url=url).status_code == 201
+
+
+def test_the_target_policy_is_read_and_checked():
+    assert Settings.from_env({}).webhook_targets is TargetPolicy.LOOPBACK
+    assert Settings.from_env({"TEN99_WEBHOOK_TARGETS": "Deny"}).webhook_targets is (
+        TargetPolicy.DENY
+    )
+    with pytest.raises(ValueError, match="TEN99_WEBHOOK_TARGETS"):
+        Settings.from_env({"TEN99_WEBHOOK_TARGETS": "sometimes"})
 
 
 @pytest.mark.parametrize(
