@@ -4,8 +4,8 @@ connexion's resolver finds each operation's handler in server/api/; this layer c
 what it names among its parameters, worked out once at start-up: the spec's path and query
 parameters (parsed and typed by validation), `body`, `uow` (a unit of work of the caller, opened
 here and committed when the handler returns), `base_url` (where the caller reached this
-server) and `settings` (the server's). Where the database work runs is server/store/db.py's to say (`Database.run`); the
-answer, or the refusal of a domain rule, is written as JSON there too.
+server) and `settings` (the server's). Where the database work runs is server/store/db.py's to
+say (`Database.run`); the answer, or the refusal of a domain rule, is written as JSON there too.
 """
 
 from __future__ import annotations
