@@ -83,6 +83,14 @@ def _for_session(database: Database, session_id: str, work: Callable, *, write: 
         return work(uow, record)
 
 
+async def _read(database: Database, session_id: str) -> dict:
+    """The session as it is now; NotFound when there is no such session."""
+    return await database.run(
+        lambda: _for_session(database, session_id, lambda _uow, record: record, write=False),
+        write=False,
+    )
+
+
 async def show(
     database: Database, request: Request, refused: DomainError | None = None
 ) -> Response:
@@ -120,10 +128,7 @@ async def accept(database: Database, request: Request) -> Response:
         # success it was. Otherwise (expired, no longer eligible, its period over) the page
         # says why.
         if refused.code in ("application_already_complete", "policy_already_exists"):
-            session = await database.run(
-                lambda: _for_session(database, session_id, lambda _uow, r: r, write=False),
-                write=False,
-            )
+            session = await _read(database, session_id)
             if session["completed_at"] is not None:
                 return _accepted(session)
         return await show(database, request, refused)
@@ -148,10 +153,7 @@ async def decline(database: Database, request: Request) -> Response:
     """The contractor leaves without binding; the session stays open until it expires."""
     session_id = request.path_params["session_id"]
     try:
-        session = await database.run(
-            lambda: _for_session(database, session_id, lambda _uow, record: record, write=False),
-            write=False,
-        )
+        session = await _read(database, session_id)
     except NotFound:
         return _not_found()
     if session["cancel_url"]:

@@ -142,11 +142,8 @@ def application(uow: UnitOfWork, record: dict[str, Any]) -> Application:
         job_name=(found.get("job") or {}).get("name", ""),
         entity_name=(found.get("entity") or {}).get("name", ""),
         coverages=[
-            Coverage(
-                name=rating.COVERAGE_NAMES[coverage],
-                net_rate=quote["quote_json"][rating.COVERAGE_KEYS[coverage]]["net_rate"],
-            )
-            for coverage in quote["coverage_type"]
+            Coverage(name=rating.COVERAGE_NAMES[coverage], net_rate=net_rate)
+            for coverage, net_rate in rating.net_rates(quote).items()
         ],
         net_rate=quote["net_rate"],
         effective_date=quote["effective_date"],

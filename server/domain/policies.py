@@ -53,6 +53,7 @@ def document_facts(quote: dict[str, Any], parties: dict[str, Any], category: dic
     kept with the policy so that the document outlives a deleted contractor or entity."""
     contractor, entity, job = parties["contractor"], parties["entity"], parties["job"]
     limits = entity["coverage_limit"] or rating.rate_table().standard_limits
+    net_rates = rating.net_rates(quote)
     address = contractor["address"]
     return {
         "insured_name": " ".join(
@@ -81,9 +82,9 @@ def document_facts(quote: dict[str, Any], parties: dict[str, Any], category: dic
                 "name": rating.COVERAGE_NAMES[coverage],
                 "occurrence_limit": limits["occurrence_limit"],
                 "aggregate_limit": limits["aggregate_limit"],
-                "net_rate": quote["quote_json"][rating.COVERAGE_KEYS[coverage]]["net_rate"],
+                "net_rate": net_rate,
             }
-            for coverage in quote["coverage_type"]
+            for coverage, net_rate in net_rates.items()
         ],
         "net_rate": quote["net_rate"],
     }

@@ -102,11 +102,10 @@ def _pinned(url: str, targets: TargetPolicy) -> tuple[httpx.URL, dict[str, str],
         return written, {}, {}
     port = written.port or (443 if written.scheme == "https" else 80)
     address = egress.resolve(written.host, port, targets)
-    host_header = written.host if written.port is None else f"{written.host}:{written.port}"
-    if ":" in written.host:  # an IPv6 literal
-        host_header = f"[{written.host}]" + ("" if written.port is None else f":{port}")
     extensions = {"sni_hostname": written.host} if written.scheme == "https" else {}
-    return written.copy_with(host=address), {"Host": host_header}, extensions
+    # netloc: the host (bracketed if IPv6) and port as written, without any userinfo.
+    host_header = {"Host": written.netloc.decode("ascii")}
+    return written.copy_with(host=address), host_header, extensions
 
 
 def _attempt(
