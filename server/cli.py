@@ -82,6 +82,9 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level,
+        # Bounded request heads, request deadlines and connection caps (server/connections.py).
+        http="server.connections:BoundedHttpProtocol",
+        ws="none",
         # uvicorn logs each request at info; below that level, skip the work altogether.
         access_log=settings.log_level.lower() in ("debug", "info"),
     )

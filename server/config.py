@@ -15,11 +15,15 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _positive(name: str, value: str | None, default: int) -> int:
+def _positive(name: str, value: str | None, default, *, may_be_off: bool = False):
+    """A whole number of at least 1; "off" is None where `may_be_off`."""
     if value is None or value.strip() == "":
         return default
+    if may_be_off and value.strip().lower() == "off":
+        return None
     if not value.strip().isdigit() or int(value) < 1:
-        raise ValueError(f"{name} must be a whole number of seconds, at least 1, not {value!r}")
+        off = ", or off" if may_be_off else ""
+        raise ValueError(f"{name} must be a whole number, at least 1{off}, not {value!r}")
     return int(value)
 
 
@@ -74,6 +78,13 @@ class Settings:
     # Which addresses webhook deliveries may go to (server/core/egress.py): public ones, and
     # this machine's by default, where a developer runs a receiver.
     webhook_targets: TargetPolicy = TargetPolicy.LOOPBACK
+    # Connections (server/connections.py): the largest request line and headers, in bytes; the
+    # seconds a client has to send a whole request; the connections one client address may
+    # hold open (None: no cap), and all clients together.
+    max_header_bytes: int = 16 * 1024
+    request_timeout: int = 30
+    connections_per_client: int | None = 64
+    max_connections: int = 1000
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -97,5 +108,20 @@ class Settings:
             ),
             webhook_retry_seconds=_positive(
                 "TEN99_WEBHOOK_RETRY_SECONDS", env.get("TEN99_WEBHOOK_RETRY_SECONDS"), 30
+            ),
+            max_header_bytes=_positive(
+                "TEN99_MAX_HEADER_BYTES", env.get("TEN99_MAX_HEADER_BYTES"), cls.max_header_bytes
+            ),
+            request_timeout=_positive(
+                "TEN99_REQUEST_TIMEOUT", env.get("TEN99_REQUEST_TIMEOUT"), cls.request_timeout
+            ),
+            connections_per_client=_positive(
+                "TEN99_CONNECTIONS_PER_CLIENT",
+                env.get("TEN99_CONNECTIONS_PER_CLIENT"),
+                cls.connections_per_client,
+                may_be_off=True,
+            ),
+            max_connections=_positive(
+                "TEN99_MAX_CONNECTIONS", env.get("TEN99_MAX_CONNECTIONS"), cls.max_connections
             ),
         )

@@ -1171,7 +1171,10 @@ class Error(BaseModel):
     | `method_not_allowed` | 405 | the path does not take that method |
     | `request_too_large` | 413 | the body is over the size limit |
     | `unsupported_media_type` | 400 | the body is sent as another media type than JSON |
-    | `rate_limit` | 429 | over the key's rate limit; `Retry-After` says when to retry |
+    | `rate_limit` | 429 | over the key's rate limit, too many invalid keys, or too many connections from one address; `Retry-After` says when to retry |
+    | `request_timeout` | 408 | the request's head and body did not arrive in time; the connection is closed |
+    | `request_header_too_large` | 431 | the request line and headers are over the size limit; the connection is closed |
+    | `service_unavailable` | 503 | the server holds as many connections as it may; `Retry-After` says when to retry |
     | `general` | 500 | something went wrong on the server |
     | `not_implemented` | 501 | the operation is in the contract but not served |
 
