@@ -151,7 +151,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             # one before it, or the app has yet to take the body): the client is not late.
             self._arm()
             return
-        unanswered = self.in_head or (self.reading and not self.cycle.response_started)
+        answered = self.cycle is not None and self.cycle.response_started
+        unanswered = self.in_head or (self.reading and not answered)
         if unanswered:
             logger.info("%s: request not received within %ss", self.address, self.request_timeout)
             self._answer(
