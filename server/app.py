@@ -29,7 +29,7 @@ from server.security import KeyCache, security_map
 from server.spec import load_spec, spec_path
 from server.store.db import Database, migrate
 from server.store.keys import KeyStore
-from server.worker import Worker, email
+from server.worker import Worker
 
 
 def middlewares(settings: Settings, database: Database, limiter: RateLimiter) -> list:
@@ -55,16 +55,12 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level.upper())
     limiter = RateLimiter(settings.rate_limit, settings.redis_url)
-    failures = RateLimiter(
-        settings.auth_failure_limit, settings.redis_url, setting="TEN99_AUTH_FAILURE_LIMIT"
-    )
+    failures = RateLimiter(settings.auth_failure_limit, settings.redis_url)
     database = Database(settings.database_url)
     migrate(database.engine)
     if settings.api_key:
         with database.transaction() as connection:
             api_keys.ensure_key(KeyStore(connection), settings.api_key)
-    if settings.smtp_url:
-        email.check_smtp_url(settings.smtp_url)
 
     @asynccontextmanager
     async def lifespan(_app):

@@ -3,26 +3,76 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
 
-from server.config import Settings
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from server.config import Settings, SettingsError, env_name
 from server.core.errors import NotFound
 from server.core.principals import DEFAULT_ACCOUNT, Environment
 from server.domain import keys
 from server.store import emails
 from server.store.db import Database, migrate
 from server.store.keys import KeyStore
-from server.worker.email import check_smtp_url
+
+PROG = "ten99-server"
 
 
-def _database(settings: Settings) -> Database:
+class CommandFailed(Exception):
+    """A command cannot go on: its message is printed as one line, without a traceback."""
+
+    def __init__(self, message: str, status: int = 1):
+        super().__init__(message)
+        self.status = status
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {"database_url": args.database} if getattr(args, "database", None) else {}
+    try:
+        return Settings.from_env(**overrides)
+    except SettingsError as bad:
+        raise CommandFailed(str(bad), status=2) from None
+
+
+def _shown(url: str) -> str:
+    """A database URL without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    database = make_url(url).database
+    if make_url(url).get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+        return None
+    return Path(database).resolve()
+
+
+def _database(settings: Settings, *, create: bool = False) -> Database:
+    """The migrated database. Only `serve` creates a SQLite file: other commands run in the
+    wrong folder would otherwise work on an empty database of their own."""
+    path = _sqlite_file(settings.database_url)
+    if path is not None and not create and not path.exists():
+        raise CommandFailed(
+            f"no database at {path}: run this where `{PROG} serve` runs, or name the database "
+            "with --database or TEN99_DATABASE_URL"
+        )
     database = Database(settings.database_url)
-    migrate(database.engine)
+    try:
+        migrate(database.engine)
+    except DBAPIError as unreachable:
+        database.dispose()
+        reason = str(unreachable.orig).strip().splitlines()[0] if unreachable.orig else ""
+        raise CommandFailed(
+            f"cannot reach the database {_shown(settings.database_url)}: {reason}"
+        ) from None
     return database
 
 
@@ -38,32 +88,25 @@ def _key_store(settings: Settings) -> Iterator[KeyStore]:
 
 
 def _prepare(settings: Settings) -> str | None:
-    """Check the settings, migrate once and make sure of the keys, before any worker starts:
-    workers then find nothing left to race for. Returns a new first key, if one was made."""
-    # Imported here: it imports connexion, which `keys` commands do without (see main).
-    from server.middleware.rate_limit import RateLimiter
-
-    # They refuse bad settings early.
-    RateLimiter(settings.rate_limit, settings.redis_url)
-    RateLimiter(settings.auth_failure_limit, setting="TEN99_AUTH_FAILURE_LIMIT")
-    if settings.smtp_url:
-        check_smtp_url(settings.smtp_url)
-    with _key_store(settings) as key_store:
-        if settings.api_key:
-            keys.ensure_key(key_store, settings.api_key)
-            return None
-        return keys.first_key_if_none(key_store)
+    """Migrate once and make sure of the keys, before any worker starts: workers then find
+    nothing left to race for. Returns a new first key, if one was made."""
+    database = _database(settings, create=True)
+    try:
+        with database.transaction() as connection:
+            key_store = KeyStore(connection)
+            if settings.api_key:
+                keys.ensure_key(key_store, settings.api_key)
+                return None
+            return keys.first_key_if_none(key_store)
+    finally:
+        database.dispose()
 
 
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    try:
-        settings = Settings.from_env()
-        new_key = _prepare(settings)
-    except ValueError as error:
-        print(f"ten99-server: {error}", file=sys.stderr)
-        return 2
+    settings = _settings(args)
+    new_key = _prepare(settings)
     if new_key:
         print(
             f"No API key existed, so a sandbox key was created. It is shown only now:\n\n"
@@ -72,9 +115,12 @@ def serve(args: argparse.Namespace) -> int:
         )
     if args.workers > 1 and not settings.redis_url:
         print(
-            "ten99-server: without TEN99_REDIS_URL each worker keeps its own rate-limit budget.",
+            f"{PROG}: without TEN99_REDIS_URL each worker keeps its own rate-limit budget.",
             file=sys.stderr,
         )
+    if args.database:
+        # The app reads its settings from the environment, in every worker process.
+        os.environ["TEN99_DATABASE_URL"] = settings.database_url
     uvicorn.run(
         "server.app:create_app",
         factory=True,
@@ -86,7 +132,7 @@ def serve(args: argparse.Namespace) -> int:
         http="server.connections:BoundedHttpProtocol",
         ws="none",
         # uvicorn logs each request at info; below that level, skip the work altogether.
-        access_log=settings.log_level.lower() in ("debug", "info"),
+        access_log=settings.log_level in ("debug", "info"),
     )
     return 0
 
@@ -98,33 +144,57 @@ def worker(args: argparse.Namespace) -> int:
 
     from server.worker import Worker
 
-    try:
-        settings = Settings.from_env()
-        if settings.smtp_url:
-            check_smtp_url(settings.smtp_url)
-    except ValueError as error:
-        print(f"ten99-server: {error}", file=sys.stderr)
-        return 2
+    settings = _settings(args)
     database = _database(settings)
     background = Worker(database, settings)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: background.stop())
     background.start()
-    print("ten99-server worker: running; Ctrl-C stops it.", flush=True)
+    print(f"{PROG} worker: running; Ctrl-C stops it.", flush=True)
     background.wait()
     background.stop()
     database.dispose()
     return 0
 
 
-def positive(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError("must be a whole number of at least 1")
-    return int(value)
+def check_config(args: argparse.Namespace) -> int:
+    """Every setting checked, the database (and Redis) reached, and what is in effect shown."""
+    settings = _settings(args)
+    path = _sqlite_file(settings.database_url)
+    if path is not None and not path.exists():
+        print(f"database: {path} does not exist yet; `{PROG} serve` creates it here")
+    else:
+        _database(settings).dispose()
+        print(f"database: {_shown(settings.database_url)} reached and migrated")
+    if settings.redis_url:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.redis_url, socket_timeout=5).ping()
+        except redis.RedisError as unreachable:
+            raise CommandFailed(
+                f"cannot reach Redis at {settings.redis_url}: {unreachable}"
+            ) from None
+        print(f"redis: {settings.redis_url} reached")
+    for name, value in settings.model_dump().items():
+        print(f"{env_name(name)}={_shown_setting(name, value)}")
+    return 0
+
+
+def _shown_setting(name: str, value) -> str:
+    if value is None:
+        return "off" if name == "connections_per_client" else "(unset)"
+    if name in ("api_key", "smtp_url"):
+        return "(set)"  # secrets
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(getattr(value, "value", value))
 
 
 def keys_create(args: argparse.Namespace) -> int:
-    with _key_store(Settings.from_env()) as key_store:
+    with _key_store(_settings(args)) as key_store:
         key = keys.create_key(key_store, Environment(args.environment), args.account)
     print(key)
     return 0
@@ -136,7 +206,7 @@ def _when(timestamp: int) -> str:
 
 def keys_list(args: argparse.Namespace) -> int:
     environment = Environment(args.environment) if args.environment else None
-    with _key_store(Settings.from_env()) as key_store:
+    with _key_store(_settings(args)) as key_store:
         found = key_store.list(args.account, environment)
     rows = [("ID", "ACCOUNT", "ENVIRONMENT", "KEY", "CREATED", "STATUS")]
     rows += [
@@ -159,17 +229,16 @@ def keys_list(args: argparse.Namespace) -> int:
 
 def keys_revoke(args: argparse.Namespace) -> int:
     try:
-        with _key_store(Settings.from_env()) as key_store:
+        with _key_store(_settings(args)) as key_store:
             key = keys.revoke_key(key_store, args.key_id)
     except NotFound:
-        print(f"ten99-server: no API key has the id {args.key_id}", file=sys.stderr)
-        return 1
+        raise CommandFailed(f"no API key has the id {args.key_id}") from None
     print(f"revoked {key.id} ({key.key_hint}..., {key.account_id}, {key.environment.value})")
     return 0
 
 
 def mail_list(args: argparse.Namespace) -> int:
-    database = _database(Settings.from_env())
+    database = _database(_settings(args))
     try:
         with database.transaction(write=False) as connection:
             found = emails.newest(connection, args.limit)
@@ -187,54 +256,124 @@ def mail_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError("must be a whole number of at least 1")
+    return int(value)
+
+
+def port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError("a port is a whole number from 1 to 65535")
+    return int(value)
+
+
 def account_id(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", value):
         raise argparse.ArgumentTypeError("an account id is 1 to 40 letters, digits, _ or -")
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ten99-server", description="The 1099Policy API server.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def version() -> str:
+    from server.spec import load_spec
 
-    serve_parser = commands.add_parser("serve", help="run the API server (uvicorn)")
-    serve_parser.add_argument("--host", default="127.0.0.1")
-    serve_parser.add_argument("--port", type=int, default=8000)
+    contract = load_spec()["info"]["version"]
+    return f"{PROG} {metadata.version('ten99policy-server')} (contract {contract})"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    helpful = {"formatter_class": argparse.ArgumentDefaultsHelpFormatter}
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="The 1099Policy API server. Settings come from TEN99_* environment "
+        "variables (see the README); `check-config` shows those in effect.",
+        **helpful,
+    )
+    parser.add_argument("--version", action="version", version=version())
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Every command works on one database: TEN99_DATABASE_URL, or this.
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument(
+        "--database",
+        metavar="URL",
+        help="SQLAlchemy URL of the database (sqlite:///path or postgresql+psycopg://user@host/db)"
+        "; default: TEN99_DATABASE_URL, else ten99policy.db in the current folder",
+    )
+
+    def command(group, name: str, run, help: str, **kwargs) -> argparse.ArgumentParser:
+        sub = group.add_parser(name, help=help, description=help, **helpful, **kwargs)
+        sub.set_defaults(run=run)
+        return sub
+
+    serve_parser = command(
+        commands, "serve", serve, "run the API server (uvicorn)", parents=[database]
+    )
+    serve_parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve_parser.add_argument("--port", type=port, default=8000, help="port to listen on")
     serve_parser.add_argument(
         "--workers",
         type=positive,
         default=1,
         help="server processes; share one PostgreSQL and one Redis (TEN99_REDIS_URL) between them",
     )
-    serve_parser.set_defaults(run=serve)
-
-    worker_parser = commands.add_parser(
-        "worker", help="run the background work (certificates, email, webhooks) alone"
+    command(
+        commands,
+        "worker",
+        worker,
+        "run the background work (certificates, email, webhooks) alone",
+        parents=[database],
     )
-    worker_parser.set_defaults(run=worker)
+    command(
+        commands,
+        "check-config",
+        check_config,
+        "check every setting, reach the database, and show the settings in effect",
+        parents=[database],
+    )
 
-    keys_parser = commands.add_parser("keys", help="manage API keys")
-    key_commands = keys_parser.add_subparsers(dest="keys_command", required=True)
+    keys_parser = command(commands, "keys", None, "manage API keys")
+    key_commands = keys_parser.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     environments = [e.value for e in Environment]
+    create = command(
+        key_commands, "create", keys_create, "create a key and print it, once", parents=[database]
+    )
+    create.add_argument(
+        "--environment",
+        choices=environments,
+        default=Environment.SANDBOX.value,
+        help="sandbox keys start t9k_test_, production keys t9k_live_",
+    )
+    create.add_argument(
+        "--account", type=account_id, default=DEFAULT_ACCOUNT, help="the account the key opens"
+    )
+    listing = command(
+        key_commands,
+        "list",
+        keys_list,
+        "list keys (never the keys themselves)",
+        parents=[database],
+    )
+    listing.add_argument("--environment", choices=environments, help="only this environment's")
+    listing.add_argument("--account", type=account_id, help="only this account's")
+    revoke = command(
+        key_commands,
+        "revoke",
+        keys_revoke,
+        "revoke a key by its id (see `keys list`)",
+        parents=[database],
+    )
+    revoke.add_argument("key_id", help="the key's id, key_...")
 
-    create = key_commands.add_parser("create", help="create a key and print it, once")
-    create.add_argument("--environment", choices=environments, default=Environment.SANDBOX.value)
-    create.add_argument("--account", type=account_id, default=DEFAULT_ACCOUNT)
-    create.set_defaults(run=keys_create)
-
-    listing = key_commands.add_parser("list", help="list keys (never the keys themselves)")
-    listing.add_argument("--environment", choices=environments)
-    listing.add_argument("--account", type=account_id)
-    listing.set_defaults(run=keys_list)
-
-    revoke = key_commands.add_parser("revoke", help="revoke a key by its id (see `keys list`)")
-    revoke.add_argument("key_id")
-    revoke.set_defaults(run=keys_revoke)
-    mail_parser = commands.add_parser("mail", help="read the emails the server sent or recorded")
-    mail_commands = mail_parser.add_subparsers(dest="mail_command", required=True)
-    mail_listing = mail_commands.add_parser("list", help="the newest emails first, with bodies")
-    mail_listing.add_argument("--limit", type=positive, default=20)
-    mail_listing.set_defaults(run=mail_list)
+    mail_parser = command(commands, "mail", None, "read the emails the server sent or recorded")
+    mail_commands = mail_parser.add_subparsers(dest="mail_command", required=True, metavar="ACTION")
+    mail_listing = command(
+        mail_commands,
+        "list",
+        mail_list,
+        "the newest emails first, with bodies",
+        parents=[database],
+    )
+    mail_listing.add_argument("--limit", type=positive, default=20, help="how many emails to show")
     return parser
 
 
@@ -243,7 +382,12 @@ def main(argv: list[str] | None = None) -> int:
     # server never uses it, so the warning only confuses whoever starts the server.
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except CommandFailed as failed:
+        for line in str(failed).splitlines():
+            print(f"{PROG}: {line}", file=sys.stderr)
+        return failed.status
 
 
 if __name__ == "__main__":

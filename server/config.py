@@ -1,56 +1,49 @@
-"""Settings from TEN99_* environment variables, each with a working default."""
+"""Settings from TEN99_* environment variables, each with a working default, all checked at once:
+`Settings.from_env()` refuses bad values with one line per variable, naming what is allowed."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from limits import parse_many
+from pydantic import Field, PositiveInt, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from server.core.egress import TargetPolicy
+from server.core.principals import ALL_KEY_PREFIXES
 
-
-def _flag(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _positive(name: str, value: str | None, default, *, may_be_off: bool = False):
-    """A whole number of at least 1; "off" is None where `may_be_off`."""
-    if value is None or value.strip() == "":
-        return default
-    if may_be_off and value.strip().lower() == "off":
-        return None
-    if not value.strip().isdigit() or int(value) < 1:
-        off = ", or off" if may_be_off else ""
-        raise ValueError(f"{name} must be a whole number, at least 1{off}, not {value!r}")
-    return int(value)
-
-
-def _choice(name: str, value: str | None, default: TargetPolicy) -> TargetPolicy:
-    if value is None or value.strip() == "":
-        return default
-    try:
-        return TargetPolicy(value.strip().lower())
-    except ValueError:
-        allowed = ", ".join(p.value for p in TargetPolicy)
-        raise ValueError(f"{name} must be one of {allowed}, not {value!r}") from None
-
-
-def _names(value: str | None) -> tuple[str, ...]:
-    """A comma-separated list, lowercased, without blanks."""
-    return tuple(n.strip().lower() for n in (value or "").split(",") if n.strip())
-
-
+PREFIX = "TEN99_"
 DEFAULT_RATE_LIMIT = "1000/second"
 # Requests with a missing or wrong key, per client address: a scan of random keys is soon
 # refused without a database lookup, while a client that mistyped its key retries freely.
 DEFAULT_AUTH_FAILURE_LIMIT = "30/minute"
+OFF = "off"
+DATABASE_SCHEMES = ("sqlite", "postgresql")
+REDIS_SCHEMES = ("redis", "rediss", "redis+unix")
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
+class SettingsError(ValueError):
+    """Bad settings: one line per variable, naming it, its value and what it may be."""
+
+
+def env_name(field: str) -> str:
+    return PREFIX + field.upper()
+
+
+def _default_database() -> str:
+    return f"sqlite:///{Path.cwd() / 'ten99policy.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_ignore_empty=True, frozen=True, extra="ignore"
+    )
+
+    # SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db.
+    database_url: str = Field(default_factory=_default_database)
     api_key: str | None = None
     validate_responses: bool = False
     log_level: str = "info"
@@ -66,7 +59,7 @@ class Settings:
     # Without public_url, the Host names a request may put in its links: these, and the address
     # the request reached. Another Host (one an attacker chose) gets that address instead.
     # "*" trusts every Host header.
-    link_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+    link_hosts: Annotated[tuple[str, ...], NoDecode] = ("localhost", "127.0.0.1", "::1")
     # Email leaves over SMTP when this is set (smtp://user:password@host:587, smtps://...);
     # otherwise it is recorded in the database only (`ten99-server mail list`).
     smtp_url: str | None = None
@@ -74,54 +67,137 @@ class Settings:
     # Run the background worker (certificates, email, webhooks) inside the server process.
     worker: bool = True
     # Seconds before a failed webhook delivery is first retried; doubled at each retry.
-    webhook_retry_seconds: int = 30
+    webhook_retry_seconds: PositiveInt = 30
     # Which addresses webhook deliveries may go to (server/core/egress.py): public ones, and
     # this machine's by default, where a developer runs a receiver.
     webhook_targets: TargetPolicy = TargetPolicy.LOOPBACK
     # Connections (server/connections.py): the largest request line and headers, in bytes; the
     # seconds a client has to send a whole request; the connections one client address may
     # hold open (None: no cap), and all clients together.
-    max_header_bytes: int = 16 * 1024
-    request_timeout: int = 30
-    connections_per_client: int | None = 64
-    max_connections: int = 1000
+    max_header_bytes: PositiveInt = 16 * 1024
+    request_timeout: PositiveInt = 30
+    connections_per_client: PositiveInt | None = 64
+    max_connections: PositiveInt = 1000
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        default_db = f"sqlite:///{Path.cwd() / 'ten99policy.db'}"
-        return cls(
-            database_url=env.get("TEN99_DATABASE_URL") or default_db,
-            api_key=env.get("TEN99_API_KEY") or None,
-            validate_responses=_flag(env.get("TEN99_VALIDATE_RESPONSES"), False),
-            log_level=env.get("TEN99_LOG_LEVEL", "info"),
-            rate_limit=env.get("TEN99_RATE_LIMIT") or DEFAULT_RATE_LIMIT,
-            redis_url=env.get("TEN99_REDIS_URL") or None,
-            auth_failure_limit=env.get("TEN99_AUTH_FAILURE_LIMIT") or DEFAULT_AUTH_FAILURE_LIMIT,
-            public_url=(env.get("TEN99_PUBLIC_URL") or "").rstrip("/") or None,
-            link_hosts=_names(env.get("TEN99_LINK_HOSTS")) or cls.link_hosts,
-            smtp_url=env.get("TEN99_SMTP_URL") or None,
-            mail_from=env.get("TEN99_MAIL_FROM") or cls.mail_from,
-            worker=_flag(env.get("TEN99_WORKER"), True),
-            webhook_targets=_choice(
-                "TEN99_WEBHOOK_TARGETS", env.get("TEN99_WEBHOOK_TARGETS"), TargetPolicy.LOOPBACK
-            ),
-            webhook_retry_seconds=_positive(
-                "TEN99_WEBHOOK_RETRY_SECONDS", env.get("TEN99_WEBHOOK_RETRY_SECONDS"), 30
-            ),
-            max_header_bytes=_positive(
-                "TEN99_MAX_HEADER_BYTES", env.get("TEN99_MAX_HEADER_BYTES"), cls.max_header_bytes
-            ),
-            request_timeout=_positive(
-                "TEN99_REQUEST_TIMEOUT", env.get("TEN99_REQUEST_TIMEOUT"), cls.request_timeout
-            ),
-            connections_per_client=_positive(
-                "TEN99_CONNECTIONS_PER_CLIENT",
-                env.get("TEN99_CONNECTIONS_PER_CLIENT"),
-                cls.connections_per_client,
-                may_be_off=True,
-            ),
-            max_connections=_positive(
-                "TEN99_MAX_CONNECTIONS", env.get("TEN99_MAX_CONNECTIONS"), cls.max_connections
-            ),
-        )
+    def from_env(cls, **overrides) -> Settings:
+        """The settings of this process's environment, but for `overrides`; SettingsError if
+        any is bad."""
+        try:
+            return cls(**overrides)
+        except ValidationError as invalid:
+            raise SettingsError(describe(invalid)) from None
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, url: str) -> str:
+        scheme = urlsplit(url).scheme.split("+")[0]
+        if scheme == "postgres":
+            scheme = "postgresql"
+        if scheme not in DATABASE_SCHEMES:
+            raise ValueError(
+                "must be a SQLite or PostgreSQL URL, such as sqlite:///ten99policy.db or "
+                "postgresql+psycopg://user@host:5432/ten99"
+            )
+        if scheme == "postgresql":
+            # The driver installed with the server, whatever the URL names.
+            return "postgresql+psycopg" + url[url.index(":") :]
+        return url
+
+    @field_validator("api_key")
+    @classmethod
+    def _api_key(cls, key: str | None) -> str | None:
+        if key is not None and not key.startswith(ALL_KEY_PREFIXES):
+            raise ValueError(f"must start with one of {', '.join(ALL_KEY_PREFIXES)}")
+        return key
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, level: str) -> str:
+        if str(level).strip().lower() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return str(level).strip().lower()
+
+    @field_validator("rate_limit", "auth_failure_limit")
+    @classmethod
+    def _limit(cls, text: str) -> str:
+        if text.strip().lower() == OFF:
+            return OFF
+        try:
+            parse_many(text)
+        except ValueError:
+            raise ValueError(
+                "must be a rate limit such as 100/second or 1000/minute;100/second, or off"
+            ) from None
+        return text
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, url: str | None) -> str | None:
+        if url is not None and urlsplit(url).scheme not in REDIS_SCHEMES:
+            raise ValueError("must be a Redis URL such as redis://127.0.0.1:6379/0")
+        return url
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp(cls, url: str | None) -> str | None:
+        if url is not None:
+            parts = urlsplit(url)
+            if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+                raise ValueError("must look like smtp://user:password@host:587 or smtps://host:465")
+        return url
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http or https URL, such as https://sandbox.example.com")
+        return url.rstrip("/")
+
+    @field_validator("link_hosts", mode="before")
+    @classmethod
+    def _link_hosts(cls, value, info: ValidationInfo):
+        if isinstance(value, str):
+            names = tuple(n.strip().lower() for n in value.split(",") if n.strip())
+            return names or cls.model_fields[info.field_name].default
+        return value
+
+    @field_validator("webhook_targets", mode="before")
+    @classmethod
+    def _targets(cls, value):
+        if isinstance(value, str):
+            try:
+                return TargetPolicy(value.strip().lower())
+            except ValueError:
+                raise ValueError(
+                    f"must be one of {', '.join(p.value for p in TargetPolicy)}"
+                ) from None
+        return value
+
+    @field_validator("connections_per_client", mode="before")
+    @classmethod
+    def _cap(cls, value):
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text == OFF:
+                return None
+            if not text.isdigit() or int(text) < 1:
+                raise ValueError("must be a whole number, at least 1, or off")
+        return value
+
+
+def describe(invalid: ValidationError) -> str:
+    """One line per bad setting: `TEN99_NAME='value': what it must be`."""
+    lines = []
+    for error in invalid.errors():
+        name = env_name(str(error["loc"][0])) if error["loc"] else PREFIX + "*"
+        reason = error["msg"].removeprefix("Value error, ")
+        if error["type"] in ("greater_than", "int_parsing", "int_type", "int_from_float"):
+            reason = "must be a whole number, at least 1"
+        elif error["type"] == "bool_parsing":
+            reason = "must be on or off (true/false, yes/no, 1/0)"
+        lines.append(f"{name}={error['input']!r}: {reason}")
+    return "\n".join(lines)

@@ -8,6 +8,8 @@ PostgreSQL runs skip, saying why, where no server answers.
 from __future__ import annotations
 
 import base64
+import os
+from unittest import mock
 
 import pytest
 
@@ -73,6 +75,13 @@ def settings(database_url) -> Settings:
         worker=False,
         auth_failure_limit="off",
     )
+
+
+def settings_from(env: dict[str, str]) -> Settings:
+    """The settings `serve` would read from exactly these TEN99_* variables."""
+    outside = {name: value for name, value in os.environ.items() if not name.startswith("TEN99_")}
+    with mock.patch.dict(os.environ, {**outside, **env}, clear=True):
+        return Settings.from_env()
 
 
 # Building the app parses the whole spec; one app per settings serves every test that uses them.

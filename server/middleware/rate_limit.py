@@ -14,40 +14,21 @@ from limits.aio.strategies import FixedWindowRateLimiter as AsyncFixedWindow
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.config import OFF
 from server.middleware.errors import RequestRefused
 from server.security import token_info_of
 
 logger = logging.getLogger("server.rate_limit")
 
-DISABLED = "off"
 REDIS_CLIENT_PREFIX = "ten99-server-"
-REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
-
-
-def parse_rate_limit(text: str, setting: str = "TEN99_RATE_LIMIT") -> list[RateLimitItem]:
-    """`100/second`, `1000 per minute;50/second`, or `off`; a ValueError names a bad setting."""
-    if text.strip().lower() == DISABLED:
-        return []
-    try:
-        return parse_many(text)
-    except ValueError:
-        raise ValueError(
-            f"{setting}={text!r} is not a rate limit: write e.g. '100/second' or "
-            f"'1000/minute;100/second', or '{DISABLED}'"
-        ) from None
 
 
 class RateLimiter:
-    def __init__(
-        self, rate_limit: str, redis_url: str | None = None, setting: str = "TEN99_RATE_LIMIT"
-    ):
-        self.items = parse_rate_limit(rate_limit, setting)
+    def __init__(self, rate_limit: str, redis_url: str | None = None):
+        """`rate_limit` in `limits` notation (several separated by ";"), or "off", as the
+        settings have checked it."""
+        self.items: list[RateLimitItem] = [] if rate_limit == OFF else parse_many(rate_limit)
         if redis_url:
-            if not redis_url.startswith(REDIS_SCHEMES):
-                raise ValueError(
-                    f"TEN99_REDIS_URL={redis_url!r} is not a Redis URL: write e.g. "
-                    "redis://127.0.0.1:6379/0"
-                )
             # Named by process, so that `CLIENT LIST` shows which server process holds what.
             storage = storage_from_string(
                 f"async+{redis_url}",

@@ -17,15 +17,6 @@ SEND_EMAIL = "send_email"  # the task that hands a pending email to SMTP
 TIMEOUT = 10  # seconds; a stuck SMTP server must not hold the worker
 
 
-def check_smtp_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise ValueError(
-            f"TEN99_SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465, "
-            f"not {url!r}"
-        )
-
-
 def record(
     uow: UnitOfWork, context: Context, *, recipient: str, subject: str, body: str, about: str
 ) -> None:

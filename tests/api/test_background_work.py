@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -63,7 +62,7 @@ def test_the_extension_email_goes_out_over_smtp(
     client, sandbox_key, bound, database, settings, smtp_server
 ):
     controller, inbox = smtp_server
-    with_smtp = replace(settings, smtp_url=f"smtp://127.0.0.1:{controller.port}")
+    with_smtp = settings.model_copy(update=dict(smtp_url=f"smtp://127.0.0.1:{controller.port}"))
     new_end = bound["end_date"] + 3 * DAY
     assert extend(client, sandbox_key, bound["job"], new_end).status_code == 200
     # The certificates, the lengthened policy's document, then the email.
@@ -81,7 +80,9 @@ def test_the_extension_email_goes_out_over_smtp(
 def test_an_unreachable_smtp_server_is_retried_with_backoff_then_given_up(
     client, sandbox_key, bound, database, settings, monkeypatch
 ):
-    broken = replace(settings, smtp_url=f"smtp://127.0.0.1:{free_port()}")  # nothing listens
+    broken = settings.model_copy(
+        update=dict(smtp_url=f"smtp://127.0.0.1:{free_port()}")
+    )  # nothing listens
     assert extend(client, sandbox_key, bound["job"], bound["end_date"] + DAY).status_code == 200
     clock = [int(time.time())]
     monkeypatch.setattr(core_clock, "now", lambda: clock[0])
@@ -170,7 +171,7 @@ def test_the_servers_own_worker_regenerates_in_the_background(database_url, sand
 def test_an_email_queued_for_smtp_stays_readable_when_smtp_is_switched_off(
     client, sandbox_key, bound, database, settings, monkeypatch
 ):
-    with_smtp = replace(settings, smtp_url=f"smtp://127.0.0.1:{free_port()}")
+    with_smtp = settings.model_copy(update=dict(smtp_url=f"smtp://127.0.0.1:{free_port()}"))
     assert extend(client, sandbox_key, bound["job"], bound["end_date"] + DAY).status_code == 200
     # The regeneration queues the email for SMTP; the first attempt to send it fails.
     monkeypatch.setitem(registry.KINDS, email_tasks.SEND_EMAIL, registry.TaskKind(_not_now))

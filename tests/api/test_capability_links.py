@@ -4,13 +4,10 @@ guess its type."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from server.app import create_app
-from server.config import Settings
-from tests.conftest import bearer, bind, created, underwrite
+from tests.conftest import bearer, bind, created, settings_from, underwrite
 
 # A NUL, an undecodable byte, a quote, a space, an overlong value: none names anything.
 ODD = ["%00", "abc%00def", "%ff", "%c3%28", "x'y", "a%20b", "A" * 200]
@@ -78,13 +75,13 @@ def test_a_host_header_not_trusted_does_not_choose_the_links_host(client, sandbo
 
 
 def test_link_hosts_names_the_hosts_links_may_carry(settings, sandbox_key):
-    app = create_app(dataclasses.replace(settings, link_hosts=("sandbox.example",)))
+    app = create_app(settings.model_copy(update=dict(link_hosts=("sandbox.example",))))
     with app.test_client() as other:
         url = _session_url(other, sandbox_key, Host="sandbox.example")
     assert url.startswith("http://sandbox.example/apply/")
 
 
 def test_link_hosts_is_read_from_the_environment():
-    found = Settings.from_env({"TEN99_LINK_HOSTS": " Sandbox.example, localhost ,"})
+    found = settings_from({"TEN99_LINK_HOSTS": " Sandbox.example, localhost ,"})
     assert found.link_hosts == ("sandbox.example", "localhost")
-    assert Settings.from_env({}).link_hosts == ("localhost", "127.0.0.1", "::1")
+    assert settings_from({}).link_hosts == ("localhost", "127.0.0.1", "::1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -10,10 +11,12 @@ from server.app import create_app
 from server.cli import main
 from server.config import Settings
 from server.domain import keys
+from server.domain.keys import KEY_HINT_LENGTH
 from server.security import KEY_CACHE_SECONDS
 from server.store.db import Database, migrate
 from server.store.keys import KeyStore
 from tests.conftest import bearer
+from tests.live import free_port
 
 
 @pytest.fixture(autouse=True)
@@ -114,14 +117,100 @@ def test_an_account_id_is_checked(capsys):
 
 
 @pytest.mark.parametrize(
-    ("variable", "value"),
+    ("variable", "value", "allowed"),
     [
-        ("TEN99_RATE_LIMIT", "fast"),
-        ("TEN99_REDIS_URL", "localhost:6379"),
-        ("TEN99_API_KEY", "secret"),
+        ("TEN99_RATE_LIMIT", "fast", "100/second"),
+        ("TEN99_REDIS_URL", "localhost:6379", "redis://"),
+        ("TEN99_API_KEY", "secret", "t9k_test_"),
+        ("TEN99_LOG_LEVEL", "loud", "debug"),
+        ("TEN99_DATABASE_URL", "mysql://root@localhost/ten99", "postgresql"),
+        ("TEN99_WORKER", "maybe", "on or off"),
+        ("TEN99_REQUEST_TIMEOUT", "soon", "whole number"),
+        ("TEN99_WEBHOOK_TARGETS", "sometimes", "loopback"),
+        ("TEN99_PUBLIC_URL", "sandbox.example.com", "https://"),
+        ("TEN99_SMTP_URL", "mail.example.com", "smtp://"),
     ],
 )
-def test_serve_refuses_bad_settings_before_starting(capsys, monkeypatch, variable, value):
+def test_serve_refuses_a_bad_setting_in_one_line(capsys, monkeypatch, variable, value, allowed):
     monkeypatch.setenv(variable, value)
     assert main(["serve"]) == 2
-    assert variable in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"ten99-server: {variable}={value!r}: ")
+    assert allowed in err
+    assert "Traceback" not in err
+
+
+def test_every_bad_setting_is_named_at_once(capsys, monkeypatch):
+    monkeypatch.setenv("TEN99_LOG_LEVEL", "loud")
+    monkeypatch.setenv("TEN99_MAX_CONNECTIONS", "0")
+    assert main(["check-config"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("=")[0] for line in lines] == [
+        "ten99-server: TEN99_LOG_LEVEL",
+        "ten99-server: TEN99_MAX_CONNECTIONS",
+    ]
+
+
+def test_a_port_out_of_range_is_refused(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--port", "99999"])
+    assert exit_info.value.code == 2
+    assert "1 to 65535" in capsys.readouterr().err
+
+
+def test_a_command_run_elsewhere_creates_no_database(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("TEN99_DATABASE_URL")
+    monkeypatch.chdir(tmp_path)
+    assert main(["mail", "list"]) == 1
+    assert main(["keys", "list"]) == 1
+    err = capsys.readouterr().err
+    assert f"no database at {tmp_path / 'ten99policy.db'}" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_database_names_the_database(capsys, tmp_path, database_url):
+    main(["keys", "create", "--database", database_url])
+    key = capsys.readouterr().out.strip()
+    assert main(["keys", "list", "--database", database_url]) == 0
+    assert key[:KEY_HINT_LENGTH] in capsys.readouterr().out
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    assert main(["keys", "list", "--database", other]) == 1
+
+
+def test_an_unreachable_database_is_one_line(capsys):
+    refused = f"postgresql://postgres@127.0.0.1:{free_port()}/ten99"
+    assert main(["keys", "list", "--database", refused]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("ten99-server: cannot reach the database postgresql+psycopg://")
+    assert "Connection refused" in err
+
+
+def test_check_config_reaches_the_database_and_shows_the_settings(capsys, monkeypatch):
+    monkeypatch.setenv("TEN99_API_KEY", "t9k_test_notshown0123456789")
+    monkeypatch.setenv("TEN99_CONNECTIONS_PER_CLIENT", "off")
+    assert main(["check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "reached and migrated" in out
+    assert "TEN99_API_KEY=(set)" in out
+    assert "notshown" not in out
+    assert "TEN99_CONNECTIONS_PER_CLIENT=off" in out
+    assert "TEN99_WORKER=on" in out
+
+
+def test_version_names_the_package_and_the_contract(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert re.fullmatch(r"ten99-server \S+ \(contract \d+\.\d+\.\d+\)\n", out)
+
+
+def test_every_option_has_help(capsys):
+    for command in (["serve"], ["worker"], ["check-config"], ["keys", "create"], ["mail", "list"]):
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        out = capsys.readouterr().out
+        assert "--database URL" in out
+        assert "(default:" in out or command == ["worker"] or command == ["check-config"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from concurrent.futures import ThreadPoolExecutor
 
@@ -299,7 +298,7 @@ def test_the_document_url_is_a_capability_that_changes_with_the_status(
 
 
 def test_the_public_url_setting_names_the_host_of_document_links(settings, sandbox_key, run_tasks):
-    app = create_app(dataclasses.replace(settings, public_url="https://sandbox.example"))
+    app = create_app(settings.model_copy(update=dict(public_url="https://sandbox.example")))
     with app.test_client() as other:
         policy = bind(other, sandbox_key, underwrite(other, sandbox_key)["quote"]["id"])
         policy = issued(other, sandbox_key, policy["id"], run_tasks)

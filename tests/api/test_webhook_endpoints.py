@@ -4,7 +4,6 @@ test_webhook_delivery.py's."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
@@ -12,12 +11,11 @@ from sqlalchemy import func, select
 
 from server import worker
 from server.app import create_app
-from server.config import Settings
 from server.core.egress import TargetPolicy
 from server.core.principals import Environment
 from server.domain.terms import DAY
 from server.store.tables import webhook_deliveries
-from tests.conftest import assert_error, bearer, created, new_contractor, underwrite
+from tests.conftest import assert_error, bearer, created, new_contractor, settings_from, underwrite
 
 BASE = "/api/v1/webhook_endpoints"
 URL = "https://platform.example/hooks/1099policy"
@@ -213,25 +211,23 @@ def test_this_machine_is_a_target_by_default_and_refused_by_deny(settings, sandb
     server that others use."""
     with create_app(settings).test_client() as client:
         assert create_endpoint(client, sandbox_key, url=url).status_code == 201
-    denying = dataclasses.replace(settings, webhook_targets=TargetPolicy.DENY)
+    denying = settings.model_copy(update=dict(webhook_targets=TargetPolicy.DENY))
     with create_app(denying).test_client() as client:
         assert_error(create_endpoint(client, sandbox_key, url=url), 400, "url_not_allowed", "url")
 
 
 def test_allow_lets_any_address_be_a_target(settings, sandbox_key):
-    allowing = dataclasses.replace(settings, webhook_targets=TargetPolicy.ALLOW)
+    allowing = settings.model_copy(update=dict(webhook_targets=TargetPolicy.ALLOW))
     with create_app(allowing).test_client() as client:
         for url in INTERNAL_URLS:
             assert create_endpoint(client, sandbox_key, url=url).status_code == 201
 
 
 def test_the_target_policy_is_read_and_checked():
-    assert Settings.from_env({}).webhook_targets is TargetPolicy.LOOPBACK
-    assert Settings.from_env({"TEN99_WEBHOOK_TARGETS": "Deny"}).webhook_targets is (
-        TargetPolicy.DENY
-    )
+    assert settings_from({}).webhook_targets is TargetPolicy.LOOPBACK
+    assert settings_from({"TEN99_WEBHOOK_TARGETS": "Deny"}).webhook_targets is (TargetPolicy.DENY)
     with pytest.raises(ValueError, match="TEN99_WEBHOOK_TARGETS"):
-        Settings.from_env({"TEN99_WEBHOOK_TARGETS": "sometimes"})
+        settings_from({"TEN99_WEBHOOK_TARGETS": "sometimes"})
 
 
 @pytest.mark.parametrize(
