@@ -2705,8 +2705,8 @@ class WebhookEndpointUpdate(BaseModel):
 
 class WebhookEndpointWithSecret(BaseModel):
     """
-    A newly created webhook endpoint, with its signing `secret`. The secret is returned only
-    here: store it.
+    A webhook endpoint just created, or whose secret was just rotated, with its signing
+    `secret`. The secret is returned only here: store it.
 
     """
 
@@ -2759,7 +2759,8 @@ class WebhookEndpointWithSecret(BaseModel):
         pattern="^whsec_[A-Za-z0-9]{24,64}$",
     )
     """
-    The signing secret of the endpoint: the key of the HMAC-SHA256 signature in the
-    `Ten99Policy-Signature` header of every delivery.
+    The signing secret of the endpoint: the key of the signatures of every delivery, in the
+    Standard Webhooks headers (its base64 part after `whsec_`) and in `Ten99Policy-Signature`
+    (the whole string).
 
     """

@@ -30,6 +30,10 @@ def update_webhook_endpoint(
     return show.webhook_endpoint(updated)
 
 
+def rotate_webhook_endpoint_secret(uow: UnitOfWork, webhook_endpoint_id: str):
+    return show.webhook_endpoint_with_secret(webhooks.rotate_secret(uow, webhook_endpoint_id))
+
+
 def delete_webhook_endpoint(uow: UnitOfWork, webhook_endpoint_id: str):
     deleted_at = webhooks.delete(uow, webhook_endpoint_id)
     return show.deletion(webhook_endpoint_id, "webhook_endpoint", deleted_at)

@@ -3,8 +3,10 @@ schedule. Sending is server/worker/webhooks.py's."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,10 +27,32 @@ RETRY_FOR = 3 * DAY  # after the event, then the delivery is failed
 MAX_DELAY = 8 * 3600  # between two attempts
 
 
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """The `Ten99Policy-Signature` header: HMAC-SHA256 of `<t>.<body>` keyed with the secret."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={digest.hexdigest()}"
+# How long a rotated-out secret goes on signing deliveries beside the new one.
+ROTATION_OVERLAP = DAY
+SECRET_PREFIX = "whsec_"
+
+
+def new_secret() -> str:
+    # 32 base62 characters: 190 random bits, and valid base64 (24 bytes), which is how
+    # Standard Webhooks libraries read the part after the prefix.
+    return new_id(SECRET_PREFIX.rstrip("_"), 32)
+
+
+def signature(secrets: Sequence[str], timestamp: int, body: bytes) -> str:
+    """The `Ten99Policy-Signature` header: HMAC-SHA256 of `<t>.<body>` keyed with each secret
+    (the whole string), in hex."""
+    signed = f"{timestamp}.".encode() + body
+    digests = (hmac.new(s.encode(), signed, hashlib.sha256).hexdigest() for s in secrets)
+    return f"t={timestamp}," + ",".join(f"v1={digest}" for digest in digests)
+
+
+def standard_signature(secrets: Sequence[str], message_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks `webhook-signature` header: HMAC-SHA256 of `<id>.<t>.<body>`
+    keyed with the base64-decoded part of each secret after `whsec_`, in base64."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    keys = (base64.b64decode(s.removeprefix(SECRET_PREFIX)) for s in secrets)
+    digests = (hmac.new(key, signed, hashlib.sha256).digest() for key in keys)
+    return " ".join(f"v1,{base64.b64encode(digest).decode()}" for digest in digests)
 
 
 def next_attempt(created: int, attempts_made: int, at: int, first_delay: int) -> int | None:
@@ -63,7 +87,7 @@ def _check(fields: dict[str, Any], targets: TargetPolicy) -> None:
 def create(uow: UnitOfWork, fields: dict[str, Any], *, targets: TargetPolicy) -> dict[str, Any]:
     """The new endpoint, with its secret: the only time the secret is shown."""
     _check(fields, targets)
-    secret = new_id("whsec", 32)  # 190 random bits
+    secret = new_secret()
     endpoint = uow.webhook_endpoints.add(
         {
             "url": fields["url"],
@@ -99,6 +123,15 @@ def delete(uow: UnitOfWork, endpoint_id: str) -> int:
     if not uow.webhook_endpoints.remove(endpoint_id):
         raise NotFound("webhook_endpoint", endpoint_id, param="webhook_endpoint_id")
     return uow.now
+
+
+def rotate_secret(uow: UnitOfWork, endpoint_id: str) -> dict[str, Any]:
+    """A new secret for the endpoint, shown this once; the one before keeps signing deliveries
+    for ROTATION_OVERLAP, and the one before that stops."""
+    secret = new_secret()
+    rotated = uow.webhook_endpoints.rotate_secret(endpoint_id, secret, uow.now + ROTATION_OVERLAP)
+    endpoint = required(rotated, "webhook_endpoint", endpoint_id, param="webhook_endpoint_id")
+    return {**endpoint, "secret": secret}
 
 
 def deliveries(

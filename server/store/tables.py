@@ -310,6 +310,9 @@ webhook_endpoints = Table(
     Column("enabled_events", JSON, nullable=False),
     Column("status", String(20), nullable=False),
     Column("secret", String(100), nullable=False),
+    # After a rotation, the secret before: it signs deliveries too until it expires.
+    Column("previous_secret", String(100), nullable=True),
+    Column("previous_secret_expires", BigInteger, nullable=True),
     Index("ix_webhook_endpoints_owner_seq", "account_id", "environment", "seq"),
 )
 

@@ -15,7 +15,11 @@ from server.store.prepared import Prepared
 from server.store.records import Records, Repository, owner
 from server.store.tables import webhook_deliveries, webhook_endpoints
 
-ENDPOINTS = Records(webhook_endpoints, "we", write_only=frozenset({"secret"}))
+ENDPOINTS = Records(
+    webhook_endpoints,
+    "we",
+    write_only=frozenset({"secret", "previous_secret", "previous_secret_expires"}),
+)
 DELIVERIES = Records(webhook_deliveries, "whd")
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
@@ -47,6 +51,26 @@ class EndpointRepository(Repository):
         deliveries = webhook_deliveries
         self.connection.execute(delete(deliveries).where(deliveries.c.endpoint_id == endpoint_id))
         return True
+
+    def rotate_secret(self, endpoint_id: str, secret: str, previous_expires: int) -> dict | None:
+        """Make `secret` the endpoint's, and the one it had the previous until
+        `previous_expires`, in one statement (two rotations at once lose neither); the record
+        after, or None if there is no such endpoint."""
+        table = webhook_endpoints
+        rotated = self.connection.execute(
+            update(table)
+            .where(
+                table.c.id == endpoint_id,
+                table.c.account_id == self.principal.account_id,
+                table.c.environment == self.principal.environment.value,
+            )
+            .values(
+                previous_secret=table.c.secret,
+                secret=secret,
+                previous_secret_expires=previous_expires,
+            )
+        )
+        return self.get(endpoint_id) if rotated.rowcount else None
 
     def deliveries(self, endpoint_id: str, page: PageRequest, event_id: str | None) -> list[dict]:
         query = owned(webhook_deliveries, self.principal).where(
@@ -86,7 +110,8 @@ class Claim:
     lease: str
     event_id: str
     url: str
-    secret: str
+    # The endpoint's secret, and the one before it while that is still valid.
+    signing_secrets: tuple[str, ...]
     created: int
     attempts: list[dict]
 
@@ -136,10 +161,17 @@ def claim_due(session: Connection, at: int, lease_seconds: int) -> Claim | None:
                 lease=lease,
                 event_id=taken.event_id,
                 url=row.url,
-                secret=row.secret,
+                signing_secrets=signing_secrets(row, at),
                 created=taken.created,
                 attempts=list(taken.attempts),
             )
+
+
+def signing_secrets(endpoint, at: int) -> tuple[str, ...]:
+    previous = endpoint.previous_secret
+    if previous is not None and endpoint.previous_secret_expires > at:
+        return (endpoint.secret, previous)
+    return (endpoint.secret,)
 
 
 def record_attempt(

@@ -116,7 +116,13 @@ def _attempt(
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        "Ten99Policy-Signature": webhooks.signature(claim.secret, attempted_at, body),
+        "Ten99Policy-Signature": webhooks.signature(claim.signing_secrets, attempted_at, body),
+        # Standard Webhooks: the event's id names the message on every retry.
+        "webhook-id": claim.event_id,
+        "webhook-timestamp": str(attempted_at),
+        "webhook-signature": webhooks.standard_signature(
+            claim.signing_secrets, claim.event_id, attempted_at, body
+        ),
     }
     started = time.monotonic()
     status_code, error = None, None

@@ -21,9 +21,9 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def readme_receiver() -> str:
-    """The Python block after "A receiver that verifies the signature" in the README."""
+    """The Python block after "A receiver that verifies `Ten99Policy-Signature`" in the README."""
     text = README.read_text()
-    start = text.index("A receiver that verifies the signature")
+    start = text.index("A receiver that verifies `Ten99Policy-Signature`")
     return re.search(r"```python\n(.*?)```", text[start:], re.S).group(1)
 
 

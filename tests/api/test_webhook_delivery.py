@@ -14,10 +14,13 @@ import socket
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from sqlalchemy import func, select
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from server import worker
 from server.core import clock as core_clock
@@ -499,3 +502,95 @@ def test_the_api_answers_while_a_delivery_waits_on_a_slow_endpoint(
 def _deliver_due(database, settings) -> None:
     with delivery.client() as own:
         delivery.deliver_due(database, settings, own)
+
+
+# Standard Webhooks, and rotating the secret
+
+
+def standard_headers(receipt) -> dict[str, str]:
+    return {k: receipt.headers[k] for k in ("webhook-id", "webhook-timestamp", "webhook-signature")}
+
+
+def signed_by(secret: str, receipt) -> bool:
+    """Whether the delivery's `webhook-signature` holds the signature a Standard Webhooks
+    library makes with `secret` (its own check also wants the wall clock near the timestamp,
+    which a test that moves the clock days ahead cannot give it)."""
+    headers = standard_headers(receipt)
+    at = datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
+    expected = Webhook(secret).sign(headers["webhook-id"], at, receipt.body.decode())
+    return expected in headers["webhook-signature"].split(" ")
+
+
+def test_a_standard_webhooks_library_verifies_every_delivery(client, sandbox_key, receiver, settle):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    made = contractor(client, sandbox_key)
+    settle()
+    (receipt,) = receiver.receipts
+    event = Webhook(endpoint["secret"]).verify(receipt.body, standard_headers(receipt))
+    assert event["data"]["object"]["id"] == made["id"]
+    assert receipt.headers["webhook-id"] == event["id"]  # the same on every retry
+    with pytest.raises(WebhookVerificationError):
+        Webhook(endpoint["secret"]).verify(
+            receipt.body.replace(b"cn_", b"cX_"), standard_headers(receipt)
+        )
+
+
+def test_a_rotated_secret_signs_beside_the_new_one_for_a_day(
+    client, sandbox_key, receiver, settle, clock
+):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    old = endpoint["secret"]
+    response = client.post(
+        f"{BASE}/webhook_endpoints/{endpoint['id']}/rotate_secret", headers=bearer(sandbox_key)
+    )
+    assert response.status_code == 200, response.text
+    rotated = response.json()
+    new = rotated["secret"]
+    assert new != old and new.startswith("whsec_")
+    assert {k: v for k, v in rotated.items() if k != "secret"} == client.get(
+        f"{BASE}/webhook_endpoints/{endpoint['id']}", headers=bearer(sandbox_key)
+    ).json()
+
+    receiver.secret = new
+    contractor(client, sandbox_key)
+    settle()
+    # Within the day: both secrets sign, in both headers, so either receiver verifies.
+    (during,) = receiver.receipts
+    assert during.verified
+    assert during.headers["ten99policy-signature"].count(",v1=") == 2
+    assert signed_by(new, during) and signed_by(old, during)
+    for secret in (old, new):
+        Webhook(secret).verify(during.body, standard_headers(during))
+
+    clock.reach(clock() + DAY + 1)
+    contractor(client, sandbox_key)
+    settle()
+    after = receiver.receipts[-1]
+    assert after.verified
+    assert after.headers["ten99policy-signature"].count(",v1=") == 1
+    assert signed_by(new, after) and not signed_by(old, after)
+
+
+def test_rotating_again_retires_the_secret_before_at_once(client, sandbox_key, receiver, settle):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    url = f"{BASE}/webhook_endpoints/{endpoint['id']}/rotate_secret"
+    second = client.post(url, headers=bearer(sandbox_key)).json()["secret"]
+    third = client.post(url, headers=bearer(sandbox_key)).json()["secret"]
+    receiver.secret = third
+    contractor(client, sandbox_key)
+    settle()
+    (receipt,) = receiver.receipts
+    assert signed_by(third, receipt) and signed_by(second, receipt)
+    assert not signed_by(endpoint["secret"], receipt)
+
+
+def test_only_the_owner_rotates_an_endpoints_secret(client, sandbox_key, new_key, receiver):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    url = f"{BASE}/webhook_endpoints/{endpoint['id']}/rotate_secret"
+    other = new_key(account="acct_b")
+    assert client.post(url, headers=bearer(other)).status_code == 404
+    unknown = client.post(
+        f"{BASE}/webhook_endpoints/we_unknown000000/rotate_secret", headers=bearer(sandbox_key)
+    )
+    assert unknown.status_code == 404
+    assert unknown.json()["error_code"] == "resource_not_found"
