@@ -16,6 +16,15 @@ from server.store.unit_of_work import Task, UnitOfWork
 
 ACTIVE, CANCELLED, EXPIRED = "active", "cancelled", "expired"
 ISSUE_DOCUMENT = "issue_policy_document"  # the task that renders a policy's document
+# Why a policy was cancelled, as its document says.
+CANCELLED_BY_UPDATE = "cancelled through the API (is_active set to false)"
+CONTRACTOR_DELETED = "the insured contractor was deleted"
+ENTITY_DELETED = "the contracting entity was deleted"
+
+
+def cancellation(at: int | None, reason: str | None) -> dict[str, Any]:
+    """The fields that record a cancellation at `at` for `reason`, or (None, None) its undoing."""
+    return {"cancelled": at is not None, "cancelled_at": at, "cancellation_reason": reason}
 
 
 def status_of(record: dict[str, Any], at: int) -> str:
@@ -143,7 +152,7 @@ def bind(uow: UnitOfWork, fields: dict[str, Any]) -> dict:
                 "quote": quote["id"],
                 "effective_date": effective,
                 "expiration_date": expiration,
-                "cancelled": False,
+                **cancellation(None, None),
                 "document_facts": document_facts(quote, parties, category),
             },
             at,
@@ -222,6 +231,11 @@ def update(uow: UnitOfWork, policy_id: str, changes: dict[str, Any]) -> dict[str
             raise _not_updatable(policy_id, f"cannot be reactivated: {gone.message}") from None
     if all(fields[name] == record[name] for name in fields):
         return record
+    if fields["cancelled"] != record["cancelled"]:
+        cancelled = fields.pop("cancelled")
+        fields.update(
+            cancellation(at, CANCELLED_BY_UPDATE) if cancelled else cancellation(None, None)
+        )
     policy = uow.policies.update(policy_id, fields)
     issue_document(uow, policy_id)
     _publish_update(uow, record, policy)
@@ -259,16 +273,16 @@ def delete(uow: UnitOfWork, policy_id: str) -> int:
     return uow.now
 
 
-def _cancel(uow: UnitOfWork, records: list[dict]) -> None:
+def _cancel(uow: UnitOfWork, records: list[dict], reason: str) -> None:
     for record in records:
-        cancelled = uow.policies.update(record["id"], {"cancelled": True})
+        cancelled = uow.policies.update(record["id"], cancellation(uow.now, reason))
         issue_document(uow, record["id"])
         _publish_cancelled(uow, cancelled)
 
 
 def cancel_contractor_policies(uow: UnitOfWork, contractor_id: str) -> None:
-    _cancel(uow, uow.policies.in_force_for_contractor(contractor_id, uow.now))
+    _cancel(uow, uow.policies.in_force_for_contractor(contractor_id, uow.now), CONTRACTOR_DELETED)
 
 
 def cancel_entity_policies(uow: UnitOfWork, entity_id: str) -> None:
-    _cancel(uow, uow.policies.in_force_for_entity(entity_id, uow.now))
+    _cancel(uow, uow.policies.in_force_for_entity(entity_id, uow.now), ENTITY_DELETED)

@@ -1,4 +1,4 @@
-"""The certificate of insurance (COI), rendered as a one-page PDF with fpdf2's core fonts.
+"""The certificate of insurance (COI), rendered as a one-page PDF.
 
 A contractor hands it to the entity they work for (the certificate holder) as evidence of one
 coverage on their policy.
@@ -7,15 +7,12 @@ coverage on their policy.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from fpdf import FPDF
-
 from server.pdf.layout import (
-    FONT,
     LINE_HEIGHT,
+    Document,
     begin,
     format_date,
     format_limits,
-    latin1,
     rule,
     write_row,
 )
@@ -60,19 +57,20 @@ def _rows(document: CertificateDocument) -> Iterable[tuple[str, str]]:
 
 def render_certificate(document: CertificateDocument) -> bytes:
     """The certificate as PDF bytes; the same document always gives the same bytes."""
-    pdf = FPDF(format="Letter")
+    rows = list(_rows(document))
+    pdf = Document(text for row in rows for text in row)
     title = f"Certificate of insurance {document.certificate_number}"
     begin(pdf, title, "Certificate of Insurance", document.issued)
-    pdf.set_font(FONT, size=14)
-    pdf.cell(0, 8, latin1(document.coverage_name), new_x="LMARGIN", new_y="NEXT")
+    pdf.use_font(14)
+    pdf.cell(0, 8, document.coverage_name, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
-    for label, value in _rows(document):
+    for label, value in rows:
         write_row(pdf, label, value)
 
     rule(pdf)
     pdf.ln(2)
-    pdf.set_font(FONT, style="I", size=9)
+    pdf.use_font(9)
     pdf.multi_cell(0, LINE_HEIGHT, NOTICE, align="L", new_x="LMARGIN", new_y="NEXT")
 
     return bytes(pdf.output())

@@ -1,10 +1,23 @@
-"""What the PDF documents share: fpdf2 core-font layout and the formatting of dates and money."""
+"""What the PDF documents share: the page and its fonts, the layout of rows, and the formatting
+of dates and money."""
 
+import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
-FONT = "Helvetica"
+FONTS = Path(__file__).parent / "fonts"  # with their licences
+CORE_FONT = "Helvetica"
+UNICODE_FONT = "DejaVu"
+# Subsetting a font for embedding warns of tables it leaves out (font-editor sources), for
+# every document.
+logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
+# For what DejaVu Sans lacks: Chinese and Japanese, then Korean.
+FALLBACK_FONTS = {"DroidFallback": "DroidSansFallbackFull.ttf", "Nanum": "NanumGothic.ttf"}
 LABEL_WIDTH = 50  # mm; the value column takes the rest of the page width
 LINE_HEIGHT = 5  # mm
 ROW_GAP = 2  # mm, either side of the rule between rows
@@ -35,12 +48,37 @@ def format_limits(occurrence_limit: int, aggregate_limit: int) -> str:
     )
 
 
-def latin1(text: str) -> str:
-    """Replace what the core fonts cannot draw with "?", rather than failing the document."""
-    return text.encode("latin-1", "replace").decode("latin-1")
+@cache
+def _drawn_by_dejavu() -> frozenset[int]:
+    return frozenset(TTFont(FONTS / "DejaVuSans.ttf", lazy=True).getBestCmap())
 
 
-def begin(pdf: FPDF, title: str, heading: str, issued: int) -> None:
+class Document(FPDF):
+    """A Letter-size PDF with a font that draws every character of `texts`, the document's
+    words: the core font Helvetica when they are all Latin-1 (nothing to embed, and several
+    times faster), otherwise DejaVu Sans, embedded, with fallbacks for Chinese, Japanese and
+    Korean, and text shaping for the scripts that need it (Arabic, Hebrew, ...)."""
+
+    def __init__(self, texts: Iterable[str]):
+        super().__init__(format="Letter")
+        characters = set("".join(texts))
+        if all(ord(c) < 256 for c in characters):
+            self.font_name = CORE_FONT
+            return
+        self.font_name = UNICODE_FONT
+        self.add_font(UNICODE_FONT, "", FONTS / "DejaVuSans.ttf")
+        self.add_font(UNICODE_FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
+        if not {ord(c) for c in characters} <= _drawn_by_dejavu():
+            for name, filename in FALLBACK_FONTS.items():
+                self.add_font(name, "", FONTS / filename)
+            self.set_fallback_fonts(list(FALLBACK_FONTS), exact_match=False)
+        self.set_text_shaping(True)
+
+    def use_font(self, size: float, bold: bool = False) -> None:
+        self.set_font(self.font_name, style="B" if bold else "", size=size)
+
+
+def begin(pdf: Document, title: str, heading: str, issued: int) -> None:
     """Metadata, the first page and the heading of a document issued at `issued` (Unix seconds)."""
     pdf.set_title(title)
     pdf.set_author("1099Policy")
@@ -48,19 +86,18 @@ def begin(pdf: FPDF, title: str, heading: str, issued: int) -> None:
     pdf.set_creation_date(datetime.fromtimestamp(issued, UTC))
     pdf.add_page()
 
-    pdf.set_font(FONT, size=10)
+    pdf.use_font(10)
     pdf.cell(0, 6, "1099Policy", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FONT, style="B", size=18)
-    pdf.cell(0, 12, latin1(heading), new_x="LMARGIN", new_y="NEXT")
+    pdf.use_font(18, bold=True)
+    pdf.cell(0, 12, heading, new_x="LMARGIN", new_y="NEXT")
 
 
-def write_row(pdf: FPDF, label: str, value: str) -> None:
+def write_row(pdf: Document, label: str, value: str) -> None:
     """A label column and a value column, ruled off from the row above.
 
     Not fpdf's table(): it refuses a row taller than a page, and a value may be that long.
     """
-    label, value = latin1(label), latin1(value)
-    pdf.set_font(FONT, style="B", size=10)
+    pdf.use_font(10, bold=True)
     label_height = pdf.multi_cell(LABEL_WIDTH, LINE_HEIGHT, label, dry_run=True, output="HEIGHT")
     # Start a new page rather than leave a label without its first value line.
     if pdf.will_page_break(2 * ROW_GAP + max(label_height, 2 * LINE_HEIGHT)):
@@ -69,13 +106,13 @@ def write_row(pdf: FPDF, label: str, value: str) -> None:
 
     top, page = pdf.y, pdf.page
     pdf.multi_cell(LABEL_WIDTH, LINE_HEIGHT, label, align="L", new_x="RIGHT", new_y="TOP")
-    pdf.set_font(FONT, size=10)
+    pdf.use_font(10)
     pdf.multi_cell(0, LINE_HEIGHT, value, align="L", new_x="LMARGIN", new_y="NEXT")
     if pdf.page == page:  # a label may wrap to more lines than its value
         pdf.set_y(max(pdf.y, top + label_height))
 
 
-def rule(pdf: FPDF) -> None:
+def rule(pdf: Document) -> None:
     """A rule across the page, with ROW_GAP either side."""
     pdf.line(pdf.l_margin, pdf.y + ROW_GAP, pdf.l_margin + pdf.epw, pdf.y + ROW_GAP)
     pdf.ln(2 * ROW_GAP)

@@ -1,18 +1,15 @@
-"""The insurance policy document, rendered as a PDF with fpdf2's core fonts."""
+"""The insurance policy document, rendered as a PDF."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from fpdf import FPDF
-
 from server.pdf.layout import (
-    FONT,
+    Document,
     begin,
     format_date,
     format_limit,
     format_limits,
     format_money,
-    latin1,
     write_row,
 )
 
@@ -24,7 +21,6 @@ __all__ = [
     "format_limit",
     "format_money",
     "format_rate",
-    "latin1",
     "render_policy",
 ]
 
@@ -51,24 +47,39 @@ class PolicyDocument:
     effective_date: int  # Unix seconds
     expiration_date: int  # Unix seconds
     issued: int  # Unix seconds
+    # A cancelled policy's cancellation, where it was recorded.
+    cancelled_at: int | None = None  # Unix seconds
+    cancellation_reason: str | None = None
 
 
 def format_rate(cents: int) -> str:
     return f"{format_money(cents)} per $100 earned"
 
 
-class _PolicyPdf(FPDF):
+class _PolicyPdf(Document):
     def footer(self) -> None:
         # Numbered pages, so a printed multi-page policy can be checked for completeness.
         self.set_y(-15)
-        self.set_font(FONT, size=8)
+        self.use_font(8)
         self.cell(0, 10, f"Page {self.page_no()} of {{nb}}", align="C")
+
+
+def _status(document: PolicyDocument) -> str:
+    """The status, and for a policy no longer in force, since when and why."""
+    status = document.status.upper()
+    if document.status == "expired":
+        ended = format_date(document.expiration_date)
+        return f"{status} on {ended} (UTC): the policy period ended"
+    if document.status == "cancelled" and document.cancelled_at is not None:
+        cancelled = format_date(document.cancelled_at)
+        return f"{status} on {cancelled} (UTC): {document.cancellation_reason}"
+    return status
 
 
 def _rows(document: PolicyDocument) -> Iterable[tuple[str, str]]:
     """(label, value) pairs of the policy table, in reading order."""
     yield "Policy number", document.policy_number
-    yield "Status", document.status.upper()
+    yield "Status", _status(document)
     yield "Insured", "\n".join([document.insured_name, *document.insured_address])
     yield "Contracting entity", document.entity_name
     yield "Job", f"{document.job_name}\n{document.job_category}"
@@ -84,11 +95,12 @@ def _rows(document: PolicyDocument) -> Iterable[tuple[str, str]]:
 
 def render_policy(document: PolicyDocument) -> bytes:
     """The policy document as PDF bytes; the same document always gives the same bytes."""
-    pdf = _PolicyPdf(format="Letter")
+    rows = list(_rows(document))
+    pdf = _PolicyPdf(text for row in rows for text in row)
     begin(pdf, f"Insurance policy {document.policy_number}", "Insurance policy", document.issued)
     pdf.ln(4)
 
-    for label, value in _rows(document):
+    for label, value in rows:
         write_row(pdf, label, value)
 
     return bytes(pdf.output())

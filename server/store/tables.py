@@ -163,6 +163,9 @@ policies = Table(
     Column("effective_date", BigInteger, nullable=False),
     Column("expiration_date", BigInteger, nullable=False),
     Column("cancelled", Boolean, nullable=False),
+    # Set with `cancelled` (None for policies cancelled before these were kept).
+    Column("cancelled_at", BigInteger, nullable=True),
+    Column("cancellation_reason", String(200), nullable=True),
     # What the policy document shows that may later be deleted: insured, entity, job, coverage.
     Column("document_facts", JSON, nullable=False),
     Column("document", String(64), nullable=True),

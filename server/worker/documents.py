@@ -13,7 +13,7 @@ from server.store.unit_of_work import UnitOfWork
 from server.worker.registry import Context, Record, Stale, task_kind
 
 # What the document shows of a policy; a change to any of them makes it stale.
-_SHOWN = ("cancelled", "effective_date", "expiration_date")
+_SHOWN = ("cancelled", "cancelled_at", "effective_date", "expiration_date")
 
 
 @task_kind(policies.ISSUE_DOCUMENT)
@@ -59,6 +59,8 @@ def _document(policy: dict, status: str, issued: int) -> PolicyDocument:
         effective_date=policy["effective_date"],
         expiration_date=policy["expiration_date"],
         issued=issued,
+        cancelled_at=policy["cancelled_at"],
+        cancellation_reason=policy["cancellation_reason"],
     )
 
 

@@ -189,7 +189,8 @@ def test_a_policy_past_its_expiration_reads_expired_and_cannot_change(
     assert read["pdf_url"] == policy["pdf_url"]
     read = issued(client, sandbox_key, policy["id"], run_tasks)
     assert read["pdf_url"] != policy["pdf_url"]
-    assert "EXPIRED" in pdf_text(client, read["pdf_url"])
+    ended = format_date(now() - DAY)
+    assert f"EXPIRED on {ended} (UTC): the policy period ended" in pdf_text(client, read["pdf_url"])
     for change in ({"is_active": True}, {"expiration_date": now() + 30 * DAY}):
         refused = put(client, sandbox_key, policy["id"], change)
         assert_error(refused, 400, "policy_not_updatable")
@@ -224,7 +225,8 @@ def test_deleting_a_contractor_cancels_only_its_policies(client, sandbox_key, ru
     assert deleted.status_code == 200
     cancelled = issued(client, sandbox_key, doomed["id"], run_tasks)
     assert (cancelled["status"], cancelled["is_active"]) == ("cancelled", False)
-    assert "CANCELLED" in pdf_text(client, cancelled["pdf_url"])
+    why = f"CANCELLED on {format_date(now())} (UTC): the insured contractor was deleted"
+    assert why in pdf_text(client, cancelled["pdf_url"])
     assert get(client, sandbox_key, spared["id"]).json()["status"] == "active"
 
 
@@ -291,10 +293,26 @@ def test_the_document_url_is_a_capability_that_changes_with_the_status(
     cancelled = issued(client, sandbox_key, policy["id"], run_tasks)
     assert cancelled["pdf_url"] != first
     assert client.get(first.removeprefix("http://testserver")).status_code == 404
-    assert "CANCELLED" in pdf_text(client, cancelled["pdf_url"])
+    why = f"CANCELLED on {format_date(now())} (UTC): cancelled through the API"
+    assert why in pdf_text(client, cancelled["pdf_url"])
+    # Reactivated, it is active again, and says so.
+    put(client, sandbox_key, policy["id"], {"is_active": True})
+    text = pdf_text(client, issued(client, sandbox_key, policy["id"], run_tasks)["pdf_url"])
+    assert "ACTIVE" in text and "CANCELLED" not in text
+    put(client, sandbox_key, policy["id"], {"is_active": False})
+    cancelled = issued(client, sandbox_key, policy["id"], run_tasks)
     # An update that changes nothing keeps the document.
     same = put(client, sandbox_key, policy["id"], {"is_active": False}).json()
     assert same["pdf_url"] == cancelled["pdf_url"]
+
+
+def test_the_policy_of_a_name_in_any_script_prints_it(client, sandbox_key, run_tasks):
+    made = underwrite(
+        client, sandbox_key, contractor={"first_name": "Łukasz", "last_name": "Wróbel 李"}
+    )
+    policy = bind(client, sandbox_key, made["quote"]["id"])
+    text = pdf_text(client, issued(client, sandbox_key, policy["id"], run_tasks)["pdf_url"])
+    assert "Łukasz Wróbel 李" in text
 
 
 def test_the_public_url_setting_names_the_host_of_document_links(settings, sandbox_key, run_tasks):
