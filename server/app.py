@@ -15,7 +15,7 @@ from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
-from server import files, hosted
+from server import files, hosted, logs
 from server.config import Settings
 from server.domain import keys as api_keys
 from server.middleware import errors
@@ -53,7 +53,9 @@ def middlewares(settings: Settings, database: Database, limiter: RateLimiter) ->
 
 def create_app(settings: Settings | None = None) -> AsyncApp:
     settings = settings or Settings.from_env()
-    logging.basicConfig(level=settings.log_level.upper())
+    logs.install()
+    if not logging.getLogger().handlers:  # not configured by `serve`, nor by a test runner
+        logs.configure(settings.log_level, settings.log_format)
     limiter = RateLimiter(settings.rate_limit, settings.redis_url)
     failures = RateLimiter(settings.auth_failure_limit, settings.redis_url)
     database = Database(settings.database_url)

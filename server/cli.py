@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from server import logs
 from server.config import Settings, SettingsError, env_name
 from server.core.errors import NotFound
 from server.core.principals import DEFAULT_ACCOUNT, Environment
@@ -128,11 +129,12 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level,
+        # One format for every line (server/logs.py); server.access writes the access lines.
+        log_config=logs.config(settings.log_level, settings.log_format),
+        access_log=False,
         # Bounded request heads, request deadlines and connection caps (server/connections.py).
         http="server.connections:BoundedHttpProtocol",
         ws="none",
-        # uvicorn logs each request at info; below that level, skip the work altogether.
-        access_log=settings.log_level in ("debug", "info"),
     )
     return 0
 
@@ -145,6 +147,7 @@ def worker(args: argparse.Namespace) -> int:
     from server.worker import Worker
 
     settings = _settings(args)
+    logs.configure(settings.log_level, settings.log_format)
     database = _database(settings)
     background = Worker(database, settings)
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -23,6 +23,7 @@ OFF = "off"
 DATABASE_SCHEMES = ("sqlite", "postgresql")
 REDIS_SCHEMES = ("redis", "rediss", "redis+unix")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+LOG_FORMATS = ("human", "json")
 
 
 class SettingsError(ValueError):
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
     api_key: str | None = None
     validate_responses: bool = False
     log_level: str = "info"
+    # "human" lines, or "json": one object per line (server/logs.py).
+    log_format: str = "human"
     # `limits` notation, per API key; several limits separate with ";". "off" disables them.
     rate_limit: str = DEFAULT_RATE_LIMIT
     redis_url: str | None = None
@@ -117,6 +120,13 @@ class Settings(BaseSettings):
         if str(level).strip().lower() not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return str(level).strip().lower()
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, name: str) -> str:
+        if str(name).strip().lower() not in LOG_FORMATS:
+            raise ValueError(f"must be one of {', '.join(LOG_FORMATS)}")
+        return str(name).strip().lower()
 
     @field_validator("rate_limit", "auth_failure_limit")
     @classmethod

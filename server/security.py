@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from connexion.security import NO_VALUE, BasicSecurityHandler, BearerSecurityHandler
 
+from server import logs
 from server.core.errors import AuthenticationFailed
 from server.core.principals import ALL_KEY_PREFIXES, Principal, hash_key
 from server.middleware.errors import RequestRefused
@@ -85,6 +86,7 @@ async def authenticate(cache: KeyCache, key: str, client: str | None = None) -> 
         if failures is not None:
             await failures.retry_after(client)  # spends one failure of the budget
         raise AuthenticationFailed("The API key provided is not valid.")
+    logs.bind(account=found.account_id, environment=found.environment.value)
     return {
         "sub": found.account_id,
         "key_id": found.id,

@@ -108,6 +108,9 @@ class Claim:
 
     seq: int
     lease: str
+    delivery_id: str
+    account_id: str
+    environment: str
     event_id: str
     url: str
     # The endpoint's secret, and the one before it while that is still valid.
@@ -153,12 +156,17 @@ def claim_due(session: Connection, at: int, lease_seconds: int) -> Claim | None:
             update(deliveries)
             .where(deliveries.c.seq == row.seq, deliveries.c.status == PENDING, free)
             .values(leased_until=at + lease_seconds, lease=lease)
-            .returning(deliveries.c.event_id, deliveries.c.created, deliveries.c.attempts)
+            .returning(
+                deliveries.c.id, deliveries.c.event_id, deliveries.c.created, deliveries.c.attempts
+            )
         ).first()
         if taken is not None:
             return Claim(
                 seq=row.seq,
                 lease=lease,
+                delivery_id=taken.id,
+                account_id=row.account_id,
+                environment=row.environment,
                 event_id=taken.event_id,
                 url=row.url,
                 signing_secrets=signing_secrets(row, at),

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 
+from server import logs
 from server.config import Settings
 from server.core import clock
 from server.store import idempotency, tasks
@@ -49,6 +51,10 @@ def _run(context: Context, task: tasks.ClaimedTask) -> None:
     """Run the task and record its result, marking it done in the same transaction; a failure
     is retried later, a stale result at once."""
     kind = KINDS.get(task.kind)
+    principal = task.principal
+    logs.bind(account=principal.account_id, environment=principal.environment.value)
+    details = {"task": task.kind, "subject": task.subject, "attempt": task.attempts}
+    started = time.perf_counter()
     try:
         if kind is None:
             raise ValueError(f"unknown task kind {task.kind!r}")
@@ -57,12 +63,18 @@ def _run(context: Context, task: tasks.ClaimedTask) -> None:
             if record is not None:
                 record(uow)
             uow.complete_task(task.seq)
+        details["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        log.info("task done", extra=details)
     except Stale:
         with context.database.transaction() as connection:
             tasks.postpone(connection, task.seq, clock.now(), "stale: run again")
+        log.info("task stale: its subject changed while it ran; it runs again", extra=details)
     except Exception as error:
-        log.warning("task %s %s failed: %s", task.kind, task.subject, error)
-        _failed(context, kind, task, traceback.format_exception_only(error)[-1].strip())
+        summary = traceback.format_exception_only(error)[-1].strip()
+        log.warning("task failed", exc_info=error, extra={**details, "error": summary})
+        _failed(context, kind, task, summary)
+    finally:
+        logs.unbind()
 
 
 def _failed(context: Context, kind, task: tasks.ClaimedTask, error: str) -> None:

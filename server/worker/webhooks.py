@@ -8,9 +8,11 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from urllib.parse import urlsplit
 
 import httpx
 
+from server import logs
 from server.api import representation
 from server.config import Settings
 from server.core import clock, egress
@@ -68,16 +70,20 @@ def deliver_due(
 def _deliver(
     database: Database, settings: Settings, client: httpx.Client, claim: queries.Claim, event
 ) -> None:
+    logs.bind(account=claim.account_id, environment=claim.environment)
     try:
         _attempt_and_record(database, settings, client, claim, event)
     except Exception:  # its lease runs out, and the delivery is tried again
         log.exception("delivery %s failed unexpectedly", claim.seq)
+    finally:
+        logs.unbind()
 
 
 def _attempt_and_record(
     database: Database, settings: Settings, client: httpx.Client, claim: queries.Claim, event
 ) -> None:
     attempt = _attempt(client, claim, body_of(event, settings), settings.webhook_targets)
+    _log(claim, attempt)
     if attempt["error"] is None:
         status, retry_at = queries.DELIVERED, None
     else:
@@ -91,6 +97,24 @@ def _attempt_and_record(
         )
     if not kept:
         log.warning("delivery %s: the lease ran out before its attempt was recorded", claim.seq)
+
+
+def _log(claim: queries.Claim, attempt: dict) -> None:
+    target = urlsplit(claim.url)
+    details = {
+        "delivery": claim.delivery_id,
+        "event": claim.event_id,
+        "attempt": len(claim.attempts) + 1,
+        # Without its query string or user info, which may hold a receiver's own secret.
+        "url": f"{target.scheme}://{target.netloc.rpartition('@')[2]}{target.path}",
+        "status": attempt["status_code"],
+        "duration_ms": attempt["duration_ms"],
+        "error": attempt["error"],
+    }
+    if attempt["error"] is None:
+        log.info("webhook delivered", extra=details)
+    else:
+        log.warning("webhook delivery attempt failed", extra=details)
 
 
 def _pinned(url: str, targets: TargetPolicy) -> tuple[httpx.URL, dict[str, str], dict]:

@@ -123,6 +123,7 @@ def test_an_account_id_is_checked(capsys):
         ("TEN99_REDIS_URL", "localhost:6379", "redis://"),
         ("TEN99_API_KEY", "secret", "t9k_test_"),
         ("TEN99_LOG_LEVEL", "loud", "debug"),
+        ("TEN99_LOG_FORMAT", "xml", "json"),
         ("TEN99_DATABASE_URL", "mysql://root@localhost/ten99", "postgresql"),
         ("TEN99_WORKER", "maybe", "on or off"),
         ("TEN99_REQUEST_TIMEOUT", "soon", "whole number"),
