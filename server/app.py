@@ -33,8 +33,8 @@ from server.worker import Worker
 
 
 def middlewares(settings: Settings, database: Database, limiter: RateLimiter) -> list:
-    """The request path, outermost first: one layer per promise (DESIGN.md, "The flow of one
-    request"). Operations answers every resolved operation; what it passes on (Swagger UI,
+    """The request path, outermost first: one layer per promise (the README's "How a request
+    is served"). Operations answers every resolved operation; what it passes on (Swagger UI,
     files, the hosted page, unresolved operations) reaches connexion's own app."""
     return [
         partial(RequestEnvelope, spec=load_spec()),  # request ids, early 405 and 413

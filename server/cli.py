@@ -103,6 +103,15 @@ def _prepare(settings: Settings) -> str | None:
         database.dispose()
 
 
+# Addresses that listen on every interface; links name this machine's loopback instead.
+WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+
+def listen_url(host: str, port: int) -> str:
+    host = WILDCARDS.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -119,9 +128,18 @@ def serve(args: argparse.Namespace) -> int:
             f"{PROG}: without TEN99_REDIS_URL each worker keeps its own rate-limit budget.",
             file=sys.stderr,
         )
+    # The app reads its settings from the environment, in every worker process.
     if args.database:
-        # The app reads its settings from the environment, in every worker process.
         os.environ["TEN99_DATABASE_URL"] = settings.database_url
+    if not settings.public_url:
+        # Links (in responses, emails and webhook deliveries) are absolute: on this address.
+        os.environ["TEN99_PUBLIC_URL"] = listen_url(args.host, args.port)
+        if args.host in WILDCARDS:
+            print(
+                f"{PROG}: links point at {os.environ['TEN99_PUBLIC_URL']}; set TEN99_PUBLIC_URL "
+                "to the address other machines reach this server at.",
+                file=sys.stderr,
+            )
     uvicorn.run(
         "server.app:create_app",
         factory=True,

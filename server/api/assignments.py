@@ -8,28 +8,30 @@ from server.domain import assignments
 from server.store.unit_of_work import UnitOfWork
 
 
-def list_assignments(uow: UnitOfWork, limit: int, starting_after=None, ending_before=None):
+def list_assignments(
+    uow: UnitOfWork, base_url: str, limit: int, starting_after=None, ending_before=None
+):
     found = assignments.list_(uow, page("assignment", limit, starting_after, ending_before))
-    return [show.assignment(r) for r in found]
+    return [show.assignment(r, base_url) for r in found]
 
 
-def create_assignment(uow: UnitOfWork, body: dict):
-    return show.assignment(assignments.create(uow, body))
+def create_assignment(uow: UnitOfWork, body: dict, base_url: str):
+    return show.assignment(assignments.create(uow, body), base_url)
 
 
-def retrieve_assignment(uow: UnitOfWork, assignment_id: str):
-    return show.assignment(assignments.retrieve(uow, assignment_id))
+def retrieve_assignment(uow: UnitOfWork, assignment_id: str, base_url: str):
+    return show.assignment(assignments.retrieve(uow, assignment_id), base_url)
 
 
-def update_assignment(uow: UnitOfWork, assignment_id: str, body: dict):
-    return show.assignment(assignments.update(uow, assignment_id, body))
+def update_assignment(uow: UnitOfWork, assignment_id: str, body: dict, base_url: str):
+    return show.assignment(assignments.update(uow, assignment_id, body), base_url)
 
 
 def delete_assignment(uow: UnitOfWork, assignment_id: str):
     return show.deletion(assignment_id, "assignment", assignments.delete(uow, assignment_id))
 
 
-def extend_assignment(uow: UnitOfWork, body: dict):
+def extend_assignment(uow: UnitOfWork, body: dict, base_url: str):
     send_email = body.get("send_email", True)
     extended = assignments.extend(uow, body["job_id"], body["end_date"], send_email=send_email)
-    return show.assignment(extended)
+    return show.assignment(extended, base_url)

@@ -117,13 +117,16 @@ def quote(record: Record) -> dict:
     }
 
 
-def assignment(record: Record) -> dict:
-    """A bound assignment shows its policy and certificates; an unbound one its rating."""
+def assignment(record: Record, base: str) -> dict:
+    """A bound assignment shows its policy and certificates (links on `base`); an unbound one
+    its rating."""
     shown = {**_rated(record, "assignment"), "bind": record["bind"]}
     if record["bind"]:
         tokens = record["certificates"] or {}
         shown["policy"] = record["policy"]
-        shown["certificates"] = {f"{key}_coi_pdf_url": file_path(t) for key, t in tokens.items()}
+        shown["certificates"] = {
+            f"{key}_coi_pdf_url": base + file_path(t) for key, t in tokens.items()
+        }
         shown["certificate_refresh_pending"] = record["certificate_refresh_pending"]
     else:
         shown["quote_json"] = record["quote_json"]
@@ -222,7 +225,7 @@ _EVENT_OBJECTS: dict[str, Callable[[Record, int, str], dict]] = {
     events.QUOTE: lambda record, at, base: quote(record),
     events.APPLICATION: application_session,
     events.POLICY: policy,
-    events.ASSIGNMENT: lambda record, at, base: assignment(record),
+    events.ASSIGNMENT: lambda record, at, base: assignment(record, base),
     events.INVOICE: lambda record, at, base: invoice(record),
     events.DELETED: lambda record, at, base: deletion(
         record["id"], record["object"], record["deleted_at"]

@@ -133,12 +133,16 @@ def update(uow: UnitOfWork, assignment_id: str, changes: dict[str, Any]) -> dict
             code="assignment_is_bound",
             param=changed[0],
         )
-    if not changed:
+    if not changed and record["bind"]:
         return record
+    # An unbound assignment is rated again, and bound if it now can be, even by a PUT that
+    # changes nothing (the contractor may hold a covering policy since).
     fields = {**record, **changes}
     quotes.check_dates(fields, changes, uow.now)
     rated = quotes.rated(uow, fields)
     binding = _bound_to(uow, rated)
+    if not changed and not binding["bind"]:
+        return record
     record = uow.assignments.update(assignment_id, {**rated, **binding})
     if record["bind"]:
         _request_certificates(uow, assignment_id)
