@@ -24,6 +24,7 @@ DATABASE_SCHEMES = ("sqlite", "postgresql")
 REDIS_SCHEMES = ("redis", "rediss", "redis+unix")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 LOG_FORMATS = ("human", "json")
+CHOICES = {"log_level": LOG_LEVELS, "log_format": LOG_FORMATS}
 
 
 class SettingsError(ValueError):
@@ -114,19 +115,13 @@ class Settings(BaseSettings):
             raise ValueError(f"must start with one of {', '.join(ALL_KEY_PREFIXES)}")
         return key
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
-    def _log_level(cls, level: str) -> str:
-        if str(level).strip().lower() not in LOG_LEVELS:
-            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
-        return str(level).strip().lower()
-
-    @field_validator("log_format", mode="before")
-    @classmethod
-    def _log_format(cls, name: str) -> str:
-        if str(name).strip().lower() not in LOG_FORMATS:
-            raise ValueError(f"must be one of {', '.join(LOG_FORMATS)}")
-        return str(name).strip().lower()
+    def _one_of(cls, value: str, info: ValidationInfo) -> str:
+        allowed = CHOICES[info.field_name]
+        if str(value).strip().lower() not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return str(value).strip().lower()
 
     @field_validator("rate_limit", "auth_failure_limit")
     @classmethod

@@ -18,7 +18,7 @@ def test_every_link_is_absolute_and_opens():
         with httpx.Client(base_url=origin, timeout=30) as client:
             endpoint = client.post(
                 "/api/v1/webhook_endpoints",
-                json={"url": receiver.url, "enabled_events": ["assignment.active"]},
+                json={"url": receiver.url, "enabled_events": ["assignment.extended"]},
                 headers=key,
             ).json()
             receiver.secret = endpoint["secret"]
@@ -28,23 +28,32 @@ def test_every_link_is_absolute_and_opens():
                 lambda: client.get(f"/api/v1/policies/{policy['id']}", headers=key).json(),
                 lambda found: found["pdf_url"] is not None,
             )
+            _opens(policy["pdf_url"], origin)
             job = created(
                 client.post("/api/v1/jobs", json={**_job(made), "name": "Night"}, headers=key)
             )
             assignment = created(assign_to(client, server.api_key, {**made, "job2": job}, "job2"))
-            assignment = eventually(
+            settled = eventually(
                 lambda: client.get(f"/api/v1/assignments/{assignment['id']}", headers=key).json(),
                 lambda found: not found["certificate_refresh_pending"],
             )
-            links = [policy["pdf_url"], *assignment["certificates"].values()]
-            for link in links:
-                assert link.startswith(origin + "/files/"), link
-                opened = httpx.get(link)  # no API key: the link is the credential
-                assert opened.status_code == 200
-                assert opened.headers["content-type"] == "application/pdf"
-        delivered = eventually(lambda: receiver.delivered, bool)
-        certificates = delivered[0]["data"]["object"]["certificates"]
-        assert certificates == assignment["certificates"]
+            extension = {"job_id": job["id"], "end_date": settled["end_date"] + 86400}
+            assert client.post("/api/v1/assignments/extend", json=extension, headers=key).is_success
+            # The extension's delivery carries the regenerated certificates' links.
+            delivered = eventually(lambda: receiver.delivered, bool)
+            certificates = delivered[0]["data"]["object"]["certificates"]
+            assert certificates
+            for link in certificates.values():
+                _opens(link, origin)
+            shown = client.get(f"/api/v1/assignments/{assignment['id']}", headers=key).json()
+            assert shown["certificates"] == certificates
+
+
+def _opens(link: str, origin: str) -> None:
+    assert link.startswith(origin + "/files/"), link
+    opened = httpx.get(link)  # no API key: the link is the credential
+    assert opened.status_code == 200
+    assert opened.headers["content-type"] == "application/pdf"
 
 
 def _job(made: dict) -> dict:

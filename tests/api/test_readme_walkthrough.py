@@ -66,6 +66,8 @@ def test_the_readme_walkthrough_runs_top_to_bottom(tmp_path):
     assert "303 https://example.com/done" in out
     assert '{"status":"complete","policy":"pl_' in out
     assert "Your insurance coverage for Night shift" in out  # the extension email
+    origin = server.base_url.removesuffix("/api/v1")
+    assert f"{origin}/files/" in out  # with links that open
     verified = [line for line in out.splitlines() if line.startswith("verified ")]
     assert verified and '"type":"assignment.extended"' in verified[0]
     assert "REJECTED" not in out

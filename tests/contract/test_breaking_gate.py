@@ -21,6 +21,11 @@ pytestmark = pytest.mark.usefixtures("redocly")
 
 # Edits start from the released contract, so that what they add is new to it.
 ORIGINAL = yaml.safe_load(breaking.latest_release().read_text())
+# Its version, and the versions a change to it may take.
+RELEASED = ORIGINAL["info"]["version"]
+_major, _minor, _patch = (int(part) for part in RELEASED.split("."))
+NEXT_MAJOR = f"{_major + 1}.0.0"
+NEXT_MINOR = f"{_major}.{_minor + 1}.0"
 CONTRACTOR = "/contractors/{contractor_id}"
 
 
@@ -42,7 +47,7 @@ def base(tmp_path) -> Path:
 @pytest.fixture
 def changelog(tmp_path) -> Path:
     path = tmp_path / "CHANGELOG.md"
-    path.write_text("# Contract changelog\n\n## 1.6.12\n\nThe first release.\n")
+    path.write_text(f"# Contract changelog\n\n## {RELEASED}\n\nThe release.\n")
     return path
 
 
@@ -172,36 +177,38 @@ def test_a_compatible_edit_passes(tmp_path, base, changelog, edit):
 
 def test_a_break_released_as_a_new_major_with_a_changelog_entry_passes(tmp_path, base, changelog):
     changelog.write_text(
-        "# Contract changelog\n\n## 2.0.0\n\n### Breaking\n\n- `DELETE /contractors/{id}` is "
-        "gone.\n\n## 1.6.12\n\nThe first release.\n"
+        f"# Contract changelog\n\n## {NEXT_MAJOR}\n\n### Breaking\n\n"
+        f"- `DELETE /contractors/{{id}}` is gone.\n\n## {RELEASED}\n\nThe release.\n"
     )
-    result = breaking.check(edited(tmp_path, remove_operation, "2.0.0"), base, changelog)
+    result = breaking.check(edited(tmp_path, remove_operation, NEXT_MAJOR), base, changelog)
 
     assert result.passed
     assert [item.rule for item in result.breaks] == ["operation-removed"]
 
 
 def test_a_new_major_without_a_changelog_entry_fails(tmp_path, base, changelog):
-    result = breaking.check(edited(tmp_path, remove_operation, "2.0.0"), base, changelog)
+    result = breaking.check(edited(tmp_path, remove_operation, NEXT_MAJOR), base, changelog)
 
     assert not result.passed
-    assert "no '## 2.0.0' section" in result.refusal
+    assert f"no '## {NEXT_MAJOR}' section" in result.refusal
 
 
 def test_a_changelog_entry_that_does_not_say_breaking_fails(tmp_path, base, changelog):
-    changelog.write_text("# Contract changelog\n\n## 2.0.0\n\nTidied up.\n\n## 1.6.12\n")
-    result = breaking.check(edited(tmp_path, remove_operation, "2.0.0"), base, changelog)
+    changelog.write_text(
+        f"# Contract changelog\n\n## {NEXT_MAJOR}\n\nTidied up.\n\n## {RELEASED}\n"
+    )
+    result = breaking.check(edited(tmp_path, remove_operation, NEXT_MAJOR), base, changelog)
 
     assert not result.passed
     assert "must say that the release is breaking" in result.refusal
 
 
 def test_a_break_with_only_a_minor_bump_fails(tmp_path, base, changelog):
-    changelog.write_text("# Contract changelog\n\n## 1.7.0\n\nBreaking: no delete.\n")
-    result = breaking.check(edited(tmp_path, remove_operation, "1.7.0"), base, changelog)
+    changelog.write_text(f"# Contract changelog\n\n## {NEXT_MINOR}\n\nBreaking: no delete.\n")
+    result = breaking.check(edited(tmp_path, remove_operation, NEXT_MINOR), base, changelog)
 
     assert not result.passed
-    assert "release 2.0.0" in result.refusal
+    assert f"release {NEXT_MAJOR}" in result.refusal
 
 
 def test_a_break_with_a_version_that_is_not_semver_fails(tmp_path, base, changelog):
