@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import socket
 import sys
 import warnings
 from collections.abc import Iterator
@@ -116,6 +117,10 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings(args)
+    try:
+        socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)
+    except socket.gaierror as unknown:
+        raise CommandFailed(f"--host {args.host!r}: {unknown.strerror}", status=2) from None
     new_key = _prepare(settings)
     if new_key:
         print(

@@ -160,6 +160,13 @@ def test_a_port_out_of_range_is_refused(capsys):
     assert "1 to 65535" in capsys.readouterr().err
 
 
+def test_a_host_that_does_not_resolve_is_refused(capsys):
+    assert main(["serve", "--host", "no-such-host.invalid"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ten99-server: --host 'no-such-host.invalid': ")
+    assert err.count("\n") == 1
+
+
 def test_a_command_run_elsewhere_creates_no_database(capsys, monkeypatch, tmp_path):
     monkeypatch.delenv("TEN99_DATABASE_URL")
     monkeypatch.chdir(tmp_path)
