@@ -57,8 +57,8 @@ def _with_context(make_record):
 
 
 def install() -> None:
-    """Make every log record of this process carry the context it was written in (`extra`
-    given to the call still wins: it is applied after)."""
+    """Make every log record of this process carry the context it was written in. Context
+    fields are set with `bind`, never passed as `extra` (logging refuses to overwrite them)."""
     factory = logging.getLogRecordFactory()
     if not getattr(factory, "adds_log_context", False):
         logging.setLogRecordFactory(_with_context(factory))
