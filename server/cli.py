@@ -1,4 +1,5 @@
-"""`ten99-server serve | worker | keys create | keys list | keys revoke | mail list`."""
+"""`ten99-server serve | worker | check-config | keys create | keys list | keys revoke |
+mail list`: each checks the settings first, and reports what stops it in one line."""
 
 from __future__ import annotations
 
@@ -51,10 +52,11 @@ def _shown(url: str) -> str:
 
 
 def _sqlite_file(url: str) -> Path | None:
-    database = make_url(url).database
-    if make_url(url).get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+    """The file of a SQLite database URL; None for another database, or one in memory."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    return Path(database).resolve()
+    return Path(parsed.database).resolve()
 
 
 def _database(settings: Settings, *, create: bool = False) -> Database:
