@@ -39,6 +39,11 @@ def delete_webhook_endpoint(uow: UnitOfWork, webhook_endpoint_id: str):
     return show.deletion(webhook_endpoint_id, "webhook_endpoint", deleted_at)
 
 
+def retry_webhook_delivery(uow: UnitOfWork, webhook_endpoint_id: str, webhook_delivery_id: str):
+    delivery = webhooks.retry_delivery(uow, webhook_endpoint_id, webhook_delivery_id)
+    return show.webhook_delivery(delivery)
+
+
 def list_webhook_deliveries(
     uow: UnitOfWork,
     webhook_endpoint_id: str,

@@ -134,6 +134,14 @@ def rotate_secret(uow: UnitOfWork, endpoint_id: str) -> dict[str, Any]:
     return {**endpoint, "secret": secret}
 
 
+def retry_delivery(uow: UnitOfWork, endpoint_id: str, delivery_id: str) -> dict[str, Any]:
+    """The delivery, due now: the worker attempts it within its next poll, whatever its status
+    was. A failed attempt then follows the schedule, which ends RETRY_FOR after the event."""
+    retrieve(uow, endpoint_id)
+    retried = uow.webhook_endpoints.retry_delivery(endpoint_id, delivery_id, uow.now)
+    return required(retried, "webhook_delivery", delivery_id, param="webhook_delivery_id")
+
+
 def deliveries(
     uow: UnitOfWork, endpoint_id: str, page: PageRequest, event_id: str | None
 ) -> list[dict[str, Any]]:

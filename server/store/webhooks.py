@@ -72,6 +72,23 @@ class EndpointRepository(Repository):
         )
         return self.get(endpoint_id) if rotated.rowcount else None
 
+    def retry_delivery(self, endpoint_id: str, delivery_id: str, at: int) -> dict | None:
+        """Make the endpoint's delivery pending, due `at`; the record after, or None if the
+        endpoint has no such delivery."""
+        table = webhook_deliveries
+        mine = (
+            table.c.id == delivery_id,
+            table.c.endpoint_id == endpoint_id,
+            table.c.account_id == self.principal.account_id,
+            table.c.environment == self.principal.environment.value,
+        )
+        retried = self.connection.execute(
+            update(table).where(*mine).values(status=PENDING, next_attempt_at=at)
+        )
+        if not retried.rowcount:
+            return None
+        return DELIVERIES.record(self.connection.execute(select(table).where(*mine)).one())
+
     def deliveries(self, endpoint_id: str, page: PageRequest, event_id: str | None) -> list[dict]:
         query = owned(webhook_deliveries, self.principal).where(
             webhook_deliveries.c.endpoint_id == endpoint_id

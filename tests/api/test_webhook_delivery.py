@@ -596,3 +596,81 @@ def test_only_the_owner_rotates_an_endpoints_secret(client, sandbox_key, new_key
     )
     assert unknown.status_code == 404
     assert unknown.json()["error_code"] == "resource_not_found"
+
+
+# Retrying a delivery by hand
+
+
+def retry(client, key, endpoint_id, delivery_id):
+    return client.post(
+        f"{BASE}/webhook_endpoints/{endpoint_id}/deliveries/{delivery_id}/retry",
+        headers=bearer(key),
+    )
+
+
+def test_a_failed_delivery_retried_is_delivered(
+    client, sandbox_key, receiver, deliver, settle, clock
+):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    receiver.failures_left = 10**6
+    contractor(client, sandbox_key)
+    settle()
+    [failed] = deliveries(client, sandbox_key, endpoint["id"])
+    assert failed["status"] == "failed"
+
+    receiver.failures_left = 0  # the receiver is mended
+    response = retry(client, sandbox_key, endpoint["id"], failed["id"])
+    assert response.status_code == 200, response.text
+    retried = response.json()
+    assert retried["status"] == "pending" and retried["next_attempt_at"] == clock()
+    assert retried["attempts"] == failed["attempts"]
+    assert deliver() == 1
+    [delivered] = deliveries(client, sandbox_key, endpoint["id"])
+    assert delivered["status"] == "delivered" and delivered["next_attempt_at"] is None
+    assert len(delivered["attempts"]) == len(failed["attempts"]) + 1
+    assert receiver.receipts[-1].verified and receiver.receipts[-1].answered == 200
+
+
+def test_a_pending_delivery_retried_does_not_wait_for_its_backoff(
+    client, sandbox_key, receiver, deliver
+):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    receiver.failures_left = 1
+    contractor(client, sandbox_key)
+    assert deliver() == 1
+    [waiting] = deliveries(client, sandbox_key, endpoint["id"])
+    assert waiting["status"] == "pending" and waiting["next_attempt_at"] > time.time()
+    assert deliver() == 0  # not due yet
+    assert retry(client, sandbox_key, endpoint["id"], waiting["id"]).status_code == 200
+    assert deliver() == 1
+    [delivered] = deliveries(client, sandbox_key, endpoint["id"])
+    assert delivered["status"] == "delivered"
+
+
+def test_a_delivered_delivery_retried_is_sent_again(client, sandbox_key, receiver, deliver):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    contractor(client, sandbox_key)
+    assert deliver() == 1
+    [delivered] = deliveries(client, sandbox_key, endpoint["id"])
+    assert retry(client, sandbox_key, endpoint["id"], delivered["id"]).status_code == 200
+    assert deliver() == 1
+    first, second = receiver.receipts
+    assert first.event == second.event  # the same event, the same webhook-id
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+
+
+def test_only_the_endpoints_own_deliveries_are_retried(
+    client, sandbox_key, new_key, receiver, deliver
+):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    other = subscribe(client, sandbox_key, "http://127.0.0.1:9/other")
+    contractor(client, sandbox_key)
+    deliver()
+    [mine] = deliveries(client, sandbox_key, endpoint["id"])
+    for response in (
+        retry(client, sandbox_key, other["id"], mine["id"]),  # another endpoint's
+        retry(client, sandbox_key, endpoint["id"], "whd_0NoSuchDelivery"),
+        retry(client, new_key(account="acct_b"), endpoint["id"], mine["id"]),  # another account's
+    ):
+        assert response.status_code == 404, response.text
+        assert response.json()["error_code"] == "resource_not_found"

@@ -41,6 +41,7 @@ EXAMPLE_IDS = {
     "session": "ias_01FVCHXE7PNQHA1T3S2AXL2QZE",
     "webhook_endpoint": "we_8dPq2VbLx0",
     "event": "evt_3kT9wQm2ZsLp",
+    "delivery": "whd_Vb2kQ8nLp4Xz",  # of the example event to the example endpoint
     # The assignment examples name a covered contractor and jobs of their own, which no other
     # example deletes: AssignmentCreate's contractor and job, AssignmentExtend's job.
     "assigned_contractor": "cn_Tq4wZm8Rv",
@@ -162,7 +163,7 @@ def make(base_url: str, api_key: str, database_url: str) -> Made:
             connection.execute(
                 update(webhook_deliveries)
                 .where(webhook_deliveries.c.event_id == event)
-                .values(event_id=EXAMPLE_IDS["event"])
+                .values(event_id=EXAMPLE_IDS["event"], id=EXAMPLE_IDS["delivery"])
             )
         return made
     finally:
