@@ -57,6 +57,24 @@ FACTORIES = {
 }
 
 
+def _delivery(client, key, endpoint_id: str) -> str:
+    """The delivery to the endpoint of the contractor.created event of a new contractor (the
+    endpoint takes every event)."""
+    FACTORIES["contractor_id"](client, key)
+    url = f"{BASE}/webhook_endpoints/{endpoint_id}/deliveries"
+    return client.get(url, headers=bearer(key)).json()[0]["id"]
+
+
+# Path parameters of an object inside another: made inside the object the path names before,
+# and read back through the list of it (they have no retrieve operation of their own).
+NESTED = {
+    "webhook_delivery_id": (
+        lambda client, key, ids: _delivery(client, key, ids["webhook_endpoint_id"]),
+        lambda ids: f"/webhook_endpoints/{ids['webhook_endpoint_id']}/deliveries",
+    )
+}
+
+
 def _event(client, key) -> str:
     """The id of the contractor.created event of a new contractor."""
     contractor_id = FACTORIES["contractor_id"](client, key)
@@ -121,7 +139,8 @@ def _call(client, operation, key: str, object_ids: dict[str, str]):
 
 def test_every_id_parameter_has_a_factory():
     params = {p for op in ID_OPERATIONS for p in re.findall(r"\{(\w+)\}", op.path)}
-    assert params <= set(FACTORIES), f"add factories for {sorted(params - set(FACTORIES))}"
+    missing = params - set(FACTORIES) - set(NESTED)
+    assert not missing, f"add factories for {sorted(missing)}"
     assert ID_OPERATIONS, "contractor operations take ids"
 
 
@@ -140,13 +159,20 @@ def test_another_owners_object_is_404(client, new_key, operation, owner, caller)
     params = re.findall(r"\{(\w+)\}", operation.path)
     object_ids = {}
     for param in params:
-        object_ids[param] = FACTORIES[param](client, owner_key)
+        if param in NESTED:
+            object_ids[param] = NESTED[param][0](client, owner_key, object_ids)
+        else:
+            object_ids[param] = FACTORIES[param](client, owner_key)
 
     response = _call(client, operation, caller_key, object_ids)
     assert response.status_code == 404, response.text
     assert response.json()["error_code"] == "resource_not_found"
     # The owner still sees it, unchanged and undeleted.
     for param, object_id in object_ids.items():
+        if param in NESTED:
+            listed = client.get(BASE + NESTED[param][1](object_ids), headers=bearer(owner_key))
+            assert object_id in {item["id"] for item in listed.json()}
+            continue
         path = operation.path.split("{" + param + "}")[0] + object_id
         assert client.get(BASE + path, headers=bearer(owner_key)).status_code == 200
 
