@@ -44,6 +44,10 @@ def retry_webhook_delivery(uow: UnitOfWork, webhook_endpoint_id: str, webhook_de
     return show.webhook_delivery(delivery)
 
 
+def retry_failed_webhook_deliveries(uow: UnitOfWork, webhook_endpoint_id: str):
+    return [show.webhook_delivery(d) for d in webhooks.retry_failed(uow, webhook_endpoint_id)]
+
+
 def list_webhook_deliveries(
     uow: UnitOfWork,
     webhook_endpoint_id: str,

@@ -142,6 +142,12 @@ def retry_delivery(uow: UnitOfWork, endpoint_id: str, delivery_id: str) -> dict[
     return required(retried, "webhook_delivery", delivery_id, param="webhook_delivery_id")
 
 
+def retry_failed(uow: UnitOfWork, endpoint_id: str) -> list[dict[str, Any]]:
+    """Every failed delivery of the endpoint, pending again and due now."""
+    retrieve(uow, endpoint_id)
+    return uow.webhook_endpoints.retry_failed(endpoint_id, uow.now)
+
+
 def deliveries(
     uow: UnitOfWork, endpoint_id: str, page: PageRequest, event_id: str | None
 ) -> list[dict[str, Any]]:

@@ -89,6 +89,29 @@ class EndpointRepository(Repository):
             return None
         return DELIVERIES.record(self.connection.execute(select(table).where(*mine)).one())
 
+    def retry_failed(self, endpoint_id: str, at: int) -> list[dict]:
+        """Make every failed delivery of the endpoint pending, due `at`; their records after,
+        the most recent first."""
+        table = webhook_deliveries
+        retried = self.connection.execute(
+            update(table)
+            .where(
+                table.c.endpoint_id == endpoint_id,
+                table.c.status == FAILED,
+                table.c.account_id == self.principal.account_id,
+                table.c.environment == self.principal.environment.value,
+            )
+            .values(status=PENDING, next_attempt_at=at)
+            .returning(table.c.seq)
+        )
+        seqs = [row.seq for row in retried]
+        if not seqs:
+            return []
+        rows = self.connection.execute(
+            select(table).where(table.c.seq.in_(seqs)).order_by(table.c.seq.desc())
+        )
+        return [DELIVERIES.record(row) for row in rows]
+
     def deliveries(self, endpoint_id: str, page: PageRequest, event_id: str | None) -> list[dict]:
         query = owned(webhook_deliveries, self.principal).where(
             webhook_deliveries.c.endpoint_id == endpoint_id

@@ -674,3 +674,35 @@ def test_only_the_endpoints_own_deliveries_are_retried(
     ):
         assert response.status_code == 404, response.text
         assert response.json()["error_code"] == "resource_not_found"
+
+
+def test_every_failed_delivery_of_an_endpoint_is_retried_at_once(
+    client, sandbox_key, receiver, deliver, settle
+):
+    endpoint = subscribe(client, sandbox_key, receiver)
+    url = f"{BASE}/webhook_endpoints/{endpoint['id']}/retry_failed"
+    receiver.failures_left = 10**6
+    contractor(client, sandbox_key)
+    contractor(client, sandbox_key)
+    settle()
+    failed = deliveries(client, sandbox_key, endpoint["id"])
+    assert [d["status"] for d in failed] == ["failed", "failed"]
+
+    receiver.failures_left = 0
+    response = client.post(url, headers=bearer(sandbox_key))
+    assert response.status_code == 200, response.text
+    retried = response.json()
+    assert [d["id"] for d in retried] == [d["id"] for d in reversed(failed)]  # newest first
+    assert {d["status"] for d in retried} == {"pending"}
+    assert deliver() == 2
+    assert {d["status"] for d in deliveries(client, sandbox_key, endpoint["id"])} == {"delivered"}
+    # Nothing failed is left: nothing to retry.
+    assert client.post(url, headers=bearer(sandbox_key)).json() == []
+
+
+def test_retrying_the_failed_deliveries_of_an_unknown_endpoint_is_404(client, sandbox_key):
+    response = client.post(
+        f"{BASE}/webhook_endpoints/we_0NoSuchEndpoint/retry_failed", headers=bearer(sandbox_key)
+    )
+    assert response.status_code == 404
+    assert response.json()["error_code"] == "resource_not_found"
