@@ -98,6 +98,8 @@ def after_call(ctx, case, response):
     if response.status_code not in (200, 201) or case.method not in ("POST", "PUT"):
         return
     answer = response.json()
+    if not isinstance(answer, dict):  # a POST that answers a list (retryFailedWebhookDeliveries)
+        return
     if answer.get("object") == "assignment" and answer["bind"]:
         assignment_ends[answer["job"]] = answer["end_date"]
     if answer.get("object") == "quote":
