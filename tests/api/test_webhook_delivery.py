@@ -132,6 +132,17 @@ def deliveries(client, key, endpoint_id) -> list[dict]:
     return response.json()[::-1]
 
 
+def failing_for_good(client, key, receiver, settle, events: int = 1) -> tuple[dict, list[dict]]:
+    """An endpoint whose receiver fails every attempt, and its deliveries (the oldest first) of
+    `events` new contractors' events, once three days of retries have failed them."""
+    endpoint = subscribe(client, key, receiver)
+    receiver.failures_left = 10**6
+    for _ in range(events):
+        contractor(client, key)
+    settle()
+    return endpoint, deliveries(client, key, endpoint["id"])
+
+
 def contractor(client, key, **fields) -> dict:
     return created(
         client.post(f"{BASE}/contractors", json=new_contractor(**fields), headers=bearer(key))
@@ -348,12 +359,7 @@ def test_an_endpoint_that_does_not_answer_in_time_is_a_failed_attempt_without_st
 def test_after_three_days_of_failures_the_delivery_is_failed(
     client, sandbox_key, receiver, deliver, settle, clock
 ):
-    endpoint = subscribe(client, sandbox_key, receiver)
-    receiver.failures_left = 10**6
-    contractor(client, sandbox_key)
-    settle()
-
-    [failed] = deliveries(client, sandbox_key, endpoint["id"])
+    _endpoint, [failed] = failing_for_good(client, sandbox_key, receiver, settle)
     assert failed["status"] == "failed" and failed["next_attempt_at"] is None
     times = [a["attempted_at"] for a in failed["attempts"]]
     delays = [later - earlier for earlier, later in itertools.pairwise(times)]
@@ -611,11 +617,7 @@ def retry(client, key, endpoint_id, delivery_id):
 def test_a_failed_delivery_retried_is_delivered(
     client, sandbox_key, receiver, deliver, settle, clock
 ):
-    endpoint = subscribe(client, sandbox_key, receiver)
-    receiver.failures_left = 10**6
-    contractor(client, sandbox_key)
-    settle()
-    [failed] = deliveries(client, sandbox_key, endpoint["id"])
+    endpoint, [failed] = failing_for_good(client, sandbox_key, receiver, settle)
     assert failed["status"] == "failed"
 
     receiver.failures_left = 0  # the receiver is mended
@@ -679,13 +681,8 @@ def test_only_the_endpoints_own_deliveries_are_retried(
 def test_every_failed_delivery_of_an_endpoint_is_retried_at_once(
     client, sandbox_key, receiver, deliver, settle
 ):
-    endpoint = subscribe(client, sandbox_key, receiver)
+    endpoint, failed = failing_for_good(client, sandbox_key, receiver, settle, events=2)
     url = f"{BASE}/webhook_endpoints/{endpoint['id']}/retry_failed"
-    receiver.failures_left = 10**6
-    contractor(client, sandbox_key)
-    contractor(client, sandbox_key)
-    settle()
-    failed = deliveries(client, sandbox_key, endpoint["id"])
     assert [d["status"] for d in failed] == ["failed", "failed"]
 
     receiver.failures_left = 0
