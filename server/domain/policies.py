@@ -23,8 +23,14 @@ ENTITY_DELETED = "the contracting entity was deleted"
 
 
 def cancellation(at: int | None, reason: str | None) -> dict[str, Any]:
-    """The fields that record a cancellation at `at` for `reason`, or (None, None) its undoing."""
-    return {"cancelled": at is not None, "cancelled_at": at, "cancellation_reason": reason}
+    """The fields that record a cancellation at `at` for `reason`; with `at` None, that the
+    policy is not cancelled."""
+    cancelled = at is not None
+    return {
+        "cancelled": cancelled,
+        "cancelled_at": at,
+        "cancellation_reason": reason if cancelled else None,
+    }
 
 
 def status_of(record: dict[str, Any], at: int) -> str:
@@ -232,10 +238,7 @@ def update(uow: UnitOfWork, policy_id: str, changes: dict[str, Any]) -> dict[str
     if all(fields[name] == record[name] for name in fields):
         return record
     if fields["cancelled"] != record["cancelled"]:
-        cancelled = fields.pop("cancelled")
-        fields.update(
-            cancellation(at, CANCELLED_BY_UPDATE) if cancelled else cancellation(None, None)
-        )
+        fields.update(cancellation(at if fields["cancelled"] else None, CANCELLED_BY_UPDATE))
     policy = uow.policies.update(policy_id, fields)
     issue_document(uow, policy_id)
     _publish_update(uow, record, policy)

@@ -6,9 +6,9 @@ naming its route template, never the path itself: a path may be a capability (/f
 Every response carries a `request-id` header and `X-Content-Type-Options: nosniff`, and once
 the API key is known a `Ten99Policy-Environment` header, the environment that answered. A body
 that declares more than 1 MiB is refused before it is read (validation refuses a chunked one as
-it reads it). A path
-without parameters is not a value of its sibling's parameter: PUT on /assignments/extend is a
-405 (extend takes only POST), not an update of an assignment whose id would be "extend".
+it reads it). A path without parameters is not a value of its sibling's parameter: PUT on
+/assignments/extend is a 405 (extend takes only POST), not an update of an assignment whose id
+would be "extend".
 """
 
 from __future__ import annotations
@@ -80,38 +80,13 @@ class RequestEnvelope:
         # the copy shares, it is found here too (for the access line).
         scope.setdefault("extensions", {})
         logs.bind(request_id=request_id)
-        if not access.isEnabledFor(logging.INFO):
-            await self._serve(scope, receive, send, request_id)
-            return
         started = time.perf_counter()
-        status = [500]  # if the app sends nothing
-        try:
-            await self._serve(scope, receive, send, request_id, status)
-        finally:
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            details = {"method": scope["method"], "route": self._route(scope), "status": status[0]}
-            access.info("request", extra={**details, "duration_ms": duration_ms})
+        status = 500  # if the app sends nothing
 
-    def _route(self, scope: Scope) -> str:
-        routed = scope.get("extensions", {}).get("connexion_routing", {})
-        handler = routed.get("operation_id") or ""
-        route = self.routes.get(handler.rpartition(".")[2])
-        if route is not None:
-            return route
-        # /files/<token>, /apply/<session id>/accept: the capability becomes its placeholder.
-        _, first, capability, *rest = [*scope["path"].split("/", 3), "", ""]
-        template = _OTHER_ROUTES.get(f"/{first}")
-        if template is not None and capability:
-            return "/".join([template, *rest[:1]]).rstrip("/")
-        return scope["path"]
-
-    async def _serve(
-        self, scope: Scope, receive: Receive, send: Send, request_id: str, status=None
-    ) -> None:
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                if status is not None:
-                    status[0] = message["status"]
+                status = message["status"]
                 headers = MutableHeaders(scope=message)
                 # The operations layer sets both itself.
                 if "request-id" not in headers:
@@ -123,11 +98,30 @@ class RequestEnvelope:
                 headers["x-content-type-options"] = "nosniff"
             await send(message)
 
-        refused = self._refusal(scope)
-        if refused is not None:
-            await send_refusal(send_with_id, refused)
-            return
-        await self.app(scope, receive, send_with_id)
+        try:
+            refused = self._refusal(scope)
+            if refused is not None:
+                await send_refusal(send_with_id, refused)
+            else:
+                await self.app(scope, receive, send_with_id)
+        finally:
+            if access.isEnabledFor(logging.INFO):
+                details = {"method": scope["method"], "route": self._route(scope), "status": status}
+                duration_ms = round((time.perf_counter() - started) * 1000, 1)
+                access.info("request", extra={**details, "duration_ms": duration_ms})
+
+    def _route(self, scope: Scope) -> str:
+        routed = scope.get("extensions", {}).get("connexion_routing", {})
+        handler = routed.get("operation_id") or ""
+        route = self.routes.get(handler.rpartition(".")[2])
+        if route is not None:
+            return route
+        # /files/<token>, /apply/<session id>/accept: the capability becomes its placeholder.
+        _, first, *rest = scope["path"].split("/", 3)
+        template = _OTHER_ROUTES.get(f"/{first}")
+        if template is not None and rest and rest[0]:
+            return "/".join([template, *rest[1:]])
+        return scope["path"]
 
     def _refusal(self, scope: Scope) -> RequestRefused | None:
         """Refusals that need nothing but the request line and headers."""

@@ -12,13 +12,18 @@ from server.core.pagination import PageRequest
 from server.core.principals import Principal
 
 
-def owned(table: Table, principal: Principal, *, including_deleted: bool = False) -> Select:
-    """Rows of the caller's account and environment; others' rows, and deleted rows kept for
-    history (`deleted_at` set, unless `including_deleted`), do not exist for them."""
-    query = select(table).where(
+def ownership(table: Table, principal: Principal) -> tuple:
+    """The conditions that keep a statement to the caller's account and environment."""
+    return (
         table.c.account_id == principal.account_id,
         table.c.environment == principal.environment.value,
     )
+
+
+def owned(table: Table, principal: Principal, *, including_deleted: bool = False) -> Select:
+    """Rows of the caller's account and environment; others' rows, and deleted rows kept for
+    history (`deleted_at` set, unless `including_deleted`), do not exist for them."""
+    query = select(table).where(*ownership(table, principal))
     if "deleted_at" in table.c and not including_deleted:
         query = query.where(table.c.deleted_at.is_(None))
     return query

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from server.core.pagination import PageRequest
 from server.core.principals import Principal
-from server.store.listing import owned, page_of
+from server.store.listing import owned, ownership, page_of
 from server.store.prepared import Prepared
 from server.store.records import Records, Repository, owner
 from server.store.tables import webhook_deliveries, webhook_endpoints
@@ -59,11 +59,7 @@ class EndpointRepository(Repository):
         table = webhook_endpoints
         rotated = self.connection.execute(
             update(table)
-            .where(
-                table.c.id == endpoint_id,
-                table.c.account_id == self.principal.account_id,
-                table.c.environment == self.principal.environment.value,
-            )
+            .where(table.c.id == endpoint_id, *ownership(table, self.principal))
             .values(
                 previous_secret=table.c.secret,
                 secret=secret,
@@ -79,8 +75,7 @@ class EndpointRepository(Repository):
         mine = (
             table.c.id == delivery_id,
             table.c.endpoint_id == endpoint_id,
-            table.c.account_id == self.principal.account_id,
-            table.c.environment == self.principal.environment.value,
+            *ownership(table, self.principal),
         )
         retried = self.connection.execute(
             update(table).where(*mine).values(status=PENDING, next_attempt_at=at)
@@ -98,8 +93,7 @@ class EndpointRepository(Repository):
             .where(
                 table.c.endpoint_id == endpoint_id,
                 table.c.status == FAILED,
-                table.c.account_id == self.principal.account_id,
-                table.c.environment == self.principal.environment.value,
+                *ownership(table, self.principal),
             )
             .values(status=PENDING, next_attempt_at=at)
             .returning(table.c.seq)
