@@ -935,6 +935,31 @@ class DeletedPolicy(BaseModel):
     """
 
 
+class DeletedTestClock(BaseModel):
+    """
+    The confirmation that a test clock was deleted.
+    """
+
+    id: str = Field(
+        ..., examples=["clock_Qm7Tz2LpXc"], pattern="^clock_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a test clock.
+    """
+    object: Literal["test_clock"] = Field(..., examples=["test_clock"])
+    """
+    The kind of object deleted, always `test_clock`.
+    """
+    deleted: Literal[True] = Field(..., examples=[True])
+    """
+    Always `true`.
+    """
+    deleted_at: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
 class DeletedWebhookEndpoint(BaseModel):
     """
     The confirmation that a webhook endpoint was deleted.
@@ -1167,6 +1192,8 @@ class Error(BaseModel):
     | `url_not_allowed` | 400 | a webhook endpoint's `url` points into the server's own network (loopback, private, link-local, shared, multicast or reserved addresses, however written) |
     | `idempotency` | 400, 409 | an idempotency key reused for another request (400), or its first request still running (409) |
     | `invalid_api_key` | 401 | no API key, or not a valid one |
+    | `insufficient_permissions` | 403 | the key may not do this: a live key and a sandbox tool (test clocks) |
+    | `test_clock_advancing`, `test_clock_conflict` | 400 | the test clock is still advancing, or another was created for the sandbox at the same moment |
     | `resource_not_found` | 404 | no such object for this key, or no such path |
     | `method_not_allowed` | 405 | the path does not take that method |
     | `request_too_large` | 413 | the body is over the size limit |
@@ -1212,11 +1239,13 @@ class Event(BaseModel):
     | `quote.created`, `quote.updated` | a quote is created, or an update changes it | the quote |
     | `application.created` | an application session is created | the session |
     | `application.complete` | the contractor accepts the coverage on the hosted page | the session, with its `policy` |
+    | `application.expired` | a session lapses, 24 hours after its creation, without the contractor accepting | the session |
     | `policy.created` | a policy is bound (by the API or an application session) | the policy |
     | `policy.active` | a newly bound policy is in force | the policy |
     | `policy.updated` | a policy's dates change (an update, or an assignment that lengthens it) | the policy |
     | `policy.cancelled` | a policy is cancelled by an update, deleted, or cancelled with its contractor or entity | the policy |
     | `policy.reactivated` | a cancelled policy is switched on again | the policy |
+    | `policy.expired` | a policy's expiration date comes while it is in force | the policy |
     | `assignment.created`, `assignment.updated` | an assignment is created, or an update changes it | the assignment |
     | `assignment.active` | an assignment is bound to a policy, or its policy is reactivated | the assignment |
     | `assignment.extended` | an extension's certificates have been regenerated | the assignment, with the fresh certificate URLs |
@@ -1327,11 +1356,13 @@ class EventType(StrEnum):
     quote_updated = "quote.updated"
     application_created = "application.created"
     application_complete = "application.complete"
+    application_expired = "application.expired"
     policy_created = "policy.created"
     policy_active = "policy.active"
     policy_updated = "policy.updated"
     policy_cancelled = "policy.cancelled"
     policy_reactivated = "policy.reactivated"
+    policy_expired = "policy.expired"
     assignment_created = "assignment.created"
     assignment_active = "assignment.active"
     assignment_updated = "assignment.updated"
@@ -2390,6 +2421,116 @@ class RiskClass(StrEnum):
     low = "low"
     medium = "medium"
     high = "high"
+
+
+class TestClock(BaseModel):
+    """
+    A sandbox's own time. While a sandbox has a test clock, everything in it that depends on
+    the time reads the clock instead of the wall clock: quote dates and their defaults,
+    policy and session expiry, the `coverage_expired` rule of extensions, invoice pay
+    cycles, event dates and the webhook retry schedule.
+
+    """
+
+    id: str = Field(
+        ..., examples=["clock_Qm7Tz2LpXc"], pattern="^clock_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a test clock.
+    """
+    object: Literal["test_clock"] = Field(..., examples=["test_clock"])
+    """
+    The kind of object, always `test_clock`.
+    """
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    name: str = Field(..., examples=["Policy lifecycle"], max_length=300)
+    """
+    What the clock is for.
+    """
+    frozen_time: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    status: TestClockStatus
+    advancing_to: int = Field(..., examples=[None], ge=0)
+    """
+    Where an advance under way is taking the clock; `null` when `ready`.
+    """
+
+
+class TestClockAdvance(BaseModel):
+    """
+    The time to advance the clock to.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    frozen_time: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class TestClockCreate(BaseModel):
+    """
+    The time a new test clock starts at, and its name.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    frozen_time: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    name: str | None = Field(
+        None, examples=["Policy lifecycle"], max_length=300, pattern="^[^\\x00]*$"
+    )
+    """
+    What the clock is for.
+    """
+
+
+class TestClockList(RootModel[list[TestClock]]):
+    """
+    The sandbox's test clock, if it has one.
+    """
+
+    root: list[TestClock] = Field(
+        ...,
+        examples=[
+            [
+                {
+                    "id": "clock_Qm7Tz2LpXc",
+                    "object": "test_clock",
+                    "created": 1646818364,
+                    "name": "Policy lifecycle",
+                    "frozen_time": 1767225600,
+                    "status": "ready",
+                    "advancing_to": None,
+                }
+            ]
+        ],
+        max_length=1,
+    )
+    """
+    The sandbox's test clock, if it has one.
+    """
+
+
+class TestClockStatus(StrEnum):
+    """
+    `ready` while the clock stands still; `advancing` from an advance until the clock has
+    reached its `advancing_to`.
+
+    """
+
+    ready = "ready"
+    advancing = "advancing"
 
 
 class WageType(StrEnum):

@@ -205,6 +205,18 @@ def webhook_endpoint_with_secret(record: Record) -> dict:
     return {**webhook_endpoint(record), "secret": record["secret"]}
 
 
+def test_clock(record: Record) -> dict:
+    return {
+        "id": record["id"],
+        "object": "test_clock",
+        "created": record["created"],
+        "name": record["name"],
+        "frozen_time": record["frozen_time"],
+        "status": record["status"],
+        "advancing_to": record["advancing_to"],
+    }
+
+
 def webhook_delivery(record: Record) -> dict:
     return {
         "id": record["id"],

@@ -40,5 +40,11 @@ class NotFound(DomainError):
         super().__init__(f"No such {kind}: {object_id}", param=param, code=code)
 
 
+class PermissionDenied(DomainError):
+    """The key is valid but may not do this (a production key and a sandbox tool, say)."""
+
+    code = "insufficient_permissions"
+
+
 class AuthenticationFailed(DomainError):
     code = "invalid_api_key"

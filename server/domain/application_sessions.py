@@ -41,11 +41,21 @@ def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
             "success_url": fields.get("success_url"),
             "cancel_url": fields.get("cancel_url"),
             "expires_at": uow.now + LIFETIME,
+            "expiry_announced": False,
         },
         uow.now,
     )
     uow.publish("application.created", events.APPLICATION, record)
     return record
+
+
+def expire(uow: UnitOfWork, session_id: str) -> None:
+    """Announce that the session lapsed without the contractor accepting: `application.expired`."""
+    record = uow.application_sessions.get(session_id)
+    if record is None or status_of(record, uow.now) != EXPIRED:
+        return
+    if uow.application_sessions.mark(session_id, "expiry_announced"):
+        uow.publish("application.expired", events.APPLICATION, record)
 
 
 def retrieve(uow: UnitOfWork, session_id: str) -> dict[str, Any]:

@@ -111,6 +111,18 @@ def issue_document(uow: UnitOfWork, policy_id: str) -> None:
     uow.enqueue(Task(ISSUE_DOCUMENT, policy_id))
 
 
+def expire(uow: UnitOfWork, policy_id: str) -> None:
+    """Announce that the policy's expiration date has come: `policy.expired`, and a document
+    that says so."""
+    policy = uow.policies.get(policy_id)
+    if policy is None or status_of(policy, uow.now) != EXPIRED:
+        return
+    if not uow.policies.mark(policy_id, "expiry_announced"):
+        return  # announced by another worker
+    uow.publish("policy.expired", events.POLICY, policy)
+    issue_document(uow, policy_id)
+
+
 def _policy(uow: UnitOfWork, policy_id: str) -> dict[str, Any]:
     return required(uow.policies.get(policy_id), "policy", policy_id, param="policy_id")
 
@@ -160,6 +172,7 @@ def bind(uow: UnitOfWork, fields: dict[str, Any]) -> dict:
                 "expiration_date": expiration,
                 **cancellation(None, None),
                 "document_facts": document_facts(quote, parties, category),
+                "expiry_announced": False,
             },
             at,
         )

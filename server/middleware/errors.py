@@ -15,6 +15,7 @@ from server.core.errors import (
     DomainError,
     InvalidRequest,
     NotFound,
+    PermissionDenied,
 )
 from server.spec import HTTP_METHODS, path_patterns
 
@@ -23,6 +24,7 @@ logger = logging.getLogger("server.errors")
 DOMAIN_STATUS = {
     InvalidRequest: 400,
     AuthenticationFailed: 401,
+    PermissionDenied: 403,
     NotFound: 404,
 }
 

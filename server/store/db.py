@@ -191,7 +191,7 @@ class Database:
         """One unit of work of `principal`, committed at the end of the block (rolled back on
         an exception), with what it published and queued."""
         with self.transaction(write=write) as connection:
-            work = UnitOfWork(connection, principal, clock.now())
+            work = UnitOfWork(connection, principal, clock.now)
             yield work
             queued = work.enqueued
             work.flush()

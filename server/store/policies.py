@@ -3,10 +3,9 @@ bound; the repository hides it from every read."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Select, select
 
 from server.core.pagination import PageRequest
-from server.core.principals import Environment, Principal
 from server.store.listing import owned, page_of
 from server.store.records import Records, Repository
 from server.store.tables import jobs, policies, quotes
@@ -91,16 +90,3 @@ class PolicyRepository(Repository):
                 "document_status": None,
             },
         )
-
-
-def outdated_documents(connection: Connection, at: int) -> list[tuple[Principal, str]]:
-    """Every account's live policies that expired after their document was last rendered."""
-    query = select(policies.c.id, policies.c.account_id, policies.c.environment).where(
-        policies.c.deleted_at.is_(None),
-        policies.c.expiration_date <= at,
-        policies.c.document_status == "active",
-    )
-    return [
-        (Principal(row.account_id, Environment(row.environment)), row.id)
-        for row in connection.execute(query)
-    ]

@@ -130,6 +130,17 @@ class Repository:
             current.update(changes)
         return self.records.record(current)
 
+    def mark(self, object_id: str, flag: str) -> bool:
+        """Set the object's boolean column `flag`, unless it is set; whether this call set it
+        (of two workers at once, one does)."""
+        table = self.records.table
+        marked = self.connection.execute(
+            table.update()
+            .where(table.c.id == object_id, table.c[flag].is_(False))
+            .values({flag: True})
+        )
+        return marked.rowcount == 1
+
     def remove(self, object_id: str) -> bool:
         """Delete the object's row; whether there was one."""
         if self._row(object_id) is None:

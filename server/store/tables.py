@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 
@@ -172,7 +173,10 @@ policies = Table(
     # The status the current document was rendered with; another status re-renders it.
     Column("document_status", String(20), nullable=True),
     Column("deleted_at", BigInteger, nullable=True),
+    # Whether `policy.expired` was published: once its expiration date passed, uncancelled.
+    Column("expiry_announced", Boolean, nullable=False, server_default=false()),
     Index("ix_policies_owner_seq", "account_id", "environment", "seq"),
+    Index("ix_policies_expiring", "expiry_announced", "expiration_date"),
 )
 
 # Generated files served at /files/<token>/<filename> without an API key: the token is the
@@ -300,7 +304,24 @@ application_sessions = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("completed_at", BigInteger, nullable=True),
     Column("policy", String(60), nullable=True),
+    # Whether `application.expired` was published: once it lapsed uncompleted.
+    Column("expiry_announced", Boolean, nullable=False, server_default=false()),
     Index("ix_application_sessions_owner_seq", "account_id", "environment", "seq"),
+    Index("ix_application_sessions_expiring", "expiry_announced", "expires_at"),
+)
+
+# A sandbox's test clock: while one exists, the sandbox of its account reads the time from it
+# (`frozen_time`) instead of the wall clock. One per account and environment.
+test_clocks = Table(
+    "test_clocks",
+    metadata,
+    *_scoped_columns(),
+    Column("name", String(300), nullable=True),
+    Column("frozen_time", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),
+    # Where an advance is going; the clock is `advancing` until it gets there.
+    Column("advancing_to", BigInteger, nullable=True),
+    Index("ix_test_clocks_owner", "account_id", "environment", unique=True),
 )
 
 # Where events are delivered. `secret` signs every delivery; the API shows it only at creation.

@@ -2,20 +2,22 @@
 it writes when it commits (the events of its changes, the background tasks they need).
 
 Domain functions receive it and never see a connection or a transaction: they read and write
-through its repositories, read the time of the work from `now` (one clock reading for all of
-it), `publish` changes and `enqueue` work. Whoever opens it (a handler, the worker) decides
+through its repositories, read the time of the work from `now` (one reading for all of it: of
+the sandbox's test clock if it has one, else of the wall clock), `publish` changes and
+`enqueue` work. Whoever opens it (a handler, the worker) decides
 where it ends: `Database.unit_of_work` commits it, or rolls it back on an exception.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection
 
-from server.core.principals import Principal
+from server.core.principals import Environment, Principal
 from server.store import events, tasks
 from server.store.application_sessions import ApplicationSessionRepository
 from server.store.assignments import AssignmentRepository
@@ -30,6 +32,7 @@ from server.store.jobs import JOBS
 from server.store.policies import PolicyRepository
 from server.store.quotes import QUOTES
 from server.store.records import Records, Repository
+from server.store.test_clocks import TestClockRepository, frozen_time
 from server.store.webhooks import EndpointRepository
 
 
@@ -58,14 +61,28 @@ class UnitOfWork:
     events = _repository(EventRepository)
     webhook_endpoints = _repository(EndpointRepository)
     invoices = _repository(InvoiceRepository)
+    test_clocks = _repository(TestClockRepository)
 
-    def __init__(self, connection: Connection, principal: Principal, now: int):
+    def __init__(self, connection: Connection, principal: Principal, wall: Callable[[], int]):
         self.principal = principal
-        self.now = now
+        self._wall = wall
         self._connection = connection
         self._changes: list[Change] = []
         self._tasks: list[Task] = []
         self._done_tasks: list[int] = []
+
+    @cached_property
+    def now(self) -> int:
+        """The time of this work, read when first needed (many reads never need it)."""
+        if self.principal.environment is Environment.SANDBOX:
+            frozen = frozen_time(self._connection, self.principal)
+            if frozen is not None:
+                return frozen
+        return self.wall()
+
+    def wall(self) -> int:
+        """The wall clock's time, whatever the sandbox's."""
+        return self._wall()
 
     @cached_property
     def job_categories(self) -> JobCategories:
@@ -95,10 +112,11 @@ class UnitOfWork:
         """Write what was published and enqueued, in this transaction."""
         if self._changes:
             events.write(self._connection, self.principal, self._changes, self.now)
+        # Tasks are the server's own work, due on the wall clock whatever the sandbox's time.
         for task in self._tasks:
             tasks.enqueue(
-                self._connection, self.principal, task.kind, task.subject, task.payload, self.now
+                self._connection, self.principal, task.kind, task.subject, task.payload, self.wall()
             )
         for seq in self._done_tasks:
-            tasks.finish(self._connection, seq, self.now)
+            tasks.finish(self._connection, seq, self.wall())
         self._changes, self._tasks, self._done_tasks = [], [], []

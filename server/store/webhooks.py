@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 
 from server.core.pagination import PageRequest
 from server.core.principals import Principal
+from server.store import test_clocks
 from server.store.listing import owned, ownership, page_of
 from server.store.prepared import Prepared
 from server.store.records import Records, Repository, owner
@@ -151,24 +152,40 @@ class Claim:
     signing_secrets: tuple[str, ...]
     created: int
     attempts: list[dict]
+    now: int  # the time of the delivery's sandbox
 
 
-def claim_due(session: Connection, at: int, lease_seconds: int) -> Claim | None:
+def claim_due(
+    session: Connection,
+    wall: int,
+    lease_seconds: int,
+    *,
+    principal: Principal | None = None,
+) -> Claim | None:
     """Lease the oldest due delivery to an enabled endpoint whose endpoint has no earlier
     delivery about the same object still pending (so each object's events arrive in order).
+    Due in its sandbox's time: its test clock's, or `wall`. Deliveries of a sandbox whose
+    clock is advancing are the advance's to make: claimed with its `principal` only.
     PostgreSQL skips rows another worker is claiming; the conditional update makes a second
     claimant (SQLite, or a lock released by a commit) find the lease taken."""
     deliveries = webhook_deliveries
     earlier = aliased(webhook_deliveries)
-    free = or_(deliveries.c.leased_until.is_(None), deliveries.c.leased_until <= at)
+    # Leases are the workers' own: on the wall clock.
+    free = or_(deliveries.c.leased_until.is_(None), deliveries.c.leased_until <= wall)
+    now = test_clocks.time_of(deliveries, wall)
+    if principal is None:
+        whose = ~test_clocks.advancing(deliveries)
+    else:
+        whose = and_(*ownership(deliveries, principal))
     while True:
         row = session.execute(
-            select(deliveries.c.seq, deliveries.c.leased_until, webhook_endpoints)
+            select(deliveries.c.seq, now.label("now"), webhook_endpoints)
             .join(webhook_endpoints, webhook_endpoints.c.id == deliveries.c.endpoint_id)
             .where(
                 deliveries.c.status == PENDING,
-                deliveries.c.next_attempt_at <= at,
+                deliveries.c.next_attempt_at <= now,
                 free,
+                whose,
                 webhook_endpoints.c.status == "enabled",
                 ~exists().where(
                     and_(
@@ -189,7 +206,7 @@ def claim_due(session: Connection, at: int, lease_seconds: int) -> Claim | None:
         taken = session.execute(
             update(deliveries)
             .where(deliveries.c.seq == row.seq, deliveries.c.status == PENDING, free)
-            .values(leased_until=at + lease_seconds, lease=lease)
+            .values(leased_until=wall + lease_seconds, lease=lease)
             .returning(
                 deliveries.c.id, deliveries.c.event_id, deliveries.c.created, deliveries.c.attempts
             )
@@ -203,9 +220,10 @@ def claim_due(session: Connection, at: int, lease_seconds: int) -> Claim | None:
                 environment=row.environment,
                 event_id=taken.event_id,
                 url=row.url,
-                signing_secrets=signing_secrets(row, at),
+                signing_secrets=signing_secrets(row, wall),
                 created=taken.created,
                 attempts=list(taken.attempts),
+                now=row.now,
             )
 
 

@@ -1,5 +1,5 @@
-"""The background worker: runs the queued tasks (policy documents, certificates, email), re-issues
-the documents of expired policies, purges expired idempotency keys and delivers webhooks, in
+"""The background worker: runs the queued tasks (policy documents, certificates, email, test
+clock advances), announces expiries, purges expired idempotency keys and delivers webhooks, in
 threads of each server process or of `ten99-server worker`. Tasks and deliveries live in the
 database, so work recorded before a crash or a restart is picked up by the next worker.
 
@@ -18,13 +18,13 @@ from server.config import Settings
 from server.core import clock
 from server.store import idempotency, tasks
 from server.store.db import Database
-from server.worker import certificates, documents, email, webhooks
+from server.worker import certificates, documents, email, expiries, test_clocks, webhooks
 from server.worker.registry import KINDS, Context, Stale
 
 log = logging.getLogger(__name__)
 
 # The modules that register the kinds of task the worker runs, when they are imported.
-TASK_MODULES = (certificates, documents, email)
+TASK_MODULES = (certificates, documents, email, test_clocks)
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = 5  # seconds before the first retry; doubled each time
@@ -33,10 +33,10 @@ PURGE_EVERY_SECONDS = 10 * 60  # expired idempotency keys
 
 
 def run_due(database: Database, settings: Settings) -> int:
-    """Run every task that is due now, and re-issue the documents of policies that expired;
-    returns how many tasks ran."""
+    """Announce the expiries that have come, and run every task that is due now; returns how
+    many tasks ran."""
     context = Context(database, settings)
-    documents.reissue_expired(context)
+    expiries.announce_due(database)
     ran = 0
     while True:
         with database.transaction() as connection:

@@ -1,13 +1,12 @@
-"""Policy documents: rendered when a policy is issued or changes, and again when it expires,
-for its status and dates as they are then. The previous document's URL stops working."""
+"""Policy documents: rendered when a policy is issued or changes, and again when it expires
+(server/worker/expiries.py), for its status and dates as they are then. The previous document's
+URL stops working."""
 
 from __future__ import annotations
 
-from server.core import clock
 from server.core.principals import Principal
 from server.domain import policies
 from server.pdf.policy import Coverage, PolicyDocument, render_policy
-from server.store import policies as policy_rows
 from server.store.tasks import ClaimedTask
 from server.store.unit_of_work import UnitOfWork
 from server.worker.registry import Context, Record, Stale, task_kind
@@ -62,20 +61,3 @@ def _document(policy: dict, status: str, issued: int) -> PolicyDocument:
         cancelled_at=policy["cancelled_at"],
         cancellation_reason=policy["cancellation_reason"],
     )
-
-
-def reissue_expired(context: Context) -> int:
-    """Issue again the documents of the policies that expired since theirs was rendered (a
-    document then says EXPIRED); returns how many."""
-    with context.database.transaction(write=False) as connection:
-        expired = policy_rows.outdated_documents(connection, clock.now())
-    for principal, policy_id in expired:
-        record = _issue(context, principal, policy_id)
-        if record is None:
-            continue
-        try:
-            with context.database.unit_of_work(principal) as uow:
-                record(uow)
-        except Stale:
-            pass  # changed meanwhile: its change queued a document of its own
-    return len(expired)

@@ -17,6 +17,7 @@ from server.api import representation
 from server.config import Settings
 from server.core import clock, egress
 from server.core.egress import TargetPolicy
+from server.core.principals import Principal
 from server.domain import webhooks
 from server.store import events
 from server.store import webhooks as queries
@@ -43,16 +44,18 @@ def deliver_due(
     client: httpx.Client,
     *,
     keep_going: Callable[[], bool] = lambda: True,
+    principal: Principal | None = None,
 ) -> int:
     """Make every attempt that is due now, up to CONCURRENCY at once (an endpoint that never
     answers holds one slot for TIMEOUT, not the others' deliveries); returns how many were made.
-    Stops claiming once `keep_going()` is false."""
+    Stops claiming once `keep_going()` is false. With a `principal`, only its deliveries (an
+    advancing test clock's)."""
     made = 0
     with ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="ten99-delivery") as pool:
         running: set[Future] = set()
         while keep_going():
             with database.transaction() as session:
-                claim = queries.claim_due(session, clock.now(), LEASE)
+                claim = queries.claim_due(session, clock.now(), LEASE, principal=principal)
                 event = None if claim is None else events.get_any(session, claim.event_id)
             if claim is None:
                 if not running:
@@ -82,14 +85,15 @@ def _deliver(
 def _attempt_and_record(
     database: Database, settings: Settings, client: httpx.Client, claim: queries.Claim, event
 ) -> None:
-    attempt = _attempt(client, claim, body_of(event, settings), settings.webhook_targets)
+    body = body_of(event, settings)
+    attempt = _attempt(client, claim, body, settings.webhook_targets, clock.now())
     _log(claim, attempt)
     if attempt["error"] is None:
         status, retry_at = queries.DELIVERED, None
     else:
         tried = len(claim.attempts) + 1
         first_delay = settings.webhook_retry_seconds
-        retry_at = webhooks.next_attempt(claim.created, tried, clock.now(), first_delay)
+        retry_at = webhooks.next_attempt(claim.created, tried, claim.now, first_delay)
         status = queries.PENDING if retry_at is not None else queries.FAILED
     with database.transaction() as session:
         kept = queries.record_attempt(
@@ -133,19 +137,19 @@ def _pinned(url: str, targets: TargetPolicy) -> tuple[httpx.URL, dict[str, str],
 
 
 def _attempt(
-    client: httpx.Client, claim: queries.Claim, body: bytes, targets: TargetPolicy
+    client: httpx.Client, claim: queries.Claim, body: bytes, targets: TargetPolicy, wall: int
 ) -> dict:
-    """POST the event once; the attempt as the API lists it."""
-    attempted_at = clock.now()
+    """POST the event once; the attempt as the API lists it, made at the time of the delivery's
+    sandbox. Signed at `wall`: a receiver checks the signature's age on its own clock."""
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        "Ten99Policy-Signature": webhooks.signature(claim.signing_secrets, attempted_at, body),
+        "Ten99Policy-Signature": webhooks.signature(claim.signing_secrets, wall, body),
         # Standard Webhooks: the event's id names the message on every retry.
         "webhook-id": claim.event_id,
-        "webhook-timestamp": str(attempted_at),
+        "webhook-timestamp": str(wall),
         "webhook-signature": webhooks.standard_signature(
-            claim.signing_secrets, claim.event_id, attempted_at, body
+            claim.signing_secrets, claim.event_id, wall, body
         ),
     }
     started = time.monotonic()
@@ -168,7 +172,7 @@ def _attempt(
     except httpx.HTTPError as failure:
         error = f"{type(failure).__name__}: {failure}"[:500]
     return {
-        "attempted_at": attempted_at,
+        "attempted_at": claim.now,
         "status_code": status_code,
         "error": error,
         "duration_ms": round((time.monotonic() - started) * 1000),

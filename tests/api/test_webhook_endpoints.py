@@ -146,7 +146,7 @@ def test_star_with_other_types_is_400(client, sandbox_key, enabled_events):
 
 @pytest.mark.parametrize(
     "enabled_events",
-    [["quote.deleted"], ["contractor.created", "policy.expired"], [], ["*", "*"]],
+    [["quote.deleted"], ["contractor.created", "policy.renewed"], [], ["*", "*"]],
     ids=["unknown", "one-unknown", "empty", "repeated"],
 )
 def test_enabled_events_outside_the_enum_are_400(client, sandbox_key, enabled_events):

@@ -1,0 +1,183 @@
+"""Test clock rows, the time of a sandbox that has one, and what falls due as its time moves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
+
+from server.core.errors import InvalidRequest
+from server.core.principals import Environment, Principal
+from server.store.listing import ownership
+from server.store.prepared import Prepared
+from server.store.records import Records, Repository, owner
+from server.store.tables import (
+    application_sessions,
+    policies,
+    test_clocks,
+    webhook_deliveries,
+)
+
+TEST_CLOCKS = Records(test_clocks, "clock")
+READY, ADVANCING = "ready", "advancing"
+
+_FROZEN_TIME = Prepared(
+    select(test_clocks.c.frozen_time).where(
+        test_clocks.c.account_id == bindparam("account_id"),
+        test_clocks.c.environment == bindparam("environment"),
+    ),
+    test_clocks.columns,
+)
+
+
+def frozen_time(connection: Connection, principal: Principal) -> int | None:
+    """The time of the caller's test clock, or None when the caller runs on the wall clock."""
+    rows = _FROZEN_TIME.rows(connection, owner(principal))
+    return rows[0]["frozen_time"] if rows else None
+
+
+def time_of(table: Table, wall: int) -> ColumnElement[int]:
+    """The time of the sandbox each row of `table` belongs to: its test clock's, or `wall`."""
+    clock = (
+        select(test_clocks.c.frozen_time)
+        .where(
+            test_clocks.c.account_id == table.c.account_id,
+            test_clocks.c.environment == table.c.environment,
+        )
+        .scalar_subquery()
+    )
+    return func.coalesce(clock, wall)
+
+
+def advancing(table: Table) -> ColumnElement[bool]:
+    """Whether the sandbox of a row of `table` has a test clock that is advancing."""
+    return exists().where(
+        test_clocks.c.account_id == table.c.account_id,
+        test_clocks.c.environment == table.c.environment,
+        test_clocks.c.status == ADVANCING,
+    )
+
+
+def _due(kind: str, table: Table, end: Column, *conditions, wall: int) -> list[Select]:
+    """The rows of `table` meeting `conditions` whose `end` has come in their sandbox's time:
+    on the wall clock, or on their test clock (two queries, each able to use an index)."""
+    columns = (literal(kind).label("kind"), table.c.account_id, table.c.environment, table.c.id)
+    clock = test_clocks
+    of_row = and_(
+        clock.c.account_id == table.c.account_id, clock.c.environment == table.c.environment
+    )
+    on_wall = select(*columns, end.label("due")).where(
+        *conditions, end <= wall, ~exists().where(of_row)
+    )
+    on_clock = (
+        select(*columns, end.label("due"))
+        .join(clock, of_row)
+        .where(*conditions, end <= clock.c.frozen_time)
+    )
+    return [on_wall, on_clock]
+
+
+@dataclass(frozen=True)
+class Expiry:
+    kind: str  # policy, application_session
+    principal: Principal
+    object_id: str
+
+
+def due_expiries(connection: Connection, wall: int) -> list[Expiry]:
+    """The policies and application sessions, of every account, whose end has come in their
+    sandbox's time (or `wall`) and is not yet announced, the earliest first."""
+    sessions = application_sessions
+    expiring = _due(
+        "policy",
+        policies,
+        policies.c.expiration_date,
+        policies.c.expiry_announced.is_(False),
+        policies.c.cancelled.is_(False),
+        policies.c.deleted_at.is_(None),
+        wall=wall,
+    )
+    lapsing = _due(
+        "application_session",
+        sessions,
+        sessions.c.expires_at,
+        sessions.c.expiry_announced.is_(False),
+        sessions.c.completed_at.is_(None),
+        wall=wall,
+    )
+    rows = connection.execute(union_all(*expiring, *lapsing).order_by("due", "id"))
+    return [
+        Expiry(row.kind, Principal(row.account_id, Environment(row.environment)), row.id)
+        for row in rows
+    ]
+
+
+def _created_meanwhile(_fields: dict) -> InvalidRequest:
+    return InvalidRequest(
+        "Another test clock was created for this sandbox at the same moment; try again.",
+        code="test_clock_conflict",
+    )
+
+
+class TestClockRepository(Repository):
+    records = TEST_CLOCKS
+    conflict = staticmethod(_created_meanwhile)
+
+    def remove_all(self) -> None:
+        self.connection.execute(delete(test_clocks).where(*ownership(test_clocks, self.principal)))
+
+    def next_moment(self, after: int, until: int) -> int | None:
+        """The first moment in (after, until] at which something of the caller's sandbox falls
+        due: a policy expires, a session lapses, a webhook delivery is to be attempted."""
+        mine = owner(self.principal)
+        sessions, deliveries = application_sessions, webhook_deliveries
+
+        def owned_by(table: Table) -> ColumnElement[bool]:
+            return and_(
+                table.c.account_id == mine["account_id"],
+                table.c.environment == mine["environment"],
+            )
+
+        moments = [
+            select(func.min(policies.c.expiration_date)).where(
+                owned_by(policies),
+                policies.c.expiry_announced.is_(False),
+                policies.c.cancelled.is_(False),
+                policies.c.deleted_at.is_(None),
+                policies.c.expiration_date > after,
+            ),
+            select(func.min(sessions.c.expires_at)).where(
+                owned_by(sessions),
+                sessions.c.expiry_announced.is_(False),
+                sessions.c.completed_at.is_(None),
+                sessions.c.expires_at > after,
+            ),
+            select(func.min(deliveries.c.next_attempt_at)).where(
+                owned_by(deliveries),
+                deliveries.c.status == "pending",
+                deliveries.c.next_attempt_at > after,
+            ),
+        ]
+        found = [self.connection.execute(moment).scalar() for moment in moments]
+        due = [moment for moment in found if moment is not None and moment <= until]
+        return min(due, default=None)
+
+    def set_time(self, clock_id: str, frozen: int) -> None:
+        self.connection.execute(
+            update(test_clocks).where(test_clocks.c.id == clock_id).values(frozen_time=frozen)
+        )
