@@ -1,9 +1,11 @@
 """`ten99-server serve | worker | check-config | keys create | keys list | keys revoke |
-mail list`: each checks the settings first, and reports what stops it in one line."""
+mail list | examples | trigger`: each checks the settings first, and reports what stops it in one
+line."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import socket
@@ -23,6 +25,8 @@ from server.config import Settings, SettingsError, env_name
 from server.core.errors import NotFound
 from server.core.principals import DEFAULT_ACCOUNT, Environment
 from server.domain import keys
+from server.sandbox import examples as sample_data
+from server.sandbox.triggers import TRIGGERS
 from server.store import emails
 from server.store.db import Database, migrate
 from server.store.keys import KeyStore
@@ -284,6 +288,63 @@ def mail_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def examples(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    database = _database(settings, create=True)
+    try:
+        account_id = _make_examples(database, settings)
+    finally:
+        database.dispose()
+    print(
+        f"The documents' examples are in the sandbox of {account_id}, on a test clock at "
+        f"{_when(sample_data.TIME)}, with nothing else. Their key, as the documents show it:\n\n"
+        f"    {sample_data.KEY}\n\n"
+        f"    curl -u {sample_data.KEY}: http://127.0.0.1:8000/api/v1/contractors/"
+        f"{sample_data.IDS['contractor']}"
+    )
+    return 0
+
+
+def _make_examples(database: Database, settings: Settings) -> str:
+    """The examples, with the certificates and documents the worker makes for them."""
+    from server import worker
+
+    account_id = sample_data.make(database, settings)
+    worker.run_due(database, settings)
+    return account_id
+
+
+def trigger(args: argparse.Namespace) -> int:
+    from server.sandbox.triggers import fire
+
+    settings = _settings(args)
+    database = _database(settings)
+    # The outcome of each delivery is reported below, not logged as it happens.
+    logging.getLogger("server.worker").setLevel(logging.ERROR)
+    try:
+        with database.transaction(write=False) as connection:
+            if not KeyStore(connection).account_exists(args.account):
+                raise CommandFailed(
+                    f"no account {args.account}: `{PROG} keys create --account {args.account}` "
+                    "makes it, with a key"
+                )
+        fired = fire(database, settings, args.account, args.event_type)
+    finally:
+        database.dispose()
+    for event in fired.events:
+        print(f"{event['id']}  {event['type']}  about {event['object_id']}")
+    if not fired.events:
+        raise CommandFailed(f"{args.event_type} happened, yet no event was recorded")
+    if not fired.deliveries:
+        print(
+            f"No enabled webhook endpoint of {args.account}'s sandbox receives "
+            f"{args.event_type}: add one with POST /api/v1/webhook_endpoints, and trigger again."
+        )
+    for delivery in fired.deliveries:
+        print(f"  -> {delivery.url}: {delivery.outcome}")
+    return 0
+
+
 def positive(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError("must be a whole number of at least 1")
@@ -402,6 +463,27 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[database],
     )
     mail_listing.add_argument("--limit", type=positive, default=20, help="how many emails to show")
+
+    command(
+        commands,
+        "examples",
+        examples,
+        "make the objects the documents' examples name, at their ids, in the sandbox the "
+        f"documents' key ({sample_data.KEY}) opens, replacing what it held",
+        parents=[database],
+    )
+    triggering = command(
+        commands,
+        "trigger",
+        trigger,
+        "make, in a sandbox, the objects an event needs so that it happens, and deliver it "
+        "(signed) to the webhook endpoints that receive it",
+        parents=[database],
+    )
+    triggering.add_argument("event_type", choices=sorted(TRIGGERS), metavar="EVENT_TYPE")
+    triggering.add_argument(
+        "--account", type=account_id, default=DEFAULT_ACCOUNT, help="whose sandbox"
+    )
     return parser
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import string
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 _ALPHABET = string.ascii_letters + string.digits
 _LENGTH = 14
@@ -41,7 +44,27 @@ _CHARACTER_OF = bytes(
 )
 
 
+# Ids chosen in advance for the next objects of their kinds, by prefix (the documents' examples).
+_chosen: ContextVar[dict[str, list[str]] | None] = ContextVar("chosen_ids", default=None)
+
+
+@contextmanager
+def chosen(*ids: str) -> Iterator[None]:
+    """Within the block, the next new object of each id's kind (its prefix) gets that id."""
+    by_prefix: dict[str, list[str]] = {}
+    for object_id in ids:
+        by_prefix.setdefault(object_id.partition("_")[0], []).append(object_id)
+    token = _chosen.set(by_prefix)
+    try:
+        yield
+    finally:
+        _chosen.reset(token)
+
+
 def new_id(prefix: str, length: int = _LENGTH) -> str:
+    waiting = _chosen.get()
+    if waiting and waiting.get(prefix):
+        return waiting[prefix].pop(0)
     while True:
         characters = _random.take(length + 8).translate(_CHARACTER_OF).replace(b"\0", b"")
         if len(characters) >= length:

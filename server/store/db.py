@@ -187,11 +187,13 @@ class Database:
                 yield self._kept_connection("reader")
 
     @contextmanager
-    def unit_of_work(self, principal: Principal, *, write: bool = True) -> Iterator[UnitOfWork]:
+    def unit_of_work(
+        self, principal: Principal, *, write: bool = True, at: int | None = None
+    ) -> Iterator[UnitOfWork]:
         """One unit of work of `principal`, committed at the end of the block (rolled back on
-        an exception), with what it published and queued."""
+        an exception), with what it published and queued; at the sandbox's time, or `at`."""
         with self.transaction(write=write) as connection:
-            work = UnitOfWork(connection, principal, clock.now)
+            work = UnitOfWork(connection, principal, clock.now, at=at)
             yield work
             queued = work.enqueued
             work.flush()

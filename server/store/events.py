@@ -39,6 +39,13 @@ class EventRepository(Repository):
             query = query.where(events.c.type == event_type)
         return [EVENTS.record(row) for row in page_of(self.connection, events, query, page)]
 
+    def about(self, object_id: str, event_type: str) -> list[dict]:
+        """The caller's events of the type about the object, the oldest first."""
+        query = owned(events, self.principal).where(
+            events.c.object_id == object_id, events.c.type == event_type
+        )
+        return [EVENTS.record(row) for row in self.connection.execute(query.order_by(events.c.seq))]
+
     def get_since(self, event_id: str, since: int) -> dict | None:
         found = self.get(event_id)
         return found if found is not None and found["created"] >= since else None

@@ -27,9 +27,12 @@ class KeyStore:
     def __init__(self, connection: Connection):
         self.connection = connection
 
-    def ensure_account(self, account_id: str, at: int) -> None:
+    def account_exists(self, account_id: str) -> bool:
         query = select(accounts.c.id).where(accounts.c.id == account_id)
-        if self.connection.execute(query).first() is None:
+        return self.connection.execute(query).first() is not None
+
+    def ensure_account(self, account_id: str, at: int) -> None:
+        if not self.account_exists(account_id):
             self.connection.execute(
                 insert(accounts).values(id=account_id, name=account_id, created=at)
             )

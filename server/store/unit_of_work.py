@@ -63,9 +63,18 @@ class UnitOfWork:
     invoices = _repository(InvoiceRepository)
     test_clocks = _repository(TestClockRepository)
 
-    def __init__(self, connection: Connection, principal: Principal, wall: Callable[[], int]):
+    def __init__(
+        self,
+        connection: Connection,
+        principal: Principal,
+        wall: Callable[[], int],
+        *,
+        at: int | None = None,  # the time of the work, when it is not now (sandbox tools)
+    ):
         self.principal = principal
         self._wall = wall
+        if at is not None:
+            self.now = at
         self._connection = connection
         self._changes: list[Change] = []
         self._tasks: list[Task] = []

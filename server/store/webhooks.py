@@ -107,6 +107,19 @@ class EndpointRepository(Repository):
         )
         return [DELIVERIES.record(row) for row in rows]
 
+    def deliveries_of_event(self, event_id: str) -> list[tuple[str, dict]]:
+        """The event's deliveries, with the URL of each one's endpoint."""
+        query = (
+            owned(webhook_deliveries, self.principal)
+            .add_columns(webhook_endpoints.c.url.label("endpoint_url"))
+            .join(webhook_endpoints, webhook_endpoints.c.id == webhook_deliveries.c.endpoint_id)
+            .where(webhook_deliveries.c.event_id == event_id)
+            .order_by(webhook_deliveries.c.seq)
+        )
+        return [
+            (row.endpoint_url, DELIVERIES.record(row)) for row in self.connection.execute(query)
+        ]
+
     def deliveries(self, endpoint_id: str, page: PageRequest, event_id: str | None) -> list[dict]:
         query = owned(webhook_deliveries, self.principal).where(
             webhook_deliveries.c.endpoint_id == endpoint_id

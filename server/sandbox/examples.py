@@ -1,0 +1,128 @@
+"""The documents' examples, live: the objects the contract's examples name, at their ids, in an
+account's sandbox, as stripe-mock serves its fixtures. Every example request of the contract then
+does what it says, with the documents' own sandbox key: it reads, changes and deletes real
+objects, binds an eligible quote, assigns a covered contractor, extends a bound assignment and
+invoices a pay cycle.
+
+The sandbox runs on a test clock at the examples' time (September 2024): their dates (a pay cycle
+in September 2024, an extension to 2025-01-01) fall where the coverage made then is, and stay
+valid whatever the wall clock says."""
+
+from __future__ import annotations
+
+from server.config import Settings
+from server.core import ids
+from server.core.principals import Environment, Principal, hash_key
+from server.domain import invoices, keys, test_clocks, webhooks
+from server.domain.terms import DAY
+from server.sandbox import Sandbox, example
+from server.store import sandboxes
+from server.store.db import Database
+from server.store.keys import KeyStore
+
+# The key of the documents' curl examples (the API reference's "Authentication"), and the
+# account it opens unless it was made a key of another one.
+KEY = "t9k_test_wvnsjtZ8aMlbfGbIm0Lc0"
+ACCOUNT = "acct_examples"
+TIME = 1725148800  # 2024-09-01T00:00:00Z, the time of the sandbox's test clock
+# Another pay cycle than the createInvoice example's, for the invoice at the example id.
+INVOICED_CYCLE = (TIME + 11 * DAY, TIME + 18 * DAY - 1)
+
+IDS = {
+    "test_clock": "clock_Qm7Tz2LpXc",
+    "webhook_endpoint": "we_8dPq2VbLx0",
+    "contractor": "cn_Ehb3bYa",
+    "entity": "en_Ah3tqYn",
+    "job": "jb_jsb9KEcTpc",
+    "quote": "qt_5DciVga8Kt",
+    "session": "ias_01FVCHXE7PNQHA1T3S2AXL2QZE",
+    "policy": "pl_WzFRszJhoY",
+    # The assignment examples name a covered contractor and jobs of their own, which no other
+    # example deletes: AssignmentCreate's contractor and job, AssignmentExtend's job.
+    "assigned_contractor": "cn_Tq4wZm8Rv",
+    "assignable_job": "jb_Pz6cVb3NxK",
+    "assignment": "an_sF3yUB3BYY",
+    "extendable_job": "jb_Hd8sLq2WeY",
+    # The invoice examples name the covered contractor, a job of its own and pay cycles in
+    # September 2024.
+    "invoiced_job": "jb_jW24jp6GYb",
+    "invoice": "in_m47rNFQ3PS",
+    # The event of the example invoice's creation, and its delivery to the example endpoint.
+    "event": "evt_3kT9wQm2ZsLp",
+    "delivery": "whd_Vb2kQ8nLp4Xz",
+}
+
+
+def make(database: Database, settings: Settings) -> str:
+    """The documents' key, and the sandbox it opens holding the examples and nothing else:
+    whatever that sandbox held before is replaced. Returns the account's id."""
+    with database.transaction() as connection:
+        key_store = KeyStore(connection)
+        found = key_store.find_active(hash_key(KEY))
+        if found is None:
+            keys.ensure_key(key_store, KEY, ACCOUNT)
+        account_id = ACCOUNT if found is None else found.account_id
+        sandboxes.wipe(connection, Principal(account_id, Environment.SANDBOX))
+    sandbox = Sandbox(database, account_id)
+    with ids.chosen(IDS["test_clock"]):
+        sandbox.run(test_clocks.create, {"frozen_time": TIME, "name": "The examples' time"})
+    _make(sandbox, settings)
+    return account_id
+
+
+def _made(object_id: str, make_it):
+    """What `make_it` made, the next object of the id's kind being given that id."""
+    with ids.chosen(object_id):
+        return make_it()
+
+
+def _make(sandbox: Sandbox, settings: Settings) -> None:
+    # An endpoint for every event type first, so that the events below have deliveries. (The
+    # worker's attempts to reach it fail without internet; they are recorded.)
+    endpoint = {"url": example("WebhookEndpointCreate")["url"], "enabled_events": ["*"]}
+    _made(
+        IDS["webhook_endpoint"],
+        lambda: sandbox.run(webhooks.create, endpoint, targets=settings.webhook_targets),
+    )
+    # The examples delete the contractor, entity and job at the example ids early on, so the
+    # example quote and policy stand on a chain of their own.
+    _made(IDS["contractor"], lambda: sandbox.contractor(years_experience=10))
+    _made(IDS["entity"], lambda: sandbox.entity(required_coverage=[]))
+    _made(IDS["job"], lambda: sandbox.job(IDS["entity"]))
+    chain = sandbox.underwritten()
+    contractor, entity, job = (chain[name]["id"] for name in ("contractor", "entity", "job"))
+    # An eligible quote at the example id, left unbound for the createPolicy and
+    # createApplicationSession examples, with a session for it at the example id...
+    _made(IDS["quote"], lambda: sandbox.quote(contractor, job))
+    _made(IDS["session"], lambda: sandbox.session(IDS["quote"]))
+    # ...and the example policy, bound on another quote.
+    other = sandbox.quote(contractor, job)["id"]
+    _made(IDS["policy"], lambda: sandbox.policy(other))
+
+    # A contractor covered for general liability and workers' comp (the quote example's
+    # coverage), with jobs to assign.
+    covered = _made(IDS["assigned_contractor"], lambda: sandbox.contractor(years_experience=10))
+    sandbox.policy(sandbox.quote(covered["id"], job)["id"])
+    _made(IDS["assignable_job"], lambda: sandbox.job(entity))
+    assigned_job = sandbox.job(entity)["id"]
+    _made(
+        IDS["assignment"],
+        lambda: sandbox.assignment(covered["id"], assigned_job),
+    )
+    _made(IDS["extendable_job"], lambda: sandbox.job(entity))
+    sandbox.assignment(covered["id"], IDS["extendable_job"])
+
+    # A job of the covered contractor with coverage over September 2024, and an invoice at the
+    # example id, whose creation is the example event.
+    _made(IDS["invoiced_job"], lambda: sandbox.job(entity))
+    sandbox.policy(sandbox.quote(covered["id"], IDS["invoiced_job"])["id"])
+    start, end = INVOICED_CYCLE
+    body = example(
+        "InvoiceCreate",
+        contractor=covered["id"],
+        job=IDS["invoiced_job"],
+        paycycle_startdate=start,
+        paycycle_enddate=end,
+    )
+    with ids.chosen(IDS["invoice"], IDS["event"], IDS["delivery"]):
+        sandbox.run(invoices.create, body)
