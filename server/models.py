@@ -2469,9 +2469,11 @@ class TestClockAdvance(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    frozen_time: int = Field(..., examples=[1646818364], ge=0)
+    frozen_time: int = Field(..., examples=[1725152400], ge=0)
     """
-    A point in time, in seconds since the Unix epoch.
+    The clock's new time, in seconds since the Unix epoch: not before its time, and at
+    most two years after it.
+
     """
 
 
@@ -2483,9 +2485,9 @@ class TestClockCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    frozen_time: int = Field(..., examples=[1646818364], ge=0)
+    frozen_time: int = Field(..., examples=[1725148800], ge=0)
     """
-    A point in time, in seconds since the Unix epoch.
+    The clock's time, in seconds since the Unix epoch; within ten years of now.
     """
     name: str | None = Field(
         None, examples=["Policy lifecycle"], max_length=300, pattern="^[^\\x00]*$"
@@ -2509,7 +2511,7 @@ class TestClockList(RootModel[list[TestClock]]):
                     "object": "test_clock",
                     "created": 1646818364,
                     "name": "Policy lifecycle",
-                    "frozen_time": 1767225600,
+                    "frozen_time": 1725148800,
                     "status": "ready",
                     "advancing_to": None,
                 }

@@ -3,12 +3,17 @@
 Every test that uses `database_url` (and so `settings`, `app`, `client`) runs twice: on a fresh
 SQLite file, and on a PostgreSQL database this run created, emptied before each test. The
 PostgreSQL runs skip, saying why, where no server answers.
+
+Time: a test that needs the sandbox's time to stand still or move uses a test clock, as a
+sandbox user would (`sandbox_clock`); one that needs the server's own wall clock (leases,
+retries of background work, idempotency keys' lifetime) freezes it with `wall_clock`.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import time
 from unittest import mock
 
 import pytest
@@ -16,6 +21,7 @@ import pytest
 from server import worker
 from server.app import create_app
 from server.config import Settings
+from server.core import clock
 from server.core.principals import Environment
 from server.domain import keys
 from server.store.db import Database, migrate
@@ -100,6 +106,76 @@ def run_tasks(database, settings):
     """Run the background work that is due (policy documents, certificates, email), as the
     server's worker would; returns how many tasks ran."""
     return lambda: worker.run_due(database, settings)
+
+
+class WallClock:
+    """The server's wall clock, frozen at the real time and moved only by the test."""
+
+    def __init__(self) -> None:
+        self.at = int(time.time())
+        self.step = 0  # seconds each reading moves it on: a clock that ticks between readings
+
+    def __call__(self) -> int:
+        read, self.at = self.at, self.at + self.step
+        return read
+
+    def move_to(self, at: int) -> None:
+        self.at = at
+
+    def move_by(self, seconds: int) -> None:
+        self.at += seconds
+
+    def reach(self, at: int = 0) -> None:
+        """Move on to `at`, or to the real time if that is later; never back."""
+        self.at = max(self.at, at, int(time.time()))
+
+
+@pytest.fixture
+def wall_clock(monkeypatch) -> WallClock:
+    """Freeze the wall clock every layer reads (server/core/clock.py) for the test."""
+    frozen = WallClock()
+    monkeypatch.setattr(clock, "now", frozen)
+    return frozen
+
+
+class SandboxClock:
+    """A key's sandbox on a test clock: started at a time, advanced as the API advances it,
+    the worker running the advance as the server's would."""
+
+    def __init__(self, client, key: str, run_tasks) -> None:
+        self.client, self.key, self.run_tasks = client, key, run_tasks
+        self.clock: dict | None = None
+
+    @property
+    def now(self) -> int:
+        assert self.clock is not None, "start the clock first"
+        return self.clock["frozen_time"]
+
+    def start(self, at: int | None = None) -> int:
+        """Put the sandbox on a test clock at `at` (now by default); returns that time."""
+        at = int(time.time()) if at is None else at
+        body = {"frozen_time": at}
+        self.clock = created(
+            self.client.post("/api/v1/test_clocks", json=body, headers=bearer(self.key))
+        )
+        return at
+
+    def advance(self, to: int) -> None:
+        """Advance the clock to `to` and let the worker take it there."""
+        url = f"/api/v1/test_clocks/{self.clock['id']}"
+        response = self.client.post(
+            f"{url}/advance", json={"frozen_time": to}, headers=bearer(self.key)
+        )
+        assert response.status_code == 200, response.text
+        self.run_tasks()
+        self.clock = self.client.get(url, headers=bearer(self.key)).json()
+        assert (self.clock["status"], self.clock["frozen_time"]) == ("ready", to), self.clock
+
+
+@pytest.fixture
+def sandbox_clock(client, sandbox_key, run_tasks) -> SandboxClock:
+    """The sandbox of `sandbox_key`, to be put on a test clock."""
+    return SandboxClock(client, sandbox_key, run_tasks)
 
 
 @pytest.fixture

@@ -65,12 +65,14 @@ def advance(uow: UnitOfWork, clock_id: str, fields: dict[str, Any]) -> dict[str,
             code="test_clock_advancing",
         )
     target, current = fields["frozen_time"], clock["frozen_time"]
-    if not current < target <= current + MAX_ADVANCE:
+    if not current <= target <= current + MAX_ADVANCE:
         raise InvalidRequest(
-            f"frozen_time must be after the clock's time ({current}) and at most two years "
-            "after it.",
+            f"frozen_time must not be before the clock's time ({current}), nor more than two "
+            "years after it.",
             param="frozen_time",
         )
+    if target == current:
+        return clock  # nothing happens in no time
     advancing = uow.test_clocks.update(clock_id, {"status": ADVANCING, "advancing_to": target})
     uow.enqueue(Task(ADVANCE, clock_id))
     return advancing

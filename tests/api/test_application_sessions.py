@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import html
 import re
-from itertools import count
 from urllib.parse import urljoin
 
 import pytest
-from sqlalchemy import update
 
 from server.app import create_app
 from server.config import Settings
-from server.core import clock
-from server.store.tables import quotes
 from tests.conftest import assert_error, bearer, bind, underwrite
 
 BASE = "/api/v1"
@@ -76,18 +72,12 @@ def assert_page(response, status: int) -> str:
     return text(response)
 
 
-def freeze(monkeypatch, at: int) -> None:
-    """Set the clock the sessions (and the rows they create) read, as the other tests do."""
-    monkeypatch.setattr(clock, "now", lambda: at)
-
-
 # --- Create -----------------------------------------------------------------------------------
 
 
-def test_a_session_opens_for_an_eligible_quote(client, sandbox_key, monkeypatch):
+def test_a_session_opens_for_an_eligible_quote(client, sandbox_key, sandbox_clock):
     quote = underwrite(client, sandbox_key)["quote"]
-    at = clock.now()
-    freeze(monkeypatch, at)
+    at = sandbox_clock.start()
     session = open_session(client, sandbox_key, quote["id"], success_url=SUCCESS, cancel_url=CANCEL)
     assert re.fullmatch(r"ias_[A-Za-z0-9]{32}", session["id"]), session["id"]
     assert session["object"] == "application_session"
@@ -113,11 +103,10 @@ def test_urls_left_out_are_null_and_ids_differ(client, sandbox_key):
 
 
 def test_expires_at_is_24_hours_after_created_even_when_the_clock_ticks(
-    client, sandbox_key, monkeypatch
+    client, sandbox_key, wall_clock
 ):
     quote_id = underwrite(client, sandbox_key)["quote"]["id"]
-    ticks = count(clock.now())
-    monkeypatch.setattr(clock, "now", lambda: next(ticks))
+    wall_clock.step = 1  # every reading a second later than the one before
     session = open_session(client, sandbox_key, quote_id)
     assert session["expires_at"] == session["created"] + DAY
 
@@ -350,15 +339,16 @@ def test_decline_without_a_cancel_url_answers_a_page(client, sandbox_key):
     assert retrieve(client, sandbox_key, session["id"])["status"] == "open"
 
 
-def test_a_session_expires_24_hours_after_its_creation(client, sandbox_key, monkeypatch):
+def test_a_session_expires_24_hours_after_its_creation(client, sandbox_key, sandbox_clock):
     quote_id = underwrite(client, sandbox_key)["quote"]["id"]
+    sandbox_clock.start()
     session = open_session(client, sandbox_key, quote_id, success_url=SUCCESS, cancel_url=CANCEL)
 
-    monkeypatch.setattr(clock, "now", lambda: session["expires_at"] - 1)
+    sandbox_clock.advance(session["expires_at"] - 1)
     assert retrieve(client, sandbox_key, session["id"])["status"] == "open"
     assert_page(client.get(page_path(session)), 200)
 
-    monkeypatch.setattr(clock, "now", lambda: session["expires_at"])
+    sandbox_clock.advance(session["expires_at"])
     assert retrieve(client, sandbox_key, session["id"])["status"] == "expired"
     listed = client.get(URL, headers=bearer(sandbox_key)).json()
     assert [s["status"] for s in listed] == ["expired"]
@@ -434,15 +424,12 @@ def _job_body(job: dict) -> dict:
     return {name: job[name] for name in fields}
 
 
-def test_an_acceptance_after_the_quotes_period_ended_says_why(client, sandbox_key, database):
-    made = underwrite(client, sandbox_key)
+def test_an_acceptance_after_the_quotes_period_ended_says_why(client, sandbox_key, sandbox_clock):
+    at = sandbox_clock.start()
+    # Coverage for two hours, starting in a minute: over before the session lapses.
+    made = underwrite(client, sandbox_key, quote={"effective_date": at + 60, "end_date": at + 7200})
     session = open_session(client, sandbox_key, made["quote"]["id"], cancel_url=CANCEL)
-    with database.transaction() as db_session:  # the quote's period ran out, as time would
-        db_session.execute(
-            update(quotes)
-            .where(quotes.c.id == made["quote"]["id"])
-            .values(effective_date=1, end_date=2)
-        )
+    sandbox_clock.advance(at + 7200)
     response = client.post(page_path(session) + "/accept", follow_redirects=False)
     page = assert_page(response, 400)
     assert error_code(response) == "expiration_date_invalid"
@@ -470,7 +457,8 @@ def test_an_open_sessions_urls_change_and_null_removes_one(client, sandbox_key):
     assert retrieve(client, sandbox_key, session["id"]) == cleared.json()
 
 
-def test_a_completed_or_expired_session_cannot_change(client, sandbox_key, monkeypatch):
+def test_a_completed_or_expired_session_cannot_change(client, sandbox_key, sandbox_clock):
+    sandbox_clock.start()
     quote = underwrite(client, sandbox_key)["quote"]["id"]
     session = open_session(client, sandbox_key, quote, success_url=SUCCESS)
     client.post(page_path(session) + "/accept", follow_redirects=False)
@@ -479,7 +467,7 @@ def test_a_completed_or_expired_session_cannot_change(client, sandbox_key, monke
 
     other = underwrite(client, sandbox_key)["quote"]["id"]
     later = open_session(client, sandbox_key, other)
-    freeze(monkeypatch, later["expires_at"])
+    sandbox_clock.advance(later["expires_at"])
     assert_error(
         put(client, sandbox_key, later["id"], {"success_url": SUCCESS}), 400, "session_expired"
     )

@@ -7,12 +7,11 @@ import io
 
 import pypdf
 import pytest
-from sqlalchemy import update
 
 from server.core.clock import now
 from server.domain.terms import DAY
 from server.pdf.layout import format_date
-from server.store.tables import assignments, emails, policies, tasks
+from server.store.tables import emails, tasks
 from tests.conftest import assert_error, bearer, bind, created, new_job, underwrite
 
 BASE = "/api/v1/assignments"
@@ -493,25 +492,24 @@ def test_extend_refuses_a_deleted_policy(client, sandbox_key, bound):
     assert_error(response, 400, "assignment_cancelled", "job_id")
 
 
-def test_extend_refuses_coverage_that_has_ended(client, sandbox_key, bound, database):
-    past = now() - DAY
-    with database.transaction() as session:
-        session.execute(
-            update(assignments)
-            .where(assignments.c.id == bound["id"])
-            .values(effective_date=past - 30 * DAY, end_date=past)
-        )
-    response = extend(client, sandbox_key, bound["job"], now() + 10 * DAY)
+def test_extend_refuses_coverage_that_has_ended(client, sandbox_key, bound, sandbox_clock):
+    sandbox_clock.start()
+    sandbox_clock.advance(bound["end_date"] + DAY)
+    response = extend(client, sandbox_key, bound["job"], bound["end_date"] + 10 * DAY)
     assert_error(response, 400, "coverage_expired", "job_id")
 
 
-def test_extend_refuses_when_the_policy_has_expired(client, sandbox_key, bound, database):
-    with database.transaction() as session:
-        session.execute(
-            update(policies)
-            .where(policies.c.id == bound["policy"])
-            .values(expiration_date=now() - 1)
-        )
+def test_extend_refuses_when_the_policy_has_expired(client, sandbox_key, bound, sandbox_clock):
+    # The policy is shortened to end a day after it starts, long before the assignment does.
+    sandbox_clock.start()
+    policy = client.get(f"/api/v1/policies/{bound['policy']}", headers=bearer(sandbox_key)).json()
+    shorter = {"expiration_date": policy["effective_date"] + DAY}
+    response = client.put(
+        f"/api/v1/policies/{bound['policy']}", json=shorter, headers=bearer(sandbox_key)
+    )
+    assert response.status_code == 200, response.text
+    sandbox_clock.advance(shorter["expiration_date"])
+    assert sandbox_clock.now < bound["end_date"]
     response = extend(client, sandbox_key, bound["job"], bound["end_date"] + DAY)
     assert_error(response, 400, "coverage_expired", "job_id")
 

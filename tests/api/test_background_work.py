@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from server import worker
 from server.cli import main
-from server.core import clock as core_clock
 from server.domain.terms import DAY
 from server.store.tables import emails, tasks
 from server.worker import email as email_tasks
@@ -78,14 +77,12 @@ def test_the_extension_email_goes_out_over_smtp(
 
 
 def test_an_unreachable_smtp_server_is_retried_with_backoff_then_given_up(
-    client, sandbox_key, bound, database, settings, monkeypatch
+    client, sandbox_key, bound, database, settings, wall_clock
 ):
     broken = settings.model_copy(
         update=dict(smtp_url=f"smtp://127.0.0.1:{free_port()}")
     )  # nothing listens
     assert extend(client, sandbox_key, bound["job"], bound["end_date"] + DAY).status_code == 200
-    clock = [int(time.time())]
-    monkeypatch.setattr(core_clock, "now", lambda: clock[0])
     worker.run_due(database, broken)
     waits = []
     for _ in range(worker.MAX_ATTEMPTS):
@@ -94,9 +91,9 @@ def test_an_unreachable_smtp_server_is_retried_with_backoff_then_given_up(
         if task.done_at is not None:
             break
         assert task.last_error  # the failure is recorded
-        waits.append(task.run_after - clock[0])
+        waits.append(task.run_after - wall_clock())
         assert worker.run_due(database, broken) == 0  # not due before its time
-        clock[0] = task.run_after
+        wall_clock.move_to(task.run_after)
         worker.run_due(database, broken)
     assert waits == [worker.BACKOFF_BASE * 2**n for n in range(worker.MAX_ATTEMPTS - 1)]
     [email] = _emails(database)
@@ -170,18 +167,18 @@ def test_the_servers_own_worker_regenerates_in_the_background(database_url, sand
 
 
 def test_an_email_queued_for_smtp_stays_readable_when_smtp_is_switched_off(
-    client, sandbox_key, bound, database, settings, monkeypatch
+    client, sandbox_key, bound, database, settings, monkeypatch, wall_clock
 ):
     with_smtp = settings.model_copy(update=dict(smtp_url=f"smtp://127.0.0.1:{free_port()}"))
     assert extend(client, sandbox_key, bound["job"], bound["end_date"] + DAY).status_code == 200
     # The regeneration queues the email for SMTP; the first attempt to send it fails.
-    monkeypatch.setitem(registry.KINDS, email_tasks.SEND_EMAIL, registry.TaskKind(_not_now))
-    worker.run_due(database, with_smtp)
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:
+        patched.setitem(registry.KINDS, email_tasks.SEND_EMAIL, registry.TaskKind(_not_now))
+        worker.run_due(database, with_smtp)
     [email] = _emails(database)
     assert email.status == "pending"
     # The server restarts without SMTP; at the retry, the email is kept as a recorded one.
-    monkeypatch.setattr(core_clock, "now", lambda: int(time.time()) + worker.BACKOFF_BASE)
+    wall_clock.move_by(worker.BACKOFF_BASE)
     assert worker.run_due(database, settings) == 1
     [email] = _emails(database)
     assert email.status == "recorded"

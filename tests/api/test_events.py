@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import update
 
 from server import worker
 from server.core.clock import now
@@ -16,7 +15,6 @@ from server.core.principals import Environment
 from server.domain import policies as policy_service
 from server.domain.terms import DAY
 from server.store import assignments as assignment_rows
-from server.store.tables import events as event_rows
 from tests.api.test_assignments import assign_to, extend
 from tests.conftest import (
     assert_error,
@@ -545,15 +543,13 @@ def test_another_owners_events_are_invisible(client, sandbox_key, new_key, owner
     assert_error(response, 404, "resource_not_found", "starting_after")
 
 
-def test_events_older_than_30_days_are_gone(client, sandbox_key, database):
-    old, recent = contractor(client, sandbox_key), contractor(client, sandbox_key)
+def test_events_older_than_30_days_are_gone(client, sandbox_key, sandbox_clock):
+    start = sandbox_clock.start()
+    old = contractor(client, sandbox_key)
     [old_event] = [e for e in events(client, sandbox_key) if e["data"]["object"]["id"] == old["id"]]
-    with database.transaction() as session:
-        session.execute(
-            update(event_rows)
-            .where(event_rows.c.id == old_event["id"])
-            .values(created=now() - 31 * DAY)
-        )
+    sandbox_clock.advance(start + DAY)
+    recent = contractor(client, sandbox_key)
+    sandbox_clock.advance(start + 31 * DAY)
     assert [e["data"]["object"]["id"] for e in events(client, sandbox_key)] == [recent["id"]]
     response = client.get(f"{BASE}/events/{old_event['id']}", headers=bearer(sandbox_key))
     assert_error(response, 404, "resource_not_found", "event_id")

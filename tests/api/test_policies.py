@@ -6,13 +6,11 @@ import io
 from concurrent.futures import ThreadPoolExecutor
 
 import pypdf
-from sqlalchemy import update
 
 from server.app import create_app
 from server.core.clock import now
 from server.pdf.policy import format_date
 from server.store import policies as store_policies
-from server.store.tables import policies
 from tests.conftest import assert_error, bearer, bind, created, underwrite
 
 BASE = "/api/v1"
@@ -167,42 +165,33 @@ def test_dates_change_with_the_rules_of_creation(client, sandbox_key):
     assert get(client, sandbox_key, policy["id"]).json()["expiration_date"] == later
 
 
-def _expire(database, policy_id: str) -> None:
-    """Move the policy's expiration into the past, as time would."""
-    with database.transaction() as session:
-        session.execute(
-            update(policies)
-            .where(policies.c.id == policy_id)
-            .values(effective_date=now() - 30 * DAY, expiration_date=now() - DAY)
-        )
-
-
 def test_a_policy_past_its_expiration_reads_expired_and_cannot_change(
-    client, sandbox_key, database, run_tasks
+    client, sandbox_key, run_tasks, sandbox_clock
 ):
+    sandbox_clock.start()
     policy = bind(client, sandbox_key, underwrite(client, sandbox_key)["quote"]["id"])
     policy = issued(client, sandbox_key, policy["id"], run_tasks)
-    _expire(database, policy["id"])
+    sandbox_clock.advance(policy["expiration_date"] + DAY)
     read = get(client, sandbox_key, policy["id"]).json()
     assert (read["status"], read["is_active"]) == ("expired", False)
-    # The document is re-issued by the background worker, never inside a request.
-    assert read["pdf_url"] == policy["pdf_url"]
-    read = issued(client, sandbox_key, policy["id"], run_tasks)
+    # The worker issued the document again when the policy expired.
     assert read["pdf_url"] != policy["pdf_url"]
-    ended = format_date(now() - DAY)
+    ended = format_date(policy["expiration_date"])
     assert f"EXPIRED on {ended} (UTC): the policy period ended" in pdf_text(client, read["pdf_url"])
-    for change in ({"is_active": True}, {"expiration_date": now() + 30 * DAY}):
+    later = sandbox_clock.now + 30 * DAY
+    for change in ({"is_active": True}, {"expiration_date": later}):
         refused = put(client, sandbox_key, policy["id"], change)
         assert_error(refused, 400, "policy_not_updatable")
     assert get(client, sandbox_key, policy["id"]).json()["status"] == "expired"
 
 
 def test_a_cancelled_policy_past_its_expiration_cannot_be_reactivated(
-    client, sandbox_key, database
+    client, sandbox_key, sandbox_clock
 ):
+    sandbox_clock.start()
     policy = bind(client, sandbox_key, underwrite(client, sandbox_key)["quote"]["id"])
     put(client, sandbox_key, policy["id"], {"is_active": False})
-    _expire(database, policy["id"])
+    sandbox_clock.advance(policy["expiration_date"] + DAY)
     refused = put(client, sandbox_key, policy["id"], {"is_active": True})
     assert_error(refused, 400, "policy_not_updatable")
 

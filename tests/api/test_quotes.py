@@ -8,7 +8,6 @@ import tomllib
 
 import pytest
 
-from server.core import clock
 from server.domain import rating
 from tests.conftest import (
     AUTOMOTIVE,
@@ -224,9 +223,8 @@ def test_an_end_date_alone_is_checked_against_the_default_effective_date(api):
 
 
 @pytest.mark.parametrize("offset", [-DAY, -1, 0])
-def test_an_effective_date_not_in_the_future_is_a_400(api, monkeypatch, offset):
-    frozen = int(time.time())
-    monkeypatch.setattr(clock, "now", lambda: frozen)
+def test_an_effective_date_not_in_the_future_is_a_400(api, sandbox_clock, offset):
+    frozen = sandbox_clock.start()
     response = api.post_quote(
         contractor=api.contractor()["id"],
         job=api.job()["id"],
@@ -236,16 +234,14 @@ def test_an_effective_date_not_in_the_future_is_a_400(api, monkeypatch, offset):
     assert_error(response, 400, "effective_date_invalid", "effective_date")
 
 
-def test_an_effective_date_a_second_ahead_is_accepted(api, monkeypatch):
-    frozen = int(time.time())
-    monkeypatch.setattr(clock, "now", lambda: frozen)
+def test_an_effective_date_a_second_ahead_is_accepted(api, sandbox_clock):
+    frozen = sandbox_clock.start()
     quote = api.quote(api.contractor(), api.job(), effective_date=frozen + 1)
     assert quote["effective_date"] == frozen + 1
 
 
-def test_an_effective_date_at_most_a_year_ahead(api, monkeypatch):
-    frozen = int(time.time())
-    monkeypatch.setattr(clock, "now", lambda: frozen)
+def test_an_effective_date_at_most_a_year_ahead(api, sandbox_clock):
+    frozen = sandbox_clock.start()
     contractor, job = api.contractor(), api.job()
     quote = api.quote(contractor, job, effective_date=frozen + YEAR)
     assert quote["effective_date"] == frozen + YEAR
@@ -615,10 +611,9 @@ def test_update_refuses_an_effective_date_in_the_past(api):
     assert api.get(quote["id"]).json() == quote
 
 
-def test_update_refuses_an_effective_date_of_now(api, monkeypatch):
+def test_update_refuses_an_effective_date_of_now(api, sandbox_clock):
     quote = api.quote(api.contractor(), api.job())
-    frozen = int(time.time())
-    monkeypatch.setattr(clock, "now", lambda: frozen)
+    frozen = sandbox_clock.start()
     response = api.put(quote["id"], effective_date=frozen)
     assert_error(response, 400, "effective_date_invalid", "effective_date")
 

@@ -1,7 +1,7 @@
 """The README's walk-through, run as it stands: every `sh` block marked `<!-- walk-through -->`,
 top to bottom, in one bash, against a live server, with `receiver.py` saved from the README as it
 tells the reader to. It must run to its end with no error, produce the documents it downloads,
-and reach the receiver with a delivery it verifies."""
+and reach the receiver with deliveries it verifies, an expired policy's among them."""
 
 from __future__ import annotations
 
@@ -70,4 +70,9 @@ def test_the_readme_walkthrough_runs_top_to_bottom(tmp_path):
     assert f"{origin}/files/" in out  # with links that open
     verified = [line for line in out.splitlines() if line.startswith("verified ")]
     assert verified and '"type":"assignment.extended"' in verified[0]
+    # The test clock: the policy expired, said so on the API and in a verified delivery, and
+    # the trigger's policy.expired reached the receiver too.
+    assert '{"status":"expired","is_active":false}' in out
+    assert len([line for line in verified if '"type":"policy.expired"' in line]) >= 2
+    assert "/hooks: delivered (answered 200)" in out
     assert "REJECTED" not in out

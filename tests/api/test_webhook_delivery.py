@@ -3,8 +3,9 @@ signature: the body is the event, retries follow the schedule for three days, ea
 events arrive in order, disabled and deleted endpoints, two concurrent deliverers, the
 `assignment.extended` delivery, and an endpoint that is slow to answer holding up no request.
 
-The server's clock is a frozen fake moved by the tests (the receiver checks signatures on
-the same clock); `deliver_due` is called here as the server's worker would call it."""
+The server's wall clock is frozen (conftest's `wall_clock`) and moved by the tests (the receiver
+checks signatures on the same clock); `deliver_due` is called here as the server's worker would
+call it."""
 
 from __future__ import annotations
 
@@ -23,13 +24,12 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from server import worker
-from server.core import clock as core_clock
 from server.domain.terms import DAY
 from server.store.tables import webhook_deliveries
 from server.store.webhooks import PENDING
 from server.worker import webhooks as delivery
 from tests.api.test_assignments import assign, extend, get
-from tests.conftest import bearer, bind, created, new_contractor, new_job, underwrite
+from tests.conftest import WallClock, bearer, bind, created, new_contractor, new_job, underwrite
 from tests.live import free_port
 from tests.webhook_receiver import Receiver, by_object
 
@@ -39,25 +39,9 @@ MAX_DELAY = 8 * 3600
 SIGNATURE = re.compile(r"^t=[0-9]+,v1=[0-9a-f]{64}$")
 
 
-class Clock:
-    """The delivery worker's clock: frozen between moves, and never behind the wall clock (the
-    API stamps events with the real time)."""
-
-    def __init__(self):
-        self.at = int(time.time())
-
-    def __call__(self) -> int:
-        return self.at
-
-    def reach(self, at: int = 0) -> None:
-        self.at = max(self.at, at, int(time.time()))
-
-
 @pytest.fixture
-def clock(monkeypatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(core_clock, "now", fake)
-    return fake
+def clock(wall_clock) -> WallClock:
+    return wall_clock
 
 
 @pytest.fixture

@@ -1,22 +1,23 @@
 """`python -m tests.conformance`: the conformance run.
 
 Starts the real server under uvicorn on 127.0.0.1 with a fresh database (SQLite, or
-PostgreSQL with --database postgresql), makes the objects at the spec's example ids
-(fixtures.py), fuzzes it with Schemathesis (every check, every phase,
-a fixed seed, JUnit and HAR reports), then runs the coverage gate over what was observed.
+PostgreSQL with --database postgresql), makes the documents' examples there
+(`ten99-server examples`), fuzzes it with Schemathesis with the documents' key (every check,
+every phase, a fixed seed, JUnit and HAR reports), then runs the coverage gate over what was
+observed.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from server.sandbox import examples
 from tests import postgres
-from tests.conformance import fixtures, gate
+from tests.conformance import gate
 from tests.live import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,9 +26,7 @@ PHASES = "examples,coverage,fuzzing,stateful"
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
-def fuzz(
-    base_url: str, api_key: str, args: argparse.Namespace, reports: Path, made: fixtures.Made
-) -> int:
+def fuzz(base_url: str, args: argparse.Namespace, reports: Path) -> int:
     command = [
         sys.executable,
         "-m",
@@ -37,7 +36,7 @@ def fuzz(
         "run",
         f"{base_url}/openapi.json",
         "--header",
-        f"Authorization: Bearer {api_key}",
+        f"Authorization: Bearer {examples.KEY}",
         "--checks",
         "all",
         "--phases",
@@ -57,11 +56,7 @@ def fuzz(
         command += ["--include-operation-id", op.operation_id]
     if args.max_examples is not None:
         command += ["--max-examples", str(args.max_examples)]
-    hooks = {
-        **os.environ,
-        "SCHEMATHESIS_HOOKS": "tests.conformance.hooks",
-        fixtures.ASSIGNMENT_ENDS: json.dumps(made.assignment_ends),
-    }
+    hooks = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.conformance.hooks"}
     return subprocess.run(command, cwd=ROOT, env=hooks, check=False).returncode
 
 
@@ -79,8 +74,9 @@ def run(database: str, database_url: str | None, args: argparse.Namespace) -> in
     with running_server(
         database_url=database_url, log_path=reports / "server.log", env=env
     ) as server:
-        made = fixtures.make(server.base_url, server.api_key, database_url)
-        fuzz_status = fuzz(server.base_url, server.api_key, args, reports, made)
+        make_examples = [str(Path(sys.executable).with_name("ten99-server")), "examples"]
+        subprocess.run([*make_examples, "--database", database_url], check=True)
+        fuzz_status = fuzz(server.base_url, args, reports)
     print(f"\nJUnit report: {reports / 'junit.xml'}\nserver log: {reports / 'server.log'}\n")
     gate_status = gate.main([str(reports / "schemathesis.har")])
     return 1 if fuzz_status or gate_status else 0
