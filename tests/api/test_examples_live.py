@@ -12,8 +12,8 @@ import pytest
 from server import worker
 from server.sandbox import examples
 from server.spec import load_spec
-from tests.conftest import basic
 from tests.conformance.gate import implemented_operations
+from tests.conftest import basic
 
 SPEC = load_spec()
 OPERATIONS = implemented_operations()
