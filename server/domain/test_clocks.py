@@ -14,7 +14,7 @@ from server.core.pagination import PageRequest
 from server.core.principals import Environment
 from server.domain import required
 from server.domain.terms import DAY
-from server.store.test_clocks import ADVANCING, READY
+from server.store.test_clocks import ADVANCING, READY, ClockTaken
 from server.store.unit_of_work import Task, UnitOfWork
 
 ADVANCE = "advance_test_clock"  # the task that moves a clock to its target
@@ -41,9 +41,15 @@ def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
         )
     # One clock runs the sandbox: a new one replaces the one before.
     uow.test_clocks.remove_all()
-    return uow.test_clocks.add(
-        {"name": fields.get("name"), "frozen_time": frozen, "status": READY}, wall
-    )
+    try:
+        return uow.test_clocks.add(
+            {"name": fields.get("name"), "frozen_time": frozen, "status": READY}, wall
+        )
+    except ClockTaken:
+        raise InvalidRequest(
+            "Another test clock was created for this sandbox at the same moment; try again.",
+            code="test_clock_conflict",
+        ) from None
 
 
 def retrieve(uow: UnitOfWork, clock_id: str) -> dict[str, Any]:

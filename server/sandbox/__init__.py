@@ -19,7 +19,6 @@ from server.domain import (
 )
 from server.spec import load_spec
 from server.store.db import Database
-from server.store.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
 
@@ -95,10 +94,3 @@ class Sandbox:
         made["assigned_job"] = self.job(made["entity"]["id"], name="Night shift")
         made["assignment"] = self.assignment(made["contractor"]["id"], made["assigned_job"]["id"])
         return made
-
-
-def locked_session(uow: UnitOfWork, session_id: str) -> dict:
-    """The session's row, locked for its acceptance."""
-    found = uow.application_sessions.locked(session_id)
-    assert found is not None, session_id
-    return found

@@ -21,7 +21,6 @@ from sqlalchemy import (
     update,
 )
 
-from server.core.errors import InvalidRequest
 from server.core.principals import Environment, Principal
 from server.store.listing import ownership
 from server.store.prepared import Prepared
@@ -73,21 +72,53 @@ def advancing(table: Table) -> ColumnElement[bool]:
     )
 
 
-def _due(kind: str, table: Table, end: Column, *conditions, wall: int) -> list[Select]:
-    """The rows of `table` meeting `conditions` whose `end` has come in their sandbox's time:
-    on the wall clock, or on their test clock (two queries, each able to use an index)."""
-    columns = (literal(kind).label("kind"), table.c.account_id, table.c.environment, table.c.id)
+@dataclass(frozen=True)
+class _Ending:
+    """Objects of one kind that end at a time (`end`), announced once when it has come:
+    `pending` selects those not yet announced."""
+
+    kind: str
+    table: Table
+    end: Column
+    pending: tuple[ColumnElement[bool], ...]
+
+
+_ENDINGS = (
+    _Ending(
+        "policy",
+        policies,
+        policies.c.expiration_date,
+        (
+            policies.c.expiry_announced.is_(False),
+            policies.c.cancelled.is_(False),
+            policies.c.deleted_at.is_(None),
+        ),
+    ),
+    _Ending(
+        "application_session",
+        application_sessions,
+        application_sessions.c.expires_at,
+        (
+            application_sessions.c.expiry_announced.is_(False),
+            application_sessions.c.completed_at.is_(None),
+        ),
+    ),
+)
+
+
+def _come(ending: _Ending, wall: int) -> list[Select]:
+    """The pending objects whose end has come in their sandbox's time: on the wall clock, or on
+    their test clock (two queries, each able to use an index)."""
+    table, end = ending.table, ending.end
+    columns = (literal(ending.kind).label("kind"), table.c.account_id, table.c.environment)
+    columns += (table.c.id, end.label("due"))
     clock = test_clocks
     of_row = and_(
         clock.c.account_id == table.c.account_id, clock.c.environment == table.c.environment
     )
-    on_wall = select(*columns, end.label("due")).where(
-        *conditions, end <= wall, ~exists().where(of_row)
-    )
+    on_wall = select(*columns).where(*ending.pending, end <= wall, ~exists().where(of_row))
     on_clock = (
-        select(*columns, end.label("due"))
-        .join(clock, of_row)
-        .where(*conditions, end <= clock.c.frozen_time)
+        select(*columns).join(clock, of_row).where(*ending.pending, end <= clock.c.frozen_time)
     )
     return [on_wall, on_clock]
 
@@ -102,41 +133,21 @@ class Expiry:
 def due_expiries(connection: Connection, wall: int) -> list[Expiry]:
     """The policies and application sessions, of every account, whose end has come in their
     sandbox's time (or `wall`) and is not yet announced, the earliest first."""
-    sessions = application_sessions
-    expiring = _due(
-        "policy",
-        policies,
-        policies.c.expiration_date,
-        policies.c.expiry_announced.is_(False),
-        policies.c.cancelled.is_(False),
-        policies.c.deleted_at.is_(None),
-        wall=wall,
-    )
-    lapsing = _due(
-        "application_session",
-        sessions,
-        sessions.c.expires_at,
-        sessions.c.expiry_announced.is_(False),
-        sessions.c.completed_at.is_(None),
-        wall=wall,
-    )
-    rows = connection.execute(union_all(*expiring, *lapsing).order_by("due", "id"))
+    queries = [query for ending in _ENDINGS for query in _come(ending, wall)]
+    rows = connection.execute(union_all(*queries).order_by("due", "id"))
     return [
         Expiry(row.kind, Principal(row.account_id, Environment(row.environment)), row.id)
         for row in rows
     ]
 
 
-def _created_meanwhile(_fields: dict) -> InvalidRequest:
-    return InvalidRequest(
-        "Another test clock was created for this sandbox at the same moment; try again.",
-        code="test_clock_conflict",
-    )
+class ClockTaken(Exception):
+    """The sandbox's one clock was created by another request between our delete and insert."""
 
 
 class TestClockRepository(Repository):
     records = TEST_CLOCKS
-    conflict = staticmethod(_created_meanwhile)
+    conflict = staticmethod(lambda _fields: ClockTaken())
 
     def remove_all(self) -> None:
         self.connection.execute(delete(test_clocks).where(*ownership(test_clocks, self.principal)))
@@ -144,35 +155,20 @@ class TestClockRepository(Repository):
     def next_moment(self, after: int, until: int) -> int | None:
         """The first moment in (after, until] at which something of the caller's sandbox falls
         due: a policy expires, a session lapses, a webhook delivery is to be attempted."""
-        mine = owner(self.principal)
-        sessions, deliveries = application_sessions, webhook_deliveries
-
-        def owned_by(table: Table) -> ColumnElement[bool]:
-            return and_(
-                table.c.account_id == mine["account_id"],
-                table.c.environment == mine["environment"],
-            )
-
+        deliveries = webhook_deliveries
         moments = [
-            select(func.min(policies.c.expiration_date)).where(
-                owned_by(policies),
-                policies.c.expiry_announced.is_(False),
-                policies.c.cancelled.is_(False),
-                policies.c.deleted_at.is_(None),
-                policies.c.expiration_date > after,
-            ),
-            select(func.min(sessions.c.expires_at)).where(
-                owned_by(sessions),
-                sessions.c.expiry_announced.is_(False),
-                sessions.c.completed_at.is_(None),
-                sessions.c.expires_at > after,
-            ),
+            select(func.min(ending.end)).where(
+                *ownership(ending.table, self.principal), *ending.pending, ending.end > after
+            )
+            for ending in _ENDINGS
+        ]
+        moments.append(
             select(func.min(deliveries.c.next_attempt_at)).where(
-                owned_by(deliveries),
+                *ownership(deliveries, self.principal),
                 deliveries.c.status == "pending",
                 deliveries.c.next_attempt_at > after,
-            ),
-        ]
+            )
+        )
         found = [self.connection.execute(moment).scalar() for moment in moments]
         due = [moment for moment in found if moment is not None and moment <= until]
         return min(due, default=None)

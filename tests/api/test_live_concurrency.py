@@ -240,3 +240,26 @@ def test_the_same_new_end_date_sent_at_once_extends_and_emails_once(database_url
             assert connection.execute(select(func.count()).select_from(emails)).scalar() == 1
         engine.dispose()
         api.close()
+
+
+def test_concurrent_test_clocks_leave_one_clock_and_no_error(database_url):
+    """A new clock replaces the sandbox's one; when two arrive together, one wins and the other
+    is told to try again (400 test_clock_conflict), never a 500."""
+    with running_server(database_url=database_url) as server:
+        headers = bearer(server.api_key)
+        at = int(time.time())
+        responses = asyncio.run(
+            _burst(
+                server.base_url,
+                16,
+                lambda c: c.post("/test_clocks", json={"frozen_time": at}, headers=headers),
+            )
+        )
+        statuses = sorted(r.status_code for r in responses)
+        assert set(statuses) <= {201, 400}, statuses
+        assert 201 in statuses
+        refused = [r.json()["error_code"] for r in responses if r.status_code == 400]
+        assert set(refused) <= {"test_clock_conflict"}, refused
+        listed = httpx.get(f"{server.base_url}/test_clocks", headers=headers).json()
+        assert len(listed) == 1
+        assert listed[0]["id"] in {r.json()["id"] for r in responses if r.status_code == 201}

@@ -56,8 +56,10 @@ def fuzz(base_url: str, args: argparse.Namespace, reports: Path) -> int:
         command += ["--include-operation-id", op.operation_id]
     if args.max_examples is not None:
         command += ["--max-examples", str(args.max_examples)]
-    hooks = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.conformance.hooks"}
-    return subprocess.run(command, cwd=ROOT, env=hooks, check=False).returncode
+    env = dict(os.environ)
+    if not args.plain:
+        env["SCHEMATHESIS_HOOKS"] = "tests.conformance.hooks"
+    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
 
 
 def run(database: str, database_url: str | None, args: argparse.Namespace) -> int:
@@ -99,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
         "stateful scenarios)",
     )
     parser.add_argument("--reports", type=Path, default=DEFAULT_REPORTS)
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="without the hooks (hooks.py): Schemathesis as it comes, against the examples",
+    )
     args = parser.parse_args(argv)
 
     if args.database == "sqlite":
