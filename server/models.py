@@ -1404,15 +1404,12 @@ class FieldError(BaseModel):
 
 
 class IdempotencyKey(RootModel[str]):
-    root: str = Field(
-        ...,
-        examples=["d9YozBtG5R"],
-        max_length=255,
-        min_length=1,
-        pattern="^[^\\x00]*$",
-    )
+    root: str = Field(..., max_length=255, min_length=1, pattern="^[^\\x00]*$")
     """
-    A key the caller chooses to make a POST safe to retry.
+    A key the caller chooses to make a POST safe to retry: a new one for every new request
+    (a V4 UUID, say). No example here: a client (or a fuzzer) that copied one would send it
+    with every request, and every request after the first would be refused.
+
     """
 
 

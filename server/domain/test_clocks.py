@@ -7,6 +7,7 @@ and the clock is `advancing` until it reaches its target."""
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 from server.core.errors import InvalidRequest, PermissionDenied
@@ -84,13 +85,31 @@ def advance(uow: UnitOfWork, clock_id: str, fields: dict[str, Any]) -> dict[str,
     return advancing
 
 
-def finish_advance(uow: UnitOfWork, clock_id: str, target: int) -> None:
+class Step(Enum):
+    MOVED = "moved"  # on to the next moment; more to do
+    ARRIVED = "arrived"  # at its target
+    GONE = "gone"  # deleted or replaced meanwhile
+
+
+def move_on(uow: UnitOfWork, clock_id: str) -> Step:
+    """Move an advancing clock on to the first moment before its target at which something
+    of the sandbox falls due (a policy expires, a session lapses, a webhook attempt is due), or
+    to its target."""
+    clock = uow.test_clocks.get(clock_id)
+    if clock is None or clock["advancing_to"] is None:
+        return Step.GONE
+    at, target = clock["frozen_time"], clock["advancing_to"]
+    if at == target:
+        return Step.ARRIVED
+    uow.test_clocks.set_time(clock_id, uow.test_clocks.next_moment(at, target) or target)
+    return Step.MOVED
+
+
+def arrived(uow: UnitOfWork, clock_id: str) -> None:
     """The clock has reached its target: it is ready."""
     clock = uow.test_clocks.get(clock_id)
-    if clock is not None and clock["advancing_to"] == target:
-        uow.test_clocks.update(
-            clock_id, {"status": READY, "advancing_to": None, "frozen_time": target}
-        )
+    if clock is not None and clock["advancing_to"] == clock["frozen_time"]:
+        uow.test_clocks.update(clock_id, {"status": READY, "advancing_to": None})
 
 
 def delete(uow: UnitOfWork, clock_id: str) -> int:

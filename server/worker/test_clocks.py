@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from server.domain import test_clocks
 from server.store.tasks import ClaimedTask
-from server.store.unit_of_work import UnitOfWork
 from server.worker import expiries, webhooks
 from server.worker.registry import Context, Record, task_kind
 
@@ -20,17 +19,8 @@ def advance(context: Context, task: ClaimedTask) -> Record | None:
             expiries.announce_due(database)
             webhooks.deliver_due(database, context.settings, client, principal=principal)
             with database.unit_of_work(principal) as uow:
-                clock = uow.test_clocks.get(task.subject)
-                if clock is None or clock["advancing_to"] is None:
-                    return None  # deleted or replaced meanwhile
-                at, target = clock["frozen_time"], clock["advancing_to"]
-                if at == target:
-                    break
-                uow.test_clocks.set_time(
-                    task.subject, uow.test_clocks.next_moment(at, target) or target
-                )
-
-    def record(uow: UnitOfWork) -> None:
-        test_clocks.finish_advance(uow, task.subject, target)
-
-    return record
+                step = test_clocks.move_on(uow, task.subject)
+            if step is test_clocks.Step.GONE:
+                return None
+            if step is test_clocks.Step.ARRIVED:
+                return lambda uow: test_clocks.arrived(uow, task.subject)
