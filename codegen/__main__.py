@@ -1,5 +1,8 @@
-"""`python -m codegen` regenerates server/models.py from openapi.yaml;
-`python -m codegen --check` exits 1 with a diff when the committed file is stale."""
+"""`python -m codegen` regenerates, from openapi.yaml, the types the server is checked against:
+server/models.py (pydantic models) and server/schemas.py (the same schemas as TypedDicts, which
+cost nothing at run time: the representation functions, the bodies handed to the domain and
+the webhook payloads are annotated with them, and mypy checks every use).
+`python -m codegen --check` exits 1 with a diff when a committed file is stale."""
 
 from __future__ import annotations
 
@@ -8,17 +11,41 @@ import difflib
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
-MODELS = ROOT / "server" / "models.py"
 
 
-def generate() -> str:
-    """Run datamodel-code-generator with the settings in pyproject.toml and return its output."""
+@dataclass(frozen=True)
+class Output:
+    path: Path
+    options: tuple[str, ...]  # beside [tool.datamodel-codegen] in pyproject.toml
+
+
+OUTPUTS = (
+    Output(ROOT / "server" / "models.py", ()),
+    # Nullable fields are `X | None`, optional ones NotRequired, enums Literal strings: the
+    # shapes of the JSON itself.
+    Output(
+        ROOT / "server" / "schemas.py",
+        (
+            "--output-model-type",
+            "typing.TypedDict",
+            "--strict-nullable",
+            "--enum-field-as-literal",
+            "all",
+        ),
+    ),
+)
+
+
+def generate(output: Output) -> str:
+    """Run datamodel-code-generator with the settings in pyproject.toml and the output's own,
+    and return what it wrote."""
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "models.py"
+        out = Path(tmp) / output.path.name
         # cwd=ROOT so that datamodel-codegen reads [tool.datamodel-codegen] from pyproject.toml
         subprocess.run(
             [
@@ -29,6 +56,7 @@ def generate() -> str:
                 str(SPEC.relative_to(ROOT)),
                 "--output",
                 str(out),
+                *output.options,
             ],
             cwd=ROOT,
             check=True,
@@ -36,35 +64,45 @@ def generate() -> str:
         return out.read_text()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
-    parser.add_argument("--check", action="store_true", help="fail if server/models.py is stale")
-    args = parser.parse_args(argv)
-
-    fresh = generate()
-    current = MODELS.read_text() if MODELS.exists() else ""
-    if not args.check:
-        if fresh != current:
-            MODELS.write_text(fresh)
-            print(f"wrote {MODELS}")
-        else:
-            print(f"{MODELS} is up to date")
-        return 0
+def check(output: Output, fresh: str) -> bool:
+    """Whether the committed file is the fresh one; if not, print the difference."""
+    name = output.path.relative_to(ROOT)
+    current = output.path.read_text() if output.path.exists() else ""
     if fresh == current:
-        print(f"{MODELS} matches openapi.yaml")
-        return 0
+        print(f"{name} matches openapi.yaml")
+        return True
     diff = difflib.unified_diff(
         current.splitlines(keepends=True),
         fresh.splitlines(keepends=True),
-        fromfile="server/models.py (committed)",
-        tofile="server/models.py (from openapi.yaml)",
+        fromfile=f"{name} (committed)",
+        tofile=f"{name} (from openapi.yaml)",
     )
     sys.stdout.writelines(diff)
-    print(
-        "\nserver/models.py is stale: run `python -m codegen` and commit the result.",
-        file=sys.stderr,
-    )
-    return 1
+    print(f"\n{name} is stale: run `python -m codegen` and commit the result.", file=sys.stderr)
+    return False
+
+
+def write(output: Output, fresh: str) -> None:
+    name = output.path.relative_to(ROOT)
+    if output.path.exists() and output.path.read_text() == fresh:
+        print(f"{name} is up to date")
+        return
+    output.path.write_text(fresh)
+    print(f"wrote {name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if a generated file is stale")
+    args = parser.parse_args(argv)
+
+    fresh = {output: generate(output) for output in OUTPUTS}
+    if args.check:
+        results = [check(output, text) for output, text in fresh.items()]
+        return 0 if all(results) else 1
+    for output, text in fresh.items():
+        write(output, text)
+    return 0
 
 
 if __name__ == "__main__":

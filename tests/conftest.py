@@ -1,8 +1,13 @@
 """Shared fixtures: the real app over a real database, and API keys to call it with.
 
-Every test that uses `database_url` (and so `settings`, `app`, `client`) runs twice: on a fresh
-SQLite file, and on a PostgreSQL database this run created, emptied before each test. The
-PostgreSQL runs skip, saying why, where no server answers.
+Databases: a test runs on SQLite, in a file restored before each test from a template migrated
+once per run. A test marked `storage` depends on the database itself (its statements, locks,
+concurrency, JSON columns, migrations) and runs twice: on SQLite and on a PostgreSQL database of
+this run, emptied before each test; that second run is marked `postgres`, and skips, saying
+why, where no server answers. `pytest -m "not postgres"` leaves PostgreSQL out.
+
+Live servers: `live_server` is one `ten99-server serve` process per database kind for the whole
+run; each test takes a key of a new account of its own (`live_server.new_key()`).
 
 Time: a test that needs the sandbox's time to stand still or move uses a test clock, as a
 sandbox user would (`sandbox_clock`); one that needs the server's own wall clock (leases,
@@ -13,7 +18,9 @@ from __future__ import annotations
 
 import base64
 import os
+import sqlite3
 import time
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -24,19 +31,70 @@ from server.config import Settings
 from server.core import clock
 from server.core.principals import Environment
 from server.domain import keys
+from server.sandbox import examples
 from server.store.db import Database, migrate
 from server.store.keys import KeyStore
-from server.store.tables import metadata
 from tests import postgres
+from tests.live import LiveServer, running_server
+
+SQLITE, POSTGRESQL = "sqlite", "postgresql"
+
+
+def pytest_generate_tests(metafunc):
+    """A test marked `storage` runs on both databases; every other test on SQLite alone."""
+    if "database_kind" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "storage"
+    ):
+        kinds = [SQLITE, pytest.param(POSTGRESQL, marks=pytest.mark.postgres)]
+        metafunc.parametrize("database_kind", kinds, indirect=True)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "postgres_url" in item.fixturenames:
+            item.add_marker(pytest.mark.postgres)
+        if {"live", "live_server", "live_postgres_server"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.live)
+
+
+@pytest.fixture
+def database_kind(request) -> str:
+    return getattr(request, "param", SQLITE)
 
 
 @pytest.fixture(scope="session")
 def postgres_url():
+    """A PostgreSQL database of this run, migrated once."""
     reason = postgres.unreachable_reason()
     if reason:
         pytest.skip(reason)
     with postgres.fresh_database() as url:
+        database = Database(url)
+        migrate(database.engine)
+        database.dispose()
         yield url
+
+
+def restore(template: Path, url: str) -> None:
+    """Make the SQLite database at `url` a copy of `template`, through SQLite's backup API:
+    connections the app keeps open on it see the copy as they would any other write."""
+    source = sqlite3.connect(template)
+    target = sqlite3.connect(url.removeprefix("sqlite:///"))
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite database holding only the seeded catalogue, made once per run."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    database = Database(f"sqlite:///{path}")
+    migrate(database.engine)
+    database.dispose()
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -44,30 +102,68 @@ def sqlite_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/api.db"
 
 
-def _empty_sqlite(url: str) -> None:
-    """Delete every row but the seeded catalogue's; the schema stays migrated."""
-    database = Database(url)
-    try:
-        migrate(database.engine)
-        with database.transaction() as session:
-            for table in reversed(metadata.sorted_tables):
-                if table.name not in postgres.SEEDED_TABLES:
-                    session.execute(table.delete())
-    finally:
-        database.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request) -> str:
+@pytest.fixture
+def database_url(request, database_kind) -> str:
     """A migrated database holding only the seeded catalogue: one per run for each kind,
     emptied before each test."""
-    if request.param == "sqlite":
+    if database_kind == SQLITE:
         url = request.getfixturevalue("sqlite_url")
-        _empty_sqlite(url)
+        restore(request.getfixturevalue("sqlite_template"), url)
         return url
     url = request.getfixturevalue("postgres_url")
-    postgres.truncate_all(url)
+    postgres.empty(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def examples_template(sqlite_template, tmp_path_factory) -> Path:
+    """A SQLite database holding the documents' examples (`ten99-server examples`) and what the
+    worker makes for them (documents, certificates): built once per run, restored by the
+    tests that need it."""
+    path = tmp_path_factory.mktemp("examples") / "examples.db"
+    url = f"sqlite:///{path}"
+    restore(sqlite_template, url)
+    database = Database(url)
+    settings = Settings(database_url=url, worker=False)
+    try:
+        examples.make(database, settings)
+        worker.run_due(database, settings)
+    finally:
+        database.dispose()
+    return path
+
+
+# Many tests share these servers, and some send bad keys on purpose: the failed-authentication
+# throttle has tests of its own (tests/api/test_auth_throttle.py).
+SHARED_SERVER_ENV = {"TEN99_AUTH_FAILURE_LIMIT": "off"}
+
+
+@pytest.fixture(scope="session")
+def live_server() -> LiveServer:
+    """`ten99-server serve` on a SQLite file, shared by the run's tests: take a key of your own
+    with `live_server.new_key()`."""
+    with running_server(env=SHARED_SERVER_ENV) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def live_postgres_server() -> LiveServer:
+    """The same on a PostgreSQL database of its own."""
+    reason = postgres.unreachable_reason()
+    if reason:
+        pytest.skip(reason)
+    with (
+        postgres.fresh_database("ten99_live") as url,
+        running_server(database_url=url, env=SHARED_SERVER_ENV) as server,
+    ):
+        yield server
+
+
+@pytest.fixture
+def live(request, database_kind) -> LiveServer:
+    """The shared live server on the test's database kind."""
+    name = "live_server" if database_kind == SQLITE else "live_postgres_server"
+    return request.getfixturevalue(name)
 
 
 @pytest.fixture
@@ -94,11 +190,27 @@ def settings_from(env: dict[str, str]) -> Settings:
 _apps: dict[Settings, object] = {}
 
 
-@pytest.fixture
-def app(settings):
+def app_for(settings: Settings):
+    """The app these settings make, built once per run: an app keeps no state of a test's own
+    but rate-limit budgets, which are counted per key, and every test has keys of its own."""
     if settings not in _apps:
         _apps[settings] = create_app(settings)
     return _apps[settings]
+
+
+@pytest.fixture
+def app(settings):
+    return app_for(settings)
+
+
+@pytest.fixture
+def client_with(settings):
+    """A test client of the app of the test's settings with some changed (`public_url=...`)."""
+
+    def make(**changes):
+        return app_for(settings.model_copy(update=changes)).test_client()
+
+    return make
 
 
 @pytest.fixture
@@ -309,3 +421,98 @@ def bind(client, key: str, quote_id: str, **fields) -> dict:
     return created(
         client.post("/api/v1/policies", json={"quote": quote_id, **fields}, headers=bearer(key))
     )
+
+
+def _entity(client, key) -> str:
+    return created(client.post("/api/v1/entities", json=new_entity(), headers=bearer(key)))["id"]
+
+
+# How to make, through the API, the object each path parameter names; each returns its id. An
+# implemented operation whose parameter is missing here fails
+# tests/api/test_isolation.py::test_every_id_parameter_has_a_factory.
+FACTORIES = {
+    "contractor_id": lambda client, key: created(
+        client.post("/api/v1/contractors", json=new_contractor(), headers=bearer(key))
+    )["id"],
+    "entity_id": _entity,
+    "job_id": lambda client, key: created(
+        client.post("/api/v1/jobs", json=new_job(_entity(client, key)), headers=bearer(key))
+    )["id"],
+    "quote_id": lambda client, key: underwrite(client, key)["quote"]["id"],
+    "policy_id": lambda client, key: bind(client, key, underwrite(client, key)["quote"]["id"])[
+        "id"
+    ],
+    "assignment_id": lambda client, key: _assignment(client, key),
+    "test_clock_id": lambda client, key: created(
+        client.post("/api/v1/test_clocks", json={"frozen_time": 1767225600}, headers=bearer(key))
+    )["id"],
+    "session_id": lambda client, key: created(
+        client.post(
+            "/api/v1/apply/sessions",
+            json={"quote": underwrite(client, key)["quote"]["id"]},
+            headers=bearer(key),
+        )
+    )["id"],
+    "webhook_endpoint_id": lambda client, key: created(
+        client.post(
+            "/api/v1/webhook_endpoints",
+            json={"url": "https://platform.example/hooks", "enabled_events": ["*"]},
+            headers=bearer(key),
+        )
+    )["id"],
+    "event_id": lambda client, key: _event(client, key),
+    "invoice_id": lambda client, key: _invoice(client, key),
+}
+
+
+def _delivery(client, key, endpoint_id: str) -> str:
+    """The delivery to the endpoint of the contractor.created event of a new contractor (the
+    endpoint takes every event)."""
+    FACTORIES["contractor_id"](client, key)
+    url = f"/api/v1/webhook_endpoints/{endpoint_id}/deliveries"
+    return client.get(url, headers=bearer(key)).json()[0]["id"]
+
+
+# Path parameters of an object inside another: made inside the object the path names before,
+# and read back through the list of it (they have no retrieve operation of their own).
+NESTED = {
+    "webhook_delivery_id": (
+        lambda client, key, ids: _delivery(client, key, ids["webhook_endpoint_id"]),
+        lambda ids: f"/webhook_endpoints/{ids['webhook_endpoint_id']}/deliveries",
+    )
+}
+
+
+def _event(client, key) -> str:
+    """The id of the contractor.created event of a new contractor."""
+    contractor_id = FACTORIES["contractor_id"](client, key)
+    listed = client.get(
+        "/api/v1/events", params={"type": "contractor.created"}, headers=bearer(key)
+    ).json()
+    [event] = [e for e in listed if e["data"]["object"]["id"] == contractor_id]
+    return event["id"]
+
+
+def _invoice(client, key) -> str:
+    """An invoice for a week inside a new policy's period."""
+    made = underwrite(client, key)
+    policy = bind(client, key, made["quote"]["id"])
+    start = policy["effective_date"] + 86400
+    body = {
+        "contractor": made["contractor"]["id"],
+        "job": made["job"]["id"],
+        "gross_pay": 100000,
+        "paycycle_startdate": start,
+        "paycycle_enddate": start + 7 * 86400,
+    }
+    return created(client.post("/api/v1/invoices", json=body, headers=bearer(key)))["id"]
+
+
+def _assignment(client, key) -> str:
+    made = underwrite(client, key)
+    body = {"contractor": made["contractor"]["id"], "job": made["job"]["id"]}
+    return created(
+        client.post(
+            "/api/v1/assignments", json={**body, "coverage_type": ["general"]}, headers=bearer(key)
+        )
+    )["id"]

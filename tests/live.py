@@ -5,22 +5,49 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from server.core.principals import Environment
+from server.domain import keys
+from server.store.db import Database
+from server.store.keys import KeyStore
+
+# Seconds a server has to exit after SIGTERM before the harness kills it. A server may take
+# longer (its worker finishing a long task); the run does not fail for it.
+STOP_GRACE = 10
+
+
+class ServerKilled(UserWarning):
+    """A server started by the tests did not exit within its grace and was killed."""
 
 
 @dataclass(frozen=True)
 class LiveServer:
     base_url: str  # ends in /api/v1
     api_key: str
+    database_url: str
+
+    def new_key(self, environment: Environment = Environment.SANDBOX) -> str:
+        """A key of a new account of its own, so that tests sharing this server never see each
+        other's objects (nor each other's test clocks)."""
+        database = Database(self.database_url)
+        try:
+            with database.transaction() as connection:
+                account = f"acct_{secrets.token_hex(6)}"
+                return keys.create_key(KeyStore(connection), environment, account)
+        finally:
+            database.dispose()
 
 
 def free_port() -> int:
@@ -38,8 +65,26 @@ def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60) -> No
             with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.1)
     raise RuntimeError(f"the server did not answer {url} within {timeout:.0f}s")
+
+
+def stop(process: subprocess.Popen, name: str, grace: float = STOP_GRACE) -> None:
+    """SIGTERM, then SIGKILL once `grace` is over: a process the tests started always ends,
+    and one that had to be killed is reported (a warning), never a failure of the run."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        warnings.warn(
+            f"{name} (pid {process.pid}) did not exit within {grace:.0f}s of SIGTERM: killed",
+            ServerKilled,
+            stacklevel=2,
+        )
 
 
 @contextmanager
@@ -51,17 +96,22 @@ def running_server(
     log_path: Path | None = None,
 ) -> Iterator[LiveServer]:
     """`ten99-server serve` on a free port, with a fresh sandbox key; a fresh SQLite file
-    unless `database_url` names another database."""
+    unless `database_url` names another database.
+
+    Its webhook deliveries to hosts elsewhere go to a proxy that is not there (`OFFLINE`), so
+    that none leaves this machine; receivers on 127.0.0.1 are reached directly."""
     api_key = "t9k_test_" + secrets.token_urlsafe(16)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/api/v1"
     with tempfile.TemporaryDirectory(prefix="ten99-live-") as tmp:
+        database_url = database_url or f"sqlite:///{tmp}/live.db"
         server_env = {
             **os.environ,
-            "TEN99_DATABASE_URL": database_url or f"sqlite:///{tmp}/live.db",
+            "TEN99_DATABASE_URL": database_url,
             "TEN99_API_KEY": api_key,
             "TEN99_VALIDATE_RESPONSES": "true",
             "TEN99_LOG_LEVEL": "warning",
+            **OFFLINE,
             **(env or {}),
         }
         log_path = log_path or Path(tmp) / "server.log"
@@ -74,10 +124,19 @@ def running_server(
             )
             try:
                 wait_until_up(f"{base_url}/openapi.json", server)
-                yield LiveServer(base_url=base_url, api_key=api_key)
+                yield LiveServer(base_url=base_url, api_key=api_key, database_url=database_url)
             finally:
-                server.terminate()
-                server.wait(timeout=30)
+                stop(server, f"the server on port {port}")
+
+
+# httpx (the deliveries' client) sends every request to a host elsewhere through this proxy,
+# which nothing listens on: the attempt fails at once, on this machine.
+OFFLINE = {
+    "ALL_PROXY": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "127.0.0.1,localhost,::1",
+}
 
 
 def eventually(read, ready, timeout: float = 15):

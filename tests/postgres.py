@@ -12,8 +12,10 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
+
+from server.store.tables import metadata
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -56,22 +58,18 @@ def fresh_database(prefix: str = "ten99_test") -> Iterator[str]:
 # Tables the migrations fill with data the tests rely on (the job category catalogue).
 SEEDED_TABLES = ("job_categories",)
 
+# One engine per database for the whole run: emptying is then a few short statements.
+_engines: dict[str, Engine] = {}
 
-def truncate_all(url: str) -> None:
-    """Empty every table but Alembic's and the seeded catalogue, so that each test starts from a
-    freshly migrated schema."""
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            tables = connection.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version' AND NOT (tablename = ANY(:seeded))"
-                ),
-                {"seeded": list(SEEDED_TABLES)},
-            ).scalars()
-            names = ", ".join(f'"{name}"' for name in tables)
-            if names:
-                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    finally:
-        engine.dispose()
+
+def empty(url: str) -> None:
+    """Delete every row but Alembic's and the seeded catalogue's, children first, so that each
+    test starts from a freshly migrated schema. DELETE, not TRUNCATE: on tables of a few rows
+    it is ten times faster."""
+    engine = _engines.get(url)
+    if engine is None:
+        engine = _engines[url] = create_engine(url, pool_size=1)
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            if table.name not in SEEDED_TABLES:
+                connection.execute(table.delete())

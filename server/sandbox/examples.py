@@ -77,8 +77,8 @@ def _made(object_id: str, make_it):
 
 
 def _make(sandbox: Sandbox, settings: Settings) -> None:
-    # An endpoint for every event type first, so that the events below have deliveries. (The
-    # worker's attempts to reach it fail without internet; they are recorded.)
+    # An endpoint for every event type first, so that the events below have deliveries; it is
+    # disabled at the end (see below).
     endpoint = {"url": example("WebhookEndpointCreate")["url"], "enabled_events": ["*"]}
     _made(
         IDS["webhook_endpoint"],
@@ -126,3 +126,12 @@ def _make(sandbox: Sandbox, settings: Settings) -> None:
     )
     with ids.chosen(IDS["invoice"], IDS["event"], IDS["delivery"]):
         sandbox.run(invoices.create, body)
+
+    # The example endpoint's host is a real one, elsewhere: nothing is sent there until the
+    # reader enables it (the updateWebhookEndpoint example's `status`). Its deliveries wait.
+    sandbox.run(
+        webhooks.update,
+        IDS["webhook_endpoint"],
+        {"status": webhooks.DISABLED},
+        targets=settings.webhook_targets,
+    )

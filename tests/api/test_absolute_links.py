@@ -7,14 +7,15 @@ import httpx
 
 from tests.api.test_assignments import assign_to
 from tests.conftest import bearer, bind, created, underwrite
-from tests.live import eventually, running_server
+from tests.live import eventually
 from tests.webhook_receiver import Receiver
 
 
-def test_every_link_is_absolute_and_opens():
-    with running_server() as server, Receiver() as receiver:
-        origin = server.base_url.removesuffix("/api/v1")
-        key = bearer(server.api_key)
+def test_every_link_is_absolute_and_opens(live_server):
+    api_key = live_server.new_key()
+    with Receiver() as receiver:
+        origin = live_server.base_url.removesuffix("/api/v1")
+        key = bearer(api_key)
         with httpx.Client(base_url=origin, timeout=30) as client:
             endpoint = client.post(
                 "/api/v1/webhook_endpoints",
@@ -22,8 +23,8 @@ def test_every_link_is_absolute_and_opens():
                 headers=key,
             ).json()
             receiver.secret = endpoint["secret"]
-            made = underwrite(client, server.api_key)
-            policy = bind(client, server.api_key, made["quote"]["id"])
+            made = underwrite(client, api_key)
+            policy = bind(client, api_key, made["quote"]["id"])
             policy = eventually(
                 lambda: client.get(f"/api/v1/policies/{policy['id']}", headers=key).json(),
                 lambda found: found["pdf_url"] is not None,
@@ -32,7 +33,7 @@ def test_every_link_is_absolute_and_opens():
             job = created(
                 client.post("/api/v1/jobs", json={**_job(made), "name": "Night"}, headers=key)
             )
-            assignment = created(assign_to(client, server.api_key, {**made, "job2": job}, "job2"))
+            assignment = created(assign_to(client, api_key, {**made, "job2": job}, "job2"))
             settled = eventually(
                 lambda: client.get(f"/api/v1/assignments/{assignment['id']}", headers=key).json(),
                 lambda found: not found["certificate_refresh_pending"],

@@ -9,8 +9,6 @@ from urllib.parse import urljoin
 
 import pytest
 
-from server.app import create_app
-from server.config import Settings
 from tests.conftest import assert_error, bearer, bind, underwrite
 
 BASE = "/api/v1"
@@ -75,6 +73,7 @@ def assert_page(response, status: int) -> str:
 # --- Create -----------------------------------------------------------------------------------
 
 
+@pytest.mark.storage
 def test_a_session_opens_for_an_eligible_quote(client, sandbox_key, sandbox_clock):
     quote = underwrite(client, sandbox_key)["quote"]
     at = sandbox_clock.start()
@@ -121,9 +120,8 @@ def test_without_a_public_url_the_session_url_is_on_the_requests_host(client, sa
     assert session["url"] == f"https://api.example:8443/apply/{session['id']}"
 
 
-def test_the_public_url_setting_names_the_host_of_the_session_url(database_url, sandbox_key):
-    app = create_app(Settings(database_url=database_url, public_url="https://sandbox.example"))
-    with app.test_client() as other:
+def test_the_public_url_setting_names_the_host_of_the_session_url(client_with, sandbox_key):
+    with client_with(public_url="https://sandbox.example") as other:
         quote_id = underwrite(other, sandbox_key)["quote"]["id"]
         session = open_session(other, sandbox_key, quote_id)
     assert session["url"] == f"https://sandbox.example/apply/{session['id']}"
@@ -198,23 +196,6 @@ def test_a_url_that_is_no_uri_is_400(client, sandbox_key, field, value):
 
 
 # --- List and retrieve ------------------------------------------------------------------------
-
-
-def test_sessions_list_most_recent_first_within_the_account(client, sandbox_key, new_key):
-    quote_id = underwrite(client, sandbox_key)["quote"]["id"]
-    made = [open_session(client, sandbox_key, quote_id) for _ in range(3)]
-    other_key = new_key(account="acct_b")
-    open_session(client, other_key, underwrite(client, other_key)["quote"]["id"])
-
-    listed = client.get(URL, headers=bearer(sandbox_key))
-    assert listed.status_code == 200, listed.text
-    assert listed.json() == made[::-1]
-    limited = client.get(f"{URL}?limit=2", headers=bearer(sandbox_key)).json()
-    assert [s["id"] for s in limited] == [made[2]["id"], made[1]["id"]]
-    after = client.get(
-        f"{URL}?limit=1&starting_after={made[2]['id']}", headers=bearer(sandbox_key)
-    ).json()
-    assert [s["id"] for s in after] == [made[1]["id"]]
 
 
 def test_retrieve_is_404_for_unknown_and_foreign_sessions(client, sandbox_key, new_key):
@@ -482,8 +463,3 @@ def test_a_bad_update_is_400_and_changes_nothing(client, sandbox_key, body):
     session = open_session(client, sandbox_key, quote, success_url=SUCCESS)
     assert_error(put(client, sandbox_key, session["id"], body), 400, "invalid_input")
     assert retrieve(client, sandbox_key, session["id"])["success_url"] == SUCCESS
-
-
-def test_an_unknown_session_is_404(client, sandbox_key):
-    response = put(client, sandbox_key, f"ias_{'x' * 32}", {"success_url": SUCCESS})
-    assert_error(response, 404, "resource_not_found", "session_id")

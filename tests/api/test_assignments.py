@@ -138,6 +138,7 @@ def test_an_assignment_without_a_policy_is_unbound_and_carries_its_rating(client
     assert assignment["quote_json"] == quote["quote_json"]
 
 
+@pytest.mark.storage
 def test_an_assignment_binds_to_the_contractors_active_policy_and_gets_certificates(
     client, sandbox_key, covered, run_tasks
 ):
@@ -260,17 +261,6 @@ def test_another_accounts_assignment_does_not_exist(client, sandbox_key, new_key
     assert_error(
         extend(client, other, bound["job"], bound["end_date"] + DAY), 404, "resource_not_found"
     )
-
-
-def test_list_is_most_recent_first(client, sandbox_key, covered):
-    made = underwrite(client, sandbox_key)
-    first = created(assign_to(client, sandbox_key, made))
-    second = created(assign_to(client, sandbox_key, covered, "job2"))
-    listed = client.get(BASE, params={"limit": 2}, headers=bearer(sandbox_key)).json()
-    assert [a["id"] for a in listed] == [second["id"], first["id"]]
-
-
-# PUT and DELETE
 
 
 def test_an_unbound_assignment_is_updated_and_rated_again(client, sandbox_key):

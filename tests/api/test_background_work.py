@@ -21,6 +21,10 @@ from tests.api.test_assignments import assign, extend, get
 from tests.conftest import bearer, bind, created, new_job, underwrite
 from tests.live import free_port
 
+# Tasks are claimed under leases and retried from the database: statements and locks that
+# differ between the databases.
+pytestmark = pytest.mark.storage
+
 
 class Inbox:
     def __init__(self):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from server.app import create_app
 from tests.conftest import bearer, bind, created, settings_from, underwrite
 
 # A NUL, an undecodable byte, a quote, a space, an overlong value: none names anything.
@@ -74,9 +73,8 @@ def test_a_host_header_not_trusted_does_not_choose_the_links_host(client, sandbo
     assert spoofed.startswith("http://testserver:80/apply/"), spoofed
 
 
-def test_link_hosts_names_the_hosts_links_may_carry(settings, sandbox_key):
-    app = create_app(settings.model_copy(update=dict(link_hosts=("sandbox.example",))))
-    with app.test_client() as other:
+def test_link_hosts_names_the_hosts_links_may_carry(client_with, sandbox_key):
+    with client_with(link_hosts=("sandbox.example",)) as other:
         url = _session_url(other, sandbox_key, Host="sandbox.example")
     assert url.startswith("http://sandbox.example/apply/")
 

@@ -27,6 +27,7 @@ def cli_database(database_url, monkeypatch) -> None:
 @pytest.mark.parametrize(
     ("environment", "prefix"), [("sandbox", "t9k_test_"), ("production", "t9k_live_")]
 )
+@pytest.mark.storage
 def test_keys_create_prints_a_working_key(database_url, capsys, environment, prefix):
     assert main(["keys", "create", "--environment", environment]) == 0
     key = capsys.readouterr().out.strip()
@@ -36,6 +37,7 @@ def test_keys_create_prints_a_working_key(database_url, capsys, environment, pre
         assert client.get("/api/v1/contractors", headers=bearer(key)).status_code == 200
 
 
+@pytest.mark.storage
 def test_the_configured_key_exists_once_the_app_is_up(database_url):
     key = "t9k_test_configured0123456789"
     app = create_app(Settings(database_url=database_url, api_key=key))
@@ -49,6 +51,7 @@ def test_a_configured_key_without_a_known_prefix_is_refused(database_url):
         create_app(Settings(database_url=database_url, api_key="secret"))
 
 
+@pytest.mark.storage
 def test_a_first_sandbox_key_is_made_only_when_no_key_exists(database_url):
     database = Database(database_url)
     migrate(database.engine)
@@ -65,6 +68,7 @@ def _created_key(capsys, *args: str) -> str:
     return capsys.readouterr().out.strip()
 
 
+@pytest.mark.storage
 def test_keys_list_shows_ids_and_hints_never_the_keys(capsys):
     sandbox = _created_key(capsys, "--account", "acct_one")
     live = _created_key(capsys, "--account", "acct_two", "--environment", "production")
@@ -83,6 +87,7 @@ def test_keys_list_shows_ids_and_hints_never_the_keys(capsys):
     assert capsys.readouterr().out.splitlines()[1:] == []
 
 
+@pytest.mark.storage
 def test_a_revoked_key_is_401_and_listed_as_revoked(capsys, database_url):
     key = _created_key(capsys)
     assert main(["keys", "list"]) == 0
@@ -104,6 +109,7 @@ def test_a_revoked_key_is_401_and_listed_as_revoked(capsys, database_url):
     assert main(["keys", "revoke", key_id]) == 0, "revoking twice is harmless"
 
 
+@pytest.mark.storage
 def test_revoking_an_unknown_key_fails_with_a_message(capsys):
     assert main(["keys", "revoke", "key_nothing"]) == 1
     assert "key_nothing" in capsys.readouterr().err
@@ -177,6 +183,7 @@ def test_a_command_run_elsewhere_creates_no_database(capsys, monkeypatch, tmp_pa
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.storage
 def test_database_names_the_database(capsys, tmp_path, database_url):
     main(["keys", "create", "--database", database_url])
     key = capsys.readouterr().out.strip()
@@ -195,6 +202,7 @@ def test_an_unreachable_database_is_one_line(capsys):
     assert "Connection refused" in err
 
 
+@pytest.mark.storage
 def test_check_config_reaches_the_database_and_shows_the_settings(capsys, monkeypatch):
     monkeypatch.setenv("TEN99_API_KEY", "t9k_test_notshown0123456789")
     monkeypatch.setenv("TEN99_CONNECTIONS_PER_CLIENT", "off")

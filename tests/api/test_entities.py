@@ -26,6 +26,7 @@ def create(client, sandbox_key):
     return make
 
 
+@pytest.mark.storage
 def test_create_returns_the_whole_stored_entity(client, sandbox_key):
     body = {
         "name": "Apple, Inc",
@@ -78,19 +79,6 @@ def test_the_name_is_required(client, sandbox_key):
     assert "name" in {e["param"] for e in body["errors"]}
 
 
-def test_list_is_most_recent_first_and_limited(client, sandbox_key, create):
-    ids = [create(name=f"E{i}")["id"] for i in range(12)]
-    newest_first = ids[::-1]
-    default_page = client.get(URL, headers=bearer(sandbox_key))
-    assert default_page.status_code == 200
-    assert [e["id"] for e in default_page.json()] == newest_first[:10]
-    assert all(e["object"] == "entity" for e in default_page.json())
-    three = client.get(URL, params={"limit": 3}, headers=bearer(sandbox_key)).json()
-    assert [e["id"] for e in three] == newest_first[:3]
-    everything = client.get(URL, params={"limit": 100}, headers=bearer(sandbox_key)).json()
-    assert [e["id"] for e in everything] == newest_first
-
-
 def test_listed_entities_equal_retrieved_ones(client, sandbox_key, create):
     created = create(
         address=ADDRESS,
@@ -98,46 +86,6 @@ def test_listed_entities_equal_retrieved_ones(client, sandbox_key, create):
     )
     listed = client.get(URL, headers=bearer(sandbox_key)).json()
     assert listed == [created]
-
-
-def test_cursors_page_forwards_and_backwards(client, sandbox_key, create):
-    newest_first = [create(name=f"E{i}")["id"] for i in range(7)][::-1]
-
-    def page(**params):
-        response = client.get(URL, params=params, headers=bearer(sandbox_key))
-        assert response.status_code == 200, response.text
-        return [e["id"] for e in response.json()]
-
-    assert page(limit=3, starting_after=newest_first[2]) == newest_first[3:6]
-    assert page(limit=3, starting_after=newest_first[5]) == newest_first[6:]
-    assert page(limit=2, ending_before=newest_first[4]) == newest_first[2:4]
-    assert page(limit=10, ending_before=newest_first[1]) == newest_first[:1]
-    assert page(starting_after=newest_first[0], ending_before=newest_first[4]) == newest_first[1:4]
-    assert page(starting_after=newest_first[-1]) == []
-    assert page(ending_before=newest_first[0]) == []
-
-
-@pytest.mark.parametrize("cursor", ["starting_after", "ending_before"])
-def test_an_unknown_cursor_is_a_404_naming_it(client, sandbox_key, cursor):
-    response = client.get(URL, params={cursor: "en_missing"}, headers=bearer(sandbox_key))
-    assert response.status_code == 404
-    assert response.json() == {
-        "error_code": "resource_not_found",
-        "message": "No such entity: en_missing",
-        "param": cursor,
-    }
-
-
-@pytest.mark.parametrize("limit", [0, 101])
-def test_a_limit_out_of_range_is_refused(client, sandbox_key, limit):
-    response = client.get(URL, params={"limit": limit}, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_input")
-
-
-def test_an_unknown_entity_is_a_404(client, sandbox_key):
-    response = client.get(f"{URL}/en_missing", headers=bearer(sandbox_key))
-    body = assert_error(response, 404, "resource_not_found")
-    assert body["message"] == "No such entity: en_missing"
 
 
 def test_update_changes_only_what_it_names(client, sandbox_key, create):
@@ -193,6 +141,7 @@ def test_update_replaces_the_address_whole(client, sandbox_key, create):
     assert response.json()["coverage_limit"] == created["coverage_limit"]
 
 
+@pytest.mark.storage
 def test_update_replaces_the_coverage_limit_whole(client, sandbox_key, create):
     created = create(coverage_limit={"aggregate_limit": 200000000, "occurrence_limit": 100000000})
     limit = {"aggregate_limit": 500000000, "occurrence_limit": 300000000}
@@ -204,6 +153,7 @@ def test_update_replaces_the_coverage_limit_whole(client, sandbox_key, create):
 
 
 @pytest.mark.parametrize("field", ["address", "coverage_limit"])
+@pytest.mark.storage
 def test_null_removes_the_address_or_the_coverage_limit(client, sandbox_key, create, field):
     created = create(
         address=ADDRESS,
@@ -222,11 +172,6 @@ def test_fields_that_cannot_be_null_refuse_null_on_update(client, sandbox_key, c
     response = client.put(f"{URL}/{created['id']}", json={field: None}, headers=bearer(sandbox_key))
     assert_error(response, 400, "invalid_input")
     assert client.get(f"{URL}/{created['id']}", headers=bearer(sandbox_key)).json() == created
-
-
-def test_updating_an_unknown_entity_is_a_404(client, sandbox_key):
-    response = client.put(f"{URL}/en_missing", json={"name": "X"}, headers=bearer(sandbox_key))
-    assert_error(response, 404, "resource_not_found")
 
 
 @pytest.mark.parametrize(
@@ -347,27 +292,6 @@ def test_unknown_fields_are_refused_on_update(client, sandbox_key, create, body)
     assert client.get(f"{URL}/{created['id']}", headers=bearer(sandbox_key)).json() == created
 
 
-def test_delete_answers_the_deleted_object_and_the_entity_is_gone(client, sandbox_key, create):
-    created = create()
-    url = f"{URL}/{created['id']}"
-    response = client.delete(url, headers=bearer(sandbox_key))
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body == {
-        "id": created["id"],
-        "object": "entity",
-        "deleted": True,
-        "deleted_at": body["deleted_at"],
-    }
-    assert isinstance(body["deleted_at"], int) and body["deleted_at"] >= created["created"]
-    assert_error(client.get(url, headers=bearer(sandbox_key)), 404, "resource_not_found")
-    assert_error(client.delete(url, headers=bearer(sandbox_key)), 404, "resource_not_found")
-    assert_error(
-        client.put(url, json={"name": "X"}, headers=bearer(sandbox_key)), 404, "resource_not_found"
-    )
-    assert client.get(URL, headers=bearer(sandbox_key)).json() == []
-
-
 def test_deleting_one_entity_leaves_the_others(client, sandbox_key, create):
     kept = create(name="Kept")
     gone = create(name="Gone")
@@ -404,6 +328,7 @@ def test_deleting_an_entity_cancels_the_policies_of_its_jobs(client, sandbox_key
     assert still.json()["is_active"] is True
 
 
+@pytest.mark.storage
 def test_deleting_an_entity_cancels_the_policies_of_every_one_of_its_jobs(client, sandbox_key):
     first = underwrite(client, sandbox_key)
     entity_id = first["entity"]["id"]

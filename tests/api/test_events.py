@@ -109,6 +109,7 @@ def bound(client, sandbox_key, covered, run_tasks):
 # The event object
 
 
+@pytest.mark.storage
 def test_an_event_names_its_type_and_carries_the_object(client, sandbox_key):
     person = contractor(client, sandbox_key)
     [event] = events(client, sandbox_key)
@@ -411,6 +412,7 @@ def test_a_voided_assignment_is_not_cancelled_or_activated_with_its_policy(
     assert len(objects(client, sandbox_key, "assignment.active")) == 1  # the binding's
 
 
+@pytest.mark.storage
 def test_assignment_extended_is_recorded_once_the_certificates_are_regenerated(
     client, sandbox_key, bound, run_tasks
 ):
@@ -433,6 +435,7 @@ def test_assignment_extended_is_recorded_once_the_certificates_are_regenerated(
     assert extended[0] == get(client, sandbox_key, path)
 
 
+@pytest.mark.storage
 def test_an_assignment_voided_before_its_regeneration_records_no_extension(
     client, sandbox_key, bound, run_tasks
 ):
@@ -475,18 +478,6 @@ def ids(client, key, **params) -> list[str]:
     return [e["id"] for e in events(client, key, **params)]
 
 
-def test_list_is_most_recent_first_with_cursors(client, sandbox_key):
-    third, second, first = three_events(client, sandbox_key)
-    names = [e["data"]["object"]["first_name"] for e in events(client, sandbox_key)]
-    assert names == ["Cy", "Bea", "Ann"]
-    assert ids(client, sandbox_key, limit=2) == [third, second]
-    assert ids(client, sandbox_key, starting_after=third) == [second, first]
-    assert ids(client, sandbox_key, starting_after=second) == [first]
-    assert ids(client, sandbox_key, ending_before=first) == [third, second]
-    assert ids(client, sandbox_key, ending_before=first, limit=1) == [second]
-    assert ids(client, sandbox_key, ending_before=third) == []
-
-
 def test_the_type_filter_keeps_one_type(client, sandbox_key):
     made = underwrite(client, sandbox_key)
     assert set(types(client, sandbox_key)) == {"contractor.created", "quote.created"}
@@ -495,6 +486,7 @@ def test_the_type_filter_keeps_one_type(client, sandbox_key):
     assert events(client, sandbox_key, type="policy.created") == []
 
 
+@pytest.mark.storage
 def test_the_type_filter_with_a_cursor(client, sandbox_key):
     third, second, first = three_events(client, sandbox_key)
     underwrite(client, sandbox_key)  # a fourth contractor.created, and a quote.created
@@ -512,11 +504,6 @@ def test_retrieve_answers_the_listed_event(client, sandbox_key):
     contractor(client, sandbox_key)
     [listed] = events(client, sandbox_key)
     assert get(client, sandbox_key, f"events/{listed['id']}") == listed
-
-
-def test_an_unknown_event_is_404(client, sandbox_key):
-    response = client.get(f"{BASE}/events/evt_missing", headers=bearer(sandbox_key))
-    assert_error(response, 404, "resource_not_found", "event_id")
 
 
 def test_an_id_that_is_no_event_id_is_400(client, sandbox_key):
@@ -543,6 +530,7 @@ def test_another_owners_events_are_invisible(client, sandbox_key, new_key, owner
     assert_error(response, 404, "resource_not_found", "starting_after")
 
 
+@pytest.mark.storage
 def test_events_older_than_30_days_are_gone(client, sandbox_key, sandbox_clock):
     start = sandbox_clock.start()
     old = contractor(client, sandbox_key)
@@ -558,6 +546,7 @@ def test_events_older_than_30_days_are_gone(client, sandbox_key, sandbox_clock):
 # A refused change records nothing
 
 
+@pytest.mark.storage
 def test_refused_changes_record_no_event(client, sandbox_key, bound):
     before = events(client, sandbox_key, limit=100)
     assignment, quote, headers = bound["assignment"], bound["quote"], bearer(sandbox_key)
@@ -605,6 +594,7 @@ def deliveries(client, key, endpoint_id) -> list[dict]:
     return get(client, key, f"webhook_endpoints/{endpoint_id}/deliveries")
 
 
+@pytest.mark.storage
 def test_a_request_refused_after_recording_an_event_leaves_none(
     client, sandbox_key, covered, monkeypatch
 ):
@@ -628,6 +618,7 @@ def test_a_request_refused_after_recording_an_event_leaves_none(
     assert get(client, sandbox_key, f"policies/{policy['id']}") == policy
 
 
+@pytest.mark.storage
 def test_a_contractor_deletion_refused_midway_leaves_no_event(
     client, sandbox_key, covered, monkeypatch
 ):

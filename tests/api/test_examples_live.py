@@ -1,7 +1,8 @@
 """The documents' examples, live: in a sandbox made by `ten99-server examples`, every operation of
 the contract, sent as its examples write it (the path's `existing` example ids, the request
 body's example, the documents' key as the curl examples send it), answers its documented
-success. Each operation meets a freshly made sandbox, as a reader trying one example would."""
+success. Each operation meets a freshly made sandbox, as a reader trying one example would: the
+sandbox is made once per run (`examples_template`) and copied for each."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ import re
 
 import pytest
 
-from server import worker
 from server.sandbox import examples
 from server.spec import load_spec
 from tests.conformance.gate import implemented_operations
-from tests.conftest import basic
+from tests.conftest import basic, restore
 
 SPEC = load_spec()
 OPERATIONS = implemented_operations()
@@ -48,11 +48,10 @@ def success(operation) -> int:
 
 
 @pytest.fixture
-def example_sandbox(database, settings):
+def example_sandbox(examples_template, database_url):
     """A sandbox holding the documents' examples and nothing else, with what the worker makes
     for them (certificates, documents)."""
-    examples.make(database, settings)
-    worker.run_due(database, settings)
+    restore(examples_template, database_url)
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[op.operation_id for op in OPERATIONS])
@@ -98,7 +97,20 @@ def test_the_examples_are_at_their_ids_on_the_examples_clock(client, example_san
     assert policy.json()["status"] == "active"
 
 
-def test_making_them_again_replaces_the_sandbox(client, database, settings, example_sandbox):
+def test_the_example_endpoint_is_disabled_and_nothing_was_sent(client, example_sandbox):
+    """Its URL is the documents' host, elsewhere: its deliveries wait, never attempted."""
+    headers = basic(examples.KEY)
+    endpoint = f"/api/v1/webhook_endpoints/{examples.IDS['webhook_endpoint']}"
+    assert client.get(endpoint, headers=headers).json()["status"] == "disabled"
+    deliveries = client.get(f"{endpoint}/deliveries", params={"limit": 100}, headers=headers).json()
+    assert examples.IDS["delivery"] in {delivery["id"] for delivery in deliveries}
+    assert {(d["status"], len(d["attempts"])) for d in deliveries} == {("pending", 0)}
+
+
+@pytest.mark.storage
+def test_making_them_again_replaces_the_sandbox(client, database, settings):
+    """Made on the test's database (the template is SQLite's), then again after changes."""
+    examples.make(database, settings)
     headers = basic(examples.KEY)
     made = client.post(
         "/api/v1/contractors", json=examples.example("ContractorCreate"), headers=headers

@@ -13,7 +13,6 @@ import pytest
 from server.middleware import validation
 from server.middleware.validation import MAX_BODY_BYTES
 from tests.conftest import assert_error, bearer, new_contractor
-from tests.live import running_server
 
 MAX_ERROR_BODY = 16 * 1024
 QUOTE = {"contractor": "cn_Ehb3bYa", "job": "jb_jsb9KEcTpc"}
@@ -78,40 +77,39 @@ def test_a_message_never_repeats_a_long_value():
     assert len(validation.shown("x" * 100_000)) <= validation.MAX_SHOWN + 4
 
 
-def test_other_requests_are_answered_while_junk_arrives():
+def test_other_requests_are_answered_while_junk_arrives(live_server):
     """A live server: while one client sends megabyte bodies of junk, another's reads are
     answered, each within a timeout far below what a blocked event loop would take."""
     junk = junk_array()
-    with running_server() as server:
-        headers = bearer(server.api_key)
-        with httpx.Client(base_url=server.base_url, timeout=30) as setup:
-            made = setup.post("/contractors", json=new_contractor(), headers=headers)
-            contractor = made.json()["id"]
-        stop = threading.Event()
-        refused: list[int] = []
+    headers = bearer(live_server.new_key())
+    with httpx.Client(base_url=live_server.base_url, timeout=30) as setup:
+        made = setup.post("/contractors", json=new_contractor(), headers=headers)
+        contractor = made.json()["id"]
+    stop = threading.Event()
+    refused: list[int] = []
 
-        def send_junk() -> None:
-            with httpx.Client(base_url=server.base_url, timeout=30) as sender:
-                while not stop.is_set():
-                    response = sender.post(
-                        "/quotes",
-                        content=junk,
-                        headers={**headers, "Content-Type": "application/json"},
-                    )
-                    refused.append(response.status_code)
+    def send_junk() -> None:
+        with httpx.Client(base_url=live_server.base_url, timeout=30) as sender:
+            while not stop.is_set():
+                response = sender.post(
+                    "/quotes",
+                    content=junk,
+                    headers={**headers, "Content-Type": "application/json"},
+                )
+                refused.append(response.status_code)
 
-        senders = [threading.Thread(target=send_junk) for _ in range(2)]
+    senders = [threading.Thread(target=send_junk) for _ in range(2)]
+    for sender in senders:
+        sender.start()
+    try:
+        with httpx.Client(base_url=live_server.base_url, timeout=2) as reader:
+            statuses = [
+                reader.get(f"/contractors/{contractor}", headers=headers).status_code
+                for _ in range(50)
+            ]
+    finally:
+        stop.set()
         for sender in senders:
-            sender.start()
-        try:
-            with httpx.Client(base_url=server.base_url, timeout=2) as reader:
-                statuses = [
-                    reader.get(f"/contractors/{contractor}", headers=headers).status_code
-                    for _ in range(50)
-                ]
-        finally:
-            stop.set()
-            for sender in senders:
-                sender.join()
+            sender.join()
     assert statuses == [200] * 50
     assert refused and set(refused) == {400}

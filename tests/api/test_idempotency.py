@@ -15,6 +15,10 @@ from server.store.tables import contractors, entities, idempotency_keys
 from server.worker import purge_expired_keys
 from tests.conftest import assert_error, bearer, new_contractor, new_entity
 
+# Saved responses are claimed (an insert that may meet the unique key, a savepoint), replayed
+# and purged by statements whose errors and locks differ between the databases.
+pytestmark = pytest.mark.storage
+
 URL = "/api/v1/contractors"
 KEY = "Ten99Policy-Idempotent-Key"
 

@@ -13,104 +13,14 @@ from server.domain import keys
 from server.spec import load_spec
 from server.store.keys import KeyStore
 from tests.conformance.gate import is_implemented, load_operations
-from tests.conftest import bearer, bind, created, new_contractor, new_entity, new_job, underwrite
+from tests.conftest import FACTORIES, NESTED, bearer, created, new_contractor
+
+# Every id-taking operation's statements, each under the caller's-account conditions, run on
+# both databases here.
+pytestmark = pytest.mark.storage
 
 SPEC = load_spec()
 BASE = "/api/v1"
-
-
-def _entity(client, key) -> str:
-    return created(client.post(f"{BASE}/entities", json=new_entity(), headers=bearer(key)))["id"]
-
-
-# How to make, through the API, the object each path parameter names; each returns its id. An
-# implemented operation whose parameter is missing here fails test_every_id_parameter_has_a_factory.
-FACTORIES = {
-    "contractor_id": lambda client, key: created(
-        client.post(f"{BASE}/contractors", json=new_contractor(), headers=bearer(key))
-    )["id"],
-    "entity_id": _entity,
-    "job_id": lambda client, key: created(
-        client.post(f"{BASE}/jobs", json=new_job(_entity(client, key)), headers=bearer(key))
-    )["id"],
-    "quote_id": lambda client, key: underwrite(client, key)["quote"]["id"],
-    "policy_id": lambda client, key: bind(client, key, underwrite(client, key)["quote"]["id"])[
-        "id"
-    ],
-    "assignment_id": lambda client, key: _assignment(client, key),
-    "test_clock_id": lambda client, key: created(
-        client.post(f"{BASE}/test_clocks", json={"frozen_time": 1767225600}, headers=bearer(key))
-    )["id"],
-    "session_id": lambda client, key: created(
-        client.post(
-            f"{BASE}/apply/sessions",
-            json={"quote": underwrite(client, key)["quote"]["id"]},
-            headers=bearer(key),
-        )
-    )["id"],
-    "webhook_endpoint_id": lambda client, key: created(
-        client.post(
-            f"{BASE}/webhook_endpoints",
-            json={"url": "https://platform.example/hooks", "enabled_events": ["*"]},
-            headers=bearer(key),
-        )
-    )["id"],
-    "event_id": lambda client, key: _event(client, key),
-    "invoice_id": lambda client, key: _invoice(client, key),
-}
-
-
-def _delivery(client, key, endpoint_id: str) -> str:
-    """The delivery to the endpoint of the contractor.created event of a new contractor (the
-    endpoint takes every event)."""
-    FACTORIES["contractor_id"](client, key)
-    url = f"{BASE}/webhook_endpoints/{endpoint_id}/deliveries"
-    return client.get(url, headers=bearer(key)).json()[0]["id"]
-
-
-# Path parameters of an object inside another: made inside the object the path names before,
-# and read back through the list of it (they have no retrieve operation of their own).
-NESTED = {
-    "webhook_delivery_id": (
-        lambda client, key, ids: _delivery(client, key, ids["webhook_endpoint_id"]),
-        lambda ids: f"/webhook_endpoints/{ids['webhook_endpoint_id']}/deliveries",
-    )
-}
-
-
-def _event(client, key) -> str:
-    """The id of the contractor.created event of a new contractor."""
-    contractor_id = FACTORIES["contractor_id"](client, key)
-    listed = client.get(
-        f"{BASE}/events", params={"type": "contractor.created"}, headers=bearer(key)
-    ).json()
-    [event] = [e for e in listed if e["data"]["object"]["id"] == contractor_id]
-    return event["id"]
-
-
-def _invoice(client, key) -> str:
-    """An invoice for a week inside a new policy's period."""
-    made = underwrite(client, key)
-    policy = bind(client, key, made["quote"]["id"])
-    start = policy["effective_date"] + 86400
-    body = {
-        "contractor": made["contractor"]["id"],
-        "job": made["job"]["id"],
-        "gross_pay": 100000,
-        "paycycle_startdate": start,
-        "paycycle_enddate": start + 7 * 86400,
-    }
-    return created(client.post(f"{BASE}/invoices", json=body, headers=bearer(key)))["id"]
-
-
-def _assignment(client, key) -> str:
-    made = underwrite(client, key)
-    body = {"contractor": made["contractor"]["id"], "job": made["job"]["id"]}
-    return created(
-        client.post(
-            f"{BASE}/assignments", json={**body, "coverage_type": ["general"]}, headers=bearer(key)
-        )
-    )["id"]
 
 
 # Paths only sandbox keys reach.

@@ -69,49 +69,7 @@ def test_the_catalogue_is_broad_enough(client, sandbox_key):
     assert {category["approved"] for category in listed} == {True, False}
 
 
-def test_small_pages_walk_the_same_catalogue(client, sandbox_key):
-    whole = _walk(client, sandbox_key, limit=100)
-    assert _walk(client, sandbox_key, limit=7) == whole
-    assert _walk(client, sandbox_key, limit=1) == whole
-
-
-def test_the_default_page_has_ten_categories(client, sandbox_key):
-    whole = _walk(client, sandbox_key, limit=100)
-    response = client.get(URL, headers=bearer(sandbox_key))
-    assert response.status_code == 200
-    assert response.json() == whole[:10]
-
-
-def test_limit_and_cursors_page_through_the_catalogue(client, sandbox_key):
-    ids = [category["id"] for category in _walk(client, sandbox_key, limit=100)]
-
-    def page(**params):
-        response = client.get(URL, params=params, headers=bearer(sandbox_key))
-        assert response.status_code == 200, response.text
-        return [category["id"] for category in response.json()]
-
-    assert page(limit=3) == ids[:3]
-    assert page(limit=5, starting_after=ids[4]) == ids[5:10]
-    assert page(limit=100, starting_after=ids[20]) == ids[21:]
-    assert page(limit=3, ending_before=ids[10]) == ids[7:10]
-    assert page(limit=100, ending_before=ids[2]) == ids[:2]
-    assert page(starting_after=ids[3], ending_before=ids[8]) == ids[4:8]
-    assert page(starting_after=ids[-1]) == []
-    assert page(ending_before=ids[0]) == []
-
-
-@pytest.mark.parametrize("cursor", ["starting_after", "ending_before"])
-def test_an_unknown_cursor_is_a_404_naming_it(client, sandbox_key, cursor):
-    response = client.get(URL, params={cursor: "jc_Zz9NoSuchCategory"}, headers=bearer(sandbox_key))
-    assert_error(response, 404, "resource_not_found", param=cursor)
-
-
-@pytest.mark.parametrize("limit", [0, 101])
-def test_a_limit_out_of_range_is_refused(client, sandbox_key, limit):
-    response = client.get(URL, params={"limit": limit}, headers=bearer(sandbox_key))
-    assert_error(response, 400, "invalid_input")
-
-
+@pytest.mark.storage
 def test_each_category_retrieves_as_its_toml_row(client, sandbox_key):
     rows = _toml_rows()
     listed = {category["id"]: category for category in _walk(client, sandbox_key, limit=100)}

@@ -1,5 +1,7 @@
 """Real concurrency against the real server under uvicorn: many connections at once, and
-several worker processes sharing PostgreSQL and Redis."""
+several worker processes sharing PostgreSQL and Redis. Concurrency is what the databases do
+differently (locks, isolation), so every test runs on both; those on one shared server take a
+key of a new account each."""
 
 from __future__ import annotations
 
@@ -14,8 +16,11 @@ from sqlalchemy import create_engine, func, select
 
 from server.middleware.rate_limit import REDIS_CLIENT_PREFIX
 from server.store.tables import emails
+from tests import postgres
 from tests.conftest import bearer, new_contractor, new_entity, new_job
-from tests.live import running_server
+from tests.live import LiveServer, running_server
+
+pytestmark = [pytest.mark.storage, pytest.mark.live]
 
 REDIS_URL = os.environ.get("TEN99_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
 
@@ -26,8 +31,8 @@ async def _burst(base_url: str, count: int, request) -> list[httpx.Response]:
         return await asyncio.gather(*(request(client) for _ in range(count)))
 
 
-def _assert_one_object_from_50_posts(server) -> None:
-    headers = bearer(server.api_key, **{"Ten99Policy-Idempotent-Key": "burst-1"})
+def _assert_one_object_from_50_posts(server: LiveServer, key: str) -> None:
+    headers = bearer(key, **{"Ten99Policy-Idempotent-Key": "burst-1"})
     body = new_contractor()
 
     responses = asyncio.run(
@@ -48,23 +53,18 @@ def _assert_one_object_from_50_posts(server) -> None:
     assert retry.status_code == 201
     assert retry.content == created[0].content
     assert retry.headers["Ten99Policy-Idempotent-Replayed"] == "true"
-    listed = httpx.get(
-        f"{server.base_url}/contractors", params={"limit": 100}, headers=bearer(server.api_key)
-    )
+    listed = httpx.get(f"{server.base_url}/contractors", params={"limit": 100}, headers=bearer(key))
     assert [c["id"] for c in listed.json()] == [created[0].json()["id"]]
 
 
-def test_50_concurrent_posts_with_one_key_create_one_object(database_url):
-    with running_server(database_url=database_url) as server:
-        _assert_one_object_from_50_posts(server)
+def test_50_concurrent_posts_with_one_key_create_one_object(live):
+    _assert_one_object_from_50_posts(live, live.new_key())
 
 
 def test_the_same_holds_across_two_worker_processes_on_postgresql(postgres_url):
-    from tests import postgres
-
-    postgres.truncate_all(postgres_url)
+    postgres.empty(postgres_url)
     with running_server(database_url=postgres_url, workers=2) as server:
-        _assert_one_object_from_50_posts(server)
+        _assert_one_object_from_50_posts(server, server.api_key)
 
 
 @pytest.fixture
@@ -93,6 +93,7 @@ def test_two_workers_share_one_rate_limit_budget_in_redis(postgres_url, redis_ur
     env = {"TEN99_REDIS_URL": redis_url, "TEN99_RATE_LIMIT": "10/minute"}
     statuses: list[int] = []
     limited = []
+    postgres.empty(postgres_url)
     with running_server(database_url=postgres_url, workers=2, env=env) as server:
         headers = bearer(server.api_key)
         # New connections for every request, until both workers have consulted Redis.
@@ -113,13 +114,12 @@ def test_two_workers_share_one_rate_limit_budget_in_redis(postgres_url, redis_ur
     assert 1 <= int(limited[0].headers["Retry-After"]) <= 60
 
 
-def test_a_double_clicked_accept_is_one_success(database_url):
+def test_a_double_clicked_accept_is_one_success(live):
     """Eight Accepts of one session at once, as a contractor double-clicking (or a browser
     retrying) sends them: one policy, and every one answered with the way back to the
     platform, none with an error page."""
     success = "https://platform.example/done"
-    with running_server(database_url=database_url) as server:
-        api = httpx.Client(base_url=server.base_url, headers=bearer(server.api_key), timeout=30)
+    with httpx.Client(base_url=live.base_url, headers=bearer(live.new_key()), timeout=30) as api:
         entity = api.post("/entities", json=new_entity()).json()["id"]
         contractor = api.post("/contractors", json=new_contractor()).json()["id"]
         job = api.post("/jobs", json=new_job(entity)).json()["id"]
@@ -129,7 +129,7 @@ def test_a_double_clicked_accept_is_one_success(database_url):
         page = session.json()["url"]
 
         responses = asyncio.run(
-            _burst(server.base_url, 8, lambda c: c.post(page + "/accept", follow_redirects=False))
+            _burst(live.base_url, 8, lambda c: c.post(page + "/accept", follow_redirects=False))
         )
 
         answers = [(r.status_code, r.headers.get("location")) for r in responses]
@@ -137,7 +137,6 @@ def test_a_double_clicked_accept_is_one_success(database_url):
             r.text[:300] for r in responses if r.status_code != 303
         ]
         assert len(api.get("/policies").json()) == 1
-        api.close()
 
 
 def _bound_assignment(api: httpx.Client) -> dict:
@@ -180,12 +179,14 @@ def _events_once(api: httpx.Client, event_type: str, expected: int, timeout: flo
     return api.get("/events", params=params).json()
 
 
-def _extend_all(server, bodies: list[dict]) -> list[httpx.Response]:
+def _extend_all(api: httpx.Client, bodies: list[dict]) -> list[httpx.Response]:
+    """The bodies sent to /assignments/extend at once, each on a connection of its own, with
+    the key `api` sends."""
+
     async def run():
         limits = httpx.Limits(max_connections=len(bodies), max_keepalive_connections=0)
-        headers = bearer(server.api_key)
         async with httpx.AsyncClient(
-            base_url=server.base_url, limits=limits, timeout=60, headers=headers
+            base_url=api.base_url, limits=limits, timeout=60, headers=api.headers
         ) as client:
             return await asyncio.gather(
                 *(client.post("/assignments/extend", json=body) for body in bodies)
@@ -194,16 +195,20 @@ def _extend_all(server, bodies: list[dict]) -> list[httpx.Response]:
     return asyncio.run(run())
 
 
-def test_concurrent_extensions_take_turns_and_end_at_the_greatest_date(database_url):
-    with running_server(database_url=database_url) as server:
-        api = httpx.Client(base_url=server.base_url, headers=bearer(server.api_key), timeout=30)
+def _api(live: LiveServer) -> httpx.Client:
+    """A client of the live server with a key of a new account."""
+    return httpx.Client(base_url=live.base_url, headers=bearer(live.new_key()), timeout=30)
+
+
+def test_concurrent_extensions_take_turns_and_end_at_the_greatest_date(live):
+    with _api(live) as api:
         assignment = _settled(api, _bound_assignment(api)["id"])
         ends = [assignment["end_date"] + hours * 3600 for hours in range(1, 17)]
         bodies = [
             {"job_id": assignment["job"], "end_date": end, "send_email": False} for end in ends
         ]
 
-        responses = _extend_all(server, bodies)
+        responses = _extend_all(api, bodies)
 
         extended = [r for r in responses if r.status_code == 200]
         refused = [r.json()["error_code"] for r in responses if r.status_code != 200]
@@ -217,16 +222,14 @@ def test_concurrent_extensions_take_turns_and_end_at_the_greatest_date(database_
         events = _events_once(api, "assignment.extended", len(extended))
         assert len(events) == len(extended)
         assert events[0]["data"]["object"]["end_date"] == max(ends)
-        api.close()
 
 
-def test_the_same_new_end_date_sent_at_once_extends_and_emails_once(database_url):
-    with running_server(database_url=database_url) as server:
-        api = httpx.Client(base_url=server.base_url, headers=bearer(server.api_key), timeout=30)
+def test_the_same_new_end_date_sent_at_once_extends_and_emails_once(live):
+    with _api(live) as api:
         assignment = _settled(api, _bound_assignment(api)["id"])
         body = {"job_id": assignment["job"], "end_date": assignment["end_date"] + 86400}
 
-        responses = _extend_all(server, [body] * 16)
+        responses = _extend_all(api, [body] * 16)
 
         statuses = sorted(r.status_code for r in responses)
         assert statuses == [200] + [400] * 15
@@ -235,31 +238,30 @@ def test_the_same_new_end_date_sent_at_once_extends_and_emails_once(database_url
         }
         events = _events_once(api, "assignment.extended", 1)
         assert len(events) == 1
-        engine = create_engine(database_url)
+        engine = create_engine(live.database_url)
+        about = select(func.count()).where(emails.c.about == assignment["id"])
         with engine.connect() as connection:
-            assert connection.execute(select(func.count()).select_from(emails)).scalar() == 1
+            assert connection.execute(about).scalar() == 1
         engine.dispose()
-        api.close()
 
 
-def test_concurrent_test_clocks_leave_one_clock_and_no_error(database_url):
+def test_concurrent_test_clocks_leave_one_clock_and_no_error(live):
     """A new clock replaces the sandbox's one; when two arrive together, one wins and the other
     is told to try again (400 test_clock_conflict), never a 500."""
-    with running_server(database_url=database_url) as server:
-        headers = bearer(server.api_key)
-        at = int(time.time())
-        responses = asyncio.run(
-            _burst(
-                server.base_url,
-                16,
-                lambda c: c.post("/test_clocks", json={"frozen_time": at}, headers=headers),
-            )
+    headers = bearer(live.new_key())
+    at = int(time.time())
+    responses = asyncio.run(
+        _burst(
+            live.base_url,
+            16,
+            lambda c: c.post("/test_clocks", json={"frozen_time": at}, headers=headers),
         )
-        statuses = sorted(r.status_code for r in responses)
-        assert set(statuses) <= {201, 400}, statuses
-        assert 201 in statuses
-        refused = [r.json()["error_code"] for r in responses if r.status_code == 400]
-        assert set(refused) <= {"test_clock_conflict"}, refused
-        listed = httpx.get(f"{server.base_url}/test_clocks", headers=headers).json()
-        assert len(listed) == 1
-        assert listed[0]["id"] in {r.json()["id"] for r in responses if r.status_code == 201}
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert set(statuses) <= {201, 400}, statuses
+    assert 201 in statuses
+    refused = [r.json()["error_code"] for r in responses if r.status_code == 400]
+    assert set(refused) <= {"test_clock_conflict"}, refused
+    listed = httpx.get(f"{live.base_url}/test_clocks", headers=headers).json()
+    assert len(listed) == 1
+    assert listed[0]["id"] in {r.json()["id"] for r in responses if r.status_code == 201}

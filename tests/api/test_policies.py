@@ -6,12 +6,12 @@ import io
 from concurrent.futures import ThreadPoolExecutor
 
 import pypdf
+import pytest
 
-from server.app import create_app
 from server.core.clock import now
 from server.pdf.policy import format_date
 from server.store import policies as store_policies
-from tests.conftest import assert_error, bearer, bind, created, underwrite
+from tests.conftest import assert_error, bearer, bind, underwrite
 
 BASE = "/api/v1"
 DAY = 86400
@@ -100,6 +100,7 @@ def test_an_ineligible_quote_is_refused_with_its_eligibility_message(client, san
     assert client.get(f"{BASE}/policies", headers=bearer(sandbox_key)).json() == []
 
 
+@pytest.mark.storage
 def test_one_policy_per_quote_even_after_deleting_it(client, sandbox_key):
     quote_id = underwrite(client, sandbox_key)["quote"]["id"]
     policy = bind(client, sandbox_key, quote_id)
@@ -110,6 +111,7 @@ def test_one_policy_per_quote_even_after_deleting_it(client, sandbox_key):
     assert_error(after, 400, "policy_already_exists", "quote")
 
 
+@pytest.mark.storage
 def test_racing_binds_of_one_quote_make_one_policy(client, sandbox_key):
     quote_id = underwrite(client, sandbox_key)["quote"]["id"]
 
@@ -204,6 +206,7 @@ def test_a_policy_of_a_deleted_contractor_cannot_be_reactivated(client, sandbox_
     assert made["contractor"]["id"] in assert_error(refused, 400, "policy_not_updatable")["message"]
 
 
+@pytest.mark.storage
 def test_deleting_a_contractor_cancels_only_its_policies(client, sandbox_key, run_tasks):
     mine, other = underwrite(client, sandbox_key), underwrite(client, sandbox_key)
     doomed = bind(client, sandbox_key, mine["quote"]["id"])
@@ -266,6 +269,7 @@ def test_the_policy_document_states_the_policy(client, sandbox_key, run_tasks):
         assert expected in text, expected
 
 
+@pytest.mark.storage
 def test_the_document_url_is_a_capability_that_changes_with_the_status(
     client, sandbox_key, run_tasks
 ):
@@ -304,24 +308,16 @@ def test_the_policy_of_a_name_in_any_script_prints_it(client, sandbox_key, run_t
     assert "Łukasz Wróbel 李" in text
 
 
-def test_the_public_url_setting_names_the_host_of_document_links(settings, sandbox_key, run_tasks):
-    app = create_app(settings.model_copy(update=dict(public_url="https://sandbox.example")))
-    with app.test_client() as other:
+def test_the_public_url_setting_names_the_host_of_document_links(
+    client_with, sandbox_key, run_tasks
+):
+    with client_with(public_url="https://sandbox.example") as other:
         policy = bind(other, sandbox_key, underwrite(other, sandbox_key)["quote"]["id"])
         policy = issued(other, sandbox_key, policy["id"], run_tasks)
     assert policy["pdf_url"].startswith("https://sandbox.example/files/")
 
 
-def test_policies_list_most_recent_first(client, sandbox_key):
-    made = [bind(client, sandbox_key, underwrite(client, sandbox_key)["quote"]["id"]) for _ in "ab"]
-    listed = client.get(f"{BASE}/policies", headers=bearer(sandbox_key)).json()
-    assert [p["id"] for p in listed] == [made[1]["id"], made[0]["id"]]
-    page = client.get(
-        f"{BASE}/policies?limit=1&starting_after={made[1]['id']}", headers=bearer(sandbox_key)
-    ).json()
-    assert [p["id"] for p in page] == [made[0]["id"]]
-
-
+@pytest.mark.storage
 def test_a_bind_that_loses_the_race_at_the_database_is_policy_already_exists(
     client, sandbox_key, monkeypatch
 ):
@@ -333,38 +329,3 @@ def test_a_bind_that_loses_the_race_at_the_database_is_policy_already_exists(
     )
     late = client.post(f"{BASE}/policies", json={"quote": quote_id}, headers=bearer(sandbox_key))
     assert_error(late, 400, "policy_already_exists", "quote")
-
-
-def test_a_contractors_policies_are_listed_by_contractor(client, sandbox_key):
-    """What the Python client library's ContractorPolicies.list calls."""
-    first = underwrite(client, sandbox_key)
-    contractor = first["contractor"]["id"]
-    older = bind(client, sandbox_key, first["quote"]["id"])
-    # A second quote for the same contractor, and a policy of another contractor.
-    second = created(
-        client.post(
-            f"{BASE}/quotes",
-            json={
-                "contractor": contractor,
-                "job": first["job"]["id"],
-                "coverage_type": ["general"],
-            },
-            headers=bearer(sandbox_key),
-        )
-    )
-    newer = bind(client, sandbox_key, second["id"])
-    bind(client, sandbox_key, underwrite(client, sandbox_key)["quote"]["id"])
-
-    url = f"{BASE}/contractors/{contractor}/policies"
-    listed = client.get(url, headers=bearer(sandbox_key))
-    assert listed.status_code == 200
-    assert [p["id"] for p in listed.json()] == [newer["id"], older["id"]]
-    page = client.get(
-        url, params={"limit": 1, "starting_after": newer["id"]}, headers=bearer(sandbox_key)
-    )
-    assert [p["id"] for p in page.json()] == [older["id"]]
-
-
-def test_the_policies_of_an_unknown_contractor_are_404(client, sandbox_key):
-    response = client.get(f"{BASE}/contractors/cn_missing/policies", headers=bearer(sandbox_key))
-    assert_error(response, 404, "resource_not_found", "contractor_id")

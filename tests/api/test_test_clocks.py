@@ -29,6 +29,10 @@ from tests.conftest import (
 from tests.live import free_port
 from tests.webhook_receiver import Receiver
 
+# An advance walks the store's due moments (expiries, deliveries) and its sweeps: statements
+# that differ between the databases.
+pytestmark = pytest.mark.storage
+
 BASE = "/api/v1"
 HOUR = 3600
 

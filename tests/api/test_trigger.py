@@ -28,6 +28,7 @@ def receiver(client, sandbox_key):
 
 
 @pytest.mark.parametrize("event_type", EVENT_TYPES)
+@pytest.mark.storage
 def test_a_triggered_event_happens_and_is_delivered_signed(
     client, sandbox_key, database, settings, receiver, event_type
 ):
@@ -43,6 +44,7 @@ def test_a_triggered_event_happens_and_is_delivered_signed(
     assert receipt.event["data"]["object"]["id"] == event["object_id"]
 
 
+@pytest.mark.storage
 def test_the_command_reports_the_event_and_its_delivery(sandbox_key, settings, receiver, capsys):
     status = main(
         ["trigger", "policy.cancelled", "--account", "acct_a", "--database", settings.database_url]

@@ -33,6 +33,10 @@ from tests.conftest import WallClock, bearer, bind, created, new_contractor, new
 from tests.live import free_port
 from tests.webhook_receiver import Receiver, by_object
 
+# Deliveries are claimed under leases, in each object's order: statements and locks that
+# differ between the databases.
+pytestmark = pytest.mark.storage
+
 BASE = "/api/v1"
 FIRST_RETRY = 30  # TEN99_WEBHOOK_RETRY_SECONDS's default
 MAX_DELAY = 8 * 3600

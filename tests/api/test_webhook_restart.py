@@ -17,29 +17,19 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from server.store.db import Database, migrate
+from server.store.db import Database
 from server.store.tables import webhook_deliveries
-from tests import postgres
 from tests.conftest import new_contractor
-from tests.live import running_server
+from tests.live import running_server, stop
 from tests.webhook_receiver import Receiver, by_object
 
 API_KEY = "t9k_test_webhooks0123456789abcdef"
 ENV = {"TEN99_API_KEY": API_KEY, "TEN99_WEBHOOK_RETRY_SECONDS": "1", "TEN99_LOG_LEVEL": "warning"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        # Migrated here, so that workers may start beside the server (which migrates too).
-        url = f"sqlite:///{tmp_path}/webhooks.db"
-        database = Database(url)
-        migrate(database.engine)
-        database.dispose()
-        return url
-    url = request.getfixturevalue("postgres_url")
-    postgres.truncate_all(url)
-    return url
+# Restarts and worker processes meet the tasks' and deliveries' leases and claims: statements
+# and locks that differ between the databases.
+pytestmark = [pytest.mark.storage, pytest.mark.live, pytest.mark.slow]
 
 
 @pytest.fixture
@@ -69,8 +59,7 @@ def running_worker(database_url: str) -> Iterator[subprocess.Popen]:
         try:
             yield process
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            stop(process, "ten99-server worker")
             log.close()
 
 

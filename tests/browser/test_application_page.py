@@ -25,7 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from server.pdf.layout import format_money
 from tests.conftest import new_contractor, new_entity, new_job
-from tests.live import LiveServer, running_server
+from tests.live import LiveServer
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -96,18 +96,17 @@ def return_site() -> Iterator[ReturnSite]:
         thread.join(timeout=10)
 
 
-# The server, its API, and the browser: one of each per module.
+# The run's shared server, its API with a key of this module's own, and the browser.
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with running_server() as live:
-        yield live
+def server(live_server) -> LiveServer:
+    return live_server
 
 
 @pytest.fixture(scope="module")
 def api(server) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {server.api_key}"}
+    headers = {"Authorization": f"Bearer {server.new_key()}"}
     with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
         yield client
 

@@ -4,7 +4,12 @@ Starts the real server under uvicorn on 127.0.0.1 with a fresh database (SQLite,
 PostgreSQL with --database postgresql), makes the documents' examples there
 (`ten99-server examples`), fuzzes it with Schemathesis with the documents' key (every check,
 every phase, a fixed seed, JUnit and HAR reports), then runs the coverage gate over what was
-observed.
+observed. Given several databases, the runs go side by side, each in a process of its own, and
+their output is shown in turn.
+
+Nothing leaves this machine: the fuzzer registers webhook endpoints at hosts it makes up, so
+the server resolves no name (TEN99_WEBHOOK_TARGETS=allow) and sends every delivery to a proxy
+that is not there (tests/live.py's OFFLINE), where it fails at once.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ from pathlib import Path
 from server.sandbox import examples
 from tests import postgres
 from tests.conformance import gate
-from tests.live import running_server
+from tests.live import OFFLINE, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REPORTS = ROOT / "reports" / "conformance"
 PHASES = "examples,coverage,fuzzing,stateful"
+DATABASES = ("sqlite", "postgresql")
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
@@ -72,7 +78,12 @@ def run(database: str, database_url: str | None, args: argparse.Namespace) -> in
         database_url = f"sqlite:///{reports / 'conformance.db'}"
     # The fuzzer is one address sending hundreds of invalid keys on purpose, which the default
     # failed-authentication throttle would cut off; tests/api/test_auth_throttle.py tests it.
-    env = {"TEN99_AUTH_FAILURE_LIMIT": "off"}
+    env = {
+        "TEN99_AUTH_FAILURE_LIMIT": "off",
+        "TEN99_WEBHOOK_TARGETS": "allow",
+        **OFFLINE,
+        "NO_PROXY": "",
+    }
     with running_server(
         database_url=database_url, log_path=reports / "server.log", env=env
     ) as server:
@@ -84,14 +95,43 @@ def run(database: str, database_url: str | None, args: argparse.Namespace) -> in
     return 1 if fuzz_status or gate_status else 0
 
 
+def side_by_side(databases: list[str], args: argparse.Namespace) -> int:
+    """A run per database, each in a process of its own; their output in turn, once each is
+    done (in reports/conformance/<database>/output.txt)."""
+    common = ["--seed", str(args.seed), "--reports", str(args.reports)]
+    if args.max_examples is not None:
+        common += ["--max-examples", str(args.max_examples)]
+    if args.plain:
+        common.append("--plain")
+    runs = {}
+    for database in databases:
+        output = args.reports / database / "output.txt"
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with output.open("w") as sink:
+            command = [sys.executable, "-m", "tests.conformance", "--database", database, *common]
+            runs[database] = (
+                subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT),
+                output,
+            )
+    failed = []
+    for database, (process, output) in runs.items():
+        status = process.wait()
+        print(output.read_text(), flush=True)
+        if status:
+            failed.append(database)
+    print("conformance failed on " + ", ".join(failed) if failed else "conformance passed")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.conformance", description=__doc__)
     parser.add_argument(
         "--database",
-        choices=["sqlite", "postgresql"],
-        default="sqlite",
+        choices=DATABASES,
+        action="append",
         help="sqlite: a fresh file; postgresql: a fresh database on TEN99_TEST_POSTGRES_URL's "
-        "server (default: the local one), created and dropped; skipped if none answers",
+        "server (default: the local one), created and dropped; skipped if none answers. "
+        "Give it twice for both, side by side (default: sqlite)",
     )
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument(
@@ -107,8 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         help="without the hooks (hooks.py): Schemathesis as it comes, against the examples",
     )
     args = parser.parse_args(argv)
-
-    if args.database == "sqlite":
+    databases = list(dict.fromkeys(args.database or ["sqlite"]))
+    if len(databases) > 1:
+        return side_by_side(databases, args)
+    if databases == ["sqlite"]:
         return run("sqlite", None, args)
     reason = postgres.unreachable_reason()
     if reason:

@@ -1,21 +1,34 @@
-"""The drift check itself: stale models fail with a diff, fresh ones pass."""
+"""The drift check itself: a stale generated file fails with a diff, fresh ones pass."""
+
+import dataclasses
+
+import pytest
 
 import codegen.__main__ as codegen
 
 
-def test_check_fails_with_a_diff_when_models_are_stale(tmp_path, monkeypatch, capsys):
-    stale = tmp_path / "models.py"
-    stale.write_text(codegen.MODELS.read_text().replace("class Contractor(", "class Renamed(", 1))
-    monkeypatch.setattr(codegen, "MODELS", stale)
+@pytest.fixture
+def outputs(tmp_path, monkeypatch) -> tuple[codegen.Output, ...]:
+    """The generated files, written under tmp_path instead of server/."""
+    moved = tuple(
+        dataclasses.replace(output, path=tmp_path / output.path.name)
+        for output in codegen.OUTPUTS
+    )
+    monkeypatch.setattr(codegen, "OUTPUTS", moved)
+    return moved
+
+
+def test_generation_writes_what_check_then_accepts(outputs, capsys):
+    assert codegen.main([]) == 0
+    models, schemas = (output.path.read_text() for output in outputs)
+    assert "class Contractor(BaseModel)" in models
+    assert "class Contractor(TypedDict)" in schemas
+    assert codegen.main(["--check"]) == 0
+
+    stale = outputs[1].path
+    stale.write_text(stale.read_text().replace("class Contractor(", "class Renamed(", 1))
+    capsys.readouterr()
     assert codegen.main(["--check"]) == 1
     out = capsys.readouterr()
     assert "-class Renamed(" in out.out and "+class Contractor(" in out.out
-    assert "stale" in out.err
-
-
-def test_generation_writes_what_check_then_accepts(tmp_path, monkeypatch):
-    target = tmp_path / "models.py"
-    monkeypatch.setattr(codegen, "MODELS", target)
-    assert codegen.main([]) == 0
-    assert "class Contractor(" in target.read_text()
-    assert codegen.main(["--check"]) == 0
+    assert "schemas.py is stale" in out.err

@@ -12,6 +12,7 @@ from server.store.tables import metadata
 from tests import postgres
 
 
+@pytest.mark.storage
 def test_migrated_schema_matches_the_table_definitions(database_url):
     engine = make_engine(database_url)
     migrate(engine)
@@ -22,6 +23,7 @@ def test_migrated_schema_matches_the_table_definitions(database_url):
     assert differences == []
 
 
+@pytest.mark.postgres
 def test_processes_starting_together_on_a_new_postgresql_database_all_migrate_it():
     reason = postgres.unreachable_reason()
     if reason:
