@@ -64,9 +64,13 @@ def generate(output: Output) -> str:
         return out.read_text()
 
 
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
 def check(output: Output, fresh: str) -> bool:
     """Whether the committed file is the fresh one; if not, print the difference."""
-    name = output.path.relative_to(ROOT)
+    name = shown(output.path)
     current = output.path.read_text() if output.path.exists() else ""
     if fresh == current:
         print(f"{name} matches openapi.yaml")
@@ -83,7 +87,7 @@ def check(output: Output, fresh: str) -> bool:
 
 
 def write(output: Output, fresh: str) -> None:
-    name = output.path.relative_to(ROOT)
+    name = shown(output.path)
     if output.path.exists() and output.path.read_text() == fresh:
         print(f"{name} is up to date")
         return

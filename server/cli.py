@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -371,7 +372,7 @@ def version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    helpful = {"formatter_class": argparse.ArgumentDefaultsHelpFormatter}
+    helpful: dict[str, Any] = {"formatter_class": argparse.ArgumentDefaultsHelpFormatter}
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="The 1099Policy API server. Settings come from TEN99_* environment "

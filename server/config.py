@@ -118,6 +118,7 @@ class Settings(BaseSettings):
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _one_of(cls, value: str, info: ValidationInfo) -> str:
+        assert info.field_name is not None  # pydantic names the field it validates
         allowed = CHOICES[info.field_name]
         if str(value).strip().lower() not in allowed:
             raise ValueError(f"must be one of {', '.join(allowed)}")
@@ -167,6 +168,7 @@ class Settings(BaseSettings):
     def _link_hosts(cls, value, info: ValidationInfo):
         if isinstance(value, str):
             names = tuple(n.strip().lower() for n in value.split(",") if n.strip())
+            assert info.field_name is not None  # pydantic names the field it validates
             return names or cls.model_fields[info.field_name].default
         return value
 

@@ -7,6 +7,7 @@ bloated connections hold the server's memory and its connections indefinitely.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from functools import cache
@@ -57,7 +58,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.in_head = False  # between a request's first byte and the end of its headers
         self.head_bytes = 0  # the bytes of that head received in earlier chunks
         self.reading = False  # between a request's first byte and its last
-        self.deadline = None
+        self.deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)

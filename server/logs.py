@@ -8,7 +8,9 @@ from __future__ import annotations
 import logging
 import logging.config
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
+from typing import Any
 
 import orjson
 
@@ -43,17 +45,21 @@ def unbind() -> None:
     _context.set(None)
 
 
-def _with_context(make_record):
-    def make(*args, **kwargs) -> logging.LogRecord:
-        record = make_record(*args, **kwargs)
+class _WithContext:
+    """A log record factory: `make_record`'s records, with the context's fields set."""
+
+    adds_log_context = True  # what `install` looks for, so that it wraps a factory once
+
+    def __init__(self, make_record: Callable[..., logging.LogRecord]):
+        self.make_record = make_record
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.make_record(*args, **kwargs)
         context = _context.get()
         if context:
             for name, value in context.items():
                 setattr(record, name, value)
         return record
-
-    make.adds_log_context = True
-    return make
 
 
 def install() -> None:
@@ -61,7 +67,7 @@ def install() -> None:
     fields are set with `bind`, never passed as `extra` (logging refuses to overwrite them)."""
     factory = logging.getLogRecordFactory()
     if not getattr(factory, "adds_log_context", False):
-        logging.setLogRecordFactory(_with_context(factory))
+        logging.setLogRecordFactory(_WithContext(factory))
 
 
 def _fields(record: logging.LogRecord) -> dict[str, object]:

@@ -73,7 +73,12 @@ async def authenticate(cache: KeyCache, key: str, client: str | None = None) -> 
     # By the key's hash: the cache holds no key a memory dump could reveal.
     digest = hashlib.sha256(key.encode()).digest()
     failures = cache.failures if client is not None and not cache.was_valid(digest) else None
-    if failures is not None and (wait := await failures.spent(client)) is not None:
+    # `failures` implies a client address; checking both lets mypy see it.
+    if (
+        failures is not None
+        and client is not None
+        and (wait := await failures.spent(client)) is not None
+    ):
         raise RequestRefused(
             429,
             "rate_limit",
@@ -83,7 +88,7 @@ async def authenticate(cache: KeyCache, key: str, client: str | None = None) -> 
         )
     found = await cache.find(key, digest) if key else None
     if found is None:
-        if failures is not None:
+        if failures is not None and client is not None:
             await failures.retry_after(client)  # spends one failure of the budget
         raise AuthenticationFailed("The API key provided is not valid.")
     logs.bind(account=found.account_id, environment=found.environment.value)

@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+from server import schemas
 from server.api import page
 from server.api import representation as show
 from server.domain import entities
 from server.store.unit_of_work import UnitOfWork
 
 
-def list_entities(uow: UnitOfWork, limit: int, starting_after=None, ending_before=None):
+def list_entities(
+    uow: UnitOfWork, limit: int, starting_after=None, ending_before=None
+) -> schemas.EntityList:
     return [
         show.entity(r)
         for r in entities.list_(uow, page("entity", limit, starting_after, ending_before))
     ]
 
 
-def create_entity(uow: UnitOfWork, body: dict):
+def create_entity(uow: UnitOfWork, body: schemas.EntityCreate) -> schemas.Entity:
     return show.entity(entities.create(uow, body))
 
 
-def retrieve_entity(uow: UnitOfWork, entity_id: str):
+def retrieve_entity(uow: UnitOfWork, entity_id: str) -> schemas.Entity:
     return show.entity(entities.retrieve(uow, entity_id))
 
 
-def update_entity(uow: UnitOfWork, entity_id: str, body: dict):
+def update_entity(uow: UnitOfWork, entity_id: str, body: schemas.EntityUpdate) -> schemas.Entity:
     return show.entity(entities.update(uow, entity_id, body))
 
 
-def delete_entity(uow: UnitOfWork, entity_id: str):
+def delete_entity(uow: UnitOfWork, entity_id: str) -> show.Deleted:
     return show.deletion(entity_id, "entity", entities.delete(uow, entity_id))

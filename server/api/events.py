@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server import schemas
 from server.api import page
 from server.api import representation as show
 from server.domain import events
@@ -15,10 +16,10 @@ def list_events(
     starting_after=None,
     ending_before=None,
     type=None,  # the query parameter's name
-):
+) -> schemas.EventList:
     found = events.list_(uow, page("event", limit, starting_after, ending_before), type)
     return [show.event(r, base_url) for r in found]
 
 
-def retrieve_event(uow: UnitOfWork, event_id: str, base_url: str):
+def retrieve_event(uow: UnitOfWork, event_id: str, base_url: str) -> schemas.Event:
     return show.event(events.retrieve(uow, event_id), base_url)

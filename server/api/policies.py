@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server import schemas
 from server.api import page
 from server.api import representation as show
 from server.domain import policies
@@ -10,7 +11,7 @@ from server.store.unit_of_work import UnitOfWork
 
 def list_policies(
     uow: UnitOfWork, base_url: str, limit: int, starting_after=None, ending_before=None
-):
+) -> schemas.PolicyList:
     found = policies.list_(uow, page("policy", limit, starting_after, ending_before))
     return [show.policy(r, uow.now, base_url) for r in found]
 
@@ -22,23 +23,25 @@ def list_contractor_policies(
     limit: int,
     starting_after=None,
     ending_before=None,
-):
+) -> schemas.PolicyList:
     page_request = page("policy", limit, starting_after, ending_before)
     found = policies.list_for_contractor(uow, contractor_id, page_request)
     return [show.policy(r, uow.now, base_url) for r in found]
 
 
-def create_policy(uow: UnitOfWork, body: dict, base_url: str):
+def create_policy(uow: UnitOfWork, body: schemas.PolicyCreate, base_url: str) -> schemas.Policy:
     return show.policy(policies.create(uow, body), uow.now, base_url)
 
 
-def retrieve_policy(uow: UnitOfWork, policy_id: str, base_url: str):
+def retrieve_policy(uow: UnitOfWork, policy_id: str, base_url: str) -> schemas.Policy:
     return show.policy(policies.retrieve(uow, policy_id), uow.now, base_url)
 
 
-def update_policy(uow: UnitOfWork, policy_id: str, body: dict, base_url: str):
+def update_policy(
+    uow: UnitOfWork, policy_id: str, body: schemas.PolicyUpdate, base_url: str
+) -> schemas.Policy:
     return show.policy(policies.update(uow, policy_id, body), uow.now, base_url)
 
 
-def delete_policy(uow: UnitOfWork, policy_id: str):
+def delete_policy(uow: UnitOfWork, policy_id: str) -> show.Deleted:
     return show.deletion(policy_id, "policy", policies.delete(uow, policy_id))

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+from server import schemas
 from server.api import page
 from server.api import representation as show
 from server.domain import quotes
 from server.store.unit_of_work import UnitOfWork
 
 
-def list_quotes(uow: UnitOfWork, limit: int, starting_after=None, ending_before=None):
+def list_quotes(
+    uow: UnitOfWork, limit: int, starting_after=None, ending_before=None
+) -> schemas.QuoteList:
     return [
         show.quote(r)
         for r in quotes.list_(uow, page("quote", limit, starting_after, ending_before))
     ]
 
 
-def create_quote(uow: UnitOfWork, body: dict):
+def create_quote(uow: UnitOfWork, body: schemas.QuoteCreate) -> schemas.Quote:
     return show.quote(quotes.create(uow, body))
 
 
-def retrieve_quote(uow: UnitOfWork, quote_id: str):
+def retrieve_quote(uow: UnitOfWork, quote_id: str) -> schemas.Quote:
     return show.quote(quotes.retrieve(uow, quote_id))
 
 
-def update_quote(uow: UnitOfWork, quote_id: str, body: dict):
+def update_quote(uow: UnitOfWork, quote_id: str, body: schemas.QuoteUpdate) -> schemas.Quote:
     return show.quote(quotes.update(uow, quote_id, body))

@@ -1,37 +1,82 @@
 """The API's JSON of every resource: one pure function per resource, from its stored record.
 
 Responses, lists, events and webhook deliveries all go through these functions, so an object
-reads the same wherever it appears. Links (a policy's `pdf_url`, a session's `url`) are made
-on `base`, where the caller reaches this server; events keep them as paths (base ""), and
-`event()` puts them on the reader's base when it shows one. Statuses that time changes (a
-policy expires, a session too) are as of `at`: now for a response, the event's time for an
-event.
+reads the same wherever it appears. Each returns the resource's type generated from openapi.yaml
+(server/schemas.py), so that mypy names any field written here that the contract does not have,
+or lacks. Links (a policy's `pdf_url`, a session's `url`) are made on `base`, where the caller
+reaches this server; events keep them as paths (base ""), and `event()` puts them on the
+reader's base when it shows one. Statuses that time changes (a policy expires, a session too)
+are as of `at`: now for a response, the event's time for an event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, TypedDict, cast
 
+from server import schemas
 from server.core.links import application_path, file_path
 from server.domain import application_sessions, events, invoices, policies
 
 Record = dict[str, Any]
 
-# Optional parts of an address that the API shows as null when they were not given.
-ADDRESS_DEFAULTS = {"line2": None, "country": None}
+Deleted = (
+    schemas.DeletedContractor
+    | schemas.DeletedEntity
+    | schemas.DeletedJob
+    | schemas.DeletedPolicy
+    | schemas.DeletedAssignment
+    | schemas.DeletedInvoice
+    | schemas.DeletedWebhookEndpoint
+    | schemas.DeletedTestClock
+)
+# What an event's `data.object` may be: a resource, or the deletion of one that has events.
+DeletedWithEvents = schemas.DeletedContractor | schemas.DeletedAssignment | schemas.DeletedInvoice
+EventObject = (
+    schemas.Contractor
+    | schemas.Quote
+    | schemas.ApplicationSession
+    | schemas.Policy
+    | schemas.Assignment
+    | schemas.Invoice
+    | DeletedWithEvents
+)
+DeletedKind = Literal[
+    "contractor",
+    "entity",
+    "job",
+    "policy",
+    "assignment",
+    "invoice",
+    "webhook_endpoint",
+    "test_clock",
+]
 
 
-def _address(address: dict | None) -> dict | None:
-    return None if address is None else {**ADDRESS_DEFAULTS, **address}
+def _address(address: Record) -> schemas.Address:
+    """A postal address; the optional lines not given are null."""
+    return {
+        "line1": address["line1"],
+        "line2": address.get("line2"),
+        "locality": address["locality"],
+        "region": address["region"],
+        "postalcode": address["postalcode"],
+        "country": address.get("country"),
+    }
 
 
-def _per_coverage_rates(quote_json: dict[str, Any]) -> dict[str, int]:
-    """The rate of each coverage quoted, as the top-level `gl_net_rate`, `wc_net_rate`, ..."""
-    return {f"{key}_net_rate": part["net_rate"] for key, part in quote_json.items()}
+def _add_rates(shown: schemas.Quote | schemas.Assignment, breakdown: Record) -> None:
+    """The rate of each coverage quoted, at the top level too (`gl_net_rate`, ...): only the
+    quoted ones."""
+    if "gl" in breakdown:
+        shown["gl_net_rate"] = breakdown["gl"]["net_rate"]
+    if "wc" in breakdown:
+        shown["wc_net_rate"] = breakdown["wc"]["net_rate"]
+    if "pl" in breakdown:
+        shown["pl_net_rate"] = breakdown["pl"]["net_rate"]
 
 
-def contractor(record: Record) -> dict:
+def contractor(record: Record) -> schemas.Contractor:
     return {
         "id": record["id"],
         "object": "contractor",
@@ -48,19 +93,19 @@ def contractor(record: Record) -> dict:
     }
 
 
-def entity(record: Record) -> dict:
+def entity(record: Record) -> schemas.Entity:
     return {
         "id": record["id"],
         "object": "entity",
         "created": record["created"],
         "name": record["name"],
-        "address": _address(record["address"]),
+        "address": None if record["address"] is None else _address(record["address"]),
         "coverage_limit": record["coverage_limit"],
         "required_coverage": record["required_coverage"],
     }
 
 
-def job(record: Record) -> dict:
+def job(record: Record) -> schemas.Job:
     # A job's address has only the parts given (line1 may be absent, not null).
     return {
         "id": record["id"],
@@ -78,7 +123,7 @@ def job(record: Record) -> dict:
     }
 
 
-def job_category(record: Record) -> dict:
+def job_category(record: Record) -> schemas.JobCategory:
     return {
         "id": record["id"],
         "object": "job_category",
@@ -91,11 +136,24 @@ def job_category(record: Record) -> dict:
     }
 
 
-def _rated(record: Record, kind: str) -> dict:
+class _Rated(TypedDict):
     """What quotes and assignments share: who, what, when, and the rating."""
+
+    id: str
+    created: int
+    contractor: str
+    job: str
+    coverage_type: list[Literal["general", "professional", "workers-comp"]]
+    effective_date: int
+    end_date: int
+    eligible: bool
+    eligibility_message: str | None
+    net_rate: int
+
+
+def _rated(record: Record) -> _Rated:
     return {
         "id": record["id"],
-        "object": kind,
         "created": record["created"],
         "contractor": record["contractor"],
         "job": record["job"],
@@ -108,33 +166,39 @@ def _rated(record: Record, kind: str) -> dict:
     }
 
 
-def quote(record: Record) -> dict:
-    # Only the quoted coverage types have a rate (`gl_net_rate`, ...).
-    return {
-        **_rated(record, "quote"),
-        **_per_coverage_rates(record["quote_json"]),
-        "quote_json": record["quote_json"],
-    }
-
-
-def assignment(record: Record, base: str) -> dict:
-    """A bound assignment shows its policy and certificates (links on `base`); an unbound one
-    its rating."""
-    shown = {**_rated(record, "assignment"), "bind": record["bind"]}
-    if record["bind"]:
-        tokens = record["certificates"] or {}
-        shown["policy"] = record["policy"]
-        shown["certificates"] = {
-            f"{key}_coi_pdf_url": base + file_path(t) for key, t in tokens.items()
-        }
-        shown["certificate_refresh_pending"] = record["certificate_refresh_pending"]
-    else:
-        shown["quote_json"] = record["quote_json"]
-        shown.update(_per_coverage_rates(record["quote_json"]))
+def quote(record: Record) -> schemas.Quote:
+    shown: schemas.Quote = {**_rated(record), "object": "quote", "quote_json": record["quote_json"]}
+    _add_rates(shown, record["quote_json"])
     return shown
 
 
-def policy(record: Record, at: int, base: str) -> dict:
+def assignment(record: Record, base: str) -> schemas.Assignment:
+    """A bound assignment shows its policy and certificates (links on `base`); an unbound one
+    its rating."""
+    shown: schemas.Assignment = {**_rated(record), "object": "assignment", "bind": record["bind"]}
+    if record["bind"]:
+        shown["policy"] = record["policy"]
+        shown["certificates"] = _certificates(record["certificates"] or {}, base)
+        shown["certificate_refresh_pending"] = record["certificate_refresh_pending"]
+    else:
+        shown["quote_json"] = record["quote_json"]
+        _add_rates(shown, record["quote_json"])
+    return shown
+
+
+def _certificates(tokens: dict[str, str], base: str) -> schemas.Certificates:
+    """The link to each coverage's certificate (`gl_coi_pdf_url`, ...): only those issued."""
+    links: schemas.Certificates = {}
+    if "gl" in tokens:
+        links["gl_coi_pdf_url"] = base + file_path(tokens["gl"])
+    if "wc" in tokens:
+        links["wc_coi_pdf_url"] = base + file_path(tokens["wc"])
+    if "pl" in tokens:
+        links["pl_coi_pdf_url"] = base + file_path(tokens["pl"])
+    return links
+
+
+def policy(record: Record, at: int, base: str) -> schemas.Policy:
     status = policies.status_of(record, at)
     token = record["document"]
     return {
@@ -150,7 +214,7 @@ def policy(record: Record, at: int, base: str) -> dict:
     }
 
 
-def application_session(record: Record, at: int, base: str) -> dict:
+def application_session(record: Record, at: int, base: str) -> schemas.ApplicationSession:
     return {
         "id": record["id"],
         "object": "application_session",
@@ -165,7 +229,7 @@ def application_session(record: Record, at: int, base: str) -> dict:
     }
 
 
-def invoice(record: Record) -> dict:
+def invoice(record: Record) -> schemas.Invoice:
     return {
         "id": record["id"],
         "object": "invoice",
@@ -184,11 +248,13 @@ def invoice(record: Record) -> dict:
     }
 
 
-def deletion(object_id: str, kind: str, deleted_at: int) -> dict:
-    return {"id": object_id, "object": kind, "deleted": True, "deleted_at": deleted_at}
+def deletion(object_id: str, kind: DeletedKind, deleted_at: int) -> Deleted:
+    # One shape for every kind; a type checker cannot tell which kind a variable names.
+    shown = {"id": object_id, "object": kind, "deleted": True, "deleted_at": deleted_at}
+    return cast(Deleted, shown)
 
 
-def webhook_endpoint(record: Record) -> dict:
+def webhook_endpoint(record: Record) -> schemas.WebhookEndpoint:
     return {
         "id": record["id"],
         "object": "webhook_endpoint",
@@ -200,12 +266,12 @@ def webhook_endpoint(record: Record) -> dict:
     }
 
 
-def webhook_endpoint_with_secret(record: Record) -> dict:
+def webhook_endpoint_with_secret(record: Record) -> schemas.WebhookEndpointWithSecret:
     """Only the creation answer shows the secret."""
     return {**webhook_endpoint(record), "secret": record["secret"]}
 
 
-def test_clock(record: Record) -> dict:
+def test_clock(record: Record) -> schemas.TestClock:
     return {
         "id": record["id"],
         "object": "test_clock",
@@ -217,7 +283,7 @@ def test_clock(record: Record) -> dict:
     }
 
 
-def webhook_delivery(record: Record) -> dict:
+def webhook_delivery(record: Record) -> schemas.WebhookDelivery:
     return {
         "id": record["id"],
         "object": "webhook_delivery",
@@ -232,20 +298,20 @@ def webhook_delivery(record: Record) -> dict:
 
 
 # How an event shows the record it carries, by its kind: (record, at, base) -> JSON.
-_EVENT_OBJECTS: dict[str, Callable[[Record, int, str], dict]] = {
+_EVENT_OBJECTS: dict[str, Callable[[Record, int, str], EventObject]] = {
     events.CONTRACTOR: lambda record, at, base: contractor(record),
     events.QUOTE: lambda record, at, base: quote(record),
     events.APPLICATION: application_session,
     events.POLICY: policy,
     events.ASSIGNMENT: lambda record, at, base: assignment(record, base),
     events.INVOICE: lambda record, at, base: invoice(record),
-    events.DELETED: lambda record, at, base: deletion(
-        record["id"], record["object"], record["deleted_at"]
+    events.DELETED: lambda record, at, base: cast(
+        DeletedWithEvents, deletion(record["id"], record["object"], record["deleted_at"])
     ),
 }
 
 
-def event(record: Record, base: str) -> dict:
+def event(record: Record, base: str) -> schemas.Event:
     """An event, its object as it was at the event's time."""
     shown = _EVENT_OBJECTS[record["object_kind"]](record["data"], record["created"], base)
     return {

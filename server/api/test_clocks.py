@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+from server import schemas
 from server.api import page
 from server.api import representation as show
 from server.domain import test_clocks
 from server.store.unit_of_work import UnitOfWork
 
 
-def list_test_clocks(uow: UnitOfWork, limit: int, starting_after=None, ending_before=None):
+def list_test_clocks(
+    uow: UnitOfWork, limit: int, starting_after=None, ending_before=None
+) -> schemas.TestClockList:
     found = test_clocks.list_(uow, page("test_clock", limit, starting_after, ending_before))
     return [show.test_clock(r) for r in found]
 
 
-def create_test_clock(uow: UnitOfWork, body: dict):
+def create_test_clock(uow: UnitOfWork, body: schemas.TestClockCreate) -> schemas.TestClock:
     return show.test_clock(test_clocks.create(uow, body))
 
 
-def retrieve_test_clock(uow: UnitOfWork, test_clock_id: str):
+def retrieve_test_clock(uow: UnitOfWork, test_clock_id: str) -> schemas.TestClock:
     return show.test_clock(test_clocks.retrieve(uow, test_clock_id))
 
 
-def advance_test_clock(uow: UnitOfWork, test_clock_id: str, body: dict):
+def advance_test_clock(
+    uow: UnitOfWork, test_clock_id: str, body: schemas.TestClockAdvance
+) -> schemas.TestClock:
     return show.test_clock(test_clocks.advance(uow, test_clock_id, body))
 
 
-def delete_test_clock(uow: UnitOfWork, test_clock_id: str):
+def delete_test_clock(uow: UnitOfWork, test_clock_id: str) -> show.Deleted:
     deleted_at = test_clocks.delete(uow, test_clock_id)
     return show.deletion(test_clock_id, "test_clock", deleted_at)

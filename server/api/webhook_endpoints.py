@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server import schemas
 from server.api import page
 from server.api import representation as show
 from server.config import Settings
@@ -9,42 +10,55 @@ from server.domain import webhooks
 from server.store.unit_of_work import UnitOfWork
 
 
-def list_webhook_endpoints(uow: UnitOfWork, limit: int, starting_after=None, ending_before=None):
+def list_webhook_endpoints(
+    uow: UnitOfWork, limit: int, starting_after=None, ending_before=None
+) -> schemas.WebhookEndpointList:
     found = webhooks.list_(uow, page("webhook_endpoint", limit, starting_after, ending_before))
     return [show.webhook_endpoint(r) for r in found]
 
 
-def create_webhook_endpoint(uow: UnitOfWork, body: dict, settings: Settings):
+def create_webhook_endpoint(
+    uow: UnitOfWork, body: schemas.WebhookEndpointCreate, settings: Settings
+) -> schemas.WebhookEndpointWithSecret:
     created = webhooks.create(uow, body, targets=settings.webhook_targets)
     return show.webhook_endpoint_with_secret(created)
 
 
-def retrieve_webhook_endpoint(uow: UnitOfWork, webhook_endpoint_id: str):
+def retrieve_webhook_endpoint(uow: UnitOfWork, webhook_endpoint_id: str) -> schemas.WebhookEndpoint:
     return show.webhook_endpoint(webhooks.retrieve(uow, webhook_endpoint_id))
 
 
 def update_webhook_endpoint(
-    uow: UnitOfWork, webhook_endpoint_id: str, body: dict, settings: Settings
-):
+    uow: UnitOfWork,
+    webhook_endpoint_id: str,
+    body: schemas.WebhookEndpointUpdate,
+    settings: Settings,
+) -> schemas.WebhookEndpoint:
     updated = webhooks.update(uow, webhook_endpoint_id, body, targets=settings.webhook_targets)
     return show.webhook_endpoint(updated)
 
 
-def rotate_webhook_endpoint_secret(uow: UnitOfWork, webhook_endpoint_id: str):
+def rotate_webhook_endpoint_secret(
+    uow: UnitOfWork, webhook_endpoint_id: str
+) -> schemas.WebhookEndpointWithSecret:
     return show.webhook_endpoint_with_secret(webhooks.rotate_secret(uow, webhook_endpoint_id))
 
 
-def delete_webhook_endpoint(uow: UnitOfWork, webhook_endpoint_id: str):
+def delete_webhook_endpoint(uow: UnitOfWork, webhook_endpoint_id: str) -> show.Deleted:
     deleted_at = webhooks.delete(uow, webhook_endpoint_id)
     return show.deletion(webhook_endpoint_id, "webhook_endpoint", deleted_at)
 
 
-def retry_webhook_delivery(uow: UnitOfWork, webhook_endpoint_id: str, webhook_delivery_id: str):
+def retry_webhook_delivery(
+    uow: UnitOfWork, webhook_endpoint_id: str, webhook_delivery_id: str
+) -> schemas.WebhookDelivery:
     delivery = webhooks.retry_delivery(uow, webhook_endpoint_id, webhook_delivery_id)
     return show.webhook_delivery(delivery)
 
 
-def retry_failed_webhook_deliveries(uow: UnitOfWork, webhook_endpoint_id: str):
+def retry_failed_webhook_deliveries(
+    uow: UnitOfWork, webhook_endpoint_id: str
+) -> schemas.WebhookDeliveryList:
     return [show.webhook_delivery(d) for d in webhooks.retry_failed(uow, webhook_endpoint_id)]
 
 
@@ -55,7 +69,7 @@ def list_webhook_deliveries(
     starting_after=None,
     ending_before=None,
     event=None,
-):
+) -> schemas.WebhookDeliveryList:
     found = webhooks.deliveries(
         uow,
         webhook_endpoint_id,

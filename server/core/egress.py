@@ -83,7 +83,8 @@ def resolve(host: str, port: int, policy: TargetPolicy) -> str:
     the network refuses them all); TargetRefused, or OSError when the name does not resolve."""
     check_host(host, policy)
     answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in answers]
+    # str(): typeshed allows an int host for other families; TCP/IP answers carry a str.
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in answers]
     for address in addresses:
         check_address(address, policy)
     return str(addresses[0])

@@ -3,9 +3,11 @@ The session id is the page's credential; accepting binds the policy."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+from server import schemas
 from server.core.errors import DomainError, InvalidRequest
 from server.core.pagination import PageRequest
 from server.domain import events, policies, rating, required
@@ -14,10 +16,13 @@ from server.domain.urls import check_http_url
 from server.store.unit_of_work import UnitOfWork
 
 LIFETIME = DAY
-OPEN, COMPLETE, EXPIRED = "open", "complete", "expired"
+Status = Literal["open", "complete", "expired"]
+OPEN: Status = "open"
+COMPLETE: Status = "complete"
+EXPIRED: Status = "expired"
 
 
-def status_of(record: dict[str, Any], at: int) -> str:
+def status_of(record: dict[str, Any], at: int) -> Status:
     if record["completed_at"] is not None:
         return COMPLETE
     return EXPIRED if record["expires_at"] <= at else OPEN
@@ -26,13 +31,13 @@ def status_of(record: dict[str, Any], at: int) -> str:
 URL_FIELDS = ("success_url", "cancel_url")
 
 
-def _check_urls(fields: dict[str, Any]) -> None:
+def _check_urls(fields: Mapping[str, Any]) -> None:
     for name in URL_FIELDS:
         if fields.get(name) is not None:
             check_http_url(fields[name], name, "the contractor's browser is sent there")
 
 
-def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
+def create(uow: UnitOfWork, fields: schemas.ApplicationSessionCreate) -> dict[str, Any]:
     _check_urls(fields)
     policies.bindable_quote(uow, fields["quote"])
     record = uow.application_sessions.add(
@@ -67,7 +72,9 @@ def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
     return uow.application_sessions.page(page)
 
 
-def update(uow: UnitOfWork, session_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def update(
+    uow: UnitOfWork, session_id: str, changes: schemas.ApplicationSessionUpdate
+) -> dict[str, Any]:
     """Change where the contractor's browser goes afterwards, while the session is open."""
     record = required(
         uow.application_sessions.locked(session_id),

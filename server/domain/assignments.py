@@ -4,11 +4,13 @@ background worker (server/worker/certificates.py), queued here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from server import schemas
 from server.core.errors import InvalidRequest, NotFound
 from server.core.pagination import PageRequest
-from server.domain import events, policies, quotes, required
+from server.domain import events, policies, quotes, rating, required
 from server.domain.terms import MAX_TERM
 from server.store.assignments import JobHasAssignment
 from server.store.unit_of_work import Task, UnitOfWork
@@ -55,7 +57,7 @@ def _request_certificates(
     uow.enqueue(Task(REFRESH_CERTIFICATES, assignment_id, payload))
 
 
-def _default_coverage(uow: UnitOfWork, job_id: str) -> list[str]:
+def _default_coverage(uow: UnitOfWork, job_id: str) -> list[rating.CoverageType]:
     """What an assignment asks for when it names no coverage: what the job's entity requires,
     or general liability (which every job category carries) when it requires none."""
     job = uow.jobs.get(job_id)
@@ -63,7 +65,7 @@ def _default_coverage(uow: UnitOfWork, job_id: str) -> list[str]:
     return (entity or {}).get("required_coverage") or ["general"]
 
 
-def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
+def create(uow: UnitOfWork, fields: schemas.AssignmentCreate) -> dict[str, Any]:
     if "coverage_type" not in fields:
         fields = {**fields, "coverage_type": _default_coverage(uow, fields["job"])}
     dated = quotes.default_dates(fields, uow.now)
@@ -118,9 +120,12 @@ def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
     return uow.assignments.page(page)
 
 
-def update(uow: UnitOfWork, assignment_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def update(
+    uow: UnitOfWork, assignment_id: str, changes: schemas.AssignmentUpdate
+) -> dict[str, Any]:
     record = retrieve(uow, assignment_id)
-    changed = [name for name in changes if changes[name] != record[name]]
+    given: Mapping[str, Any] = changes
+    changed = [name for name in given if given[name] != record[name]]
     if record["bind"] and changed:
         if "end_date" in changed:
             raise InvalidRequest(

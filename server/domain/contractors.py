@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from server import schemas
 from server.core.errors import InvalidRequest, NotFound
 from server.core.pagination import PageRequest
 from server.domain import events, policies, required
@@ -26,7 +28,7 @@ def merge_custom_metadata(current: dict[str, str], posted: dict[str, str]) -> di
     return merged
 
 
-def apply_update(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+def apply_update(current: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     """The contractor's fields after a partial update: fields in `changes` replace the current
     ones (`None` clears a nullable field), except custom_metadata, which merges."""
     updated = {**current, **changes}
@@ -47,11 +49,10 @@ def check_metadata_size(metadata: dict[str, str]) -> None:
         )
 
 
-def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
-    fields = dict(fields)
-    fields["custom_metadata"] = merge_custom_metadata({}, fields.get("custom_metadata") or {})
-    check_metadata_size(fields["custom_metadata"])
-    record = uow.contractors.add(fields, uow.now)
+def create(uow: UnitOfWork, fields: schemas.ContractorCreate) -> dict[str, Any]:
+    metadata = merge_custom_metadata({}, fields.get("custom_metadata") or {})
+    check_metadata_size(metadata)
+    record = uow.contractors.add({**fields, "custom_metadata": metadata}, uow.now)
     uow.publish("contractor.created", events.CONTRACTOR, record)
     return record
 
@@ -66,7 +67,9 @@ def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
     return uow.contractors.page(page)
 
 
-def update(uow: UnitOfWork, contractor_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def update(
+    uow: UnitOfWork, contractor_id: str, changes: schemas.ContractorUpdate
+) -> dict[str, Any]:
     # Read the stored fields (the write-only tax id included) and the shown ones apart: a
     # change to the tax id alone reports no event that would look like the last one.
     before = retrieve(uow, contractor_id)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from server import schemas
 from server.core.errors import InvalidRequest, NotFound
 from server.core.pagination import PageRequest
 from server.domain import policies, required
 from server.store.unit_of_work import UnitOfWork
 
 
-def check_coverage_limit(limit: dict[str, int] | None) -> None:
+def check_coverage_limit(limit: schemas.CoverageLimit | None) -> None:
     if limit and limit["occurrence_limit"] > limit["aggregate_limit"]:
         raise InvalidRequest(
             f"coverage_limit.occurrence_limit ({limit['occurrence_limit']}) may not exceed "
@@ -20,7 +21,7 @@ def check_coverage_limit(limit: dict[str, int] | None) -> None:
         )
 
 
-def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
+def create(uow: UnitOfWork, fields: schemas.EntityCreate) -> dict[str, Any]:
     fields = {"required_coverage": [], **fields}
     check_coverage_limit(fields.get("coverage_limit"))
     return uow.entities.add(fields, uow.now)
@@ -34,7 +35,7 @@ def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
     return uow.entities.page(page)
 
 
-def update(uow: UnitOfWork, entity_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def update(uow: UnitOfWork, entity_id: str, changes: schemas.EntityUpdate) -> dict[str, Any]:
     check_coverage_limit(changes.get("coverage_limit"))
     updated = uow.entities.update(entity_id, changes)
     return required(updated, "entity", entity_id, param="entity_id")

@@ -5,9 +5,11 @@ through the API), and a paid one is final."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+from server import schemas
 from server.core.errors import InvalidRequest
 from server.core.pagination import PageRequest
 from server.core.principals import Environment
@@ -15,11 +17,13 @@ from server.domain import events, quotes, rating, required
 from server.store.invoices import CycleInvoiced
 from server.store.unit_of_work import UnitOfWork
 
-OPEN, PAID = "open", "paid"
+Status = Literal["open", "paid"]
+OPEN: Status = "open"
+PAID: Status = "paid"
 CYCLE_FIELDS = ("gross_pay", "paycycle_startdate", "paycycle_enddate")
 
 
-def status_of(record: dict[str, Any]) -> str:
+def status_of(record: dict[str, Any]) -> Status:
     return OPEN if record["paid_at"] is None else PAID
 
 
@@ -62,7 +66,7 @@ def _coverages(uow: UnitOfWork, contractor_id: str, job_id: str) -> list[Coverag
     return found
 
 
-def _coverage_of_cycle(uow: UnitOfWork, fields: dict[str, Any]) -> Coverage:
+def _coverage_of_cycle(uow: UnitOfWork, fields: Mapping[str, Any]) -> Coverage:
     """The coverage whose period holds the whole pay cycle, or the 400 that says why none does:
     dates out of order, no coverage during the cycle, or coverage over part of it only."""
     start, end = fields["paycycle_startdate"], fields["paycycle_enddate"]
@@ -103,7 +107,7 @@ def _coverage_of_cycle(uow: UnitOfWork, fields: dict[str, Any]) -> Coverage:
     )
 
 
-def _billed(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
+def _billed(uow: UnitOfWork, fields: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of an invoice for a contractor's earnings on a job over a pay cycle, with the
     premium owed on them: the gross pay at each coverage type's net rate."""
     coverage = _coverage_of_cycle(uow, fields)
@@ -141,7 +145,7 @@ def _cycle_invoiced(invoice_id: str) -> InvalidRequest:
     )
 
 
-def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
+def create(uow: UnitOfWork, fields: schemas.InvoiceCreate) -> dict[str, Any]:
     quotes.contractor_and_job(uow, fields)
     billed = _billed(uow, fields)
     _check_not_invoiced(uow, billed, None)
@@ -170,7 +174,7 @@ def _open(uow: UnitOfWork, invoice_id: str, refusal: str) -> dict[str, Any]:
     return record
 
 
-def update(uow: UnitOfWork, invoice_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def update(uow: UnitOfWork, invoice_id: str, changes: schemas.InvoiceUpdate) -> dict[str, Any]:
     record = _open(uow, invoice_id, "can no longer change")
     paying = changes.get("status") == PAID
     if paying and uow.principal.environment is not Environment.SANDBOX:
@@ -180,7 +184,8 @@ def update(uow: UnitOfWork, invoice_id: str, changes: dict[str, Any]) -> dict[st
             code="sandbox_only",
             param="status",
         )
-    fields = {**record, **{name: changes[name] for name in CYCLE_FIELDS if name in changes}}
+    given: Mapping[str, Any] = changes
+    fields = {**record, **{name: given[name] for name in CYCLE_FIELDS if name in given}}
     rebilled = any(fields[name] != record[name] for name in CYCLE_FIELDS)
     if rebilled:
         fields = _billed(uow, fields)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from server import schemas
 from server.core.errors import InvalidRequest, NotFound
 from server.core.pagination import PageRequest
 from server.domain import required
 from server.store.unit_of_work import UnitOfWork
 
 
-def check_references(uow: UnitOfWork, fields: dict[str, Any]) -> None:
+def check_references(uow: UnitOfWork, fields: Mapping[str, Any]) -> None:
     """The entity must be the caller's, the category must exist and be approved."""
     if "entity" in fields:
         entity_id = fields["entity"]
@@ -33,7 +35,7 @@ def check_references(uow: UnitOfWork, fields: dict[str, Any]) -> None:
             )
 
 
-def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
+def create(uow: UnitOfWork, fields: schemas.JobCreate) -> dict[str, Any]:
     check_references(uow, fields)
     return uow.jobs.add(fields, uow.now)
 
@@ -46,7 +48,7 @@ def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
     return uow.jobs.page(page)
 
 
-def update(uow: UnitOfWork, job_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def update(uow: UnitOfWork, job_id: str, changes: schemas.JobUpdate) -> dict[str, Any]:
     retrieve(uow, job_id)
     check_references(uow, changes)
     return uow.jobs.update(job_id, changes)

@@ -5,8 +5,10 @@ new one replaces it."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 
+from server import schemas
 from server.core.errors import InvalidRequest
 from server.core.pagination import PageRequest
 from server.domain import assignments, events, rating, required
@@ -14,7 +16,10 @@ from server.domain.terms import MAX_TERM, check_term
 from server.store.policies import QuoteAlreadyBound
 from server.store.unit_of_work import Task, UnitOfWork
 
-ACTIVE, CANCELLED, EXPIRED = "active", "cancelled", "expired"
+Status = Literal["active", "cancelled", "expired"]
+ACTIVE: Status = "active"
+CANCELLED: Status = "cancelled"
+EXPIRED: Status = "expired"
 ISSUE_DOCUMENT = "issue_policy_document"  # the task that renders a policy's document
 # Why a policy was cancelled, as its document says.
 CANCELLED_BY_UPDATE = "cancelled through the API (is_active set to false)"
@@ -33,7 +38,7 @@ def cancellation(at: int | None, reason: str | None) -> dict[str, Any]:
     }
 
 
-def status_of(record: dict[str, Any], at: int) -> str:
+def status_of(record: dict[str, Any], at: int) -> Status:
     if record["cancelled"]:
         return CANCELLED
     return EXPIRED if record["expiration_date"] <= at else ACTIVE
@@ -127,7 +132,7 @@ def _policy(uow: UnitOfWork, policy_id: str) -> dict[str, Any]:
     return required(uow.policies.get(policy_id), "policy", policy_id, param="policy_id")
 
 
-def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
+def create(uow: UnitOfWork, fields: schemas.PolicyCreate) -> dict[str, Any]:
     return bind(uow, fields)
 
 
@@ -150,7 +155,7 @@ def bindable_quote(uow: UnitOfWork, quote_id: str) -> tuple[dict, dict]:
     return quote, found
 
 
-def bind(uow: UnitOfWork, fields: dict[str, Any]) -> dict:
+def bind(uow: UnitOfWork, fields: Mapping[str, Any]) -> dict:
     """Issue the policy for `fields["quote"]`."""
     at = uow.now
     quote, parties = bindable_quote(uow, fields["quote"])
@@ -164,6 +169,7 @@ def bind(uow: UnitOfWork, fields: dict[str, Any]) -> dict:
         end_field="expiration_date",
     )
     category = uow.job_categories.get(parties["job"]["category_code"])
+    assert category is not None  # a job's category_code is a foreign key
     try:
         policy = uow.policies.add(
             {
@@ -223,7 +229,7 @@ def list_for_contractor(
     return uow.policies.page_for_contractor(contractor_id, page)
 
 
-def update(uow: UnitOfWork, policy_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def update(uow: UnitOfWork, policy_id: str, changes: schemas.PolicyUpdate) -> dict[str, Any]:
     at = uow.now
     record = _policy(uow, policy_id)
     status = status_of(record, at)

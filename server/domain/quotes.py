@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from server import schemas
 from server.core.errors import InvalidRequest
 from server.core.pagination import PageRequest
 from server.domain import events, rating, required
@@ -13,7 +15,7 @@ from server.store.unit_of_work import UnitOfWork
 DEFAULT_TERM_DAYS = 30
 
 
-def default_dates(fields: dict[str, Any], at: int) -> dict[str, Any]:
+def default_dates(fields: Mapping[str, Any], at: int) -> dict[str, Any]:
     """`effective_date` defaults to a day from now, `end_date` to 30 days after it."""
     effective = fields["effective_date"] if "effective_date" in fields else at + DAY
     end = fields["end_date"] if "end_date" in fields else effective + DEFAULT_TERM_DAYS * DAY
@@ -26,7 +28,7 @@ def work_state(job: dict[str, Any], contractor: dict[str, Any]) -> str | None:
     return address.get("region")
 
 
-def contractor_and_job(uow: UnitOfWork, fields: dict[str, Any]) -> tuple[dict, dict]:
+def contractor_and_job(uow: UnitOfWork, fields: Mapping[str, Any]) -> tuple[dict, dict]:
     """The contractor and the job a body names; a 404 naming the field of one that is not
     there."""
     contractor = required(
@@ -47,6 +49,7 @@ def rated(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
     job category and entity."""
     contractor, job = contractor_and_job(uow, fields)
     category = uow.job_categories.get(job["category_code"])
+    assert category is not None  # a job's category_code is a foreign key
     entity = uow.entities.get(job["entity"])  # None once deleted
     table = rating.rate_table()
     state = work_state(job, contractor)
@@ -78,7 +81,7 @@ def rated(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def check_dates(fields: dict[str, Any], given: dict[str, Any], at: int) -> None:
+def check_dates(fields: Mapping[str, Any], given: Mapping[str, Any], at: int) -> None:
     """A quote's (or an assignment's) period, as `check_term` rules it: it starts after now."""
     check_term(
         fields["effective_date"],
@@ -89,7 +92,7 @@ def check_dates(fields: dict[str, Any], given: dict[str, Any], at: int) -> None:
     )
 
 
-def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
+def create(uow: UnitOfWork, fields: schemas.QuoteCreate) -> dict[str, Any]:
     dated = default_dates(fields, uow.now)
     check_dates(dated, fields, uow.now)
     quote = uow.quotes.add(rated(uow, dated), uow.now)
@@ -105,7 +108,7 @@ def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
     return uow.quotes.page(page)
 
 
-def update(uow: UnitOfWork, quote_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def update(uow: UnitOfWork, quote_id: str, changes: schemas.QuoteUpdate) -> dict[str, Any]:
     before = retrieve(uow, quote_id)
     if uow.policies.quote_is_bound(quote_id):
         raise InvalidRequest(

@@ -7,11 +7,12 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 RATE_TABLE = Path(__file__).parent / "data" / "rates.toml"
 
 # The short names the API gives each coverage type's rate (`gl_net_rate`, quote_json's `gl`).
+CoverageType = Literal["general", "professional", "workers-comp"]
 COVERAGE_KEYS = {"general": "gl", "professional": "pl", "workers-comp": "wc"}
 COVERAGE_NAMES = {
     "general": "General liability",
@@ -89,19 +90,20 @@ def rate(
     the experience's factors; fees as the table gives them."""
     state_percent = table.state_percent(state)
     experience_percent = table.experience_percent(years_experience)
-    parts = {}
+    parts: dict[str, dict[str, int | None]] = {}
+    total = 0
     for coverage in coverage_types:
         stamping = None
         if coverage in table.stamping_fee_coverage:
             stamping = table.stamping_fee_states.get(state or "")
+        net_rate = _scaled(table.base_rate[coverage][risk_class], state_percent, experience_percent)
+        total += net_rate
         parts[COVERAGE_KEYS[coverage]] = {
-            "net_rate": _scaled(
-                table.base_rate[coverage][risk_class], state_percent, experience_percent
-            ),
+            "net_rate": net_rate,
             "stamping_fee": stamping,
             "risk_purchasing_group_fee": table.risk_purchasing_group_fee.get(coverage),
         }
-    return Rating(net_rate=sum(p["net_rate"] for p in parts.values()), parts=parts)
+    return Rating(net_rate=total, parts=parts)
 
 
 def premium(gross_pay: int, net_rate: int) -> int:

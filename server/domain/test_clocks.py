@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
+from server import schemas
 from server.core.errors import InvalidRequest, PermissionDenied
 from server.core.pagination import PageRequest
 from server.core.principals import Environment
@@ -33,7 +34,7 @@ def _sandbox_only(uow: UnitOfWork) -> None:
         )
 
 
-def create(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
+def create(uow: UnitOfWork, fields: schemas.TestClockCreate) -> dict[str, Any]:
     _sandbox_only(uow)
     frozen, wall = fields["frozen_time"], uow.wall()
     if abs(frozen - wall) > MAX_OFFSET:
@@ -63,7 +64,7 @@ def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
     return uow.test_clocks.page(page)
 
 
-def advance(uow: UnitOfWork, clock_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+def advance(uow: UnitOfWork, clock_id: str, fields: schemas.TestClockAdvance) -> dict[str, Any]:
     clock = retrieve(uow, clock_id)
     if clock["status"] == ADVANCING:
         raise InvalidRequest(

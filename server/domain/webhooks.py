@@ -6,10 +6,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from server import schemas
 from server.core.egress import TargetPolicy, TargetRefused, check_host
 from server.core.errors import InvalidRequest, NotFound
 from server.core.ids import new_id
@@ -64,7 +65,7 @@ def next_attempt(created: int, attempts_made: int, at: int, first_delay: int) ->
     return None if when > created + RETRY_FOR else when
 
 
-def _check(fields: dict[str, Any], targets: TargetPolicy) -> None:
+def _check(fields: Mapping[str, Any], targets: TargetPolicy) -> None:
     if "url" in fields:
         check_http_url(fields["url"], "url", "events are POSTed there")
         try:
@@ -84,7 +85,9 @@ def _check(fields: dict[str, Any], targets: TargetPolicy) -> None:
         )
 
 
-def create(uow: UnitOfWork, fields: dict[str, Any], *, targets: TargetPolicy) -> dict[str, Any]:
+def create(
+    uow: UnitOfWork, fields: schemas.WebhookEndpointCreate, *, targets: TargetPolicy
+) -> dict[str, Any]:
     """The new endpoint, with its secret: the only time the secret is shown."""
     _check(fields, targets)
     secret = new_secret()
@@ -112,7 +115,11 @@ def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
 
 
 def update(
-    uow: UnitOfWork, endpoint_id: str, changes: dict[str, Any], *, targets: TargetPolicy
+    uow: UnitOfWork,
+    endpoint_id: str,
+    changes: schemas.WebhookEndpointUpdate,
+    *,
+    targets: TargetPolicy,
 ) -> dict[str, Any]:
     _check(changes, targets)
     updated = uow.webhook_endpoints.update(endpoint_id, changes)

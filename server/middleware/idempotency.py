@@ -74,6 +74,7 @@ class Idempotency:
                 param=KEY_HEADER,
             )
         if found.outcome == "replay":
+            assert found.response is not None  # a replay carries the saved response
             await _send_replay(send, found.response)
             return
         await self._run_claimed(scope, receive, send, principal, key)

@@ -43,7 +43,9 @@ class _Operation:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         arguments = self._arguments(scope)
-        principal = token_info_of(scope)["principal"]
+        token_info = token_info_of(scope)
+        assert token_info is not None  # every operation requires a key
+        principal = token_info["principal"]
         status, body = await self.database.run(
             lambda: self._answer(principal, arguments), write=self.write
         )

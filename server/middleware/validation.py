@@ -313,7 +313,9 @@ def _quick_check(schema: dict) -> t.Callable[[t.Any], bool] | None:
     enum = schema.get("enum")
     low, high = schema.get("minimum"), schema.get("maximum")
     shortest, longest = schema.get("minLength", 0), schema.get("maxLength")
-    kind = {"string": str, "integer": int}.get(schema.get("type"))
+    # type[Any]: once `type(value) is kind`, value is one to measure and compare.
+    kinds: dict[str, type[t.Any]] = {"string": str, "integer": int}
+    kind = kinds.get(schema.get("type", ""))
     if kind is None:
         return None
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
@@ -98,7 +99,10 @@ def write_row(pdf: Document, label: str, value: str) -> None:
     Not fpdf's table(): it refuses a row taller than a page, and a value may be that long.
     """
     pdf.use_font(10, bold=True)
-    label_height = pdf.multi_cell(LABEL_WIDTH, LINE_HEIGHT, label, dry_run=True, output="HEIGHT")
+    # fpdf types the result for every `output`; the height alone is a float.
+    label_height = cast(
+        float, pdf.multi_cell(LABEL_WIDTH, LINE_HEIGHT, label, dry_run=True, output="HEIGHT")
+    )
     # Start a new page rather than leave a label without its first value line.
     if pdf.will_page_break(2 * ROW_GAP + max(label_height, 2 * LINE_HEIGHT)):
         pdf.add_page()

@@ -84,6 +84,7 @@ def _policy_expired(sandbox: Sandbox) -> str:
     # Bound three days ago for a day, from an hour after: it expired yesterday.
     before = sandbox.earlier(3 * DAY)
     at = before.at
+    assert at is not None  # earlier() sets it
     dates = {"effective_date": at + 3600, "end_date": at + 3600 + DAY}
     return before.bound(**dates)["policy"]["id"]
 

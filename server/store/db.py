@@ -160,6 +160,7 @@ class Database:
             # tries again.
             connection.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
             connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            assert self._write_lock is not None  # only SQLite runs the PRAGMAs, and has one
             with self._write_lock:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
 

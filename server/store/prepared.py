@@ -36,7 +36,8 @@ class Prepared:
                 name: column.type.dialect_impl(dialect).bind_processor(dialect)
                 for name, column in self.columns.items()
             }
-            order = compiled.positiontup if compiled.positional else None
+            # SQLAlchemy types them on SQLCompiler, what a statement compiles to, not on Compiled.
+            order = compiled.positiontup if compiled.positional else None  # type: ignore[attr-defined]
             # The values the statement itself carries (`status == "enabled"`).
             literals = {name: value for name, value in compiled.params.items() if value is not None}
             found = (compiled.string, order, processors, literals)

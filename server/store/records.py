@@ -8,7 +8,7 @@ are built once, with bound parameters: building a statement costs more than runn
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Integer, Row, Table, bindparam, select
@@ -149,6 +149,7 @@ class Repository:
         return True
 
     def page(self, page: PageRequest) -> list[dict[str, Any]]:
+        rows: Sequence[Row | dict[str, Any]]
         if page.starting_after is None and page.ending_before is None:
             params = {"limit": page.limit, **owner(self.principal)}
             rows = self.records.first_page.rows(self.connection, params)

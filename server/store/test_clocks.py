@@ -110,8 +110,13 @@ def _come(ending: _Ending, wall: int) -> list[Select]:
     """The pending objects whose end has come in their sandbox's time: on the wall clock, or on
     their test clock (two queries, each able to use an index)."""
     table, end = ending.table, ending.end
-    columns = (literal(ending.kind).label("kind"), table.c.account_id, table.c.environment)
-    columns += (table.c.id, end.label("due"))
+    columns = (
+        literal(ending.kind).label("kind"),
+        table.c.account_id,
+        table.c.environment,
+        table.c.id,
+        end.label("due"),
+    )
     clock = test_clocks
     of_row = and_(
         clock.c.account_id == table.c.account_id, clock.c.environment == table.c.environment

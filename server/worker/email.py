@@ -66,6 +66,7 @@ def _send(smtp_url: str, sender: str, email: dict) -> None:
     secure = parts.scheme == "smtps"
     port = parts.port or (465 if secure else 25)
     connect = smtplib.SMTP_SSL if secure else smtplib.SMTP
+    assert parts.hostname is not None  # Settings refuses an SMTP URL without a host
     with connect(parts.hostname, port, timeout=TIMEOUT) as smtp:
         if not secure:
             smtp.ehlo()

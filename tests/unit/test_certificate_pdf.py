@@ -2,6 +2,7 @@ import io
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
 from pypdf import PdfReader
 
 from server.pdf.certificate import CertificateDocument, render_certificate
@@ -87,6 +88,7 @@ def test_the_coverage_and_limits_come_from_the_document():
     assert "General liability" not in text
 
 
+@pytest.mark.slow
 def test_names_in_any_script_print_as_written_on_the_certificate():
     document = replace(DOCUMENT, insured_name="Zoë Łukasz 李", holder_name="Łódź Couriers 株式会社")
 

@@ -11,13 +11,14 @@ import codegen.__main__ as codegen
 def outputs(tmp_path, monkeypatch) -> tuple[codegen.Output, ...]:
     """The generated files, written under tmp_path instead of server/."""
     moved = tuple(
-        dataclasses.replace(output, path=tmp_path / output.path.name)
-        for output in codegen.OUTPUTS
+        dataclasses.replace(output, path=tmp_path / output.path.name) for output in codegen.OUTPUTS
     )
     monkeypatch.setattr(codegen, "OUTPUTS", moved)
     return moved
 
 
+# Four runs of the generator: the py env runs it; `make check` runs the drift check itself.
+@pytest.mark.slow
 def test_generation_writes_what_check_then_accepts(outputs, capsys):
     assert codegen.main([]) == 0
     models, schemas = (output.path.read_text() for output in outputs)

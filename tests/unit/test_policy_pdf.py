@@ -18,6 +18,10 @@ JAN_1_2025 = 1735689600
 JAN_1_2026 = 1767225600
 DEC_30_2024_NOON = 1735560000
 
+# Each document loads and shapes its fonts (a second each): the py env runs these.
+pytestmark = pytest.mark.slow
+
+
 GENERAL_LIABILITY = Coverage(
     name="General liability",
     occurrence_limit=100_000_000,

@@ -55,6 +55,7 @@ def test_the_log_starts_over_after_a_checkpoint(database, tmp_path):
         assert connection.exec_driver_sql("SELECT count(*) FROM notes").scalar() == WRITES + 1
 
 
+@pytest.mark.slow
 def test_the_log_stays_small_under_steady_writes(database, tmp_path):
     """Each write keeps coming while the checkpoint copies: without starting the log over, it
     would hold every write's pages."""

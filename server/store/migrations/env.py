@@ -8,7 +8,10 @@ from server.store.tables import metadata
 connection = context.config.attributes.get("connection")
 if connection is None:
     # Run from the alembic command line: take the URL from the alembic config.
-    engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+    url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("the alembic config sets no sqlalchemy.url")
+    engine = create_engine(url)
     connection = engine.connect()
 
 context.configure(
