@@ -263,6 +263,9 @@ def test_another_accounts_assignment_does_not_exist(client, sandbox_key, new_key
     )
 
 
+# PUT and DELETE
+
+
 def test_an_unbound_assignment_is_updated_and_rated_again(client, sandbox_key):
     made = underwrite(client, sandbox_key)
     assignment = created(assign_to(client, sandbox_key, made))

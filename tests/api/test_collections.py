@@ -2,7 +2,8 @@
 each operation openapi.yaml declares, as stripe-mock tests its generator: a list is most recent
 first, `limit` (1..100, default 10) and the cursors `starting_after` and `ending_before` page
 through it, an unknown cursor is a 404 naming it; a delete answers the deleted object's id and
-kind, after which the object is gone; an unknown id is a 404 naming its parameter.
+kind, after which the object is gone; an unknown id is a 404 naming its parameter. Another
+account sees none of it, not even through a cursor.
 
 Paging and deleting are statements of the store, so these run on both databases."""
 
@@ -158,7 +159,11 @@ def test_a_list_pages_most_recent_first(client, sandbox_key, new_key, operation)
         # Most recent first; only what was made in it, by this account.
         assert everything == made[::-1]
         if "{" not in operation.path:
-            assert client.get(url, headers=bearer(new_key(account="acct_other"))).json() == []
+            other = bearer(new_key(account="acct_other"))
+            assert client.get(url, headers=other).json() == []
+            for cursor in ("starting_after", "ending_before"):
+                foreign = client.get(url, params={cursor: made[0]}, headers=other)
+                assert_error(foreign, 404, "resource_not_found", param=cursor)
 
     assert page() == everything[:DEFAULT_LIMIT]
     assert page(limit=3) == everything[:3]

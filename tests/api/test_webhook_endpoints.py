@@ -267,16 +267,6 @@ def test_both_http_and_https_are_accepted(client, sandbox_key):
     assert made["url"] == "http://localhost:8080/hooks"
 
 
-# List
-
-
-def test_a_cursor_that_is_not_an_endpoint_of_the_caller_is_404(client, sandbox_key, new_key):
-    other = endpoint(client, new_key(account="acct_b"))["id"]
-    for cursor in ("starting_after", "ending_before"):
-        response = client.get(BASE, params={cursor: other}, headers=bearer(sandbox_key))
-        assert_error(response, 404, "resource_not_found", cursor)
-
-
 # Update
 
 

@@ -27,9 +27,10 @@ API_KEY = "t9k_test_webhooks0123456789abcdef"
 ENV = {"TEN99_API_KEY": API_KEY, "TEN99_WEBHOOK_RETRY_SECONDS": "1", "TEN99_LOG_LEVEL": "warning"}
 
 
-# Restarts and worker processes meet the tasks' and deliveries' leases and claims: statements
-# and locks that differ between the databases.
-pytestmark = [pytest.mark.storage, pytest.mark.live, pytest.mark.slow]
+# A restart is a rule, tested on SQLite (the claims it takes run on both databases in
+# tests/api/test_webhook_delivery.py); worker processes side by side meet each other's locks,
+# and run on both.
+pytestmark = [pytest.mark.live, pytest.mark.slow]
 
 
 @pytest.fixture
@@ -134,6 +135,7 @@ def test_deliveries_pending_at_a_restart_are_made_in_order_by_the_next_server(
     assert not receiver.rejected
 
 
+@pytest.mark.storage
 def test_worker_processes_beside_a_server_without_one_deliver_each_event_once(
     database_url, receiver
 ):
