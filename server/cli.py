@@ -128,6 +128,8 @@ def serve(args: argparse.Namespace) -> int:
         socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)
     except socket.gaierror as unknown:
         raise CommandFailed(f"--host {args.host!r}: {unknown.strerror}", status=2) from None
+    except UnicodeError:  # an empty or overlong label, refused before any lookup
+        raise CommandFailed(f"--host {args.host!r}: not a host name", status=2) from None
     new_key = _prepare(settings)
     if new_key:
         print(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -115,7 +116,11 @@ def redocly_diff(base: Path, revision: Path) -> dict:
             "--fail-on",
             "none",
         ]
-        run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        # Redocly CLI sends usage telemetry unless told not to.
+        env = {**os.environ, "REDOCLY_TELEMETRY": "off"}
+        run = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        )
         if run.returncode != 0 or not report.exists():
             raise RuntimeError(f"redocly diff failed ({run.returncode}):\n{run.stdout}{run.stderr}")
         return json.loads(report.read_text())

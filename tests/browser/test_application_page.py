@@ -117,6 +117,16 @@ def browser() -> Iterator[WebDriver]:
     options.binary_location = CHROMIUM
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
         options.add_argument(argument)
+    # Chromium calls home (updates, sync, sign-in) unless told not to; and no host resolves but
+    # this machine, so that whatever it still tries never leaves it.
+    for argument in (
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
+    ):
+        options.add_argument(argument)
     options.add_argument("--window-size=1280,900")
     with pytest.MonkeyPatch.context() as patch:
         # Both paths are given, so Selenium Manager is never run; were it run, stay offline.
