@@ -104,8 +104,8 @@ def sqlite_url(tmp_path_factory) -> str:
 
 @pytest.fixture
 def database_url(request, database_kind) -> str:
-    """A migrated database holding only the seeded catalogue: one per run for each kind,
-    emptied before each test."""
+    """A migrated database holding only the seeded catalogue: SQLite's restored from the run's
+    template, or the run's PostgreSQL database emptied, before each test."""
     if database_kind == SQLITE:
         url = request.getfixturevalue("sqlite_url")
         restore(request.getfixturevalue("sqlite_template"), url)

@@ -183,7 +183,7 @@ def test_a_list_pages_most_recent_first(client, sandbox_key, new_key, operation)
 @pytest.mark.parametrize("limit", [0, MAX_LIMIT + 1, -1])
 @pytest.mark.parametrize("operation", LISTS, ids=lambda op: op.operation_id)
 def test_a_limit_out_of_range_is_refused(client, sandbox_key, operation, limit):
-    url, _ = _fill_nothing(client, sandbox_key, operation.path)
+    url = _empty_list(client, sandbox_key, operation.path)
     response = client.get(url, params={"limit": limit}, headers=bearer(sandbox_key))
     assert_error(response, 400, "invalid_input", param="limit")
 
@@ -191,18 +191,16 @@ def test_a_limit_out_of_range_is_refused(client, sandbox_key, operation, limit):
 @pytest.mark.parametrize("cursor", ["starting_after", "ending_before"])
 @pytest.mark.parametrize("operation", LISTS, ids=lambda op: op.operation_id)
 def test_an_unknown_cursor_is_a_404_naming_it(client, sandbox_key, operation, cursor):
-    url, _ = _fill_nothing(client, sandbox_key, operation.path)
+    url = _empty_list(client, sandbox_key, operation.path)
     unknown = UNKNOWN_IDS[COLLECTIONS[operation.path].item_id]
     response = client.get(url, params={cursor: unknown}, headers=bearer(sandbox_key))
     _assert_no_such(response, unknown, param=cursor)
 
 
-def _fill_nothing(client, key, path: str) -> tuple[str, list[str]]:
-    """The list's URL, with only the object a nested list's path names."""
-    collection = COLLECTIONS[path]
-    if collection.parent is None:
-        return BASE + path, []
-    return BASE + re.sub(r"\{\w+\}", collection.parent(client, key), path), []
+def _empty_list(client, key, path: str) -> str:
+    """The list's URL, with nothing made but the object a nested list's path names."""
+    parent = COLLECTIONS[path].parent
+    return BASE + (path if parent is None else re.sub(r"\{\w+\}", parent(client, key), path))
 
 
 @pytest.mark.parametrize("operation", DELETES, ids=lambda op: op.operation_id)
