@@ -3,7 +3,13 @@ deadline for sending a whole request, and a cap on the connections one client ad
 
 httptools stores an unfinished header however long it grows, and uvicorn waits for a request's
 head and body as long as the client keeps the connection open, so without these a few slow or
-bloated connections hold the server's memory and its connections indefinitely."""
+bloated connections hold the server's memory and its connections indefinitely.
+
+A connection refused before its request was read is closed the way nginx's lingering close does
+it: the answer is sent, then the server stops sending and discards what the client still sends
+until it stops (or LINGER_MAX passes). Closed at once, with the client's bytes unread, the
+connection would end in a reset, and a reset makes the client's system drop the answer before
+the client has read it."""
 
 from __future__ import annotations
 
@@ -19,6 +25,9 @@ from server.config import Settings
 from server.middleware.errors import RequestRefused, send_refusal
 
 logger = logging.getLogger("server.connections")
+
+LINGER_IDLE = 2.0  # seconds without a byte from a refused client, then the connection closes
+LINGER_MAX = 30.0  # seconds a refused client may go on sending at most
 
 
 class HeadTooLarge(Exception):
@@ -59,6 +68,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.head_bytes = 0  # the bytes of that head received in earlier chunks
         self.reading = False  # between a request's first byte and its last
         self.deadline: asyncio.TimerHandle | None = None
+        self.lingering: asyncio.TimerHandle | None = None  # answered: what arrives is dropped
+        self.linger_ends = 0.0
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -89,6 +100,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc) -> None:
         self._disarm()
+        if self.lingering is not None:
+            self.lingering.cancel()
         if self.address is not None:
             held = _open.pop(self.address) - 1
             if held:
@@ -96,6 +109,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self.lingering is not None:
+            self._linger()
+            return
         # uvicorn's own, but for a head refused as too large, and with the bounds kept.
         self._unset_keepalive_if_required()
         continues_head = self.in_head
@@ -188,4 +204,14 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             b"connection: close\r\n\r\n",
         ]
         self.transport.write(b"".join(head) + body)
-        self.transport.close()
+        self.transport.write_eof()
+        self.transport.resume_reading()  # whatever paused it, what arrives now is dropped
+        self.linger_ends = self.loop.time() + LINGER_MAX
+        self._linger()
+
+    def _linger(self) -> None:
+        """Wait LINGER_IDLE more for the client to stop sending (but not past LINGER_MAX)."""
+        if self.lingering is not None:
+            self.lingering.cancel()
+        wait = min(LINGER_IDLE, max(self.linger_ends - self.loop.time(), 0))
+        self.lingering = self.loop.call_later(wait, self.transport.close)
