@@ -150,16 +150,17 @@ class Database:
     def checkpoint(self) -> None:
         """Copy SQLite's write-ahead log into the database, and have it start over.
 
-        A PASSIVE checkpoint copies what is there without holding up anyone; but under steady
-        writes some frames are always newer than it, and SQLite starts the log over only once
-        every frame has been copied, so the log would grow for as long as the writes go on
-        (hundreds of MB a minute). So a RESTART follows, holding this process's write lock:
-        it copies the few frames written meanwhile, and the next writer starts the log over."""
+        A RESTART checkpoint copies every frame and waits for readers to leave the log, so that
+        the next writer starts it over: without that, under steady writes some frames are always
+        newer than the last checkpoint and the log grows for as long as the writes go on
+        (hundreds of MB a minute). It holds this process's write lock: SQLite before 3.51.3
+        (Debian 12 ships 3.40) can corrupt the database when a checkpoint runs while another
+        connection commits (the WAL-reset bug, sqlite.org/wal.html#walresetbug), so this
+        process's checkpoints and writes take turns."""
         with self.engine.connect() as connection:
             # Another process's reader or writer is waited for only briefly: the next round
             # tries again.
             connection.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
             assert self._write_lock is not None  # only SQLite runs the PRAGMAs, and has one
             with self._write_lock:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")

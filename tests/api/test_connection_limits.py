@@ -18,6 +18,8 @@ from server.config import Settings
 from tests.conftest import settings_from
 from tests.live import LiveServer, running_server
 
+pytestmark = pytest.mark.live
+
 # A short deadline, so that the probes of it are quick; long enough that a probe delayed by a
 # busy machine still sends in time.
 TIMEOUT = 3

@@ -16,6 +16,8 @@ from server.domain import contractors
 from tests.conftest import bearer, bind, underwrite
 from tests.live import eventually, free_port, running_server
 
+pytestmark = pytest.mark.live
+
 
 def log_lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

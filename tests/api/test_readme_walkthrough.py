@@ -38,6 +38,8 @@ def test_the_walkthrough_names_no_placeholder():
     not (shutil.which("curl") and shutil.which("jq")),
     reason="the walk-through needs curl and jq (apt-get install curl jq), as the README says",
 )
+@pytest.mark.live
+@pytest.mark.slow
 def test_the_readme_walkthrough_runs_top_to_bottom(tmp_path):
     database_url = f"sqlite:///{tmp_path / 'walkthrough.db'}"
     with running_server(database_url=database_url) as server:

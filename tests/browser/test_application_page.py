@@ -27,6 +27,8 @@ from server.pdf.layout import format_money
 from tests.conftest import new_contractor, new_entity, new_job
 from tests.live import LiveServer
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 if CHROMIUM is None or CHROMEDRIVER is None:
