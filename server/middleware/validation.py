@@ -32,6 +32,9 @@ MAX_ERRORS = 20  # field errors reported for one body
 MAX_SHOWN = 40  # characters of a value repeated in a message
 MAX_MESSAGE = 300  # characters of one error message
 NUL = "\x00"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# What a JSON text must hold for a parsed string to carry U+0000 or a lone surrogate: an escape.
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 CHECKED = "checked_request"  # where the scope carries what validation parsed
 
 _REQUIRED = re.compile(r"^'([^']+)' is a required property$")
@@ -236,16 +239,30 @@ def _param(error: ValidationError) -> str:
     return ".".join(path)
 
 
-def _first_nul(value: t.Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
-    """The path of the first string in a parsed JSON value that holds U+0000. Object keys may:
-    the schema cannot say otherwise of `custom_metadata`'s, and JSON columns store them
-    escaped."""
+def _unstorable(text: str) -> str | None:
+    """Why a string cannot be stored or answered, or None: U+0000, which PostgreSQL's text
+    refuses, or a lone surrogate, which is no Unicode character and has no UTF-8 encoding."""
+    if NUL in text:
+        return "Strings must not contain the NUL character (U+0000)."
+    if _SURROGATE.search(text):
+        return "Strings must not contain half a surrogate pair (U+D800 to U+DFFF) alone."
+    return None
+
+
+def _first_unstorable(value: t.Any, path: tuple[str, ...] = ()) -> tuple[str, str] | None:
+    """Where the first string of a parsed JSON value that cannot be stored is, and why. Object
+    keys may hold U+0000 (the schema cannot say otherwise of `custom_metadata`'s, and JSON
+    columns store them escaped), but no lone surrogate."""
     if isinstance(value, str):
-        return path if NUL in value else None
+        why = _unstorable(value)
+        return (".".join(path), why) if why else None
     if not isinstance(value, dict | list):
         return None
     for key, item in value.items() if isinstance(value, dict) else enumerate(value):
-        found = _first_nul(item, (*path, str(key)))
+        if isinstance(key, str) and _SURROGATE.search(key):
+            escaped = key.encode("utf-8", "backslashreplace").decode()
+            return ".".join((*path, escaped)), _unstorable(key) or ""
+        found = _first_unstorable(item, (*path, str(key)))
         if found is not None:
             return found
     return None
@@ -472,13 +489,10 @@ def _parse_json(raw: bytes, encoding: str) -> t.Any:
         ) from None
     except RecursionError:
         raise _too_deep() from None
-    # JSON can carry U+0000 only as an escape, so most bodies skip the walk.
-    if "\\u0000" in text and (path := _first_nul(body)) is not None:
-        raise InvalidRequest(
-            "Strings must not contain the NUL character (U+0000).",
-            code="invalid_input",
-            param=".".join(path),
-        )
+    # JSON carries U+0000 and surrogates only as escapes, so most bodies skip the walk.
+    if _UNSTORABLE_ESCAPE.search(text) and (found := _first_unstorable(body)) is not None:
+        param, why = found
+        raise InvalidRequest(why, code="invalid_input", param=param)
     return body
 
 

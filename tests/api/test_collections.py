@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from server.spec import load_spec
-from tests.conformance.gate import implemented_operations
 from tests.conftest import (
     FACTORIES,
     NESTED,
@@ -28,11 +26,17 @@ from tests.conftest import (
     new_job,
     underwrite,
 )
+from tests.spec_examples import (
+    OPERATIONS,
+    SPEC,
+    UNKNOWN_IDS,
+    example_body,
+    path_parameters,
+    unknown_path,
+)
 
 pytestmark = pytest.mark.storage
 
-SPEC = load_spec()
-OPERATIONS = implemented_operations(SPEC)
 BASE = "/api/v1"
 DEFAULT_LIMIT, MAX_LIMIT = 10, 100
 MADE = DEFAULT_LIMIT + 2  # objects made for a list: more than its default page
@@ -43,23 +47,6 @@ def _parameters(path: str, method: str) -> list[dict]:
     declared = item.get("parameters", []) + item[method].get("parameters", [])
     by_name = SPEC["components"]["parameters"]
     return [by_name[p["$ref"].rsplit("/", 1)[-1]] if "$ref" in p else p for p in declared]
-
-
-def _example_body(path: str, method: str) -> dict | None:
-    """The example of the operation's request body, if it takes one."""
-    body = SPEC["paths"][path][method].get("requestBody")
-    if body is None:
-        return None
-    ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-    return SPEC["components"]["schemas"][ref]["example"]
-
-
-# The `unknown` example of each id in a path: an id of the right form that names nothing.
-UNKNOWN_IDS = {
-    parameter["name"]: parameter["examples"]["unknown"]["value"]
-    for parameter in SPEC["components"]["parameters"].values()
-    if parameter["in"] == "path"
-}
 
 
 @dataclass(frozen=True)
@@ -226,19 +213,21 @@ def test_a_delete_answers_the_deleted_object_which_is_then_gone(client, sandbox_
     listed = client.get(url.rsplit("/", 1)[0], params={"limit": 100}, headers=headers).json()
     assert before["id"] not in {item["id"] for item in listed}
     if "put" in SPEC["paths"][operation.path]:
-        changed = client.put(url, json=_example_body(operation.path, "put"), headers=headers)
+        changed = client.put(url, json=example_body(operation.path, "put"), headers=headers)
         assert_error(changed, 404, "resource_not_found", param=param)
 
 
 @pytest.mark.parametrize("operation", ID_OPERATIONS, ids=lambda op: op.operation_id)
 def test_an_unknown_id_is_a_404_naming_its_parameter(client, sandbox_key, operation):
     """Each id in the path names nothing; the first one looked up is the one named."""
-    params = re.findall(r"\{(\w+)\}", operation.path)
-    path = operation.path
-    for param in params:
-        path = path.replace("{" + param + "}", UNKNOWN_IDS[param])
-    body = _example_body(operation.path, operation.method.lower())
-    response = client.request(operation.method, BASE + path, json=body, headers=bearer(sandbox_key))
+    params = path_parameters(operation.path)
+    body = example_body(operation.path, operation.method.lower())
+    response = client.request(
+        operation.method,
+        BASE + unknown_path(operation.path),
+        json=body,
+        headers=bearer(sandbox_key),
+    )
     _assert_no_such(response, UNKNOWN_IDS[params[0]], param=params[0])
 
 

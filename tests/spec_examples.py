@@ -1,0 +1,39 @@
+"""What tests that loop over the contract take from openapi.yaml: its operations, the example of
+each request body, and an id of the right form that names nothing for each path parameter."""
+
+from __future__ import annotations
+
+import re
+
+from server.spec import load_spec
+from tests.conformance.gate import implemented_operations
+
+SPEC = load_spec()
+OPERATIONS = implemented_operations(SPEC)
+
+# The `unknown` example of each id in a path: an id of the right form that names nothing.
+UNKNOWN_IDS = {
+    parameter["name"]: parameter["examples"]["unknown"]["value"]
+    for parameter in SPEC["components"]["parameters"].values()
+    if parameter["in"] == "path"
+}
+
+
+def example_body(path: str, method: str) -> dict | None:
+    """The example of the operation's request body, if it takes one."""
+    body = SPEC["paths"][path][method].get("requestBody")
+    if body is None:
+        return None
+    ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    return SPEC["components"]["schemas"][ref]["example"]
+
+
+def path_parameters(path: str) -> list[str]:
+    return re.findall(r"\{(\w+)\}", path)
+
+
+def unknown_path(path: str) -> str:
+    """The path with each of its ids replaced by one that names nothing."""
+    for param in path_parameters(path):
+        path = path.replace("{" + param + "}", UNKNOWN_IDS[param])
+    return path
