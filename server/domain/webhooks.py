@@ -134,9 +134,11 @@ def delete(uow: UnitOfWork, endpoint_id: str) -> int:
 
 def rotate_secret(uow: UnitOfWork, endpoint_id: str) -> dict[str, Any]:
     """A new secret for the endpoint, shown this once; the one before keeps signing deliveries
-    for ROTATION_OVERLAP, and the one before that stops."""
+    for ROTATION_OVERLAP of the wall clock, which signatures are on whatever the sandbox's
+    clock, and the one before that stops."""
     secret = new_secret()
-    rotated = uow.webhook_endpoints.rotate_secret(endpoint_id, secret, uow.now + ROTATION_OVERLAP)
+    expires = uow.wall() + ROTATION_OVERLAP
+    rotated = uow.webhook_endpoints.rotate_secret(endpoint_id, secret, expires)
     endpoint = required(rotated, "webhook_endpoint", endpoint_id, param="webhook_endpoint_id")
     return {**endpoint, "secret": secret}
 

@@ -567,6 +567,27 @@ def test_a_rotated_secret_signs_beside_the_new_one_for_a_day(
     assert signed_by(new, after) and not signed_by(old, after)
 
 
+def test_a_rotated_secret_keeps_its_day_in_a_sandbox_whose_clock_is_in_the_past(
+    client, sandbox_key, receiver, settle, clock, sandbox_clock
+):
+    """Signatures are on the wall clock, so is the day both secrets sign: a sandbox clock a
+    year back neither ends it at once nor stretches it."""
+    sandbox_clock.start(clock() - 365 * DAY)
+    endpoint = subscribe(client, sandbox_key, receiver)
+    url = f"{BASE}/webhook_endpoints/{endpoint['id']}/rotate_secret"
+    receiver.secret = client.post(url, headers=bearer(sandbox_key)).json()["secret"]
+    contractor(client, sandbox_key)
+    settle()
+    (during,) = receiver.receipts
+    assert signed_by(receiver.secret, during) and signed_by(endpoint["secret"], during)
+
+    clock.reach(clock() + DAY + 1)
+    contractor(client, sandbox_key)
+    settle()
+    after = receiver.receipts[-1]
+    assert signed_by(receiver.secret, after) and not signed_by(endpoint["secret"], after)
+
+
 def test_rotating_again_retires_the_secret_before_at_once(client, sandbox_key, receiver, settle):
     endpoint = subscribe(client, sandbox_key, receiver)
     url = f"{BASE}/webhook_endpoints/{endpoint['id']}/rotate_secret"
