@@ -1,13 +1,21 @@
 """Delivering events to webhook endpoints: lease a due delivery in a short transaction, POST the
-signed event outside any transaction (a slow endpoint holds no lock), record the attempt."""
+signed event outside any transaction (a slow endpoint holds no lock), record the attempt.
+
+Each POST has one deadline for the whole exchange, connecting to the last byte of the answer's
+head: httpx's timeouts bound each read, so a receiver trickling its answer a byte at a time
+would hold an attempt for as long as it liked. Posts run on an event loop of the sender's own,
+where a deadline cancels the exchange wherever it is."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from types import TracebackType
 from urllib.parse import urlsplit
 
 import httpx
@@ -38,10 +46,61 @@ def body_of(event: dict, settings: Settings) -> bytes:
     return json.dumps(shown, separators=(",", ":")).encode()
 
 
+class Sender:
+    """POSTs deliveries for any number of threads, keeping connections to endpoints alive
+    between them, each exchange within `timeout` seconds in all."""
+
+    def __init__(self, timeout: float = webhooks.TIMEOUT) -> None:
+        self.timeout = timeout
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="ten99-webhook-sender", daemon=True
+        )
+        self._thread.start()
+        limits = httpx.Limits(max_connections=CONCURRENCY)
+        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, limits=limits)
+
+    def post(self, url: httpx.URL, body: bytes, headers: dict, extensions: dict) -> int:
+        """The answer's status; TimeoutError once the exchange has taken `timeout` seconds."""
+        exchange = self._post(url, body, headers, extensions)
+        return asyncio.run_coroutine_threadsafe(exchange, self._loop).result()
+
+    async def _post(self, url: httpx.URL, body: bytes, headers: dict, extensions: dict) -> int:
+        async with asyncio.timeout(self.timeout):
+            # Streamed and closed unread: the answer's status is all that counts.
+            request = self._client.stream(
+                "POST", url, content=body, headers=headers, extensions=extensions
+            )
+            async with request as response:
+                return response.status_code
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._client.aclose(), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def client(timeout: float = webhooks.TIMEOUT) -> Sender:
+    """One sender per worker, shared by its delivery threads."""
+    return Sender(timeout)
+
+
 def deliver_due(
     database: Database,
     settings: Settings,
-    client: httpx.Client,
+    client: Sender,
     *,
     keep_going: Callable[[], bool] = lambda: True,
     principal: Principal | None = None,
@@ -71,7 +130,7 @@ def deliver_due(
 
 
 def _deliver(
-    database: Database, settings: Settings, client: httpx.Client, claim: queries.Claim, event
+    database: Database, settings: Settings, client: Sender, claim: queries.Claim, event
 ) -> None:
     logs.bind(account=claim.account_id, environment=claim.environment)
     try:
@@ -83,7 +142,7 @@ def _deliver(
 
 
 def _attempt_and_record(
-    database: Database, settings: Settings, client: httpx.Client, claim: queries.Claim, event
+    database: Database, settings: Settings, client: Sender, claim: queries.Claim, event
 ) -> None:
     body = body_of(event, settings)
     attempt = _attempt(client, claim, body, settings.webhook_targets, clock.now())
@@ -137,7 +196,7 @@ def _pinned(url: str, targets: TargetPolicy) -> tuple[httpx.URL, dict[str, str],
 
 
 def _attempt(
-    client: httpx.Client, claim: queries.Claim, body: bytes, targets: TargetPolicy, wall: int
+    client: Sender, claim: queries.Claim, body: bytes, targets: TargetPolicy, wall: int
 ) -> dict:
     """POST the event once; the attempt as the API lists it, made at the time of the delivery's
     sandbox. Signed at `wall`: a receiver checks the signature's age on its own clock."""
@@ -156,19 +215,15 @@ def _attempt(
     status_code, error = None, None
     try:
         url, host, extensions = _pinned(claim.url, targets)
-        # Streamed and closed unread: the answer's status is all that counts.
-        with client.stream(
-            "POST", url, content=body, headers={**headers, **host}, extensions=extensions
-        ) as response:
-            status_code = response.status_code
+        status_code = client.post(url, body, {**headers, **host}, extensions)
         if not 200 <= status_code < 300:
             error = f"the endpoint answered {status_code}"
     except egress.TargetRefused as refused:
         error = f"not sent: {refused} (TEN99_WEBHOOK_TARGETS)"
+    except (httpx.TimeoutException, TimeoutError):  # TimeoutError before OSError, its base
+        error = f"no answer within {client.timeout:g} seconds"
     except OSError as unresolved:  # the name does not resolve
         error = f"not sent: {claim.url} does not resolve: {unresolved}"[:500]
-    except httpx.TimeoutException:
-        error = f"no answer within {webhooks.TIMEOUT} seconds"
     except httpx.HTTPError as failure:
         error = f"{type(failure).__name__}: {failure}"[:500]
     return {
@@ -177,9 +232,3 @@ def _attempt(
         "error": error,
         "duration_ms": round((time.monotonic() - started) * 1000),
     }
-
-
-def client() -> httpx.Client:
-    """One client per worker, shared by its delivery threads (httpx clients are thread-safe)."""
-    limits = httpx.Limits(max_connections=CONCURRENCY)
-    return httpx.Client(timeout=webhooks.TIMEOUT, follow_redirects=False, limits=limits)

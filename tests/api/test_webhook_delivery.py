@@ -9,6 +9,7 @@ call it."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import socket
@@ -17,7 +18,6 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
@@ -64,7 +64,7 @@ def http():
 def deliver(database, settings, clock, http):
     """One pass of the worker's delivery thread, now; returns how many attempts it made."""
 
-    def run(client: httpx.Client = http) -> int:
+    def run(client: delivery.Sender = http) -> int:
         clock.reach()
         return delivery.deliver_due(database, settings, client)
 
@@ -334,7 +334,7 @@ def test_an_endpoint_that_does_not_answer_in_time_is_a_failed_attempt_without_st
     endpoint = subscribe(client, sandbox_key, receiver)
     contractor(client, sandbox_key)
     receiver.hold()  # the request arrives and is never answered within the timeout
-    with httpx.Client(timeout=0.5) as impatient:
+    with delivery.client(timeout=0.5) as impatient:
         assert deliver(impatient) == 1
     assert receiver.arrived.is_set() and receiver.receipts == []
     [pending] = deliveries(client, sandbox_key, endpoint["id"])
@@ -342,6 +342,46 @@ def test_an_endpoint_that_does_not_answer_in_time_is_a_failed_attempt_without_st
     assert pending["status"] == "pending"
     assert attempt["status_code"] is None and attempt["error"]
     assert attempt["duration_ms"] >= 500
+
+
+@pytest.fixture
+def trickler():
+    """A receiver that reads a request and answers one byte of its head every quarter second,
+    so that no single read ever waits long: its URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+    stop = threading.Event()
+
+    def trickle() -> None:
+        with contextlib.suppress(OSError), listener.accept()[0] as connection:
+            connection.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+                if stop.wait(0.25):
+                    return
+                connection.sendall(bytes([byte]))
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/hooks"
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def test_an_answer_trickling_past_the_deadline_is_a_failed_attempt_at_the_deadline(
+    client, sandbox_key, trickler, deliver
+):
+    """The deadline is the whole exchange's, not each read's (the sender's is 10 s; this one's
+    1 s, the trickle's head 9 s)."""
+    endpoint = subscribe(client, sandbox_key, trickler)
+    contractor(client, sandbox_key)
+    with delivery.client(timeout=1) as impatient:
+        assert deliver(impatient) == 1
+    [pending] = deliveries(client, sandbox_key, endpoint["id"])
+    [attempt] = pending["attempts"]
+    assert attempt["error"] == "no answer within 1 seconds"
+    assert attempt["status_code"] is None
+    assert 1000 <= attempt["duration_ms"] < 2000
 
 
 def test_after_three_days_of_failures_the_delivery_is_failed(
