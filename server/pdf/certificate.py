@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from server.pdf.layout import (
-    LINE_HEIGHT,
     Document,
     begin,
     format_date,
     format_limits,
     rule,
+    wrapped_once,
+    write_lines,
     write_row,
 )
 
@@ -71,6 +72,6 @@ def render_certificate(document: CertificateDocument) -> bytes:
     rule(pdf)
     pdf.ln(2)
     pdf.use_font(9)
-    pdf.multi_cell(0, LINE_HEIGHT, NOTICE, align="L", new_x="LMARGIN", new_y="NEXT")
+    write_lines(pdf, pdf.l_margin, wrapped_once(pdf, NOTICE, pdf.epw))
 
     return bytes(pdf.output())

@@ -62,7 +62,7 @@ class Document(FPDF):
 
     def __init__(self, texts: Iterable[str]):
         super().__init__(format="Letter")
-        characters = set("".join(texts))
+        characters = set("".join(texts)) - {"\n"}  # a line break is drawn by no font
         if all(ord(c) < 256 for c in characters):
             self.font_name = CORE_FONT
             return
@@ -94,26 +94,77 @@ def begin(pdf: Document, title: str, heading: str, issued: int) -> None:
 
 
 def write_row(pdf: Document, label: str, value: str) -> None:
-    """A label column and a value column, ruled off from the row above.
+    """A label column and a value column, ruled off from the row above; a value may run onto
+    further pages.
 
-    Not fpdf's table(): it refuses a row taller than a page, and a value may be that long.
-    """
+    Not fpdf's table(): it refuses a row taller than a page, and a value may be that long."""
     pdf.use_font(10, bold=True)
-    # fpdf types the result for every `output`; the height alone is a float.
-    label_height = cast(
-        float, pdf.multi_cell(LABEL_WIDTH, LINE_HEIGHT, label, dry_run=True, output="HEIGHT")
-    )
+    labels = wrapped_once(pdf, label, LABEL_WIDTH)
+    pdf.use_font(10)
+    values = wrapped(pdf, value, pdf.epw - LABEL_WIDTH)
     # Start a new page rather than leave a label without its first value line.
+    label_height = len(labels) * LINE_HEIGHT
     if pdf.will_page_break(2 * ROW_GAP + max(label_height, 2 * LINE_HEIGHT)):
         pdf.add_page()
     rule(pdf)
 
     top, page = pdf.y, pdf.page
-    pdf.multi_cell(LABEL_WIDTH, LINE_HEIGHT, label, align="L", new_x="RIGHT", new_y="TOP")
+    pdf.use_font(10, bold=True)
+    write_lines(pdf, pdf.l_margin, labels)
+    pdf.set_xy(pdf.l_margin, top)
     pdf.use_font(10)
-    pdf.multi_cell(0, LINE_HEIGHT, value, align="L", new_x="LMARGIN", new_y="NEXT")
+    write_lines(pdf, pdf.l_margin + LABEL_WIDTH, values)
     if pdf.page == page:  # a label may wrap to more lines than its value
         pdf.set_y(max(pdf.y, top + label_height))
+
+
+def wrapped(pdf: Document, text: str, width: float) -> list[str]:
+    """The lines `text` takes in a column `width` wide, in the current font. fpdf's line
+    breaking measures the text once per character it adds, so a line of the core font that
+    fits as it stands, as most of a document's do, is measured once, here (an embedded font's
+    width depends on shaping and fallback fonts, which fpdf's line breaking knows)."""
+    lines: list[str] = []
+    room = width - 2 * pdf.c_margin
+    for paragraph in text.split("\n"):
+        if pdf.font_name == CORE_FONT and pdf.get_string_width(paragraph) <= room:
+            lines.append(paragraph)
+        else:
+            broken = pdf.multi_cell(width, LINE_HEIGHT, paragraph, dry_run=True, output="LINES")
+            lines.extend(cast(list[str], broken))
+    return lines
+
+
+# Lines of the documents' fixed words in the core font, whose metrics are fixed: wrapped once.
+_FIXED_LINES: dict[tuple, list[str]] = {}
+
+
+def wrapped_once(pdf: Document, text: str, width: float) -> list[str]:
+    """wrapped(), for words every document has (labels, notices): in the core font, remembered
+    for the life of the process."""
+    if pdf.font_name != CORE_FONT:
+        return wrapped(pdf, text, width)
+    key = (pdf.font_style, pdf.font_size_pt, width, text)
+    lines = _FIXED_LINES.get(key)
+    if lines is None:
+        lines = _FIXED_LINES[key] = wrapped(pdf, text, width)
+    return lines
+
+
+def write_lines(pdf: Document, x: float, lines: list[str]) -> None:
+    """Lines one below the other from (x, y), onto a new page where one would cross the page's
+    end. The core font's text is placed as it stands; an embedded font's is laid out by fpdf,
+    which shapes it and falls back to fonts for what the first one lacks."""
+    for line in lines:
+        if pdf.will_page_break(LINE_HEIGHT):
+            pdf.add_page()
+        if pdf.font_name == CORE_FONT:
+            # Where cell() puts the baseline of a line LINE_HEIGHT high.
+            baseline = pdf.y + 0.5 * LINE_HEIGHT + 0.3 * pdf.font_size
+            pdf.text(x + pdf.c_margin, baseline, line)
+        else:
+            pdf.set_x(x)
+            pdf.cell(0, LINE_HEIGHT, line)
+        pdf.set_y(pdf.y + LINE_HEIGHT)
 
 
 def rule(pdf: Document) -> None:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from pypdf import PdfReader
 
+from server.pdf.layout import FALLBACK_FONTS, Document
 from server.pdf.policy import (
     Coverage,
     PolicyDocument,
@@ -170,6 +171,17 @@ def test_latin1_text_embeds_no_font():
     other = render_policy(replace(DOCUMENT, insured_name="Łukasz"))
     assert b"/FontFile2" not in latin
     assert b"/FontFile2" in other
+
+
+@pytest.mark.parametrize(
+    ("name", "fallbacks"), [("Ωmega", False), ("王小明", True)], ids=["greek", "chinese"]
+)
+def test_fallback_fonts_are_loaded_only_for_what_dejavu_cannot_draw(name, fallbacks):
+    """Loading a font costs more than the rest of a document. Every document has line breaks
+    (in the address), which no font draws: they call for no fallback."""
+    document = Document([name, "12 Harbor Road\nPortland, ME 04101"])
+    fallback_keys = {family.lower() for family in FALLBACK_FONTS}  # fpdf's keys of the fonts
+    assert (fallback_keys <= set(document.fonts)) is fallbacks, document.fonts
 
 
 def test_a_cancelled_policy_says_when_and_why():
