@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, bindparam, delete, exists, insert, or_, select, update
@@ -174,9 +175,11 @@ def claim_due(
     lease_seconds: int,
     *,
     principal: Principal | None = None,
+    skipping: Collection[str] = (),
 ) -> Claim | None:
     """Lease the oldest due delivery to an enabled endpoint whose endpoint has no earlier
-    delivery about the same object still pending (so each object's events arrive in order).
+    delivery about the same object still pending (so each object's events arrive in order),
+    of an account not in `skipping` (those whose share of the attempts is in flight).
     Due in its sandbox's time: its test clock's, or `wall`. Deliveries of a sandbox whose
     clock is advancing are the advance's to make: claimed with its `principal` only.
     PostgreSQL skips rows another worker is claiming; the conditional update makes a second
@@ -199,6 +202,7 @@ def claim_due(
                 deliveries.c.next_attempt_at <= now,
                 free,
                 whose,
+                deliveries.c.account_id.not_in(skipping),
                 webhook_endpoints.c.status == "enabled",
                 ~exists().where(
                     and_(

@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
@@ -37,7 +38,12 @@ log = logging.getLogger(__name__)
 # runs out only when its worker died, and another then sends the delivery again.
 LEASE = webhooks.TIMEOUT * 6
 USER_AGENT = "Ten99Policy-Webhooks/2.0"
-CONCURRENCY = 8  # attempts in flight per worker
+CONCURRENCY = 32  # attempts in flight per worker: each waits on the sender, not a CPU
+# Attempts in flight for one account at most, so that one account's receivers that are slow or
+# never answer hold a few of the slots, never those of other accounts' deliveries.
+ACCOUNT_SHARE = 4
+# While attempts are in flight, how often to look for new due deliveries.
+POLL_SECONDS = 0.2
 
 
 def body_of(event: dict, settings: Settings) -> bytes:
@@ -105,27 +111,34 @@ def deliver_due(
     keep_going: Callable[[], bool] = lambda: True,
     principal: Principal | None = None,
 ) -> int:
-    """Make every attempt that is due now, up to CONCURRENCY at once (an endpoint that never
-    answers holds one slot for TIMEOUT, not the others' deliveries); returns how many were made.
-    Stops claiming once `keep_going()` is false. With a `principal`, only its deliveries (an
-    advancing test clock's)."""
+    """Make every attempt that is due now, up to CONCURRENCY at once and ACCOUNT_SHARE of one
+    account's (an endpoint that never answers holds its slots for TIMEOUT, not the others'
+    deliveries); returns how many were made. Stops claiming once `keep_going()` is false. With
+    a `principal`, only its deliveries (an advancing test clock's)."""
     made = 0
     with ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="ten99-delivery") as pool:
-        running: set[Future] = set()
+        running: dict[Future, str] = {}  # each attempt in flight, and its account
         while keep_going():
-            with database.transaction() as session:
-                claim = queries.claim_due(session, clock.now(), LEASE, principal=principal)
-                event = None if claim is None else events.get_any(session, claim.event_id)
-            if claim is None:
+            if len(running) < CONCURRENCY:
+                in_flight = Counter(running.values())
+                full = {account for account, count in in_flight.items() if count >= ACCOUNT_SHARE}
+                with database.transaction() as session:
+                    claim = queries.claim_due(
+                        session, clock.now(), LEASE, principal=principal, skipping=full
+                    )
+                    event = None if claim is None else events.get_any(session, claim.event_id)
+                if claim is not None:
+                    attempt = pool.submit(_deliver, database, settings, client, claim, event)
+                    running[attempt] = claim.account_id
+                    made += 1
+                    continue
                 if not running:
                     break
-                # One in flight may free the next event about its object.
-                _done, running = wait(running, return_when=FIRST_COMPLETED)
-                continue
-            running.add(pool.submit(_deliver, database, settings, client, claim, event))
-            made += 1
-            if len(running) >= CONCURRENCY:
-                _done, running = wait(running, return_when=FIRST_COMPLETED)
+            # One in flight may free a slot, or the next event about its object; meanwhile
+            # deliveries may have come due that no slot in use holds back.
+            done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for finished in done:
+                del running[finished]
     return made
 
 
