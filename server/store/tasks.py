@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, literal, select, update
 
 from server.core.principals import Environment, Principal
 from server.store.tables import tasks
@@ -89,6 +89,21 @@ def postpone(connection: Connection, seq: int, run_after: int, error: str) -> No
     connection.execute(
         update(tasks).where(tasks.c.seq == seq).values(run_after=run_after, last_error=error[:2000])
     )
+
+
+def resume(connection: Connection, seq: int, at: int) -> None:
+    """Queue the rest of the task's work behind every task queued so far, due at `at`: a copy
+    of it, as new, takes its place (the claim's attempt was a slice of the work, not a try
+    that failed)."""
+    copied = [tasks.c.kind, tasks.c.account_id, tasks.c.environment, tasks.c.subject]
+    copied += [tasks.c.payload, tasks.c.created]
+    connection.execute(
+        insert(tasks).from_select(
+            [*(column.name for column in copied), "run_after", "attempts"],
+            select(*copied, literal(at), literal(0)).where(tasks.c.seq == seq),
+        )
+    )
+    finish(connection, seq, at)
 
 
 def pending(connection: Connection) -> int:

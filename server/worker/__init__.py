@@ -19,7 +19,7 @@ from server.core import clock
 from server.store import idempotency, tasks
 from server.store.db import Database
 from server.worker import certificates, documents, email, expiries, test_clocks, webhooks
-from server.worker.registry import KINDS, Context, Stale
+from server.worker.registry import KINDS, Context, Stale, Unfinished
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,10 @@ def _run(context: Context, task: tasks.ClaimedTask) -> None:
             uow.complete_task(task.seq)
         details["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
         log.info("task done", extra=details)
+    except Unfinished:
+        with context.database.transaction() as connection:
+            tasks.resume(connection, task.seq, clock.now())
+        log.info("task runs on after the tasks due meanwhile", extra=details)
     except Stale:
         with context.database.transaction() as connection:
             tasks.postpone(connection, task.seq, clock.now(), "stale: run again")

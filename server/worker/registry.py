@@ -25,6 +25,11 @@ class Stale(Exception):
     """What the task's work was based on changed before its result was recorded."""
 
 
+class Unfinished(Exception):
+    """The task did a slice of its work, and recorded it; it runs on after the tasks that came
+    due meanwhile (a slice is not an attempt)."""
+
+
 @dataclass(frozen=True)
 class Context:
     """What background work knows of the deployment."""

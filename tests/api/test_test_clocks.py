@@ -11,9 +11,13 @@ import time
 
 import pytest
 
+from server import worker
 from server.core.principals import Environment
+from server.domain.policies import ISSUE_DOCUMENT
 from server.domain.terms import DAY
+from server.domain.test_clocks import ADVANCE
 from server.pdf.layout import format_date
+from server.worker import test_clocks as clock_worker
 from server.worker import webhooks as delivery
 from tests.api.test_assignments import assign, extend
 from tests.api.test_policies import pdf_text
@@ -283,3 +287,37 @@ def test_a_receiver_on_a_closed_port_is_retried_on_the_sandbox_schedule(sandbox)
     endpoint = sandbox.get("/webhook_endpoints")[0]
     deliveries = sandbox.get(f"/webhook_endpoints/{endpoint['id']}/deliveries?limit=100")
     assert deliveries and all(d["status"] == "failed" for d in deliveries)
+
+
+def test_an_advance_gives_way_to_other_sandboxes_tasks_between_its_slices(
+    sandbox, new_key, monkeypatch
+):
+    """A two-year advance runs in slices; a task another account queued meanwhile runs after
+    the slice in progress, not after the whole advance."""
+    monkeypatch.setattr(clock_worker, "SLICE_SECONDS", 0)  # every moment a slice of its own
+    made = underwrite(sandbox.client, sandbox.key)
+    policy = bind(sandbox.client, sandbox.key, made["quote"]["id"])
+    clock = sandbox.freeze(int(time.time()))
+    sandbox.run_tasks()
+    response = sandbox.request(
+        "POST",
+        f"/test_clocks/{clock['id']}/advance",
+        json={"frozen_time": clock["frozen_time"] + 2 * 365 * DAY},
+    )
+    assert response.status_code == 200, response.text
+    other = new_key(account="acct_b")
+    theirs = bind(sandbox.client, other, underwrite(sandbox.client, other)["quote"]["id"])
+
+    ran: list[str] = []
+    run = worker._run
+    monkeypatch.setattr(
+        worker, "_run", lambda context, task: (ran.append(task.kind), run(context, task))
+    )
+    sandbox.run_tasks()
+
+    assert ran.count(ADVANCE) >= 2  # the policy's expiry is one moment on the way, at least
+    assert ran.index(ISSUE_DOCUMENT) < len(ran) - 1 - ran[::-1].index(ADVANCE)
+    assert sandbox.get(f"/test_clocks/{clock['id']}")["status"] == "ready"
+    assert sandbox.get(f"/policies/{policy['id']}")["status"] == "expired"
+    document = sandbox.client.get(f"{BASE}/policies/{theirs['id']}", headers=bearer(other))
+    assert document.json()["pdf_url"], document.text
