@@ -14,7 +14,9 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +30,7 @@ from bench.implementations import (
     Running,
     all_implementations,
 )
+from bench.receiver import ANSWERING, Receiver
 from bench.scenarios import SCENARIOS, Api, Scenario, SetupFailed, set_up
 
 OUTPUT = ROOT / "build" / "bench"
@@ -98,16 +101,22 @@ def measure(
     round_number: int,
     implementation: str,
     scenario: str,
+    receiver: Receiver | None = None,
 ) -> report.Measurement:
     """Warm up, then one measured window: CPU is read around it, RSS at its end, and CPU again
-    once the server idles, for the background work the window's requests queued."""
+    once the server idles, for the background work the window's requests queued. With an
+    answering `receiver`, when its last delivery arrived, after the window."""
     if args.warmup:
         load.run(request, seconds=args.warmup, connections=args.connections)
         settle(server)
     before = proc.usage(server.pid)
     result = load.run(request, seconds=args.duration, connections=args.connections)
+    window_ended = time.monotonic()
     after = proc.usage(server.pid)
     idle = proc.wait_until_idle(server.pid)
+    delivered_after = None
+    if receiver is not None and receiver.kind == ANSWERING and receiver.arrivals:
+        delivered_after = max(0.0, receiver.arrivals[-1] - window_ended)
     return report.Measurement(
         round=round_number,
         implementation=implementation,
@@ -124,6 +133,7 @@ def measure(
         cpu_after_seconds=idle.usage.cpu_seconds - after.cpu_seconds,
         settle_seconds=idle.seconds,
         settled=idle.idle,
+        delivered_after_seconds=delivered_after,
     )
 
 
@@ -154,17 +164,36 @@ def run_implementation(
         fixtures = set_up(api)
         settle(server)
         for scenario in scenarios:
-            measurement = measure(
-                server,
-                scenario.request(api, fixtures),
-                args,
-                round_number=round_number,
-                implementation=implementation.name,
-                scenario=scenario.title,
-            )
+            if scenario.webhook and not implementation.delivers_webhooks:
+                continue
+            with subscribed(api, scenario.webhook) as receiver:
+                measurement = measure(
+                    server,
+                    scenario.request(api, fixtures),
+                    args,
+                    round_number=round_number,
+                    implementation=implementation.name,
+                    scenario=scenario.title,
+                    receiver=receiver,
+                )
             progress(describe(measurement))
             measurements.append(measurement)
     return measurements
+
+
+@contextmanager
+def subscribed(api: Api, kind: str | None) -> Iterator[Receiver | None]:
+    """With `kind`, a receiver of that kind and an endpoint for every event at it, deleted on
+    the way out (so that the scenarios after it deliver nothing)."""
+    if kind is None:
+        yield None
+        return
+    with Receiver(kind) as receiver:
+        endpoint = api.create("/webhook_endpoints", {"url": receiver.url, "enabled_events": ["*"]})
+        try:
+            yield receiver
+        finally:
+            api.call("DELETE", f"/webhook_endpoints/{endpoint['id']}")
 
 
 def run_rounds(
@@ -254,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not measurements:
         progress("nothing was measured:\n" + "\n".join(f"- {remark}" for remark in remarks))
         return 1
+    without_endpoint = next(s.title for s in SCENARIOS if s.key == "create")
+    remarks = [*report.webhook_notes(measurements, without_endpoint), *remarks]
     rows = report.summarize(measurements, names, [s.title for s in scenarios])
     text = report.render(rows, measurements, remarks)
     print(text)

@@ -159,6 +159,7 @@ class Implementation(ABC):
     name: str
     # Said under the table when set: how this one ran differently from what its name says.
     note: str | None = None
+    delivers_webhooks = False  # measured on the scenarios with a webhook endpoint
 
     def unavailable(self) -> str | None:
         """Why it can't run on this machine, or None; may first install what it needs."""
@@ -179,6 +180,7 @@ class Ten99Server(Implementation):
     workers: int = 1
     redis_url: str | None = None
     note: str | None = None
+    delivers_webhooks = True
 
     def unavailable(self) -> str | None:
         return postgres_unreachable(self.postgres_url) if self.postgres_url else None

@@ -34,6 +34,8 @@ class Measurement:
     cpu_after_seconds: float = 0.0
     settle_seconds: float = 0.0
     settled: bool = True  # False: still busy when the bench stopped waiting
+    # With an answering webhook endpoint: when its last delivery arrived, after the window.
+    delivered_after_seconds: float | None = None
 
     @property
     def ok_per_second(self) -> float:
@@ -179,6 +181,33 @@ def background_notes(measurements: Sequence[Measurement]) -> list[str]:
                 f"{implementation}, {scenario}: still busy when the bench stopped waiting "
                 f"(round {', '.join(map(str, unsettled))}); CPU after that is not counted"
             )
+    return notes
+
+
+def webhook_notes(measurements: Sequence[Measurement], without: str) -> list[str]:
+    """For each scenario with a webhook endpoint (one whose title extends `without`'s): its
+    rate beside the same server's without one, in the same rounds, and when the deliveries of
+    its window were all made."""
+    plain = {
+        (m.implementation, m.round): m.ok_per_second for m in measurements if m.scenario == without
+    }
+    notes = []
+    for implementation, scenario in dict.fromkeys(
+        (m.implementation, m.scenario)
+        for m in measurements
+        if m.scenario != without and m.scenario.startswith(without)
+    ):
+        window = [
+            m for m in measurements if (m.implementation, m.scenario) == (implementation, scenario)
+        ]
+        ratio = median(
+            _ratio(m.ok_per_second, plain.get((implementation, m.round))) for m in window
+        )
+        note = f"{implementation}, {scenario}: {number(ratio, 2)} times the rate without one"
+        after = median(m.delivered_after_seconds for m in window)
+        if after is not None:
+            note += f"; the window's last delivery arrived {after:.1f} s after it ended"
+        notes.append(note)
     return notes
 
 

@@ -1,6 +1,8 @@
 """What is measured: five operations, and the data each needs, made through the API itself
 before the load starts (so the same code sets up this server, Prism and the ceiling; Prism
-answers from the contract's examples, whose ids are as good as any)."""
+answers from the contract's examples, whose ids are as good as any). Two more create
+contractors while a webhook endpoint receives every event, as every platform has one: this
+server's alone, since only it delivers."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.load import Request
+from bench.receiver import ANSWERING, DOWN
 
 # The README's contractor; the job category is one of the approved ones the migrations seed.
 CONTRACTOR = {
@@ -122,6 +125,8 @@ class Scenario:
     key: str  # what --scenarios names
     title: str  # what the table shows
     request: Callable[[Api, Fixtures], Request]
+    # An endpoint that receives every event while the scenario runs: ANSWERING or DOWN.
+    webhook: str | None = None
 
 
 def _get(path: str) -> Callable[[Api, Fixtures], Request]:
@@ -146,6 +151,18 @@ def _post(
 SCENARIOS = (
     Scenario("get", "GET /contractors/{id}", _get("/contractors/{contractor}")),
     Scenario("create", "POST /contractors", _post("/contractors", lambda _: CONTRACTOR)),
+    Scenario(
+        "create-hook",
+        "POST /contractors, endpoint answering",
+        _post("/contractors", lambda _: CONTRACTOR),
+        webhook=ANSWERING,
+    ),
+    Scenario(
+        "create-hook-down",
+        "POST /contractors, endpoint down",
+        _post("/contractors", lambda _: CONTRACTOR),
+        webhook=DOWN,
+    ),
     Scenario("list", "GET /contractors?limit=100", _get(f"/contractors?limit={LISTED}")),
     Scenario("quote", "POST /quotes", _post("/quotes", lambda f: f.quote_body)),
     Scenario(

@@ -50,7 +50,7 @@ def frozen_time(connection: Connection, principal: Principal) -> int | None:
     return rows[0]["frozen_time"] if rows else None
 
 
-def time_of(table: Table, wall: int) -> ColumnElement[int]:
+def time_of(table: Table, wall: int | ColumnElement[int]) -> ColumnElement[int]:
     """The time of the sandbox each row of `table` belongs to: its test clock's, or `wall`."""
     clock = (
         select(test_clocks.c.frozen_time)

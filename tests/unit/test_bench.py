@@ -129,6 +129,27 @@ def test_cpu_after_the_window_is_part_of_the_cost_and_noted():
     assert report.background_notes([measured("sqlite", 1)]) == []
 
 
+def test_webhook_scenarios_are_compared_with_the_same_server_without_an_endpoint():
+    plain, hooked = "POST /contractors", "POST /contractors, endpoint answering"
+    measurements = [
+        measured("sqlite", 1, requests=2000, scenario=plain),
+        dataclasses.replace(
+            measured("sqlite", 1, requests=1000, scenario=hooked), delivered_after_seconds=1.5
+        ),
+        measured("sqlite", 2, requests=4000, scenario=plain),
+        dataclasses.replace(
+            measured("sqlite", 2, requests=3000, scenario=hooked), delivered_after_seconds=2.5
+        ),
+        measured("prism", 1, requests=9000, scenario=plain),
+    ]
+    (note,) = report.webhook_notes(measurements, plain)
+    # Within each round, 0.5 and 0.75; their median.
+    assert note == (
+        "sqlite, POST /contractors, endpoint answering: 0.62 times the rate without one; "
+        "the window's last delivery arrived 2.0 s after it ended"
+    )
+
+
 def test_no_requests_means_no_cpu_per_request():
     assert measured("sqlite", 1, requests=0).cpu_us_per_request is None
     assert measured("sqlite", 1, seconds=0).ok_per_second == 0.0
