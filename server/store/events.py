@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from server.core.pagination import PageRequest
 from server.core.principals import Principal
 from server.store import webhooks
 from server.store.listing import owned, page_of
+from server.store.prepared import Prepared
 from server.store.records import Records, Repository, owner
 from server.store.tables import events
 
@@ -73,5 +74,8 @@ def write(connection: Connection, principal: Principal, changes: list[Change], a
 
 def get_any(connection: Connection, event_id: str) -> dict | None:
     """The event, whoever owns it: for the delivery worker, which has no caller."""
-    row = connection.execute(select(events).where(events.c.id == event_id)).first()
-    return None if row is None else EVENTS.record(row)
+    rows = _BY_ID.rows(connection, {"id": event_id})
+    return EVENTS.record(rows[0]) if rows else None
+
+
+_BY_ID = Prepared(select(events).where(events.c.id == bindparam("id")), events.columns)

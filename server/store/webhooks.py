@@ -15,7 +15,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
-    insert,
     or_,
     select,
     update,
@@ -147,20 +146,23 @@ class EndpointRepository(Repository):
 def add_delivery(
     connection: Connection, principal: Principal, endpoint_id: str, event: dict, at: int
 ) -> None:
-    connection.execute(
-        insert(webhook_deliveries).values(
-            id=DELIVERIES.new_id(),
-            account_id=principal.account_id,
-            environment=principal.environment.value,
-            created=at,
-            endpoint_id=endpoint_id,
-            event_id=event["id"],
-            event_type=event["type"],
-            object_id=event["object_id"],
-            status=PENDING,
-            attempts=[],
-            next_attempt_at=at,
-        )
+    DELIVERIES.insert.execute(
+        connection,
+        {
+            "id": DELIVERIES.new_id(),
+            "account_id": principal.account_id,
+            "environment": principal.environment.value,
+            "created": at,
+            "endpoint_id": endpoint_id,
+            "event_id": event["id"],
+            "event_type": event["type"],
+            "object_id": event["object_id"],
+            "status": PENDING,
+            "attempts": [],
+            "next_attempt_at": at,
+            "leased_until": None,
+            "lease": None,
+        },
     )
 
 
@@ -299,14 +301,23 @@ def record_attempt(
     """Append the attempt and set the outcome, if this worker still holds the lease; returns
     whether it did."""
     done = session.execute(
-        update(webhook_deliveries)
-        .where(webhook_deliveries.c.seq == claim.seq, webhook_deliveries.c.lease == claim.lease)
-        .values(
-            attempts=[*claim.attempts, attempt],
-            status=status,
-            next_attempt_at=next_attempt_at,
-            leased_until=None,
-            lease=None,
-        )
+        _RECORD_ATTEMPT,
+        {
+            "b_seq": claim.seq,
+            "b_lease": claim.lease,
+            "attempts": [*claim.attempts, attempt],
+            "status": status,
+            "next_attempt_at": next_attempt_at,
+        },
     )
     return done.rowcount == 1
+
+
+_RECORD_ATTEMPT = (
+    update(webhook_deliveries)
+    .where(
+        webhook_deliveries.c.seq == bindparam("b_seq"),
+        webhook_deliveries.c.lease == bindparam("b_lease"),
+    )
+    .values(leased_until=None, lease=None)
+)

@@ -114,65 +114,94 @@ def deliver_due(
     """Make every attempt that is due now, up to CONCURRENCY at once and ACCOUNT_SHARE of one
     account's (an endpoint that never answers holds its slots for TIMEOUT, not the others'
     deliveries); returns how many were made. Stops claiming once `keep_going()` is false. With
-    a `principal`, only its deliveries (an advancing test clock's)."""
+    a `principal`, only its deliveries (an advancing test clock's).
+
+    The attempts run in threads that never touch the database: claims are taken, and outcomes
+    recorded, in one transaction each for as many as there are, so that deliveries take the
+    (SQLite) write lock a few times a second rather than twice each."""
     made = 0
     with ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="ten99-delivery") as pool:
-        running: dict[Future, str] = {}  # each attempt in flight, and its account
+        running: dict[Future[dict], queries.Claim] = {}
         while keep_going():
-            if len(running) < CONCURRENCY:
-                in_flight = Counter(running.values())
-                full = {account for account, count in in_flight.items() if count >= ACCOUNT_SHARE}
-                with database.transaction() as session:
-                    claim = queries.claim_due(
-                        session, clock.now(), LEASE, principal=principal, skipping=full
-                    )
-                    event = None if claim is None else events.get_any(session, claim.event_id)
-                if claim is not None:
-                    attempt = pool.submit(_deliver, database, settings, client, claim, event)
-                    running[attempt] = claim.account_id
-                    made += 1
-                    continue
-                if not running:
-                    break
+            claimed = _claim(database, list(running.values()), principal)
+            for claim, event in claimed:
+                running[pool.submit(_attempt_one, settings, client, claim, event)] = claim
+            made += len(claimed)
+            if not running:
+                break
             # One in flight may free a slot, or the next event about its object; meanwhile
             # deliveries may have come due that no slot in use holds back.
             done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-            for finished in done:
-                del running[finished]
+            _record(database, settings, [(running.pop(future), future) for future in done])
+        # Stopping: what is in flight ends within TIMEOUT, and is recorded.
+        wait(running)
+        _record(database, settings, list((claim, future) for future, claim in running.items()))
     return made
 
 
-def _deliver(
-    database: Database, settings: Settings, client: Sender, claim: queries.Claim, event
-) -> None:
+def _claim(
+    database: Database, running: list[queries.Claim], principal: Principal | None
+) -> list[tuple[queries.Claim, dict | None]]:
+    """As many due deliveries as there are free slots, each with its event."""
+    in_flight = Counter(claim.account_id for claim in running)
+    claimed: list[tuple[queries.Claim, dict | None]] = []
+    with database.transaction() as session:
+        while len(running) + len(claimed) < CONCURRENCY:
+            full = {account for account, count in in_flight.items() if count >= ACCOUNT_SHARE}
+            claim = queries.claim_due(
+                session, clock.now(), LEASE, principal=principal, skipping=full
+            )
+            if claim is None:
+                break
+            claimed.append((claim, events.get_any(session, claim.event_id)))
+            in_flight[claim.account_id] += 1
+    return claimed
+
+
+def _attempt_one(settings: Settings, client: Sender, claim: queries.Claim, event) -> dict:
     logs.bind(account=claim.account_id, environment=claim.environment)
     try:
-        _attempt_and_record(database, settings, client, claim, event)
-    except Exception:  # its lease runs out, and the delivery is tried again
-        log.exception("delivery %s failed unexpectedly", claim.seq)
+        body = body_of(event, settings)
+        attempt = _attempt(client, claim, body, settings.webhook_targets, clock.now())
+        _log(claim, attempt)
+        return attempt
     finally:
         logs.unbind()
 
 
-def _attempt_and_record(
-    database: Database, settings: Settings, client: Sender, claim: queries.Claim, event
+def _record(
+    database: Database, settings: Settings, finished: list[tuple[queries.Claim, Future[dict]]]
 ) -> None:
-    body = body_of(event, settings)
-    attempt = _attempt(client, claim, body, settings.webhook_targets, clock.now())
-    _log(claim, attempt)
-    if attempt["error"] is None:
-        status, retry_at = queries.DELIVERED, None
-    else:
-        tried = len(claim.attempts) + 1
-        first_delay = settings.webhook_retry_seconds
-        retry_at = webhooks.next_attempt(claim.created, tried, claim.now, first_delay)
-        status = queries.PENDING if retry_at is not None else queries.FAILED
+    """Record the attempts made, each with its outcome: delivered, or when to try again, or
+    failed for good. One that failed unexpectedly is not recorded: its lease runs out, and
+    the delivery is tried again."""
+    outcomes = []
+    for claim, future in finished:
+        error = future.exception()
+        if error is not None:
+            log.error("delivery %s failed unexpectedly", claim.seq, exc_info=error)
+            continue
+        attempt = future.result()
+        if attempt["error"] is None:
+            status, retry_at = queries.DELIVERED, None
+        else:
+            tried = len(claim.attempts) + 1
+            first_delay = settings.webhook_retry_seconds
+            retry_at = webhooks.next_attempt(claim.created, tried, claim.now, first_delay)
+            status = queries.PENDING if retry_at is not None else queries.FAILED
+        outcomes.append((claim, attempt, status, retry_at))
+    if not outcomes:
+        return
     with database.transaction() as session:
-        kept = queries.record_attempt(
-            session, claim, attempt, status=status, next_attempt_at=retry_at
-        )
-    if not kept:
-        log.warning("delivery %s: the lease ran out before its attempt was recorded", claim.seq)
+        lost = [
+            claim.seq
+            for claim, attempt, status, retry_at in outcomes
+            if not queries.record_attempt(
+                session, claim, attempt, status=status, next_attempt_at=retry_at
+            )
+        ]
+    for seq in lost:
+        log.warning("delivery %s: the lease ran out before its attempt was recorded", seq)
 
 
 def _log(claim: queries.Claim, attempt: dict) -> None:
