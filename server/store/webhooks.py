@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import (
     BigInteger,
     Connection,
+    Integer,
     Select,
     Update,
     and_,
     bindparam,
     delete,
     exists,
+    func,
     or_,
     select,
     update,
@@ -27,6 +29,7 @@ from server.store import test_clocks
 from server.store.listing import owned, ownership, page_of
 from server.store.prepared import Prepared
 from server.store.records import Records, Repository, owner
+from server.store.tables import test_clocks as test_clocks_table
 from server.store.tables import webhook_deliveries, webhook_endpoints
 
 ENDPOINTS = Records(
@@ -186,9 +189,10 @@ class Claim:
 
 def _claim_statements(for_principal: bool) -> tuple[Select, Update]:
     """What claim_due runs, built once (building it anew took ten times what running it
-    does): the due delivery to lease, and the lease. Their values are bound by name: `wall`,
-    `skipping`, the principal's `account_id` and `environment`; the lease's `b_seq`,
-    `b_leased_until` and `b_lease` (an update may not bind its columns' own names)."""
+    does): the due deliveries to lease, and a lease. Their values are bound by name: `wall`,
+    `horizon`, `skipping`, `limit`, the principal's `account_id` and `environment`; the
+    lease's `b_seq`, `b_leased_until` and `b_lease` (an update may not bind its columns' own
+    names)."""
     deliveries = webhook_deliveries
     earlier = aliased(webhook_deliveries)
     wall = bindparam("wall", type_=BigInteger)
@@ -207,6 +211,9 @@ def _claim_statements(for_principal: bool) -> tuple[Select, Update]:
         .join(webhook_endpoints, webhook_endpoints.c.id == deliveries.c.endpoint_id)
         .where(
             deliveries.c.status == PENDING,
+            # The latest time of any sandbox: bounds the walk of the due index to what may be
+            # due, where `now` (per row) could not.
+            deliveries.c.next_attempt_at <= bindparam("horizon", type_=BigInteger),
             deliveries.c.next_attempt_at <= now,
             free,
             whose,
@@ -222,7 +229,7 @@ def _claim_statements(for_principal: bool) -> tuple[Select, Update]:
             ),
         )
         .order_by(deliveries.c.next_attempt_at, deliveries.c.seq)
-        .limit(1)
+        .limit(bindparam("limit", type_=Integer))
         .with_for_update(skip_locked=True, of=deliveries)
     )
     lease = (
@@ -237,6 +244,7 @@ def _claim_statements(for_principal: bool) -> tuple[Select, Update]:
 
 
 _CLAIMS = {for_principal: _claim_statements(for_principal) for for_principal in (False, True)}
+_LATEST_CLOCK = select(func.max(test_clocks_table.c.frozen_time))
 
 
 def claim_due(
@@ -244,36 +252,41 @@ def claim_due(
     wall: int,
     lease_seconds: int,
     *,
+    limit: int,
+    share: int,
+    in_flight: Counter[str],
     principal: Principal | None = None,
-    skipping: Collection[str] = (),
-) -> Claim | None:
-    """Lease the oldest due delivery to an enabled endpoint whose endpoint has no earlier
-    delivery about the same object still pending (so each object's events arrive in order),
-    of an account not in `skipping` (those whose share of the attempts is in flight).
-    Due in its sandbox's time: its test clock's, or `wall`. Deliveries of a sandbox whose
-    clock is advancing are the advance's to make: claimed with its `principal` only.
-    PostgreSQL skips rows another worker is claiming; the conditional update makes a second
-    claimant (SQLite, or a lock released by a commit) find the lease taken."""
+) -> list[Claim]:
+    """Lease up to `limit` of the oldest due deliveries to enabled endpoints, none while its
+    endpoint has an earlier delivery about the same object still pending (so each object's
+    events arrive in order), and at most `share` of one account's, counting those it has
+    `in_flight` already. Due in its sandbox's time: its test clock's, or `wall`. Deliveries of
+    a sandbox whose clock is advancing are the advance's to make: claimed with its `principal`
+    only. PostgreSQL skips rows another worker is claiming; the conditional update makes a
+    second claimant (SQLite, or a lock released by a commit) find the lease taken."""
     due, lease_statement = _CLAIMS[principal is not None]
-    values: dict = {"wall": wall, "skipping": list(skipping)}
+    counts = Counter(in_flight)
+    full = [account for account, count in counts.items() if count >= share]
+    latest_clock = session.execute(_LATEST_CLOCK).scalar()
+    horizon = wall if latest_clock is None else max(wall, latest_clock)
+    values: dict = {"wall": wall, "horizon": horizon, "skipping": full, "limit": limit}
     if principal is not None:
         values |= {"account_id": principal.account_id, "environment": principal.environment.value}
-    while True:
-        row = session.execute(due, values).first()
-        if row is None:
-            return None
+    claims: list[Claim] = []
+    for row in session.execute(due, values).all():
+        if len(claims) == limit or counts[row.account_id] >= share:
+            continue
         lease = secrets.token_hex(16)
+        leased_until = wall + lease_seconds
         taken = session.execute(
             lease_statement,
-            {
-                "b_seq": row.seq,
-                "wall": wall,
-                "b_leased_until": wall + lease_seconds,
-                "b_lease": lease,
-            },
+            {"b_seq": row.seq, "wall": wall, "b_leased_until": leased_until, "b_lease": lease},
         ).first()
-        if taken is not None:
-            return Claim(
+        if taken is None:  # another worker's now
+            continue
+        counts[row.account_id] += 1
+        claims.append(
+            Claim(
                 seq=row.seq,
                 lease=lease,
                 delivery_id=taken.id,
@@ -286,6 +299,8 @@ def claim_due(
                 attempts=list(taken.attempts),
                 now=row.now,
             )
+        )
+    return claims
 
 
 def signing_secrets(endpoint, at: int) -> tuple[str, ...]:
