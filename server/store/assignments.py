@@ -3,11 +3,26 @@ extending its job can tell a voided record from a missing one; plain reads hide 
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam, select
+
 from server.store.listing import owned
-from server.store.records import Records, Repository
+from server.store.prepared import Prepared
+from server.store.records import Records, Repository, owner
 from server.store.tables import assignments
 
 ASSIGNMENTS = Records(assignments, "an")
+
+# Statements every extension runs, built once. Voided assignments included.
+_OWNED = select(assignments).where(
+    assignments.c.account_id == bindparam("account_id"),
+    assignments.c.environment == bindparam("environment"),
+)
+_LATEST = _OWNED.where(assignments.c.job == bindparam("job")).order_by(assignments.c.seq.desc())
+_LATEST_FOR_JOB = Prepared(_LATEST.limit(1), assignments.columns)
+_LATEST_FOR_JOB_LOCKED = Prepared(_LATEST.limit(1).with_for_update(), assignments.columns)
+_BY_ID_INCLUDING_VOIDED = Prepared(
+    _OWNED.where(assignments.c.id == bindparam("id")), assignments.columns
+)
 
 
 class JobHasAssignment(Exception):
@@ -29,19 +44,15 @@ class AssignmentRepository(Repository):
     def latest_for_job(self, job_id: str, *, for_update: bool = False) -> dict | None:
         """The job's most recently created assignment, a voided one included; its row locked
         until the transaction ends `for_update` (PostgreSQL; SQLite's writes are serialised)."""
-        query = (
-            owned(assignments, self.principal, including_deleted=True)
-            .where(assignments.c.job == job_id)
-            .order_by(assignments.c.seq.desc())
-        )
-        return self._first(query.with_for_update() if for_update else query)
+        statement = _LATEST_FOR_JOB_LOCKED if for_update else _LATEST_FOR_JOB
+        return self._one(statement, job=job_id)
 
     def get_including_voided(self, assignment_id: str) -> dict | None:
-        return self._first(
-            owned(assignments, self.principal, including_deleted=True).where(
-                assignments.c.id == assignment_id
-            )
-        )
+        return self._one(_BY_ID_INCLUDING_VOIDED, id=assignment_id)
+
+    def _one(self, statement: Prepared, **values) -> dict | None:
+        rows = statement.rows(self.connection, {**owner(self.principal), **values})
+        return ASSIGNMENTS.record(rows[0]) if rows else None
 
     def live_for_policy(self, policy_id: str) -> list[dict]:
         """The assignments bound to the policy, voided ones left out."""
