@@ -152,7 +152,7 @@ def deliver_due(
             _record(database, settings, [(running.pop(future), future) for future in done])
         # Stopping: what is in flight ends within TIMEOUT, and is recorded.
         wait(running)
-        _record(database, settings, list((claim, future) for future, claim in running.items()))
+        _record(database, settings, [(claim, future) for future, claim in running.items()])
     return made
 
 
@@ -286,6 +286,8 @@ def _attempt(
         error = f"no answer within {client.timeout:g} seconds"
     except aiohttp.ClientConnectorDNSError as unresolved:
         error = f"not sent: {claim.url} does not resolve: {unresolved.os_error}"[:500]
+    except aiohttp.ClientConnectorError as unreached:
+        error = f"no connection: {unreached.os_error}"[:500]
     except aiohttp.ClientError as failure:
         error = f"{type(failure).__name__}: {failure}"[:500]
     except OSError as unresolved:  # the name does not resolve

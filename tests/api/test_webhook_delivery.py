@@ -282,7 +282,8 @@ def test_a_refused_connection_is_a_failed_attempt_without_status(client, sandbox
     [pending] = deliveries(client, sandbox_key, endpoint["id"])
     [attempt] = pending["attempts"]
     assert pending["status"] == "pending" and pending["next_attempt_at"] is not None
-    assert attempt["status_code"] is None and attempt["error"]
+    assert attempt["status_code"] is None
+    assert attempt["error"].startswith("no connection: ") and "111" in attempt["error"]
 
 
 def _resolving(monkeypatch, answers: dict[str, str]) -> None:
