@@ -91,6 +91,20 @@ def postpone(connection: Connection, seq: int, run_after: int, error: str) -> No
     )
 
 
+def renew(connection: Connection, task: ClaimedTask, until: int) -> None:
+    """Keep the task's lease until `until`, while its claim is still the latest (attempts
+    unchanged) and it is not done."""
+    connection.execute(
+        update(tasks)
+        .where(
+            tasks.c.seq == task.seq,
+            tasks.c.done_at.is_(None),
+            tasks.c.attempts == task.attempts,
+        )
+        .values(run_after=until)
+    )
+
+
 def resume(connection: Connection, seq: int, at: int) -> None:
     """Queue the rest of the task's work behind every task queued so far, due at `at`: a copy
     of it, as new, takes its place (the claim's attempt was a slice of the work, not a try

@@ -12,6 +12,8 @@ import logging
 import threading
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from server import logs
 from server.config import Settings
@@ -28,7 +30,10 @@ TASK_MODULES = (certificates, documents, email, test_clocks)
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = 5  # seconds before the first retry; doubled each time
-LEASE_SECONDS = 5 * 60  # a task's worker has this long before another may take it over
+# A task's worker holds it this long, renewed while the task runs: a worker that died (or lost
+# its database) lets its task go within LEASE_SECONDS.
+LEASE_SECONDS = 30
+RENEW_EVERY_SECONDS = LEASE_SECONDS / 3
 PURGE_EVERY_SECONDS = 10 * 60  # expired idempotency keys
 
 
@@ -38,13 +43,53 @@ def run_due(database: Database, settings: Settings) -> int:
     context = Context(database, settings)
     expiries.announce_due(database)
     ran = 0
-    while True:
-        with database.transaction() as connection:
-            task = tasks.claim_due(connection, clock.now(), LEASE_SECONDS)
-        if task is None:
-            return ran
-        _run(context, task)
-        ran += 1
+    with _LeaseKeeper(database) as leases:
+        while True:
+            with database.transaction() as connection:
+                task = tasks.claim_due(connection, clock.now(), LEASE_SECONDS)
+            if task is None:
+                return ran
+            with leases.holding(task):
+                _run(context, task)
+            ran += 1
+
+
+class _LeaseKeeper:
+    """Renews the lease of the task running, from a thread of its own, so that a lease can be
+    short and a long task (a clock's advance, a slow SMTP server) keep it all the same."""
+
+    def __init__(self, database: Database):
+        self._database = database
+        self._running: tasks.ClaimedTask | None = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name="ten99-leases", daemon=True)
+
+    @contextmanager
+    def holding(self, task: tasks.ClaimedTask) -> Iterator[None]:
+        self._running = task
+        try:
+            yield
+        finally:
+            self._running = None
+
+    def _renew(self) -> None:
+        while not self._stopping.wait(RENEW_EVERY_SECONDS):
+            task = self._running
+            if task is None:
+                continue
+            try:
+                with self._database.transaction() as connection:
+                    tasks.renew(connection, task, clock.now() + LEASE_SECONDS)
+            except Exception:  # the database is away: the lease may lapse, and that is safe
+                log.warning("could not renew the lease of task %s", task.seq, exc_info=True)
+
+    def __enter__(self) -> _LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stopping.set()
+        self._thread.join()
 
 
 def _run(context: Context, task: tasks.ClaimedTask) -> None:

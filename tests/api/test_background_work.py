@@ -13,8 +13,11 @@ from sqlalchemy import select
 
 from server import worker
 from server.cli import main
+from server.core.principals import Environment, Principal
 from server.domain.terms import DAY
 from server.store.tables import emails, tasks
+from server.store.tasks import claim_due as claim_tasks
+from server.store.tasks import enqueue as enqueue_task
 from server.worker import email as email_tasks
 from server.worker import registry
 from tests.api.test_assignments import assign, extend, get
@@ -190,3 +193,46 @@ def test_an_email_queued_for_smtp_stays_readable_when_smtp_is_switched_off(
 
 def _not_now(context, task):
     raise RuntimeError("not now")
+
+
+def test_a_running_task_keeps_its_lease_past_the_lease_and_a_dead_ones_lapses(
+    database, settings, sandbox_key, wall_clock, monkeypatch
+):
+    """A task's lease is short (a worker that died lets its work go soon) and renewed while
+    the task runs (a long one is not taken over by another worker)."""
+    monkeypatch.setattr(worker, "RENEW_EVERY_SECONDS", 0.05)
+    taken_over: list[object] = []
+
+    def long_task(context, task):
+        wall_clock.reach(wall_clock() + 2 * worker.LEASE_SECONDS)
+        renewed_to = wall_clock() + worker.LEASE_SECONDS
+        deadline = time.monotonic() + 10
+        while _lease_of(database, task.seq) < renewed_to:  # the keeper renews on the new time
+            assert time.monotonic() < deadline, "the lease was not renewed"
+            time.sleep(0.01)
+        with database.transaction() as connection:
+            taken_over.append(claim_tasks(connection, wall_clock(), worker.LEASE_SECONDS))
+        return None
+
+    monkeypatch.setitem(registry.KINDS, "long", registry.TaskKind(long_task))
+    principal = Principal("acct_a", Environment.SANDBOX)
+    with database.transaction() as connection:
+        enqueue_task(connection, principal, "long", "subject", {}, wall_clock())
+    assert worker.run_due(database, settings) == 1
+    assert taken_over == [None]
+
+    # A worker that claimed it and died: past its lease, the next worker takes it.
+    with database.transaction() as connection:
+        enqueue_task(connection, principal, "long", "other", {}, wall_clock())
+        dead = claim_tasks(connection, wall_clock(), worker.LEASE_SECONDS)
+    assert dead is not None
+    with database.transaction() as connection:
+        assert claim_tasks(connection, wall_clock() + worker.LEASE_SECONDS - 1, 1) is None
+        retaken = claim_tasks(connection, wall_clock() + worker.LEASE_SECONDS, 1)
+    assert retaken is not None and retaken.seq == dead.seq
+
+
+def _lease_of(database, seq: int) -> int:
+    with database.transaction() as connection:
+        query = select(tasks.c.run_after).where(tasks.c.seq == seq)
+        return connection.execute(query).scalar_one()
