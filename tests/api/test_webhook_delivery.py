@@ -382,7 +382,8 @@ def test_an_answer_trickling_past_the_deadline_is_a_failed_attempt_at_the_deadli
     [attempt] = pending["attempts"]
     assert attempt["error"] == "no answer within 1 seconds"
     assert attempt["status_code"] is None
-    assert 1000 <= attempt["duration_ms"] < 2000
+    # Cut at the deadline, long before the 9 s the head takes to trickle in.
+    assert 1000 <= attempt["duration_ms"] < 5000
 
 
 def test_after_three_days_of_failures_the_delivery_is_failed(
