@@ -59,17 +59,18 @@ def authorized(request: Request) -> bool:
     return request.headers.get("authorization", "").startswith("Bearer ")
 
 
+def new_object(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    prefix, name = KINDS[kind]
+    created = int(time.time())
+    obj = {"id": f"{prefix}_{secrets.token_urlsafe(10)}", "object": name, "created": created}
+    if kind == "assignments":
+        obj |= {"bind": True, "end_date": created + THIRTY_DAYS}
+    return obj | body
+
+
 def create_app(database: str) -> Starlette:
     # Blocking sqlite3 calls in async handlers: each takes microseconds, less than a thread hop.
     db = connect(database)
-
-    def new_object(kind: str, body: dict[str, Any]) -> dict[str, Any]:
-        prefix, name = KINDS[kind]
-        created = int(time.time())
-        obj = {"id": f"{prefix}_{secrets.token_urlsafe(10)}", "object": name, "created": created}
-        if kind == "assignments":
-            obj |= {"bind": True, "end_date": created + THIRTY_DAYS}
-        return obj | body
 
     async def create(request: Request) -> JSONResponse:
         kind = request.path_params["kind"]

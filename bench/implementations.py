@@ -32,7 +32,7 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 START_TIMEOUT = 120  # seconds; Prism and a PostgreSQL migration take a few
 STOP_TIMEOUT = 20
 # Everything all_implementations() returns, in the order each round runs them.
-NAMES = ("sqlite", "postgresql", "postgresql-2w", "prism", "ceiling")
+NAMES = ("sqlite", "postgresql", "postgresql-2w", "prism", "ceiling", "ceiling-postgresql")
 
 
 @dataclass(frozen=True)
@@ -283,6 +283,40 @@ class Ceiling(Implementation):
                 yield Running(base_url, api_key, pid)
 
 
+@dataclass
+class PostgresCeiling(Implementation):
+    """bench/ceiling_postgres.py: the same operations on PostgreSQL through asyncpg, each with a
+    lookup of the API key and one row."""
+
+    postgres_url: str
+    name: str = "ceiling-postgresql"
+
+    def unavailable(self) -> str | None:
+        return postgres_unreachable(self.postgres_url)
+
+    @contextmanager
+    def running(self) -> Iterator[Running]:
+        api_key = "t9k_test_" + secrets.token_urlsafe(16)
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}/api/v1"
+        with (
+            tempfile.TemporaryDirectory(prefix="ten99-bench-ceiling-postgresql-") as tmp,
+            fresh_postgres_database(self.postgres_url) as url,
+        ):
+            # asyncpg takes libpq's URL form, without SQLAlchemy's driver name.
+            plain = make_url(url).set(drivername="postgresql").render_as_string(False)
+            command = [sys.executable, "-m", "bench.ceiling_postgres", "--port", str(port)]
+            command += ["--database-url", plain]
+            with launched(
+                command,
+                workdir=Path(tmp),
+                env=clean_environment(),
+                ready_url=f"{base_url}/contractors",
+                api_key=api_key,
+            ) as pid:
+                yield Running(base_url, api_key, pid)
+
+
 def all_implementations(postgres_url: str, redis_url: str) -> list[Implementation]:
     """In the order they run within a round (NAMES)."""
     redis_missing = redis_unreachable(redis_url)
@@ -301,4 +335,5 @@ def all_implementations(postgres_url: str, redis_url: str) -> list[Implementatio
         ),
         Prism(),
         Ceiling(),
+        PostgresCeiling(postgres_url),
     ]

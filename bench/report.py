@@ -1,6 +1,7 @@
 """The numbers of a run, reduced to one Markdown table: medians over rounds, and ratios to Prism
-and to the ceiling computed within each round before taking their median (so that a slow round
-of the machine moves both sides of a ratio together). Pure: no I/O, no clocks."""
+and to the ceiling on the same database computed within each round before taking their median
+(so that a slow round of the machine moves both sides of a ratio together). Pure: no I/O, no
+clocks."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 PRISM = "prism"
 CEILING = "ceiling"
+CEILING_POSTGRESQL = "ceiling-postgresql"
 MISSING = "n/a"
 
 
@@ -105,6 +107,12 @@ def round_ratios(
     }
 
 
+def ceiling_of(implementation: str) -> str:
+    """The ceiling a row is measured against: the one on its own database."""
+    on_postgresql = implementation.startswith("postgresql") or implementation == CEILING_POSTGRESQL
+    return CEILING_POSTGRESQL if on_postgresql else CEILING
+
+
 def summarize(
     measurements: Sequence[Measurement],
     implementations: Sequence[str],
@@ -112,8 +120,12 @@ def summarize(
 ) -> list[Row]:
     """One row per (implementation, scenario) that was measured, in the order given."""
     vs_prism = round_ratios(measurements, PRISM, lambda m: m.ok_per_second)
-    vs_ceiling = round_ratios(measurements, CEILING, lambda m: m.ok_per_second)
-    cpu_vs_ceiling = round_ratios(measurements, CEILING, lambda m: m.cpu_us_per_request)
+    vs_ceiling, cpu_vs_ceiling = {}, {}
+    for ceiling in (CEILING, CEILING_POSTGRESQL):
+        vs_ceiling[ceiling] = round_ratios(measurements, ceiling, lambda m: m.ok_per_second)
+        cpu_vs_ceiling[ceiling] = round_ratios(
+            measurements, ceiling, lambda m: m.cpu_us_per_request
+        )
     rows = []
     for implementation in implementations:
         for scenario in scenarios:
@@ -136,8 +148,12 @@ def summarize(
                     cpu_us_per_request=median(m.cpu_us_per_request for m in window),
                     rss_mib=statistics.median(m.rss_mib for m in window),
                     per_second_vs_prism=median(vs_prism[key] for key in keys),
-                    per_second_vs_ceiling=median(vs_ceiling[key] for key in keys),
-                    cpu_vs_ceiling=median(cpu_vs_ceiling[key] for key in keys),
+                    per_second_vs_ceiling=median(
+                        vs_ceiling[ceiling_of(implementation)][key] for key in keys
+                    ),
+                    cpu_vs_ceiling=median(
+                        cpu_vs_ceiling[ceiling_of(implementation)][key] for key in keys
+                    ),
                     flagged=any(m.flagged for m in window),
                 )
             )

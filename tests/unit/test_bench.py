@@ -10,6 +10,8 @@ import pytest
 from bench import load, proc, report
 from bench.report import Measurement
 
+SCENARIO = "GET /contractors/{id}"
+
 
 def measured(
     implementation: str,
@@ -148,6 +150,19 @@ def test_webhook_scenarios_are_compared_with_the_same_server_without_an_endpoint
         "sqlite, POST /contractors, endpoint answering: 0.62 times the rate without one; "
         "the window's last delivery arrived 2.0 s after it ended"
     )
+
+
+def test_postgresql_rows_are_measured_against_the_postgresql_ceiling():
+    measurements = [
+        measured("sqlite", 1, requests=1000),
+        measured("ceiling", 1, requests=4000),
+        measured("postgresql", 1, requests=1000),
+        measured("ceiling-postgresql", 1, requests=2000),
+    ]
+    names = ["sqlite", "postgresql", "ceiling", "ceiling-postgresql"]
+    rows = {row.implementation: row for row in report.summarize(measurements, names, [SCENARIO])}
+    assert rows["sqlite"].per_second_vs_ceiling == 0.25
+    assert rows["postgresql"].per_second_vs_ceiling == 0.5
 
 
 def test_no_requests_means_no_cpu_per_request():
