@@ -96,13 +96,6 @@ def _publish(uow: UnitOfWork, event_type: str, assignment: dict) -> None:
         uow.publish("assignment.active", events.ASSIGNMENT, assignment)
 
 
-def publish_coverage_change(uow: UnitOfWork, policy_id: str, *, active: bool) -> None:
-    """The events of the assignments bound to a policy that was cancelled or reactivated."""
-    event_type = "assignment.active" if active else "assignment.cancelled"
-    for record in uow.assignments.live_for_policy(policy_id):
-        uow.publish(event_type, events.ASSIGNMENT, record)
-
-
 def _job_has_assignment(job_id: str, assignment: str) -> InvalidRequest:
     return InvalidRequest(
         f"The job {job_id} already has the assignment {assignment}.",

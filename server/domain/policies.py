@@ -11,7 +11,7 @@ from typing import Any, Literal
 from server import schemas
 from server.core.errors import InvalidRequest
 from server.core.pagination import PageRequest
-from server.domain import assignments, events, rating, required
+from server.domain import coverage, events, rating, required
 from server.domain.terms import MAX_TERM, check_term
 from server.store.policies import QuoteAlreadyBound
 from server.store.unit_of_work import Task, UnitOfWork
@@ -273,12 +273,12 @@ def _publish_update(uow: UnitOfWork, before: dict, policy: dict) -> None:
         _publish_cancelled(uow, policy)
     elif before["cancelled"] and status_of(policy, uow.now) == ACTIVE:
         uow.publish("policy.reactivated", events.POLICY, policy)
-        assignments.publish_coverage_change(uow, policy["id"], active=True)
+        coverage.publish_coverage_change(uow, policy["id"], active=True)
 
 
 def _publish_cancelled(uow: UnitOfWork, policy: dict) -> None:
     uow.publish("policy.cancelled", events.POLICY, policy)
-    assignments.publish_coverage_change(uow, policy["id"], active=False)
+    coverage.publish_coverage_change(uow, policy["id"], active=False)
 
 
 def _not_updatable(policy_id: str, why: str) -> InvalidRequest:
