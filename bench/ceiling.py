@@ -130,16 +130,26 @@ def create_app(database: str) -> Starlette:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.ceiling", description=__doc__)
+def arguments(prog: str, description: str | None) -> argparse.ArgumentParser:
+    """What a ceiling is started with: where to listen, and how much to log."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--database", required=True, help="SQLite file, created if missing")
     parser.add_argument("--log-level", default="warning")
-    args = parser.parse_args()
+    return parser
+
+
+def serve(app: Starlette, args: argparse.Namespace) -> None:
     # As `ten99-server serve` runs it: uvicorn's defaults pick httptools and uvloop when
     # installed; one process.
-    uvicorn.run(create_app(args.database), host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+
+
+def main() -> None:
+    parser = arguments("python -m bench.ceiling", __doc__)
+    parser.add_argument("--database", required=True, help="SQLite file, created if missing")
+    args = parser.parse_args()
+    serve(create_app(args.database), args)
 
 
 if __name__ == "__main__":

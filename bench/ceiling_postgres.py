@@ -7,22 +7,22 @@ allows this stack with no validation, no rules and no middleware.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bench.ceiling import KINDS, error, new_object
+from bench.ceiling import KINDS, arguments, error, new_object, serve
 
+# A request's work once its key is known, on a connection of the pool.
+Handler = Callable[[Request, asyncpg.Connection], Awaitable[JSONResponse]]
 POOL_SIZE = 16  # one connection per wrk connection
 
 SCHEMA = [
@@ -75,64 +75,60 @@ def create_app(database_url: str) -> Starlette:
     def answer(row: Any, status: int = 200) -> JSONResponse:
         return JSONResponse(json.loads(row), status_code=status)
 
-    async def create(request: Request) -> JSONResponse:
+    def guarded(handler: Handler) -> Callable[[Request], Awaitable[JSONResponse]]:
+        """The handler, on a connection of the pool, once the kind is known and the key is."""
+
+        async def endpoint(request: Request) -> JSONResponse:
+            if request.path_params.get("kind", "assignments") not in KINDS:
+                return error(404, "not_found")
+            assert pool is not None
+            async with pool.acquire() as connection:
+                if await account_of(connection, request) is None:
+                    return error(401, "invalid_api_key")
+                return await handler(request, connection)
+
+        return endpoint
+
+    @guarded
+    async def create(request: Request, connection: asyncpg.Connection) -> JSONResponse:
         kind = request.path_params["kind"]
-        if kind not in KINDS:
-            return error(404, "not_found")
-        assert pool is not None
-        async with pool.acquire() as connection:
-            if await account_of(connection, request) is None:
-                return error(401, "invalid_api_key")
-            obj = new_object(kind, await request.json())
-            await connection.execute(
-                f"INSERT INTO {kind} (id, created, job, body) VALUES ($1, $2, $3, $4)",
-                obj["id"],
-                obj["created"],
-                obj.get("job"),
-                json.dumps(obj),
-            )
+        obj = new_object(kind, await request.json())
+        await connection.execute(
+            f"INSERT INTO {kind} (id, created, job, body) VALUES ($1, $2, $3, $4)",
+            obj["id"],
+            obj["created"],
+            obj.get("job"),
+            json.dumps(obj),
+        )
         return JSONResponse(obj, status_code=201)
 
-    async def retrieve(request: Request) -> JSONResponse:
-        kind = request.path_params["kind"]
-        if kind not in KINDS:
-            return error(404, "not_found")
-        assert pool is not None
-        async with pool.acquire() as connection:
-            if await account_of(connection, request) is None:
-                return error(401, "invalid_api_key")
-            row = await connection.fetchval(
-                f"SELECT body::text FROM {kind} WHERE id = $1", request.path_params["object_id"]
-            )
+    @guarded
+    async def retrieve(request: Request, connection: asyncpg.Connection) -> JSONResponse:
+        row = await connection.fetchval(
+            f"SELECT body::text FROM {request.path_params['kind']} WHERE id = $1",
+            request.path_params["object_id"],
+        )
         return answer(row) if row else error(404, "not_found")
 
-    async def list_objects(request: Request) -> JSONResponse:
-        kind = request.path_params["kind"]
-        if kind not in KINDS:
-            return error(404, "not_found")
+    @guarded
+    async def list_objects(request: Request, connection: asyncpg.Connection) -> JSONResponse:
         limit = min(max(int(request.query_params.get("limit", 10)), 1), 100)
-        assert pool is not None
-        async with pool.acquire() as connection:
-            if await account_of(connection, request) is None:
-                return error(401, "invalid_api_key")
-            rows = await connection.fetch(
-                f"SELECT body::text FROM {kind} ORDER BY seq DESC LIMIT $1", limit
-            )
+        rows = await connection.fetch(
+            f"SELECT body::text FROM {request.path_params['kind']} ORDER BY seq DESC LIMIT $1",
+            limit,
+        )
         return JSONResponse([json.loads(row[0]) for row in rows])
 
-    async def extend(request: Request) -> JSONResponse:
-        assert pool is not None
+    @guarded
+    async def extend(request: Request, connection: asyncpg.Connection) -> JSONResponse:
         body = await request.json()
-        async with pool.acquire() as connection:
-            if await account_of(connection, request) is None:
-                return error(401, "invalid_api_key")
-            row = await connection.fetchval(
-                "UPDATE assignments SET body = jsonb_set(body, '{end_date}', to_jsonb($1::bigint)) "
-                "WHERE seq = (SELECT max(seq) FROM assignments WHERE job = $2) "
-                "RETURNING body::text",
-                body["end_date"],
-                body["job_id"],
-            )
+        row = await connection.fetchval(
+            "UPDATE assignments SET body = jsonb_set(body, '{end_date}', to_jsonb($1::bigint)) "
+            "WHERE seq = (SELECT max(seq) FROM assignments WHERE job = $2) "
+            "RETURNING body::text",
+            body["end_date"],
+            body["job_id"],
+        )
         return answer(row) if row else error(404, "invalid_job_id")
 
     return Starlette(
@@ -147,14 +143,10 @@ def create_app(database_url: str) -> Starlette:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.ceiling_postgres", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
+    parser = arguments("python -m bench.ceiling_postgres", __doc__)
     parser.add_argument("--database-url", required=True, help="postgresql://… (asyncpg's form)")
-    parser.add_argument("--log-level", default="warning")
     args = parser.parse_args()
-    app = create_app(args.database_url)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    serve(create_app(args.database_url), args)
 
 
 if __name__ == "__main__":

@@ -264,35 +264,12 @@ class Ceiling(Implementation):
     """bench/ceiling.py: the same operations with one SQLite row each, nothing else."""
 
     name = "ceiling"
+    module = "bench.ceiling"
 
     @contextmanager
-    def running(self) -> Iterator[Running]:
-        api_key = "t9k_test_" + secrets.token_urlsafe(16)
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}/api/v1"
-        with tempfile.TemporaryDirectory(prefix="ten99-bench-ceiling-") as tmp:
-            command = [sys.executable, "-m", "bench.ceiling", "--port", str(port)]
-            command += ["--database", str(Path(tmp) / "ceiling.db")]
-            with launched(
-                command,
-                workdir=Path(tmp),
-                env=clean_environment(),
-                ready_url=f"{base_url}/contractors",
-                api_key=api_key,
-            ) as pid:
-                yield Running(base_url, api_key, pid)
-
-
-@dataclass
-class PostgresCeiling(Implementation):
-    """bench/ceiling_postgres.py: the same operations on PostgreSQL through asyncpg, each with a
-    lookup of the API key and one row."""
-
-    postgres_url: str
-    name: str = "ceiling-postgresql"
-
-    def unavailable(self) -> str | None:
-        return postgres_unreachable(self.postgres_url)
+    def database(self, tmp: Path) -> Iterator[list[str]]:
+        """The arguments that give the ceiling its database, which lasts as long as the block."""
+        yield ["--database", str(tmp / "ceiling.db")]
 
     @contextmanager
     def running(self) -> Iterator[Running]:
@@ -300,21 +277,37 @@ class PostgresCeiling(Implementation):
         port = free_port()
         base_url = f"http://127.0.0.1:{port}/api/v1"
         with (
-            tempfile.TemporaryDirectory(prefix="ten99-bench-ceiling-postgresql-") as tmp,
-            fresh_postgres_database(self.postgres_url) as url,
-        ):
-            # asyncpg takes libpq's URL form, without SQLAlchemy's driver name.
-            plain = make_url(url).set(drivername="postgresql").render_as_string(False)
-            command = [sys.executable, "-m", "bench.ceiling_postgres", "--port", str(port)]
-            command += ["--database-url", plain]
-            with launched(
-                command,
+            tempfile.TemporaryDirectory(prefix=f"ten99-bench-{self.name}-") as tmp,
+            self.database(Path(tmp)) as database,
+            launched(
+                [sys.executable, "-m", self.module, "--port", str(port), *database],
                 workdir=Path(tmp),
                 env=clean_environment(),
                 ready_url=f"{base_url}/contractors",
                 api_key=api_key,
-            ) as pid:
-                yield Running(base_url, api_key, pid)
+            ) as pid,
+        ):
+            yield Running(base_url, api_key, pid)
+
+
+@dataclass
+class PostgresCeiling(Ceiling):
+    """bench/ceiling_postgres.py: the same operations on PostgreSQL through asyncpg, each with a
+    lookup of the API key and one row."""
+
+    postgres_url: str
+    name: str = "ceiling-postgresql"
+    module = "bench.ceiling_postgres"
+
+    def unavailable(self) -> str | None:
+        return postgres_unreachable(self.postgres_url)
+
+    @contextmanager
+    def database(self, tmp: Path) -> Iterator[list[str]]:
+        with fresh_postgres_database(self.postgres_url) as url:
+            # asyncpg takes libpq's URL form, without SQLAlchemy's driver name.
+            plain = make_url(url).set(drivername="postgresql").render_as_string(False)
+            yield ["--database-url", plain]
 
 
 def all_implementations(postgres_url: str, redis_url: str) -> list[Implementation]:

@@ -37,21 +37,24 @@ RENEW_EVERY_SECONDS = LEASE_SECONDS / 3
 PURGE_EVERY_SECONDS = 10 * 60  # expired idempotency keys
 
 
-def run_due(database: Database, settings: Settings) -> int:
-    """Announce the expiries that have come, and run every task that is due now; returns how
-    many tasks ran."""
+def run_due(database: Database, settings: Settings, leases: _LeaseKeeper | None = None) -> int:
+    """Announce the expiries that have come, and run every task that is due now, its lease
+    renewed by `leases` (the worker's, which lasts as long as it does; else one for this call);
+    returns how many tasks ran."""
+    if leases is None:
+        with _LeaseKeeper(database) as own:
+            return run_due(database, settings, own)
     context = Context(database, settings)
     expiries.announce_due(database)
     ran = 0
-    with _LeaseKeeper(database) as leases:
-        while True:
-            with database.transaction() as connection:
-                task = tasks.claim_due(connection, clock.now(), LEASE_SECONDS)
-            if task is None:
-                return ran
-            with leases.holding(task):
-                _run(context, task)
-            ran += 1
+    while True:
+        with database.transaction() as connection:
+            task = tasks.claim_due(connection, clock.now(), LEASE_SECONDS)
+        if task is None:
+            return ran
+        with leases.holding(task):
+            _run(context, task)
+        ran += 1
 
 
 class _LeaseKeeper:
@@ -180,16 +183,17 @@ class Worker:
 
     def _run_tasks(self) -> None:
         next_purge = 0
-        while not self._stopping.is_set():
-            self._database.work_queued.clear()
-            try:
-                run_due(self._database, self._settings)
-                if clock.now() >= next_purge:
-                    next_purge = clock.now() + PURGE_EVERY_SECONDS
-                    purge_expired_keys(self._database)
-            except Exception:  # a database hiccup must not end the worker
-                log.exception("the background worker failed; retrying")
-            self._database.work_queued.wait(self._interval)
+        with _LeaseKeeper(self._database) as leases:
+            while not self._stopping.is_set():
+                self._database.work_queued.clear()
+                try:
+                    run_due(self._database, self._settings, leases)
+                    if clock.now() >= next_purge:
+                        next_purge = clock.now() + PURGE_EVERY_SECONDS
+                        purge_expired_keys(self._database)
+                except Exception:  # a database hiccup must not end the worker
+                    log.exception("the background worker failed; retrying")
+                self._database.work_queued.wait(self._interval)
 
     def _deliver(self) -> None:
         with webhooks.client() as client:
