@@ -28,7 +28,6 @@ from server.resolver import TagResolver
 from server.security import KeyCache, security_map
 from server.spec import load_spec, spec_path
 from server.store.db import Database, migrate
-from server.store.keys import KeyStore
 from server.worker import Worker
 
 
@@ -61,8 +60,8 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     database = Database(settings.database_url)
     migrate(database.engine)
     if settings.api_key:
-        with database.transaction() as connection:
-            api_keys.ensure_key(KeyStore(connection), settings.api_key)
+        with database.server_work() as work:
+            api_keys.ensure_key(work.keys, settings.api_key)
 
     @asynccontextmanager
     async def lifespan(_app):

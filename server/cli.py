@@ -28,7 +28,6 @@ from server.core.principals import DEFAULT_ACCOUNT, Environment
 from server.domain import keys
 from server.sandbox import examples as sample_data
 from server.sandbox.triggers import TRIGGERS
-from server.store import emails
 from server.store.db import Database, migrate
 from server.store.keys import KeyStore
 
@@ -90,8 +89,8 @@ def _key_store(settings: Settings) -> Iterator[KeyStore]:
     """The API keys, in one transaction of a migrated database."""
     database = _database(settings)
     try:
-        with database.transaction() as connection:
-            yield KeyStore(connection)
+        with database.server_work() as work:
+            yield work.keys
     finally:
         database.dispose()
 
@@ -101,8 +100,8 @@ def _prepare(settings: Settings) -> str | None:
     nothing left to race for. Returns a new first key, if one was made."""
     database = _database(settings, create=True)
     try:
-        with database.transaction() as connection:
-            key_store = KeyStore(connection)
+        with database.server_work() as work:
+            key_store = work.keys
             if settings.api_key:
                 keys.ensure_key(key_store, settings.api_key)
                 return None
@@ -275,8 +274,8 @@ def keys_revoke(args: argparse.Namespace) -> int:
 def mail_list(args: argparse.Namespace) -> int:
     database = _database(_settings(args))
     try:
-        with database.transaction(write=False) as connection:
-            found = emails.newest(connection, args.limit)
+        with database.server_work(write=False) as work:
+            found = work.newest_emails(args.limit)
     finally:
         database.dispose()
     if not found:
@@ -325,8 +324,8 @@ def trigger(args: argparse.Namespace) -> int:
     # The outcome of each delivery is reported below, not logged as it happens.
     logging.getLogger("server.worker").setLevel(logging.ERROR)
     try:
-        with database.transaction(write=False) as connection:
-            if not KeyStore(connection).account_exists(args.account):
+        with database.server_work(write=False) as work:
+            if not work.keys.account_exists(args.account):
                 raise CommandFailed(
                     f"no account {args.account}: `{PROG} keys create --account {args.account}` "
                     "makes it, with a key"

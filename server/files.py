@@ -17,8 +17,8 @@ from server.store.db import Database
 
 def add_route(app, database: Database) -> None:
     def fetch(token: str) -> documents.Document | None:
-        with database.transaction(write=False) as connection:
-            return documents.fetch(connection, token)
+        with database.server_work(write=False) as work:
+            return work.file(token)
 
     async def serve_file(request: Request) -> Response:
         token = request.path_params["token"]

@@ -17,7 +17,6 @@ from server.core.errors import DomainError, NotFound
 from server.core.links import APPLICATION_PAGE, may_be_session_id
 from server.domain import application_sessions
 from server.pdf.layout import format_date, format_money
-from server.store import application_sessions as application_session_rows
 from server.store.db import Database
 
 PAGE = APPLICATION_PAGE
@@ -71,8 +70,8 @@ def _for_session(database: Database, session_id: str, work: Callable, *, write: 
     when it writes; NotFound when there is no such session."""
     if not may_be_session_id(session_id):
         raise NotFound("application session", session_id)
-    with database.transaction(write=False) as connection:
-        owner = application_session_rows.owner_of(connection, session_id)
+    with database.server_work(write=False) as server:
+        owner = server.session_owner(session_id)
     if owner is None:
         raise NotFound("application session", session_id)
     with database.unit_of_work(owner, write=write) as uow:

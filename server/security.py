@@ -57,8 +57,8 @@ class KeyCache:
         return found
 
     def _lookup(self, key: str) -> keys.StoredKey | None:
-        with self.database.transaction(write=False) as connection:
-            return keys.KeyStore(connection).find_active(hash_key(key))
+        with self.database.server_work(write=False) as work:
+            return work.keys.find_active(hash_key(key))
 
 
 async def authenticate(cache: KeyCache, key: str, client: str | None = None) -> dict:

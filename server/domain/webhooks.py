@@ -39,6 +39,16 @@ def new_secret() -> str:
     return new_id(SECRET_PREFIX.rstrip("_"), 32)
 
 
+def signing_secrets(
+    secret: str, previous: str | None, previous_expires: int | None, at: int
+) -> tuple[str, ...]:
+    """The secrets that sign a delivery made `at` (on the wall clock): the endpoint's, and the
+    one it had before while its overlap lasts."""
+    if previous is not None and previous_expires is not None and previous_expires > at:
+        return (secret, previous)
+    return (secret,)
+
+
 def signature(secrets: Sequence[str], timestamp: int, body: bytes) -> str:
     """The `Ten99Policy-Signature` header: HMAC-SHA256 of `<t>.<body>` keyed with each secret
     (the whole string), in hex."""

@@ -103,9 +103,8 @@ class Idempotency:
 
     def _claim(self, principal: Principal, key: str, request_hash: str) -> idempotency.Claim:
         now = clock.now()
-        with self.database.transaction(write=True) as connection:
-            return idempotency.claim(
-                connection,
+        with self.database.server_work() as work:
+            return work.idempotency_keys.claim(
                 principal,
                 key,
                 request_hash,
@@ -128,15 +127,15 @@ class Idempotency:
         )
 
         def complete() -> None:
-            with self.database.transaction(write=True) as connection:
-                idempotency.complete(connection, principal, key, saved)
+            with self.database.server_work() as work:
+                work.idempotency_keys.complete(principal, key, saved)
 
         await self.database.run(complete, write=True)
 
     async def _release(self, principal: Principal, key: str) -> None:
         def release() -> None:
-            with self.database.transaction(write=True) as connection:
-                idempotency.release(connection, principal, key)
+            with self.database.server_work() as work:
+                work.idempotency_keys.release(principal, key)
 
         await self.database.run(release, write=True)
 

@@ -16,9 +16,7 @@ from server.core.principals import Environment, Principal, hash_key
 from server.domain import invoices, keys, test_clocks, webhooks
 from server.domain.terms import DAY
 from server.sandbox import Sandbox, example
-from server.store import sandboxes
 from server.store.db import Database
-from server.store.keys import KeyStore
 
 # The key of the documents' curl examples (the API reference's "Authentication"), and the
 # account it opens unless it was made a key of another one.
@@ -56,13 +54,13 @@ IDS = {
 def make(database: Database, settings: Settings) -> str:
     """The documents' key, and the sandbox it opens holding the examples and nothing else:
     whatever that sandbox held before is replaced. Returns the account's id."""
-    with database.transaction() as connection:
-        key_store = KeyStore(connection)
+    with database.server_work() as work:
+        key_store = work.keys
         found = key_store.find_active(hash_key(KEY))
         if found is None:
             keys.ensure_key(key_store, KEY, ACCOUNT)
         account_id = ACCOUNT if found is None else found.account_id
-        sandboxes.wipe(connection, Principal(account_id, Environment.SANDBOX))
+        work.wipe_sandbox(Principal(account_id, Environment.SANDBOX))
     sandbox = Sandbox(database, account_id)
     with ids.chosen(IDS["test_clock"]):
         sandbox.run(test_clocks.create, {"frozen_time": TIME, "name": "The examples' time"})

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 
 from server.core import clock
 from server.core.principals import Principal
+from server.store.server_work import ServerWork
 from server.store.unit_of_work import UnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -201,6 +202,13 @@ class Database:
             work.flush()
         if queued:
             self.work_queued.set()
+
+    @contextmanager
+    def server_work(self, *, write: bool = True) -> Iterator[ServerWork]:
+        """One transaction of the server's own work (for no caller), committed at the end of
+        the block, rolled back on an exception."""
+        with self.transaction(write=write) as connection:
+            yield ServerWork(connection, clock.now)
 
     async def run(self, work: Callable[[], T], *, write: bool) -> T:
         """`work()`, the database work of a request: inline, but for PostgreSQL's writes."""

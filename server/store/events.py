@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection
 
 from server.core.pagination import PageRequest
 from server.core.principals import Principal
 from server.store import webhooks
 from server.store.listing import owned, page_of
-from server.store.prepared import Prepared
 from server.store.records import Records, Repository, owner
 from server.store.tables import events
 
@@ -70,12 +69,3 @@ def write(connection: Connection, principal: Principal, changes: list[Change], a
             wanted = endpoint["enabled_events"]
             if ALL_TYPES in wanted or change.type in wanted:
                 webhooks.add_delivery(connection, principal, endpoint["id"], values, at)
-
-
-def get_any(connection: Connection, event_id: str) -> dict | None:
-    """The event, whoever owns it: for the delivery worker, which has no caller."""
-    rows = _BY_ID.rows(connection, {"id": event_id})
-    return EVENTS.record(rows[0]) if rows else None
-
-
-_BY_ID = Prepared(select(events).where(events.c.id == bindparam("id")), events.columns)

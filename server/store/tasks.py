@@ -23,103 +23,108 @@ class ClaimedTask:
     attempts: int  # this one included
 
 
-def enqueue(
-    connection: Connection,
-    principal: Principal,
-    kind: str,
-    subject: str,
-    payload: dict,
-    at: int,
-) -> None:
-    connection.execute(
-        insert(tasks).values(
-            kind=kind,
-            account_id=principal.account_id,
-            environment=principal.environment.value,
-            subject=subject,
-            payload=payload,
-            created=at,
-            run_after=at,
-            attempts=0,
+class TaskQueue:
+    """The queue of tasks of every account, in the transaction of the server's work (or, for
+    `enqueue`, of a caller's unit of work)."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def enqueue(
+        self,
+        principal: Principal,
+        kind: str,
+        subject: str,
+        payload: dict,
+        at: int,
+    ) -> None:
+        self.connection.execute(
+            insert(tasks).values(
+                kind=kind,
+                account_id=principal.account_id,
+                environment=principal.environment.value,
+                subject=subject,
+                payload=payload,
+                created=at,
+                run_after=at,
+                attempts=0,
+            )
         )
-    )
 
+    def claim_due(self, at: int, lease_seconds: int) -> ClaimedTask | None:
+        """Lease the oldest due task for `lease_seconds`, counting the attempt. PostgreSQL skips
+        rows another worker is claiming; the conditional update makes a second claimant (SQLite,
+        or a lock released by a commit) find nothing to claim."""
+        while True:
+            row = self.connection.execute(
+                select(tasks)
+                .where(tasks.c.done_at.is_(None), tasks.c.run_after <= at)
+                .order_by(tasks.c.seq)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if row is None:
+                return None
+            claimed = self.connection.execute(
+                update(tasks)
+                .where(
+                    tasks.c.seq == row.seq,
+                    tasks.c.done_at.is_(None),
+                    tasks.c.attempts == row.attempts,
+                )
+                .values(attempts=row.attempts + 1, run_after=at + lease_seconds)
+            )
+            if claimed.rowcount == 1:
+                return ClaimedTask(
+                    seq=row.seq,
+                    kind=row.kind,
+                    principal=Principal(row.account_id, Environment(row.environment)),
+                    subject=row.subject,
+                    payload=row.payload,
+                    attempts=row.attempts + 1,
+                )
 
-def claim_due(connection: Connection, at: int, lease_seconds: int) -> ClaimedTask | None:
-    """Lease the oldest due task for `lease_seconds`, counting the attempt. PostgreSQL skips
-    rows another worker is claiming; the conditional update makes a second claimant (SQLite,
-    or a lock released by a commit) find nothing to claim."""
-    while True:
-        row = connection.execute(
-            select(tasks)
-            .where(tasks.c.done_at.is_(None), tasks.c.run_after <= at)
-            .order_by(tasks.c.seq)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
-        if row is None:
-            return None
-        claimed = connection.execute(
+    def finish(self, seq: int, at: int, error: str | None = None) -> None:
+        """Mark the task done: its work is done, or (with `error`) it was given up."""
+        self.connection.execute(
+            update(tasks).where(tasks.c.seq == seq).values(done_at=at, last_error=error)
+        )
+
+    def postpone(self, seq: int, run_after: int, error: str) -> None:
+        """Try the task again at `run_after`, after a failed attempt."""
+        self.connection.execute(
+            update(tasks)
+            .where(tasks.c.seq == seq)
+            .values(run_after=run_after, last_error=error[:2000])
+        )
+
+    def renew(self, task: ClaimedTask, until: int) -> None:
+        """Keep the task's lease until `until`, while its claim is still the latest (attempts
+        unchanged) and it is not done."""
+        self.connection.execute(
             update(tasks)
             .where(
-                tasks.c.seq == row.seq,
+                tasks.c.seq == task.seq,
                 tasks.c.done_at.is_(None),
-                tasks.c.attempts == row.attempts,
+                tasks.c.attempts == task.attempts,
             )
-            .values(attempts=row.attempts + 1, run_after=at + lease_seconds)
+            .values(run_after=until)
         )
-        if claimed.rowcount == 1:
-            return ClaimedTask(
-                seq=row.seq,
-                kind=row.kind,
-                principal=Principal(row.account_id, Environment(row.environment)),
-                subject=row.subject,
-                payload=row.payload,
-                attempts=row.attempts + 1,
+
+    def resume(self, seq: int, at: int) -> None:
+        """Queue the rest of the task's work behind every task queued so far, due at `at`: a copy
+        of it, as new, takes its place (the claim's attempt was a slice of the work, not a try
+        that failed)."""
+        copied = [tasks.c.kind, tasks.c.account_id, tasks.c.environment, tasks.c.subject]
+        copied += [tasks.c.payload, tasks.c.created]
+        self.connection.execute(
+            insert(tasks).from_select(
+                [*(column.name for column in copied), "run_after", "attempts"],
+                select(*copied, literal(at), literal(0)).where(tasks.c.seq == seq),
             )
-
-
-def finish(connection: Connection, seq: int, at: int, error: str | None = None) -> None:
-    """Mark the task done: its work is done, or (with `error`) it was given up."""
-    connection.execute(update(tasks).where(tasks.c.seq == seq).values(done_at=at, last_error=error))
-
-
-def postpone(connection: Connection, seq: int, run_after: int, error: str) -> None:
-    """Try the task again at `run_after`, after a failed attempt."""
-    connection.execute(
-        update(tasks).where(tasks.c.seq == seq).values(run_after=run_after, last_error=error[:2000])
-    )
-
-
-def renew(connection: Connection, task: ClaimedTask, until: int) -> None:
-    """Keep the task's lease until `until`, while its claim is still the latest (attempts
-    unchanged) and it is not done."""
-    connection.execute(
-        update(tasks)
-        .where(
-            tasks.c.seq == task.seq,
-            tasks.c.done_at.is_(None),
-            tasks.c.attempts == task.attempts,
         )
-        .values(run_after=until)
-    )
+        self.finish(seq, at)
 
-
-def resume(connection: Connection, seq: int, at: int) -> None:
-    """Queue the rest of the task's work behind every task queued so far, due at `at`: a copy
-    of it, as new, takes its place (the claim's attempt was a slice of the work, not a try
-    that failed)."""
-    copied = [tasks.c.kind, tasks.c.account_id, tasks.c.environment, tasks.c.subject]
-    copied += [tasks.c.payload, tasks.c.created]
-    connection.execute(
-        insert(tasks).from_select(
-            [*(column.name for column in copied), "run_after", "attempts"],
-            select(*copied, literal(at), literal(0)).where(tasks.c.seq == seq),
-        )
-    )
-    finish(connection, seq, at)
-
-
-def pending(connection: Connection) -> int:
-    query = select(func.count()).select_from(tasks).where(tasks.c.done_at.is_(None))
-    return connection.execute(query).scalar_one()
+    def pending(self) -> int:
+        query = select(func.count()).select_from(tasks).where(tasks.c.done_at.is_(None))
+        return self.connection.execute(query).scalar_one()

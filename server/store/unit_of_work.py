@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from server.core.principals import Environment, Principal
-from server.store import events, tasks
+from server.store import events
 from server.store.application_sessions import ApplicationSessionRepository
 from server.store.assignments import AssignmentRepository
 from server.store.contractors import CONTRACTORS
@@ -32,6 +32,7 @@ from server.store.jobs import JOBS
 from server.store.policies import PolicyRepository
 from server.store.quotes import QUOTES
 from server.store.records import Records, Repository
+from server.store.tasks import TaskQueue
 from server.store.test_clocks import TestClockRepository, frozen_time
 from server.store.webhooks import EndpointRepository
 
@@ -121,11 +122,10 @@ class UnitOfWork:
         """Write what was published and enqueued, in this transaction."""
         if self._changes:
             events.write(self._connection, self.principal, self._changes, self.now)
+        queue = TaskQueue(self._connection)
         # Tasks are the server's own work, due on the wall clock whatever the sandbox's time.
         for task in self._tasks:
-            tasks.enqueue(
-                self._connection, self.principal, task.kind, task.subject, task.payload, self.wall()
-            )
+            queue.enqueue(self.principal, task.kind, task.subject, task.payload, self.wall())
         for seq in self._done_tasks:
-            tasks.finish(self._connection, seq, self.wall())
+            queue.finish(seq, self.wall())
         self._changes, self._tasks, self._done_tasks = [], [], []

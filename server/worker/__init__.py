@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from server import logs
 from server.config import Settings
 from server.core import clock
-from server.store import idempotency, tasks
 from server.store.db import Database
+from server.store.tasks import ClaimedTask
 from server.worker import certificates, documents, email, expiries, test_clocks, webhooks
 from server.worker.registry import KINDS, Context, Stale, Unfinished
 
@@ -48,8 +48,8 @@ def run_due(database: Database, settings: Settings, leases: _LeaseKeeper | None 
     expiries.announce_due(database)
     ran = 0
     while True:
-        with database.transaction() as connection:
-            task = tasks.claim_due(connection, clock.now(), LEASE_SECONDS)
+        with database.server_work() as work:
+            task = work.tasks.claim_due(work.wall(), LEASE_SECONDS)
         if task is None:
             return ran
         with leases.holding(task):
@@ -63,12 +63,12 @@ class _LeaseKeeper:
 
     def __init__(self, database: Database):
         self._database = database
-        self._running: tasks.ClaimedTask | None = None
+        self._running: ClaimedTask | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._renew, name="ten99-leases", daemon=True)
 
     @contextmanager
-    def holding(self, task: tasks.ClaimedTask) -> Iterator[None]:
+    def holding(self, task: ClaimedTask) -> Iterator[None]:
         self._running = task
         try:
             yield
@@ -81,8 +81,8 @@ class _LeaseKeeper:
             if task is None:
                 continue
             try:
-                with self._database.transaction() as connection:
-                    tasks.renew(connection, task, clock.now() + LEASE_SECONDS)
+                with self._database.server_work() as work:
+                    work.tasks.renew(task, work.wall() + LEASE_SECONDS)
             except Exception:  # the database is away: the lease may lapse, and that is safe
                 log.warning("could not renew the lease of task %s", task.seq, exc_info=True)
 
@@ -95,7 +95,7 @@ class _LeaseKeeper:
         self._thread.join()
 
 
-def _run(context: Context, task: tasks.ClaimedTask) -> None:
+def _run(context: Context, task: ClaimedTask) -> None:
     """Run the task and record its result, marking it done in the same transaction; a failure
     is retried later, a stale result at once."""
     kind = KINDS.get(task.kind)
@@ -114,12 +114,12 @@ def _run(context: Context, task: tasks.ClaimedTask) -> None:
         details["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
         log.info("task done", extra=details)
     except Unfinished:
-        with context.database.transaction() as connection:
-            tasks.resume(connection, task.seq, clock.now())
+        with context.database.server_work() as work:
+            work.tasks.resume(task.seq, work.wall())
         log.info("task runs on after the tasks due meanwhile", extra=details)
     except Stale:
-        with context.database.transaction() as connection:
-            tasks.postpone(connection, task.seq, clock.now(), "stale: run again")
+        with context.database.server_work() as work:
+            work.tasks.postpone(task.seq, work.wall(), "stale: run again")
         log.info("task stale: its subject changed while it ran; it runs again", extra=details)
     except Exception as error:
         summary = traceback.format_exception_only(error)[-1].strip()
@@ -129,23 +129,23 @@ def _run(context: Context, task: tasks.ClaimedTask) -> None:
         logs.unbind()
 
 
-def _failed(context: Context, kind, task: tasks.ClaimedTask, error: str) -> None:
+def _failed(context: Context, kind, task: ClaimedTask, error: str) -> None:
     if task.attempts < MAX_ATTEMPTS:
         retry_at = clock.now() + BACKOFF_BASE * 2 ** (task.attempts - 1)
-        with context.database.transaction() as connection:
-            tasks.postpone(connection, task.seq, retry_at, error)
+        with context.database.server_work() as work:
+            work.tasks.postpone(task.seq, retry_at, error)
         return
     with context.database.unit_of_work(task.principal) as uow:
         if kind is not None and kind.give_up is not None:
             kind.give_up(uow, task, error)
-    with context.database.transaction() as connection:
-        tasks.finish(connection, task.seq, clock.now(), error=error)
+    with context.database.server_work() as work:
+        work.tasks.finish(task.seq, work.wall(), error=error)
 
 
 def purge_expired_keys(database: Database) -> int:
     """Forget the idempotency keys whose 24 hours are over; returns how many."""
-    with database.transaction() as connection:
-        purged = idempotency.purge_expired(connection, clock.now())
+    with database.server_work() as work:
+        purged = work.idempotency_keys.purge_expired(work.wall())
     if purged:
         log.info("purged %d expired idempotency keys", purged)
     return purged

@@ -4,9 +4,7 @@ the time of its sandbox (its test clock's, or the wall clock) reaches it."""
 
 from __future__ import annotations
 
-from server.core import clock
 from server.domain import application_sessions, policies
-from server.store import test_clocks
 from server.store.db import Database
 
 ANNOUNCE = {"policy": policies.expire, "application_session": application_sessions.expire}
@@ -15,8 +13,8 @@ ANNOUNCE = {"policy": policies.expire, "application_session": application_sessio
 def announce_due(database: Database) -> int:
     """Announce every expiry that has come and is not yet announced, the earliest first;
     returns how many."""
-    with database.transaction(write=False) as connection:
-        due = test_clocks.due_expiries(connection, clock.now())
+    with database.server_work(write=False) as work:
+        due = work.due_expiries()
     for expiry in due:
         with database.unit_of_work(expiry.principal) as uow:
             ANNOUNCE[expiry.kind](uow, expiry.object_id)

@@ -30,9 +30,9 @@ from server.core import clock, egress
 from server.core.egress import TargetPolicy
 from server.core.principals import Principal
 from server.domain import webhooks
-from server.store import events
-from server.store import webhooks as queries
 from server.store.db import Database
+from server.store.deliveries import Claim, Outcome
+from server.store.webhooks import DELIVERED, FAILED, PENDING
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -138,11 +138,11 @@ def deliver_due(
     (SQLite) write lock a few times a second rather than twice each."""
     made = 0
     with ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="ten99-delivery") as pool:
-        running: dict[Future[dict], queries.Claim] = {}
+        running: dict[Future[dict], Claim] = {}
         while keep_going():
             claimed = _claim(database, list(running.values()), principal)
-            for claim, event in claimed:
-                running[pool.submit(_attempt_one, settings, client, claim, event)] = claim
+            for claim in claimed:
+                running[pool.submit(_attempt_one, settings, client, claim)] = claim
             made += len(claimed)
             if not running:
                 break
@@ -156,31 +156,27 @@ def deliver_due(
     return made
 
 
-def _claim(
-    database: Database, running: list[queries.Claim], principal: Principal | None
-) -> list[tuple[queries.Claim, dict | None]]:
+def _claim(database: Database, running: list[Claim], principal: Principal | None) -> list[Claim]:
     """As many due deliveries as there are free slots, each with its event."""
     free = CONCURRENCY - len(running)
     if free <= 0:
         return []
     in_flight = Counter(claim.account_id for claim in running)
-    with database.transaction() as session:
-        claims = queries.claim_due(
-            session,
-            clock.now(),
+    with database.server_work() as work:
+        return work.deliveries.claim_due(
+            work.wall(),
             LEASE,
             limit=free,
             share=ACCOUNT_SHARE,
             in_flight=in_flight,
             principal=principal,
         )
-        return [(claim, events.get_any(session, claim.event_id)) for claim in claims]
 
 
-def _attempt_one(settings: Settings, client: Sender, claim: queries.Claim, event) -> dict:
+def _attempt_one(settings: Settings, client: Sender, claim: Claim) -> dict:
     logs.bind(account=claim.account_id, environment=claim.environment)
     try:
-        body = body_of(event, settings)
+        body = body_of(claim.event, settings)
         attempt = _attempt(client, claim, body, settings.webhook_targets, clock.now())
         _log(claim, attempt)
         return attempt
@@ -189,7 +185,7 @@ def _attempt_one(settings: Settings, client: Sender, claim: queries.Claim, event
 
 
 def _record(
-    database: Database, settings: Settings, finished: list[tuple[queries.Claim, Future[dict]]]
+    database: Database, settings: Settings, finished: list[tuple[Claim, Future[dict]]]
 ) -> None:
     """Record the attempts made, each with its outcome: delivered, or when to try again, or
     failed for good. One that failed unexpectedly is not recorded: its lease runs out, and
@@ -202,28 +198,22 @@ def _record(
             continue
         attempt = future.result()
         if attempt["error"] is None:
-            status, retry_at = queries.DELIVERED, None
+            status, retry_at = DELIVERED, None
         else:
             tried = len(claim.attempts) + 1
             first_delay = settings.webhook_retry_seconds
             retry_at = webhooks.next_attempt(claim.created, tried, claim.now, first_delay)
-            status = queries.PENDING if retry_at is not None else queries.FAILED
-        outcomes.append((claim, attempt, status, retry_at))
+            status = PENDING if retry_at is not None else FAILED
+        outcomes.append(Outcome(claim, attempt, status, retry_at))
     if not outcomes:
         return
-    with database.transaction() as session:
-        lost = [
-            claim.seq
-            for claim, attempt, status, retry_at in outcomes
-            if not queries.record_attempt(
-                session, claim, attempt, status=status, next_attempt_at=retry_at
-            )
-        ]
-    for seq in lost:
-        log.warning("delivery %s: the lease ran out before its attempt was recorded", seq)
+    with database.server_work() as work:
+        lost = work.deliveries.record(outcomes)
+    for claim in lost:
+        log.warning("delivery %s: the lease ran out before its attempt was recorded", claim.seq)
 
 
-def _log(claim: queries.Claim, attempt: dict) -> None:
+def _log(claim: Claim, attempt: dict) -> None:
     target = urlsplit(claim.url)
     details = {
         "delivery": claim.delivery_id,
@@ -256,21 +246,20 @@ def _pinned(url: str, targets: TargetPolicy) -> tuple[URL, dict[str, str], str |
     return written.with_host(address), host_header, server_hostname
 
 
-def _attempt(
-    client: Sender, claim: queries.Claim, body: bytes, targets: TargetPolicy, wall: int
-) -> dict:
+def _attempt(client: Sender, claim: Claim, body: bytes, targets: TargetPolicy, wall: int) -> dict:
     """POST the event once; the attempt as the API lists it, made at the time of the delivery's
     sandbox. Signed at `wall`: a receiver checks the signature's age on its own clock."""
+    secrets = webhooks.signing_secrets(
+        claim.secret, claim.previous_secret, claim.previous_secret_expires, wall
+    )
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        "Ten99Policy-Signature": webhooks.signature(claim.signing_secrets, wall, body),
+        "Ten99Policy-Signature": webhooks.signature(secrets, wall, body),
         # Standard Webhooks: the event's id names the message on every retry.
         "webhook-id": claim.event_id,
         "webhook-timestamp": str(wall),
-        "webhook-signature": webhooks.standard_signature(
-            claim.signing_secrets, claim.event_id, wall, body
-        ),
+        "webhook-signature": webhooks.standard_signature(secrets, claim.event_id, wall, body),
     }
     started = time.monotonic()
     status_code, error = None, None

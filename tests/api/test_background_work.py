@@ -16,8 +16,6 @@ from server.cli import main
 from server.core.principals import Environment, Principal
 from server.domain.terms import DAY
 from server.store.tables import emails, tasks
-from server.store.tasks import claim_due as claim_tasks
-from server.store.tasks import enqueue as enqueue_task
 from server.worker import email as email_tasks
 from server.worker import registry
 from tests.api.test_assignments import assign, extend, get
@@ -210,25 +208,25 @@ def test_a_running_task_keeps_its_lease_past_the_lease_and_a_dead_ones_lapses(
         while _lease_of(database, task.seq) < renewed_to:  # the keeper renews on the new time
             assert time.monotonic() < deadline, "the lease was not renewed"
             time.sleep(0.01)
-        with database.transaction() as connection:
-            taken_over.append(claim_tasks(connection, wall_clock(), worker.LEASE_SECONDS))
+        with database.server_work() as work:
+            taken_over.append(work.tasks.claim_due(wall_clock(), worker.LEASE_SECONDS))
         return None
 
     monkeypatch.setitem(registry.KINDS, "long", registry.TaskKind(long_task))
     principal = Principal("acct_a", Environment.SANDBOX)
-    with database.transaction() as connection:
-        enqueue_task(connection, principal, "long", "subject", {}, wall_clock())
+    with database.server_work() as work:
+        work.tasks.enqueue(principal, "long", "subject", {}, wall_clock())
     assert worker.run_due(database, settings) == 1
     assert taken_over == [None]
 
     # A worker that claimed it and died: past its lease, the next worker takes it.
-    with database.transaction() as connection:
-        enqueue_task(connection, principal, "long", "other", {}, wall_clock())
-        dead = claim_tasks(connection, wall_clock(), worker.LEASE_SECONDS)
+    with database.server_work() as work:
+        work.tasks.enqueue(principal, "long", "other", {}, wall_clock())
+        dead = work.tasks.claim_due(wall_clock(), worker.LEASE_SECONDS)
     assert dead is not None
-    with database.transaction() as connection:
-        assert claim_tasks(connection, wall_clock() + worker.LEASE_SECONDS - 1, 1) is None
-        retaken = claim_tasks(connection, wall_clock() + worker.LEASE_SECONDS, 1)
+    with database.server_work() as work:
+        assert work.tasks.claim_due(wall_clock() + worker.LEASE_SECONDS - 1, 1) is None
+        retaken = work.tasks.claim_due(wall_clock() + worker.LEASE_SECONDS, 1)
     assert retaken is not None and retaken.seq == dead.seq
 
 

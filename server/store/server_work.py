@@ -1,0 +1,54 @@
+"""The server's own work, for no caller: one transaction of the worker, a key lookup, the
+idempotency of a request, an operator's command. As a caller's unit of work does, it reaches
+data only through its repositories; what is not an account's is reached here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+
+from sqlalchemy import Connection
+
+from server.core.principals import Principal
+from server.store import application_sessions, documents, emails, sandboxes, test_clocks
+from server.store.deliveries import DeliveryQueue
+from server.store.idempotency import IdempotencyKeys
+from server.store.keys import KeyStore
+from server.store.tasks import TaskQueue
+
+
+class ServerWork:
+    def __init__(self, connection: Connection, wall: Callable[[], int]):
+        self._connection = connection
+        self.wall = wall
+
+    @cached_property
+    def keys(self) -> KeyStore:
+        return KeyStore(self._connection)
+
+    @cached_property
+    def tasks(self) -> TaskQueue:
+        return TaskQueue(self._connection)
+
+    @cached_property
+    def deliveries(self) -> DeliveryQueue:
+        return DeliveryQueue(self._connection)
+
+    @cached_property
+    def idempotency_keys(self) -> IdempotencyKeys:
+        return IdempotencyKeys(self._connection)
+
+    def due_expiries(self) -> list[test_clocks.Expiry]:
+        return test_clocks.due_expiries(self._connection, self.wall())
+
+    def file(self, token: str) -> documents.Document | None:
+        return documents.fetch(self._connection, token)
+
+    def session_owner(self, session_id: str) -> Principal | None:
+        return application_sessions.owner_of(self._connection, session_id)
+
+    def newest_emails(self, limit: int) -> list[dict]:
+        return emails.newest(self._connection, limit)
+
+    def wipe_sandbox(self, principal: Principal) -> None:
+        sandboxes.wipe(self._connection, principal)
