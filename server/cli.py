@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import socket
+import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
@@ -111,6 +112,8 @@ def _prepare(settings: Settings) -> str | None:
 
 
 # Addresses that listen on every interface; links name this machine's loopback instead.
+POLL_SECONDS = 0.1  # how often a worker process looks for due work
+WORKER_STOP_SECONDS = 45  # past the worker's own bound on finishing what it holds
 WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
@@ -120,8 +123,6 @@ def listen_url(host: str, port: int) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     settings = _settings(args)
     try:
         socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)
@@ -153,6 +154,21 @@ def serve(args: argparse.Namespace) -> int:
                 "to the address other machines reach this server at.",
                 file=sys.stderr,
             )
+    # The background work runs in a process of its own: its threads then never hold a write
+    # lock a request waits on while they wait for this process's interpreter.
+    background = _start_worker_process(settings) if settings.worker else None
+    os.environ["TEN99_WORKER"] = "off"
+    try:
+        _run_uvicorn(args, settings)
+    finally:
+        if background is not None:
+            _stop_worker_process(background)
+    return 0
+
+
+def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
     uvicorn.run(
         "server.app:create_app",
         factory=True,
@@ -167,7 +183,23 @@ def serve(args: argparse.Namespace) -> int:
         http="server.connections:BoundedHttpProtocol",
         ws="none",
     )
-    return 0
+
+
+def _start_worker_process(settings: Settings) -> subprocess.Popen:
+    """`worker`, as a child of this process that ends when it does."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "server", "worker", "--parent", str(os.getpid())],
+        env={**os.environ, "TEN99_DATABASE_URL": settings.database_url},
+    )
+
+
+def _stop_worker_process(background: subprocess.Popen) -> None:
+    background.terminate()
+    try:
+        background.wait(timeout=WORKER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        background.kill()
+        background.wait()
 
 
 def worker(args: argparse.Namespace) -> int:
@@ -180,12 +212,14 @@ def worker(args: argparse.Namespace) -> int:
     settings = _settings(args)
     logs.configure(settings.log_level, settings.log_format)
     database = _database(settings)
-    background = Worker(database, settings)
+    # No request of this process wakes it when work is queued: it looks often.
+    background = Worker(database, settings, interval=POLL_SECONDS)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: background.stop())
     background.start()
-    print(f"{PROG} worker: running; Ctrl-C stops it.", flush=True)
-    background.wait()
+    if args.parent is None:
+        print(f"{PROG} worker: running; Ctrl-C stops it.", flush=True)
+    background.wait(while_alive=args.parent)
     background.stop()
     database.dispose()
     return 0
@@ -407,13 +441,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="server processes; share one PostgreSQL and one Redis (TEN99_REDIS_URL) between them",
     )
-    command(
+    worker_parser = command(
         commands,
         "worker",
         worker,
         "run the background work (certificates, email, webhooks) alone",
         parents=[database],
     )
+    # `serve`'s own worker process: it stops when that process is gone.
+    worker_parser.add_argument("--parent", type=int, help=argparse.SUPPRESS)
     command(
         commands,
         "check-config",

@@ -304,6 +304,15 @@ def database(app, settings):
 
 
 @pytest.fixture
+def route(database):
+    """The scheduler's first step with webhooks, now: each new event gets its deliveries (after
+    its request, which only records it)."""
+    from server.worker.webhooks import route as route_events
+
+    return lambda: route_events(database)
+
+
+@pytest.fixture
 def new_key(database):
     def make(environment: Environment = Environment.SANDBOX, account: str = "acct_a") -> str:
         with database.transaction() as connection:

@@ -1,5 +1,6 @@
 """Events: every change the API reports. The domain publishes them to its unit of work, which
-records them (and their webhook deliveries) in the transaction of the change."""
+records them in the transaction of the change; the scheduler then delivers each to the webhook
+endpoints that want it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ ALL_TYPES = "*"
 CONTRACTOR, QUOTE, APPLICATION = "contractor", "quote", "application_session"
 POLICY, ASSIGNMENT, INVOICE = "policy", "assignment", "invoice"
 DELETED = "deleted"
+
+
+def wanted(enabled_events: list[str], event_type: str) -> bool:
+    """Whether an endpoint that enabled `enabled_events` receives events of `event_type`."""
+    return ALL_TYPES in enabled_events or event_type in enabled_events
 
 
 def deletion(object_id: str, kind: str, at: int) -> dict[str, Any]:

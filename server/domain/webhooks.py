@@ -15,10 +15,12 @@ from server.core.egress import TargetPolicy, TargetRefused, check_host
 from server.core.errors import InvalidRequest, NotFound
 from server.core.ids import new_id
 from server.core.pagination import PageRequest
+from server.core.principals import Principal
 from server.domain import required
-from server.domain.events import ALL_TYPES
+from server.domain.events import ALL_TYPES, wanted
 from server.domain.terms import DAY
 from server.domain.urls import check_http_url
+from server.store.deliveries import DeliveryQueue, Endpoint, NewEvent
 from server.store.unit_of_work import UnitOfWork
 
 ENABLED, DISABLED = "enabled", "disabled"
@@ -26,6 +28,7 @@ ENABLED, DISABLED = "enabled", "disabled"
 TIMEOUT = 10  # seconds an endpoint has to answer
 RETRY_FOR = 3 * DAY  # after the event, then the delivery is failed
 MAX_DELAY = 8 * 3600  # between two attempts
+ROUTE_BATCH = 500  # events given their deliveries in one transaction
 
 
 # How long a rotated-out secret goes on signing deliveries beside the new one.
@@ -75,6 +78,39 @@ def next_attempt(created: int, attempts_made: int, at: int, first_delay: int) ->
     return None if when > created + RETRY_FOR else when
 
 
+def deliveries_for(new: list[NewEvent], endpoints: list[Endpoint]) -> list[tuple[NewEvent, str]]:
+    """Which endpoint receives which event: each of the event's sandbox that wants its type."""
+    by_owner: dict[tuple[str, str], list[Endpoint]] = {}
+    for endpoint in endpoints:
+        by_owner.setdefault((endpoint.account_id, endpoint.environment), []).append(endpoint)
+    return [
+        (event, endpoint.id)
+        for event in new
+        for endpoint in by_owner.get((event.account_id, event.environment), [])
+        if wanted(endpoint.enabled_events, event.type)
+    ]
+
+
+def route(queue: DeliveryQueue, principal: Principal | None = None) -> int:
+    """Give every event not yet routed (of `principal`'s sandbox only, if given) a delivery to
+    each enabled endpoint that receives it, the oldest events first; returns how many events
+    were routed."""
+    routed = 0
+    while True:
+        new, endpoints = queue.unrouted(ROUTE_BATCH, ENABLED, principal)
+        if new:
+            queue.route(new, deliveries_for(new, endpoints))
+        routed += len(new)
+        if len(new) < ROUTE_BATCH:
+            return routed
+
+
+def _route_first(uow: UnitOfWork) -> None:
+    """Route the sandbox's events so far to its endpoints as they are, before one changes: an
+    event reaches the endpoints enabled when it happened, routed after its request or not."""
+    route(uow.deliveries, uow.principal)
+
+
 def _check(fields: Mapping[str, Any], targets: TargetPolicy) -> None:
     if "url" in fields:
         check_http_url(fields["url"], "url", "events are POSTed there")
@@ -100,6 +136,7 @@ def create(
 ) -> dict[str, Any]:
     """The new endpoint, with its secret: the only time the secret is shown."""
     _check(fields, targets)
+    _route_first(uow)
     secret = new_secret()
     endpoint = uow.webhook_endpoints.add(
         {
@@ -132,6 +169,7 @@ def update(
     targets: TargetPolicy,
 ) -> dict[str, Any]:
     _check(changes, targets)
+    _route_first(uow)
     updated = uow.webhook_endpoints.update(endpoint_id, changes)
     return required(updated, "webhook_endpoint", endpoint_id, param="webhook_endpoint_id")
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -24,7 +26,7 @@ from typing import TypeVar
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 
 from server.core import clock
 from server.core.principals import Principal
@@ -93,6 +95,38 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+class _WriteLock:
+    """SQLite's one writer at a time, among this process's threads and, through a lock on a
+    file beside the database, among processes (`serve` and its worker process): a checkpoint
+    then never runs while another connection commits, in this process or another."""
+
+    def __init__(self, url: str):
+        self._threads = threading.Lock()
+        database = make_url(url).database
+        self._file: int | None = None
+        if database not in (None, "", ":memory:"):
+            self._file = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._file is not None:
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX)
+            except BaseException:
+                self._threads.release()
+                raise
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def close(self) -> None:
+        if self._file is not None:
+            os.close(self._file)
+            self._file = None
+
+
 class Database:
     """One engine; `transaction()` is one database transaction."""
 
@@ -100,7 +134,7 @@ class Database:
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         # SQLite: one writer at a time in this process, request or background thread.
-        self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._write_lock = _WriteLock(url) if self.is_sqlite else None
         self._pool: ThreadPoolExecutor | None = None
         # The threads that serve requests keep a connection each: checking one out of the pool
         # for every transaction costs more than a short transaction itself. Other threads
@@ -112,6 +146,8 @@ class Database:
         self._connections_lock = threading.Lock()
         # Set when a unit of work that queued background work commits: the worker wakes.
         self.work_queued = threading.Event()
+        # Set when a unit of work that published events commits: the deliverer wakes.
+        self.events_published = threading.Event()
 
     def _kept_connection(self, role: str = "connection") -> Connection:
         connection = getattr(self._local, role, None)
@@ -198,10 +234,12 @@ class Database:
         with self.transaction(write=write) as connection:
             work = UnitOfWork(connection, principal, clock.now, at=at)
             yield work
-            queued = work.enqueued
+            queued, published = work.enqueued, work.published
             work.flush()
         if queued:
             self.work_queued.set()
+        if published:
+            self.events_published.set()
 
     @contextmanager
     def server_work(self, *, write: bool = True) -> Iterator[ServerWork]:
@@ -233,3 +271,5 @@ class Database:
         for connection in kept:
             connection.close()
         self.engine.dispose()
+        if self._write_lock is not None:
+            self._write_lock.close()

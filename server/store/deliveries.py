@@ -1,5 +1,5 @@
-"""The queue of webhook deliveries: the claim of due deliveries under a lease, with the events
-they carry, and the record of each attempt."""
+"""The queue of webhook deliveries: events routed to the endpoints that want them, the claim of
+due deliveries under a lease, with the events they carry, and the record of each attempt."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import aliased
@@ -29,7 +30,7 @@ from server.store import test_clocks
 from server.store.events import EVENTS
 from server.store.tables import events, webhook_deliveries, webhook_endpoints
 from server.store.tables import test_clocks as test_clocks_table
-from server.store.webhooks import PENDING
+from server.store.webhooks import DELIVERIES, PENDING
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,66 @@ class Outcome:
     attempt: dict
     status: str
     next_attempt_at: int | None
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event not yet given its deliveries."""
+
+    seq: int
+    id: str
+    account_id: str
+    environment: str
+    type: str
+    object_id: str
+    created: int
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An endpoint events may be delivered to, with the types it wants."""
+
+    id: str
+    account_id: str
+    environment: str
+    enabled_events: list[str]
+
+
+_ROUTING_LOCK = 1099_0002  # the PostgreSQL advisory lock of the one routing events at a time
+_ROUTING = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def _unrouted(for_principal: bool) -> Select:
+    query = select(
+        events.c.seq,
+        events.c.id,
+        events.c.account_id,
+        events.c.environment,
+        events.c.type,
+        events.c.object_id,
+        events.c.created,
+    ).where(events.c.routed.is_(False))
+    if for_principal:
+        query = query.where(
+            events.c.account_id == bindparam("account_id"),
+            events.c.environment == bindparam("environment"),
+        )
+    return query.order_by(events.c.seq).limit(bindparam("limit", type_=Integer))
+
+
+_UNROUTED = {for_principal: _unrouted(for_principal) for for_principal in (False, True)}
+_ENDPOINTS_OF = select(
+    webhook_endpoints.c.id,
+    webhook_endpoints.c.account_id,
+    webhook_endpoints.c.environment,
+    webhook_endpoints.c.enabled_events,
+).where(
+    webhook_endpoints.c.status == bindparam("status"),
+    webhook_endpoints.c.account_id.in_(bindparam("accounts", expanding=True)),
+)
+_MARK_ROUTED = (
+    update(events).where(events.c.seq.in_(bindparam("seqs", expanding=True))).values(routed=True)
+)
 
 
 def _claim_statements(for_principal: bool) -> tuple[Select, Update]:
@@ -140,6 +201,60 @@ class DeliveryQueue:
 
     def __init__(self, connection: Connection):
         self.connection = connection
+
+    def unrouted(
+        self, limit: int, endpoint_status: str, principal: Principal | None = None
+    ) -> tuple[list[NewEvent], list[Endpoint]]:
+        """Up to `limit` of the oldest events not yet given their deliveries (of `principal`'s
+        sandbox only, if given), and the endpoints of their accounts in `endpoint_status`.
+        One transaction routes at a time (the others wait), so that deliveries are made in the
+        order of their events."""
+        if self.connection.dialect.name == "postgresql":
+            self.connection.execute(_ROUTING, {"key": _ROUTING_LOCK})
+        values: dict = {"limit": limit}
+        if principal is not None:
+            values |= {
+                "account_id": principal.account_id,
+                "environment": principal.environment.value,
+            }
+        found = [
+            NewEvent(*row)
+            for row in self.connection.execute(_UNROUTED[principal is not None], values)
+        ]
+        if not found:
+            return [], []
+        accounts = sorted({event.account_id for event in found})
+        rows = self.connection.execute(
+            _ENDPOINTS_OF, {"status": endpoint_status, "accounts": accounts}
+        )
+        return found, [Endpoint(*row) for row in rows]
+
+    def route(self, routed: list[NewEvent], deliveries: list[tuple[NewEvent, str]]) -> None:
+        """Record a pending delivery of each event to each endpoint id paired with it, due at
+        the event's time, and mark the `routed` events as given their deliveries."""
+        if deliveries:
+            self.connection.execute(
+                DELIVERIES.table.insert(),
+                [
+                    {
+                        "id": DELIVERIES.new_id(),
+                        "account_id": event.account_id,
+                        "environment": event.environment,
+                        "created": event.created,
+                        "endpoint_id": endpoint_id,
+                        "event_id": event.id,
+                        "event_type": event.type,
+                        "object_id": event.object_id,
+                        "status": PENDING,
+                        "attempts": [],
+                        "next_attempt_at": event.created,
+                        "leased_until": None,
+                        "lease": None,
+                    }
+                    for event, endpoint_id in deliveries
+                ],
+            )
+        self.connection.execute(_MARK_ROUTED, {"seqs": [event.seq for event in routed]})
 
     def claim_due(
         self,

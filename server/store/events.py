@@ -1,5 +1,4 @@
-"""Event rows: what changed, recorded in the transaction of the change, with a delivery to each
-enabled webhook endpoint that wants its type."""
+"""Event rows: what changed, recorded in the transaction of the change."""
 
 from __future__ import annotations
 
@@ -10,13 +9,11 @@ from sqlalchemy import Connection
 
 from server.core.pagination import PageRequest
 from server.core.principals import Principal
-from server.store import webhooks
 from server.store.listing import owned, page_of
 from server.store.records import Records, Repository, owner
 from server.store.tables import events
 
-EVENTS = Records(events, "evt")
-ALL_TYPES = "*"
+EVENTS = Records(events, "evt", write_only=frozenset({"routed"}))
 
 
 @dataclass(frozen=True)
@@ -52,8 +49,7 @@ class EventRepository(Repository):
 
 
 def write(connection: Connection, principal: Principal, changes: list[Change], at: int) -> None:
-    """Record the events, and a delivery of each to every enabled endpoint that wants it."""
-    endpoints = webhooks.enabled_endpoints(connection, principal)
+    """Record the events; the scheduler gives each its deliveries, after the request."""
     for change in changes:
         values = {
             "id": EVENTS.new_id(),
@@ -62,10 +58,7 @@ def write(connection: Connection, principal: Principal, changes: list[Change], a
             "object_kind": change.object_kind,
             "object_id": change.record["id"],
             "data": change.record,
+            "routed": False,
             **owner(principal),
         }
         EVENTS.insert.execute(connection, values)
-        for endpoint in endpoints:
-            wanted = endpoint["enabled_events"]
-            if ALL_TYPES in wanted or change.type in wanted:
-                webhooks.add_delivery(connection, principal, endpoint["id"], values, at)

@@ -22,6 +22,7 @@ from server.store import events
 from server.store.application_sessions import ApplicationSessionRepository
 from server.store.assignments import AssignmentRepository
 from server.store.contractors import CONTRACTORS
+from server.store.deliveries import DeliveryQueue
 from server.store.documents import Documents
 from server.store.emails import EMAILS
 from server.store.entities import ENTITIES
@@ -99,6 +100,10 @@ class UnitOfWork:
         return JobCategories(self._connection)
 
     @cached_property
+    def deliveries(self) -> DeliveryQueue:
+        return DeliveryQueue(self._connection)
+
+    @cached_property
     def documents(self) -> Documents:
         return Documents(self._connection, self.principal)
 
@@ -117,6 +122,10 @@ class UnitOfWork:
     @property
     def enqueued(self) -> bool:
         return bool(self._tasks)
+
+    @property
+    def published(self) -> bool:
+        return bool(self._changes)
 
     def flush(self) -> None:
         """Write what was published and enqueued, in this transaction."""

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    Connection,
-    bindparam,
     delete,
     select,
     update,
 )
 
 from server.core.pagination import PageRequest
-from server.core.principals import Principal
 from server.store.listing import owned, ownership, page_of
-from server.store.prepared import Prepared
-from server.store.records import Records, Repository, owner
+from server.store.records import Records, Repository
 from server.store.tables import webhook_deliveries, webhook_endpoints
 
 ENDPOINTS = Records(
@@ -25,22 +21,6 @@ ENDPOINTS = Records(
 DELIVERIES = Records(webhook_deliveries, "whd")
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
-
-_ENABLED_ENDPOINTS = Prepared(
-    select(webhook_endpoints.c.id, webhook_endpoints.c.enabled_events)
-    .where(
-        webhook_endpoints.c.account_id == bindparam("account_id"),
-        webhook_endpoints.c.environment == bindparam("environment"),
-        webhook_endpoints.c.status == "enabled",
-    )
-    .order_by(webhook_endpoints.c.seq),
-    webhook_endpoints.columns,
-)
-
-
-def enabled_endpoints(connection: Connection, principal: Principal) -> list[dict]:
-    """The caller's enabled endpoints: their `id` and `enabled_events`."""
-    return _ENABLED_ENDPOINTS.rows(connection, owner(principal))
 
 
 class EndpointRepository(Repository):
@@ -129,26 +109,3 @@ class EndpointRepository(Repository):
             query = query.where(webhook_deliveries.c.event_id == event_id)
         rows = page_of(self.connection, webhook_deliveries, query, page)
         return [DELIVERIES.record(row) for row in rows]
-
-
-def add_delivery(
-    connection: Connection, principal: Principal, endpoint_id: str, event: dict, at: int
-) -> None:
-    DELIVERIES.insert.execute(
-        connection,
-        {
-            "id": DELIVERIES.new_id(),
-            "account_id": principal.account_id,
-            "environment": principal.environment.value,
-            "created": at,
-            "endpoint_id": endpoint_id,
-            "event_id": event["id"],
-            "event_type": event["type"],
-            "object_id": event["object_id"],
-            "status": PENDING,
-            "attempts": [],
-            "next_attempt_at": at,
-            "leased_until": None,
-            "lease": None,
-        },
-    )

@@ -9,6 +9,7 @@ The kinds of task are registered in server/worker/registry.py by the modules tha
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import traceback
@@ -35,6 +36,7 @@ BACKOFF_BASE = 5  # seconds before the first retry; doubled each time
 LEASE_SECONDS = 30
 RENEW_EVERY_SECONDS = LEASE_SECONDS / 3
 PURGE_EVERY_SECONDS = 10 * 60  # expired idempotency keys
+GATHER_SECONDS = 0.05  # new events gathered before the deliverer routes them
 
 
 def run_due(database: Database, settings: Settings, leases: _LeaseKeeper | None = None) -> int:
@@ -173,13 +175,16 @@ class Worker:
     def stop(self) -> None:
         self._stopping.set()
         self._database.work_queued.set()
+        self._database.events_published.set()
         for thread in self._threads:
             thread.join(timeout=30)
 
-    def wait(self) -> None:
-        """Block until stopped (for `ten99-server worker`)."""
+    def wait(self, while_alive: int | None = None) -> None:
+        """Block until stopped (for `ten99-server worker`), or until the process `while_alive`
+        (this one's parent) is gone."""
         while not self._stopping.wait(1):
-            pass
+            if while_alive is not None and os.getppid() != while_alive:
+                return
 
     def _run_tasks(self) -> None:
         next_purge = 0
@@ -198,6 +203,7 @@ class Worker:
     def _deliver(self) -> None:
         with webhooks.client() as client:
             while not self._stopping.is_set():
+                self._database.events_published.clear()
                 try:
                     webhooks.deliver_due(
                         self._database,
@@ -207,4 +213,7 @@ class Worker:
                     )
                 except Exception:  # a database hiccup must not end the worker
                     log.exception("the webhook deliverer failed; retrying")
-                self._stopping.wait(self._interval)
+                # Woken by new events, after a moment: the events of that moment are routed
+                # and claimed together, not one transaction each.
+                if self._database.events_published.wait(self._interval):
+                    self._stopping.wait(GATHER_SECONDS)

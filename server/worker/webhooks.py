@@ -9,13 +9,14 @@ own, where a deadline cancels the exchange wherever it is."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from server.core.principals import Principal
 from server.domain import webhooks
 from server.store.db import Database
 from server.store.deliveries import Claim, Outcome
+from server.store.server_work import ServerWork
 from server.store.webhooks import DELIVERED, FAILED, PENDING
 
 log = logging.getLogger(__name__)
@@ -41,12 +43,13 @@ T = TypeVar("T")
 # runs out only when its worker died, and another then sends the delivery again.
 LEASE = webhooks.TIMEOUT * 6
 USER_AGENT = "Ten99Policy-Webhooks/2.0"
-CONCURRENCY = 32  # attempts in flight per worker: each waits on the sender, not a CPU
+CONCURRENCY = 256  # attempts in flight per worker: each a coroutine waiting on a receiver
 # Attempts in flight for one account at most, so that one account's receivers that are slow or
 # never answer hold a few of the slots, never those of other accounts' deliveries.
-ACCOUNT_SHARE = 4
+ACCOUNT_SHARE = 64
 # While attempts are in flight, how often to look for new due deliveries.
 POLL_SECONDS = 0.2
+GATHER_SECONDS = 0.01  # after an attempt ends, for others to end and be recorded with it
 
 
 def body_of(event: dict, settings: Settings) -> bytes:
@@ -80,11 +83,14 @@ class Sender:
             trust_env=True,
         )
 
-    def post(self, url: URL, body: bytes, headers: dict, server_hostname: str | None) -> int:
-        """The answer's status; TimeoutError once the exchange has taken `timeout` seconds."""
-        return self._run(self._post(url, body, headers, server_hostname))
+    def submit(self, work: Coroutine[Any, Any, T]) -> Future[T]:
+        """Run `work` on the sender's loop; its result, when it has one, in the future."""
+        return asyncio.run_coroutine_threadsafe(work, self._loop)
 
-    async def _post(self, url: URL, body: bytes, headers: dict, server_hostname: str | None) -> int:
+    async def exchange(
+        self, url: URL, body: bytes, headers: dict, server_hostname: str | None
+    ) -> int:
+        """The answer's status; TimeoutError once the exchange has taken `timeout` seconds."""
         async with asyncio.timeout(self.timeout):
             # Closed unread: the answer's status is all that counts.
             request = self._session.post(
@@ -133,51 +139,70 @@ def deliver_due(
     deliveries); returns how many were made. Stops claiming once `keep_going()` is false. With
     a `principal`, only its deliveries (an advancing test clock's).
 
-    The attempts run in threads that never touch the database: claims are taken, and outcomes
-    recorded, in one transaction each for as many as there are, so that deliveries take the
-    (SQLite) write lock a few times a second rather than twice each."""
+    The attempts run on the sender's event loop and never touch the database: each round
+    records the attempts that ended, routes new events and claims due deliveries in one
+    transaction, for as many as there are, so that deliveries take the (SQLite) write lock a
+    few dozen times a second rather than several times each."""
     made = 0
-    with ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="ten99-delivery") as pool:
-        running: dict[Future[dict], Claim] = {}
-        while keep_going():
-            claimed = _claim(database, list(running.values()), principal)
-            for claim in claimed:
-                running[pool.submit(_attempt_one, settings, client, claim)] = claim
-            made += len(claimed)
-            if not running:
-                break
-            # One in flight may free a slot, or the next event about its object; meanwhile
-            # deliveries may have come due that no slot in use holds back.
-            done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-            _record(database, settings, [(running.pop(future), future) for future in done])
-        # Stopping: what is in flight ends within TIMEOUT, and is recorded.
-        wait(running)
-        _record(database, settings, [(claim, future) for future, claim in running.items()])
+    running: dict[Future[dict], Claim] = {}
+    ended: list[tuple[Claim, Future[dict]]] = []
+    while keep_going():
+        claimed = _round(database, settings, ended, list(running.values()), principal)
+        for claim in claimed:
+            running[client.submit(_attempt_one(settings, client, claim))] = claim
+        made += len(claimed)
+        if not running:
+            break
+        # One in flight may free a slot, or the next event about its object; meanwhile
+        # deliveries may have come due that no slot in use holds back.
+        done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+        if done:  # what ends a moment later is recorded with it
+            time.sleep(GATHER_SECONDS)
+        ended = [(running.pop(future), future) for future in list(running) if future.done()]
+    # Stopping: what is in flight ends within TIMEOUT, and is recorded.
+    wait(running)
+    ended += [(claim, future) for future, claim in running.items()]
+    with database.server_work() as work:
+        _record(work, settings, ended)
     return made
 
 
-def _claim(database: Database, running: list[Claim], principal: Principal | None) -> list[Claim]:
-    """As many due deliveries as there are free slots, each with its event."""
-    free = CONCURRENCY - len(running)
-    if free <= 0:
-        return []
-    in_flight = Counter(claim.account_id for claim in running)
+def route(database: Database, principal: Principal | None = None) -> int:
+    """Give the new events their deliveries, in a transaction of their own."""
     with database.server_work() as work:
+        return webhooks.route(work.deliveries, principal)
+
+
+def _round(
+    database: Database,
+    settings: Settings,
+    ended: list[tuple[Claim, Future[dict]]],
+    running: list[Claim],
+    principal: Principal | None,
+) -> list[Claim]:
+    """Record the attempts that `ended`, route new events, and claim as many due deliveries
+    as there are free slots, each with its event: one transaction."""
+    with database.server_work() as work:
+        _record(work, settings, ended)
+        webhooks.route(work.deliveries, principal)
+        free = CONCURRENCY - len(running)
+        if free <= 0:
+            return []
         return work.deliveries.claim_due(
             work.wall(),
             LEASE,
             limit=free,
             share=ACCOUNT_SHARE,
-            in_flight=in_flight,
+            in_flight=Counter(claim.account_id for claim in running),
             principal=principal,
         )
 
 
-def _attempt_one(settings: Settings, client: Sender, claim: Claim) -> dict:
+async def _attempt_one(settings: Settings, client: Sender, claim: Claim) -> dict:
     logs.bind(account=claim.account_id, environment=claim.environment)
     try:
         body = body_of(claim.event, settings)
-        attempt = _attempt(client, claim, body, settings.webhook_targets, clock.now())
+        attempt = await _attempt(client, claim, body, settings.webhook_targets, clock.now())
         _log(claim, attempt)
         return attempt
     finally:
@@ -185,7 +210,7 @@ def _attempt_one(settings: Settings, client: Sender, claim: Claim) -> dict:
 
 
 def _record(
-    database: Database, settings: Settings, finished: list[tuple[Claim, Future[dict]]]
+    work: ServerWork, settings: Settings, finished: list[tuple[Claim, Future[dict]]]
 ) -> None:
     """Record the attempts made, each with its outcome: delivered, or when to try again, or
     failed for good. One that failed unexpectedly is not recorded: its lease runs out, and
@@ -207,9 +232,7 @@ def _record(
         outcomes.append(Outcome(claim, attempt, status, retry_at))
     if not outcomes:
         return
-    with database.server_work() as work:
-        lost = work.deliveries.record(outcomes)
-    for claim in lost:
+    for claim in work.deliveries.record(outcomes):
         log.warning("delivery %s: the lease ran out before its attempt was recorded", claim.seq)
 
 
@@ -231,6 +254,14 @@ def _log(claim: Claim, attempt: dict) -> None:
         log.warning("webhook delivery attempt failed", extra=details)
 
 
+def _names_an_address(url: str) -> bool:
+    try:
+        ipaddress.ip_address(URL(url).host or "")
+    except ValueError:
+        return False
+    return True
+
+
 def _pinned(url: str, targets: TargetPolicy) -> tuple[URL, dict[str, str], str | None]:
     """The URL to POST to, with its host resolved once and checked, and the `Host` header and
     TLS server name of the host as written: the connection goes to the address that was
@@ -246,7 +277,9 @@ def _pinned(url: str, targets: TargetPolicy) -> tuple[URL, dict[str, str], str |
     return written.with_host(address), host_header, server_hostname
 
 
-def _attempt(client: Sender, claim: Claim, body: bytes, targets: TargetPolicy, wall: int) -> dict:
+async def _attempt(
+    client: Sender, claim: Claim, body: bytes, targets: TargetPolicy, wall: int
+) -> dict:
     """POST the event once; the attempt as the API lists it, made at the time of the delivery's
     sandbox. Signed at `wall`: a receiver checks the signature's age on its own clock."""
     secrets = webhooks.signing_secrets(
@@ -264,8 +297,11 @@ def _attempt(client: Sender, claim: Claim, body: bytes, targets: TargetPolicy, w
     started = time.monotonic()
     status_code, error = None, None
     try:
-        url, host, server_hostname = _pinned(claim.url, targets)
-        status_code = client.post(url, body, {**headers, **host}, server_hostname)
+        if targets is TargetPolicy.ALLOW or _names_an_address(claim.url):
+            url, host, server_hostname = _pinned(claim.url, targets)
+        else:  # the name is resolved (and checked) off the loop: a lookup may take seconds
+            url, host, server_hostname = await asyncio.to_thread(_pinned, claim.url, targets)
+        status_code = await client.exchange(url, body, {**headers, **host}, server_hostname)
         if not 200 <= status_code < 300:
             error = f"the endpoint answered {status_code}"
     except egress.TargetRefused as refused:

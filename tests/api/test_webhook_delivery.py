@@ -525,6 +525,7 @@ def test_the_api_answers_while_a_delivery_waits_on_a_slow_endpoint(
     # holding, and its answer would then be among the receipts.
     second = contractor(client, sandbox_key, first_name="Ann")
     update(client, sandbox_key, first["id"], first_name="Jo")
+    delivery.route(database)  # as the sender's next round does
     listed = deliveries(client, sandbox_key, endpoint["id"])
     assert [d["attempts"] for d in listed] == [[], [], []]
     assert receiver.in_flight >= 1 and receiver.receipts == []  # none answered yet

@@ -335,13 +335,14 @@ def test_another_owners_endpoint_is_404_and_unlisted(client, sandbox_key, new_ke
 
 
 @pytest.mark.storage
-def test_each_event_the_endpoint_wants_gets_a_pending_delivery(client, sandbox_key):
+def test_each_event_the_endpoint_wants_gets_a_pending_delivery(client, route, sandbox_key):
     made = endpoint(client, sandbox_key)
     person = contractor(client, sandbox_key)
     rename(client, sandbox_key, person["id"], "Joanna")
     wanted = events(client, sandbox_key)
     assert [e["type"] for e in wanted] == ["contractor.updated", "contractor.created"]
 
+    route()
     found = deliveries(client, sandbox_key, made["id"])
     assert [(d["event"], d["event_type"]) for d in found] == [(e["id"], e["type"]) for e in wanted]
     for delivery, event in zip(found, wanted, strict=True):
@@ -355,10 +356,11 @@ def test_each_event_the_endpoint_wants_gets_a_pending_delivery(client, sandbox_k
 
 
 @pytest.mark.storage
-def test_the_event_filter_keeps_the_delivery_of_one_event(client, sandbox_key, new_key):
+def test_the_event_filter_keeps_the_delivery_of_one_event(client, route, sandbox_key, new_key):
     made = endpoint(client, sandbox_key)
     first, second = contractor(client, sandbox_key), contractor(client, sandbox_key)
     by_object = {e["data"]["object"]["id"]: e["id"] for e in events(client, sandbox_key)}
+    route()
     for person in (first, second):
         event_id = by_object[person["id"]]
         found = deliveries(client, sandbox_key, made["id"], event=event_id)
@@ -367,13 +369,15 @@ def test_the_event_filter_keeps_the_delivery_of_one_event(client, sandbox_key, n
     other_key = new_key(account="acct_b")
     contractor(client, other_key)
     foreign = events(client, other_key)[0]["id"]
+    route()
     assert deliveries(client, sandbox_key, made["id"], event=foreign) == []
 
 
-def test_an_endpoint_gets_only_the_types_it_enables(client, sandbox_key):
+def test_an_endpoint_gets_only_the_types_it_enables(client, route, sandbox_key):
     quotes_only = endpoint(client, sandbox_key, enabled_events=["quote.created"])
     everything = endpoint(client, sandbox_key)
     made = underwrite(client, sandbox_key)
+    route()
     found = deliveries(client, sandbox_key, quotes_only["id"])
     assert [d["event_type"] for d in found] == ["quote.created"]
     quote_event = events(client, sandbox_key, type="quote.created")[0]
@@ -387,29 +391,52 @@ def test_an_endpoint_gets_only_the_types_it_enables(client, sandbox_key):
     }
 
 
-def test_a_disabled_endpoint_gets_no_deliveries_for_events_while_disabled(client, sandbox_key):
+def test_a_disabled_endpoint_gets_no_deliveries_for_events_while_disabled(
+    client, route, sandbox_key
+):
     made = endpoint(client, sandbox_key)
     update(client, sandbox_key, made["id"], status="disabled")
     contractor(client, sandbox_key, first_name="Unseen")
+    route()
     assert deliveries(client, sandbox_key, made["id"]) == []
     update(client, sandbox_key, made["id"], status="enabled")
     seen = contractor(client, sandbox_key, first_name="Seen")
+    route()
     found = deliveries(client, sandbox_key, made["id"])
     assert [d["event"] for d in found] == [events(client, sandbox_key, limit=1)[0]["id"]]
     assert events(client, sandbox_key, limit=1)[0]["data"]["object"]["id"] == seen["id"]
 
 
-def test_disabling_an_endpoint_keeps_its_queued_deliveries_pending(client, sandbox_key):
+def test_disabling_an_endpoint_keeps_its_queued_deliveries_pending(client, route, sandbox_key):
     made = endpoint(client, sandbox_key)
     contractor(client, sandbox_key)
+    route()
     queued = deliveries(client, sandbox_key, made["id"])
     update(client, sandbox_key, made["id"], status="disabled")
+    route()
     assert deliveries(client, sandbox_key, made["id"]) == queued
     assert queued[0]["status"] == "pending"
 
 
+def test_an_event_not_yet_routed_when_its_endpoint_changes_goes_where_it_would_have(
+    client, route, sandbox_key
+):
+    """Events are routed to endpoints after their request; a change to the endpoints routes
+    the events before it first, to the endpoints as they were."""
+    made = endpoint(client, sandbox_key)
+    contractor(client, sandbox_key)
+    update(client, sandbox_key, made["id"], status="disabled")
+    narrowed = endpoint(client, sandbox_key)
+    update(client, sandbox_key, narrowed["id"], enabled_events=["quote.created"])
+    contractor(client, sandbox_key)
+    route()
+    [queued] = deliveries(client, sandbox_key, made["id"])
+    assert queued["status"] == "pending" and queued["event_type"] == "contractor.created"
+    assert deliveries(client, sandbox_key, narrowed["id"]) == []
+
+
 def test_events_recorded_outside_a_request_are_delivered_too(
-    client, sandbox_key, database, settings
+    client, route, sandbox_key, database, settings
 ):
     """The hosted page (no API key) and the worker record events for the owner."""
     wanted = ["application.complete", "assignment.extended"]
@@ -427,6 +454,7 @@ def test_events_recorded_outside_a_request_are_delivered_too(
     extension = {"job_id": job, "end_date": assigned["end_date"] + DAY, "send_email": False}
     ok(client.post("/api/v1/assignments/extend", json=extension, headers=headers))
     worker.run_due(database, settings)
+    route()
     found = deliveries(client, sandbox_key, made["id"])
     assert [d["event_type"] for d in found] == ["assignment.extended", "application.complete"]
     assert [d["event"] for d in found] == [
@@ -434,22 +462,27 @@ def test_events_recorded_outside_a_request_are_delivered_too(
     ]
 
 
-def test_an_endpoint_gets_no_deliveries_of_another_owners_events(client, sandbox_key, new_key):
+def test_an_endpoint_gets_no_deliveries_of_another_owners_events(
+    client, route, sandbox_key, new_key
+):
     made = endpoint(client, sandbox_key)
     contractor(client, new_key(account="acct_b"))
     contractor(client, new_key(Environment.PRODUCTION))
+    route()
     assert deliveries(client, sandbox_key, made["id"]) == []
 
 
-def test_an_endpoint_gets_no_deliveries_of_events_before_it_existed(client, sandbox_key):
+def test_an_endpoint_gets_no_deliveries_of_events_before_it_existed(client, route, sandbox_key):
     contractor(client, sandbox_key)
     made = endpoint(client, sandbox_key)
+    route()
     assert deliveries(client, sandbox_key, made["id"]) == []
 
 
-def test_deleting_an_endpoint_removes_its_deliveries(client, sandbox_key, database):
+def test_deleting_an_endpoint_removes_its_deliveries(client, route, sandbox_key, database):
     doomed, kept = endpoint(client, sandbox_key), endpoint(client, sandbox_key)
     contractor(client, sandbox_key)
+    route()
     assert stored_deliveries(database, doomed["id"]) == 1
     ok(delete(client, sandbox_key, doomed["id"]))
     assert stored_deliveries(database, doomed["id"]) == 0
