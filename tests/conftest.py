@@ -291,8 +291,10 @@ def sandbox_clock(client, sandbox_key, run_tasks) -> SandboxClock:
 
 
 @pytest.fixture
-def client(app):
+def client(app, route):
     with app.test_client() as test_client:
+        # For the factories of deliveries, which look at them at once.
+        test_client.route_events = route  # type: ignore[attr-defined]
         yield test_client
 
 
@@ -304,12 +306,21 @@ def database(app, settings):
 
 
 @pytest.fixture
-def route(database):
+def route(settings):
     """The scheduler's first step with webhooks, now: each new event gets its deliveries (after
     its request, which only records it)."""
     from server.worker.webhooks import route as route_events
 
-    return lambda: route_events(database)
+    opened: list[Database] = []
+
+    def run() -> int:
+        if not opened:
+            opened.append(Database(settings.database_url))
+        return route_events(opened[0])
+
+    yield run
+    for database in opened:
+        database.dispose()
 
 
 @pytest.fixture
@@ -478,6 +489,7 @@ def _delivery(client, key, endpoint_id: str) -> str:
     """The delivery to the endpoint of the contractor.created event of a new contractor (the
     endpoint takes every event)."""
     FACTORIES["contractor_id"](client, key)
+    client.route_events()  # as the worker does, after the request
     url = f"/api/v1/webhook_endpoints/{endpoint_id}/deliveries"
     return client.get(url, headers=bearer(key)).json()[0]["id"]
 

@@ -105,9 +105,9 @@ def route(queue: DeliveryQueue, principal: Principal | None = None) -> int:
             return routed
 
 
-def _route_first(uow: UnitOfWork) -> None:
-    """Route the sandbox's events so far to its endpoints as they are, before one changes: an
-    event reaches the endpoints enabled when it happened, routed after its request or not."""
+def route_events(uow: UnitOfWork) -> None:
+    """Route the sandbox's events so far to its endpoints as they are (before one changes: an
+    event reaches the endpoints enabled when it happened, routed after its request or not)."""
     route(uow.deliveries, uow.principal)
 
 
@@ -136,7 +136,7 @@ def create(
 ) -> dict[str, Any]:
     """The new endpoint, with its secret: the only time the secret is shown."""
     _check(fields, targets)
-    _route_first(uow)
+    route_events(uow)
     secret = new_secret()
     endpoint = uow.webhook_endpoints.add(
         {
@@ -169,7 +169,7 @@ def update(
     targets: TargetPolicy,
 ) -> dict[str, Any]:
     _check(changes, targets)
-    _route_first(uow)
+    route_events(uow)
     updated = uow.webhook_endpoints.update(endpoint_id, changes)
     return required(updated, "webhook_endpoint", endpoint_id, param="webhook_endpoint_id")
 

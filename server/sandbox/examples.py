@@ -122,8 +122,10 @@ def _make(sandbox: Sandbox, settings: Settings) -> None:
         paycycle_startdate=start,
         paycycle_enddate=end,
     )
+    sandbox.run(webhooks.route_events)  # the events so far, before the invoice's
     with ids.chosen(IDS["invoice"], IDS["event"], IDS["delivery"]):
         sandbox.run(invoices.create, body)
+        sandbox.run(webhooks.route_events)
 
     # The example endpoint's host is a real one, elsewhere: nothing is sent there until the
     # reader enables it (the updateWebhookEndpoint example's `status`). Its deliveries wait.
