@@ -174,10 +174,18 @@ def _claim_statements(for_principal: bool) -> tuple[Select, Update]:
     )
     lease = (
         update(deliveries)
-        .where(deliveries.c.seq == bindparam("b_seq"), deliveries.c.status == PENDING, free)
+        .where(
+            deliveries.c.seq.in_(bindparam("b_seqs", expanding=True)),
+            deliveries.c.status == PENDING,
+            free,
+        )
         .values(leased_until=bindparam("b_leased_until"), lease=bindparam("b_lease"))
         .returning(
-            deliveries.c.id, deliveries.c.event_id, deliveries.c.created, deliveries.c.attempts
+            deliveries.c.seq,
+            deliveries.c.id,
+            deliveries.c.event_id,
+            deliveries.c.created,
+            deliveries.c.attempts,
         )
     )
     return due, lease
@@ -185,6 +193,12 @@ def _claim_statements(for_principal: bool) -> tuple[Select, Update]:
 
 _CLAIMS = {for_principal: _claim_statements(for_principal) for for_principal in (False, True)}
 _LATEST_CLOCK = select(func.max(test_clocks_table.c.frozen_time))
+# The leases the deliveries hold, locked until the attempts are recorded.
+_LEASES = (
+    select(webhook_deliveries.c.seq, webhook_deliveries.c.lease)
+    .where(webhook_deliveries.c.seq.in_(bindparam("seqs", expanding=True)))
+    .with_for_update()
+)
 _EVENTS_BY_ID = select(events).where(events.c.id.in_(bindparam("ids", expanding=True)))
 _RECORD_ATTEMPT = (
     update(webhook_deliveries)
@@ -285,27 +299,31 @@ class DeliveryQueue:
                 "account_id": principal.account_id,
                 "environment": principal.environment.value,
             }
-        taken_rows: list[tuple[Row, Row, str]] = []
+        wanted: list[Row] = []
         for row in self.connection.execute(due, values).all():
-            if len(taken_rows) == limit or counts[row.account_id] >= share:
-                continue
-            lease = secrets.token_hex(16)
-            taken = self.connection.execute(
+            if len(wanted) < limit and counts[row.account_id] < share:
+                counts[row.account_id] += 1
+                wanted.append(row)
+        if not wanted:
+            return []
+        # One lease for the batch: a row another worker took meanwhile is not returned.
+        lease = secrets.token_hex(16)
+        leased = {
+            taken.seq: taken
+            for taken in self.connection.execute(
                 lease_statement,
                 {
-                    "b_seq": row.seq,
+                    "b_seqs": [row.seq for row in wanted],
                     "wall": wall,
                     "b_leased_until": wall + lease_seconds,
                     "b_lease": lease,
                 },
-            ).first()
-            if taken is None:  # another worker's now
-                continue
-            counts[row.account_id] += 1
-            taken_rows.append((row, taken, lease))
+            )
+        }
+        taken_rows = [(row, leased[row.seq]) for row in wanted if row.seq in leased]
         if not taken_rows:
             return []
-        ids = [taken.event_id for _row, taken, _lease in taken_rows]
+        ids = [taken.event_id for _row, taken in taken_rows]
         carried = {
             row.id: EVENTS.record(row)
             for row in self.connection.execute(_EVENTS_BY_ID, {"ids": ids})
@@ -326,25 +344,27 @@ class DeliveryQueue:
                 attempts=list(taken.attempts),
                 now=row.now,
             )
-            for row, taken, lease in taken_rows
+            for row, taken in taken_rows
         ]
 
     def record(self, outcomes: list[Outcome]) -> list[Claim]:
         """Append each attempt and set its outcome, where this worker still holds the lease;
         returns the claims whose lease ran out first (their attempts are not recorded)."""
-        lost = []
-        for outcome in outcomes:
-            claim = outcome.claim
-            done = self.connection.execute(
-                _RECORD_ATTEMPT,
+        if not outcomes:
+            return []
+        seqs = [outcome.claim.seq for outcome in outcomes]
+        holding = {row.seq: row.lease for row in self.connection.execute(_LEASES, {"seqs": seqs})}
+        held = [o for o in outcomes if holding.get(o.claim.seq) == o.claim.lease]
+        if held:
+            values = [
                 {
-                    "b_seq": claim.seq,
-                    "b_lease": claim.lease,
-                    "attempts": [*claim.attempts, outcome.attempt],
+                    "b_seq": outcome.claim.seq,
+                    "b_lease": outcome.claim.lease,
+                    "attempts": [*outcome.claim.attempts, outcome.attempt],
                     "status": outcome.status,
                     "next_attempt_at": outcome.next_attempt_at,
-                },
-            )
-            if done.rowcount != 1:
-                lost.append(claim)
-        return lost
+                }
+                for outcome in held
+            ]
+            self.connection.execute(_RECORD_ATTEMPT, values)
+        return [o.claim for o in outcomes if holding.get(o.claim.seq) != o.claim.lease]

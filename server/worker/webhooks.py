@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -71,17 +72,27 @@ class Sender:
         )
         self._thread.start()
         self._session = self._run(self._open())
+        # Proxies from the environment, as curl takes them: read once, not for every POST.
+        self._proxies = urllib.request.getproxies_environment()
+        self._proxy_of: dict[tuple[str, str], str | None] = {}
 
     def _run(self, work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(work, self._loop).result()
 
     async def _open(self) -> aiohttp.ClientSession:
-        # A session belongs to the loop it is made on; proxies from the environment, as curl.
+        # A session belongs to the loop it is made on.
         return aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=CONCURRENCY),
             timeout=aiohttp.ClientTimeout(total=self.timeout),
-            trust_env=True,
         )
+
+    def _proxy(self, url: URL) -> str | None:
+        """The proxy a POST to `url` goes through, if any (`http_proxy`, `no_proxy`, …)."""
+        key = (url.scheme, url.host or "")
+        if key not in self._proxy_of:
+            bypass = urllib.request.proxy_bypass(key[1])
+            self._proxy_of[key] = None if bypass else self._proxies.get(url.scheme)
+        return self._proxy_of[key]
 
     def submit(self, work: Coroutine[Any, Any, T]) -> Future[T]:
         """Run `work` on the sender's loop; its result, when it has one, in the future."""
@@ -99,6 +110,7 @@ class Sender:
                 headers=headers,
                 allow_redirects=False,
                 server_hostname=server_hostname,
+                proxy=self._proxy(url),
             )
             async with request as response:
                 return response.status
