@@ -23,9 +23,9 @@ from server.middleware.idempotency import Idempotency
 from server.middleware.operations import Operations
 from server.middleware.rate_limit import RateLimiter, RateLimitMiddleware
 from server.middleware.request_id import RequestEnvelope
+from server.middleware.security import KeyCache, security_map
 from server.middleware.validation import RequestValidation
 from server.resolver import TagResolver
-from server.security import KeyCache, security_map
 from server.spec import load_spec, spec_path
 from server.store.db import Database, migrate
 from server.worker import Worker

@@ -20,8 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.core import clock
 from server.core.principals import Principal
 from server.middleware.errors import RequestRefused, send_refusal, unexpected_refusal
+from server.middleware.security import token_info_of
 from server.middleware.validation import CHECKED
-from server.security import token_info_of
 from server.store import idempotency
 from server.store.db import Database
 

@@ -23,8 +23,8 @@ from server.core.errors import DomainError
 from server.core.principals import Principal
 from server.middleware.errors import error_body, status_of
 from server.middleware.request_id import request_id_of
+from server.middleware.security import ENVIRONMENT_HEADER, token_info_of
 from server.middleware.validation import CHECKED
-from server.security import ENVIRONMENT_HEADER, token_info_of
 from server.store.db import Database
 
 JSON_HEADERS = [(b"content-type", b"application/json")]

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.config import OFF
 from server.middleware.errors import RequestRefused
-from server.security import token_info_of
+from server.middleware.security import token_info_of
 
 logger = logging.getLogger("server.rate_limit")
 

@@ -24,9 +24,9 @@ from server import logs
 from server.core.ids import new_id
 from server.core.links import APPLICATION_PAGE, FILES
 from server.middleware.errors import RequestRefused, send_refusal
+from server.middleware.security import ENVIRONMENT_HEADER, token_info_of
 from server.middleware.validation import MAX_BODY_BYTES, too_large
 from server.resolver import snake_case
-from server.security import ENVIRONMENT_HEADER, token_info_of
 from server.spec import HTTP_METHODS
 
 _REQUEST_ID = "request_id"

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from server import security
 from server.app import create_app
 from server.config import SettingsError
+from server.middleware import security
 from tests.conftest import assert_error, bearer, settings_from
 
 URL = "/api/v1/contractors"

@@ -12,7 +12,7 @@ from server.cli import main
 from server.config import Settings
 from server.domain import keys
 from server.domain.keys import KEY_HINT_LENGTH
-from server.security import KEY_CACHE_SECONDS
+from server.middleware.security import KEY_CACHE_SECONDS
 from server.store.db import Database, migrate
 from server.store.keys import KeyStore
 from tests.conftest import bearer

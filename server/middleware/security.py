@@ -11,8 +11,8 @@ import base64
 import binascii
 import hashlib
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from connexion.security import NO_VALUE, BasicSecurityHandler, BearerSecurityHandler
 
@@ -23,8 +23,18 @@ from server.middleware.errors import RequestRefused
 from server.store import keys
 from server.store.db import Database
 
-if TYPE_CHECKING:
-    from server.middleware.rate_limit import RateLimiter
+
+class FailureBudget(Protocol):
+    """The budget of failed authentications of each client address (a RateLimiter)."""
+
+    @property
+    def items(self) -> Sequence[object]:  # its limits: none when it is off
+        ...
+
+    async def spent(self, identity: str) -> int | None: ...
+
+    async def retry_after(self, identity: str) -> int | None: ...
+
 
 ENVIRONMENT_HEADER = "Ten99Policy-Environment"
 KEY_CACHE_SECONDS = 1.0  # how long a key's lookup is trusted: revocation takes this long
@@ -35,7 +45,7 @@ class KeyCache:
     """Keys as the database last said, found or not, for KEY_CACHE_SECONDS; and the budget of
     failed authentications of each client address (`failures`)."""
 
-    def __init__(self, database: Database, failures: RateLimiter | None = None):
+    def __init__(self, database: Database, failures: FailureBudget | None = None):
         self.database = database
         self.failures = failures if failures is not None and failures.items else None
         self._entries: dict[bytes, tuple[keys.StoredKey | None, float]] = {}
