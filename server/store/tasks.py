@@ -4,6 +4,7 @@ A worker that dies lets its lease run out, and the task is done again."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,17 +52,19 @@ class TaskQueue:
             )
         )
 
-    def claim_due(self, at: int, lease_seconds: int) -> ClaimedTask | None:
-        """Lease the oldest due task for `lease_seconds`, counting the attempt. PostgreSQL skips
-        rows another worker is claiming; the conditional update makes a second claimant (SQLite,
-        or a lock released by a commit) find nothing to claim."""
+    def claim_due(
+        self, at: int, lease_seconds: int, skipping: Collection[str] = ()
+    ) -> ClaimedTask | None:
+        """Lease the oldest due task for `lease_seconds`, counting the attempt, but for the
+        accounts `skipping` (those that have their share running). PostgreSQL skips rows
+        another worker is claiming; the conditional update makes a second claimant (SQLite, or
+        a lock released by a commit) find nothing to claim."""
+        due = select(tasks).where(tasks.c.done_at.is_(None), tasks.c.run_after <= at)
+        if skipping:
+            due = due.where(tasks.c.account_id.not_in(list(skipping)))
         while True:
             row = self.connection.execute(
-                select(tasks)
-                .where(tasks.c.done_at.is_(None), tasks.c.run_after <= at)
-                .order_by(tasks.c.seq)
-                .limit(1)
-                .with_for_update(skip_locked=True)
+                due.order_by(tasks.c.seq).limit(1).with_for_update(skip_locked=True)
             ).first()
             if row is None:
                 return None

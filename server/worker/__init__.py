@@ -13,7 +13,9 @@ import os
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 from server import logs
@@ -36,6 +38,9 @@ BACKOFF_BASE = 5  # seconds before the first retry; doubled each time
 LEASE_SECONDS = 30
 RENEW_EVERY_SECONDS = LEASE_SECONDS / 3
 PURGE_EVERY_SECONDS = 10 * 60  # expired idempotency keys
+ANNOUNCE_EVERY_SECONDS = 0.1  # at most, however often tasks end
+TASK_THREADS = 4  # tasks running at once in a worker
+TASK_SHARE = 2  # of them one account's at most
 GATHER_SECONDS = 0.05  # new events gathered before the deliverer routes them
 
 
@@ -60,33 +65,38 @@ def run_due(database: Database, settings: Settings, leases: _LeaseKeeper | None 
 
 
 class _LeaseKeeper:
-    """Renews the lease of the task running, from a thread of its own, so that a lease can be
+    """Renews the leases of the tasks running, from a thread of its own, so that a lease can be
     short and a long task (a clock's advance, a slow SMTP server) keep it all the same."""
 
     def __init__(self, database: Database):
         self._database = database
-        self._running: ClaimedTask | None = None
+        self._running: dict[int, ClaimedTask] = {}
+        self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._renew, name="ten99-leases", daemon=True)
 
     @contextmanager
     def holding(self, task: ClaimedTask) -> Iterator[None]:
-        self._running = task
+        with self._lock:
+            self._running[task.seq] = task
         try:
             yield
         finally:
-            self._running = None
+            with self._lock:
+                del self._running[task.seq]
 
     def _renew(self) -> None:
         while not self._stopping.wait(RENEW_EVERY_SECONDS):
-            task = self._running
-            if task is None:
+            with self._lock:
+                running = list(self._running.values())
+            if not running:
                 continue
             try:
                 with self._database.server_work() as work:
-                    work.tasks.renew(task, work.wall() + LEASE_SECONDS)
-            except Exception:  # the database is away: the lease may lapse, and that is safe
-                log.warning("could not renew the lease of task %s", task.seq, exc_info=True)
+                    for task in running:
+                        work.tasks.renew(task, work.wall() + LEASE_SECONDS)
+            except Exception:  # the database is away: a lease may lapse, and that is safe
+                log.warning("could not renew the leases of %d tasks", len(running), exc_info=True)
 
     def __enter__(self) -> _LeaseKeeper:
         self._thread.start()
@@ -187,18 +197,48 @@ class Worker:
                 return
 
     def _run_tasks(self) -> None:
-        next_purge = 0
-        with _LeaseKeeper(self._database) as leases:
+        """Claim due tasks while a thread is free, at most TASK_SHARE of one account's at once:
+        an account's long task (an advance whose receivers never answer, a slow SMTP server)
+        holds its share of the threads, never another account's."""
+        context = Context(self._database, self._settings)
+        running: dict[Future[None], ClaimedTask] = {}
+        next_purge, next_announcement = 0, 0.0
+        with (
+            _LeaseKeeper(self._database) as leases,
+            ThreadPoolExecutor(TASK_THREADS, thread_name_prefix="ten99-task") as pool,
+        ):
             while not self._stopping.is_set():
                 self._database.work_queued.clear()
+                for future in [future for future in running if future.done()]:
+                    del running[future]
                 try:
-                    run_due(self._database, self._settings, leases)
+                    if time.monotonic() >= next_announcement:
+                        next_announcement = time.monotonic() + ANNOUNCE_EVERY_SECONDS
+                        expiries.announce_due(self._database)
+                    while len(running) < TASK_THREADS and not self._stopping.is_set():
+                        task = self._claim(running.values())
+                        if task is None:
+                            break
+                        future = pool.submit(self._run_held, context, leases, task)
+                        future.add_done_callback(lambda _done: self._database.work_queued.set())
+                        running[future] = task
                     if clock.now() >= next_purge:
                         next_purge = clock.now() + PURGE_EVERY_SECONDS
                         purge_expired_keys(self._database)
                 except Exception:  # a database hiccup must not end the worker
                     log.exception("the background worker failed; retrying")
                 self._database.work_queued.wait(self._interval)
+
+    def _claim(self, running: Iterable[ClaimedTask]) -> ClaimedTask | None:
+        busy = Counter(task.principal.account_id for task in running)
+        full = [account for account, count in busy.items() if count >= TASK_SHARE]
+        with self._database.server_work() as work:
+            return work.tasks.claim_due(work.wall(), LEASE_SECONDS, skipping=full)
+
+    @staticmethod
+    def _run_held(context: Context, leases: _LeaseKeeper, task: ClaimedTask) -> None:
+        with leases.holding(task):
+            _run(context, task)
 
     def _deliver(self) -> None:
         with webhooks.client() as client:

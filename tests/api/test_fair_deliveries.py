@@ -1,6 +1,6 @@
-"""Webhook deliveries are shared fairly between accounts: one account's receivers that never
-answer hold its share of the server's attempts in flight, and no other account's deliveries
-wait for them."""
+"""Background work is shared fairly between accounts: one account's receivers that never answer
+hold its share of the server's attempts in flight, and one account's clock advance its share of
+the task threads; no other account's deliveries or documents wait for them."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import time
 import httpx
 import pytest
 
+from server.domain.terms import DAY
 from server.domain.webhooks import TIMEOUT
 from server.worker.webhooks import ACCOUNT_SHARE, CONCURRENCY
-from tests.conftest import bearer, new_contractor
+from tests.conftest import bearer, bind, created, new_contractor, underwrite
 from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.live
@@ -48,11 +49,51 @@ def test_a_receiver_that_never_answers_holds_up_no_other_accounts_delivery(live_
 
         started = time.monotonic()
         _contractor(http, prompt_key)
-        # Within an attempt's deadline: had it waited for a stalled attempt, it would not be.
-        prompt.wait_for(lambda: prompt.delivered, timeout=TIMEOUT - 2, what="the delivery")
+        # Well within an attempt's deadline: it did not wait for a stalled attempt.
+        prompt.wait_for(lambda: prompt.delivered, timeout=2, what="the delivery")
         waited = time.monotonic() - started
         assert stalled.in_flight == ACCOUNT_SHARE  # still held, and never more than the share
         assert stalled.receipts == []
         # The shared server makes no more attempts at a receiver that is gone.
         http.delete(f"/webhook_endpoints/{stalled_endpoint}", headers=bearer(stalled_key))
     print(f"the other account's delivery arrived {waited:.2f} s after its event")
+
+
+def test_an_advance_waiting_on_a_receiver_holds_up_no_other_accounts_document(live_server):
+    advancing_key, other_key = live_server.new_key(), live_server.new_key()
+    origin = live_server.base_url.removesuffix("/api/v1")
+    with Receiver() as stalled, httpx.Client(base_url=origin, timeout=30) as http:
+        stalled.hold_limit = 2 * TIMEOUT  # past the attempt's deadline: never answered
+        stalled.hold()
+        api = "/api/v1"
+        body = {"url": stalled.url, "enabled_events": ["policy.expired"]}
+        endpoint = created(
+            http.post(f"{api}/webhook_endpoints", json=body, headers=bearer(advancing_key))
+        )
+        made = underwrite(http, advancing_key)
+        bind(http, advancing_key, made["quote"]["id"])
+        clock = created(
+            http.post(
+                f"{api}/test_clocks",
+                json={"frozen_time": int(time.time())},
+                headers=bearer(advancing_key),
+            )
+        )
+        target = {"frozen_time": clock["frozen_time"] + 2 * 365 * DAY}
+        url = f"{api}/test_clocks/{clock['id']}/advance"
+        assert http.post(url, json=target, headers=bearer(advancing_key)).status_code == 200
+        # The policy expires on the way: the advance's step sends policy.expired, and waits.
+        stalled.wait_for(lambda: stalled.in_flight == 1, what="the advance's delivery")
+
+        started = time.monotonic()
+        theirs = bind(http, other_key, underwrite(http, other_key)["quote"]["id"])
+        policy_url = f"{api}/policies/{theirs['id']}"
+        while not http.get(policy_url, headers=bearer(other_key)).json()["pdf_url"]:
+            assert time.monotonic() - started < 2, "the other account's document waited"
+            time.sleep(0.05)
+        waited = time.monotonic() - started
+        clock_now = http.get(f"{api}/test_clocks/{clock['id']}", headers=bearer(advancing_key))
+        assert clock_now.json()["status"] == "advancing"  # still held by its receiver
+        # The shared server makes no more attempts at a receiver that is gone.
+        http.delete(f"{api}/webhook_endpoints/{endpoint['id']}", headers=bearer(advancing_key))
+    print(f"the other account's document was ready {waited:.2f} s after its policy")
