@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     mail_from: str = "1099Policy <no-reply@localhost>"
     # Run the background worker (certificates, email, webhooks) inside the server process.
     worker: bool = True
+    # Seconds a worker holds a task it runs, renewed while it runs: a worker that died (or
+    # lost its database) lets its task go this long after, to the next worker.
+    task_lease_seconds: PositiveInt = 30
     # Seconds before a failed webhook delivery is first retried; doubled at each retry.
     webhook_retry_seconds: PositiveInt = 30
     # Which addresses webhook deliveries may go to (server/core/egress.py): public ones, and

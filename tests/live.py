@@ -21,7 +21,6 @@ from pathlib import Path
 from server.core.principals import Environment
 from server.domain import keys
 from server.store.db import Database
-from server.store.keys import KeyStore
 
 # Seconds a server has to exit after SIGTERM before the harness kills it. A server may take
 # longer (its worker finishing a long task); the run does not fail for it.
@@ -37,15 +36,16 @@ class LiveServer:
     base_url: str  # ends in /api/v1
     api_key: str
     database_url: str
+    pid: int = 0  # of `serve`, which leads a process group of its own (its worker process too)
 
     def new_key(self, environment: Environment = Environment.SANDBOX) -> str:
         """A key of a new account of its own, so that tests sharing this server never see each
         other's objects (nor each other's test clocks)."""
         database = Database(self.database_url)
         try:
-            with database.transaction() as connection:
+            with database.server_work() as work:
                 account = f"acct_{secrets.token_hex(6)}"
-                return keys.create_key(KeyStore(connection), environment, account)
+                return keys.create_key(work.keys, environment, account)
         finally:
             database.dispose()
 
@@ -120,11 +120,16 @@ def running_server(
             command = [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1"]
             command += ["--port", str(port), "--workers", str(workers)]
             server = subprocess.Popen(
-                command, cwd=tmp, env=server_env, stdout=log, stderr=subprocess.STDOUT
+                command,
+                cwd=tmp,
+                env=server_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
             try:
                 wait_until_up(f"{base_url}/openapi.json", server)
-                yield LiveServer(base_url=base_url, api_key=api_key, database_url=database_url)
+                yield LiveServer(base_url, api_key, database_url, server.pid)
             finally:
                 stop(server, f"the server on port {port}")
 

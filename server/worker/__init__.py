@@ -33,10 +33,9 @@ TASK_MODULES = (certificates, documents, email, test_clocks)
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = 5  # seconds before the first retry; doubled each time
-# A task's worker holds it this long, renewed while the task runs: a worker that died (or lost
-# its database) lets its task go within LEASE_SECONDS.
-LEASE_SECONDS = 30
-RENEW_EVERY_SECONDS = LEASE_SECONDS / 3
+# A task's worker holds it for TEN99_TASK_LEASE_SECONDS, renewed while the task runs: every
+# third of that, and every RENEW_EVERY_SECONDS at most.
+RENEW_EVERY_SECONDS = 10
 PURGE_EVERY_SECONDS = 10 * 60  # expired idempotency keys
 ANNOUNCE_EVERY_SECONDS = 0.1  # at most, however often tasks end
 TASK_THREADS = 4  # tasks running at once in a worker
@@ -49,14 +48,14 @@ def run_due(database: Database, settings: Settings, leases: _LeaseKeeper | None 
     renewed by `leases` (the worker's, which lasts as long as it does; else one for this call);
     returns how many tasks ran."""
     if leases is None:
-        with _LeaseKeeper(database) as own:
+        with _LeaseKeeper(database, settings.task_lease_seconds) as own:
             return run_due(database, settings, own)
     context = Context(database, settings)
     expiries.announce_due(database)
     ran = 0
     while True:
         with database.server_work() as work:
-            task = work.tasks.claim_due(work.wall(), LEASE_SECONDS)
+            task = work.tasks.claim_due(work.wall(), settings.task_lease_seconds)
         if task is None:
             return ran
         with leases.holding(task):
@@ -68,8 +67,9 @@ class _LeaseKeeper:
     """Renews the leases of the tasks running, from a thread of its own, so that a lease can be
     short and a long task (a clock's advance, a slow SMTP server) keep it all the same."""
 
-    def __init__(self, database: Database):
+    def __init__(self, database: Database, lease_seconds: int):
         self._database = database
+        self._lease_seconds = lease_seconds
         self._running: dict[int, ClaimedTask] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -86,7 +86,7 @@ class _LeaseKeeper:
                 del self._running[task.seq]
 
     def _renew(self) -> None:
-        while not self._stopping.wait(RENEW_EVERY_SECONDS):
+        while not self._stopping.wait(min(RENEW_EVERY_SECONDS, self._lease_seconds / 3)):
             with self._lock:
                 running = list(self._running.values())
             if not running:
@@ -94,7 +94,7 @@ class _LeaseKeeper:
             try:
                 with self._database.server_work() as work:
                     for task in running:
-                        work.tasks.renew(task, work.wall() + LEASE_SECONDS)
+                        work.tasks.renew(task, work.wall() + self._lease_seconds)
             except Exception:  # the database is away: a lease may lapse, and that is safe
                 log.warning("could not renew the leases of %d tasks", len(running), exc_info=True)
 
@@ -204,7 +204,7 @@ class Worker:
         running: dict[Future[None], ClaimedTask] = {}
         next_purge, next_announcement = 0, 0.0
         with (
-            _LeaseKeeper(self._database) as leases,
+            _LeaseKeeper(self._database, self._settings.task_lease_seconds) as leases,
             ThreadPoolExecutor(TASK_THREADS, thread_name_prefix="ten99-task") as pool,
         ):
             while not self._stopping.is_set():
@@ -233,7 +233,8 @@ class Worker:
         busy = Counter(task.principal.account_id for task in running)
         full = [account for account, count in busy.items() if count >= TASK_SHARE]
         with self._database.server_work() as work:
-            return work.tasks.claim_due(work.wall(), LEASE_SECONDS, skipping=full)
+            lease = self._settings.task_lease_seconds
+            return work.tasks.claim_due(work.wall(), lease, skipping=full)
 
     @staticmethod
     def _run_held(context: Context, leases: _LeaseKeeper, task: ClaimedTask) -> None:

@@ -42,7 +42,7 @@ T = TypeVar("T")
 
 # A worker holds a delivery this long: past the endpoint's time to answer, so that a lease
 # runs out only when its worker died, and another then sends the delivery again.
-LEASE = webhooks.TIMEOUT * 6
+LEASE = webhooks.TIMEOUT * 3
 USER_AGENT = "Ten99Policy-Webhooks/2.0"
 CONCURRENCY = 256  # attempts in flight per worker: each a coroutine waiting on a receiver
 # Attempts in flight for one account at most, so that one account's receivers that are slow or

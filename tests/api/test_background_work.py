@@ -202,14 +202,14 @@ def test_a_running_task_keeps_its_lease_past_the_lease_and_a_dead_ones_lapses(
     taken_over: list[object] = []
 
     def long_task(context, task):
-        wall_clock.reach(wall_clock() + 2 * worker.LEASE_SECONDS)
-        renewed_to = wall_clock() + worker.LEASE_SECONDS
+        wall_clock.reach(wall_clock() + 2 * settings.task_lease_seconds)
+        renewed_to = wall_clock() + settings.task_lease_seconds
         deadline = time.monotonic() + 10
         while _lease_of(database, task.seq) < renewed_to:  # the keeper renews on the new time
             assert time.monotonic() < deadline, "the lease was not renewed"
             time.sleep(0.01)
         with database.server_work() as work:
-            taken_over.append(work.tasks.claim_due(wall_clock(), worker.LEASE_SECONDS))
+            taken_over.append(work.tasks.claim_due(wall_clock(), settings.task_lease_seconds))
         return None
 
     monkeypatch.setitem(registry.KINDS, "long", registry.TaskKind(long_task))
@@ -222,11 +222,11 @@ def test_a_running_task_keeps_its_lease_past_the_lease_and_a_dead_ones_lapses(
     # A worker that claimed it and died: past its lease, the next worker takes it.
     with database.server_work() as work:
         work.tasks.enqueue(principal, "long", "other", {}, wall_clock())
-        dead = work.tasks.claim_due(wall_clock(), worker.LEASE_SECONDS)
+        dead = work.tasks.claim_due(wall_clock(), settings.task_lease_seconds)
     assert dead is not None
     with database.server_work() as work:
-        assert work.tasks.claim_due(wall_clock() + worker.LEASE_SECONDS - 1, 1) is None
-        retaken = work.tasks.claim_due(wall_clock() + worker.LEASE_SECONDS, 1)
+        assert work.tasks.claim_due(wall_clock() + settings.task_lease_seconds - 1, 1) is None
+        retaken = work.tasks.claim_due(wall_clock() + settings.task_lease_seconds, 1)
     assert retaken is not None and retaken.seq == dead.seq
 
 
