@@ -15,6 +15,7 @@ from server.core.errors import InvalidRequest, PermissionDenied
 from server.core.pagination import PageRequest
 from server.core.principals import Environment
 from server.domain import required
+from server.domain.endings import ENDINGS
 from server.domain.terms import DAY
 from server.store.test_clocks import ADVANCING, READY, ClockTaken
 from server.store.unit_of_work import Task, UnitOfWork
@@ -102,7 +103,8 @@ def move_on(uow: UnitOfWork, clock_id: str) -> Step:
     at, target = clock["frozen_time"], clock["advancing_to"]
     if at == target:
         return Step.ARRIVED
-    uow.test_clocks.set_time(clock_id, uow.test_clocks.next_moment(at, target) or target)
+    moment = uow.test_clocks.next_moment(at, target, ENDINGS)
+    uow.test_clocks.set_time(clock_id, moment or target)
     return Step.MOVED
 
 

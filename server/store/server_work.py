@@ -4,7 +4,7 @@ data only through its repositories; what is not an account's is reached here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
 
 from sqlalchemy import Connection
@@ -38,8 +38,8 @@ class ServerWork:
     def idempotency_keys(self) -> IdempotencyKeys:
         return IdempotencyKeys(self._connection)
 
-    def due_expiries(self) -> list[test_clocks.Expiry]:
-        return test_clocks.due_expiries(self._connection, self.wall())
+    def due_expiries(self, endings: Sequence[test_clocks.Ending]) -> list[test_clocks.Expiry]:
+        return test_clocks.due_expiries(self._connection, endings, self.wall())
 
     def file(self, token: str) -> documents.Document | None:
         return documents.fetch(self._connection, token)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ColumnElement,
     Connection,
@@ -73,43 +75,34 @@ def advancing(table: Table) -> ColumnElement[bool]:
 
 
 @dataclass(frozen=True)
-class _Ending:
-    """Objects of one kind that end at a time (`end`), announced once when it has come:
-    `pending` selects those not yet announced."""
+class Ending:
+    """Objects of one kind that end at a time, as the domain states it: the record's field
+    holding the time (`at`), and the fields that, true or set, mean it will not end (`unless`:
+    cancelled, completed, deleted). Each end is announced once: the store marks it."""
 
-    kind: str
-    table: Table
-    end: Column
-    pending: tuple[ColumnElement[bool], ...]
-
-
-_ENDINGS = (
-    _Ending(
-        "policy",
-        policies,
-        policies.c.expiration_date,
-        (
-            policies.c.expiry_announced.is_(False),
-            policies.c.cancelled.is_(False),
-            policies.c.deleted_at.is_(None),
-        ),
-    ),
-    _Ending(
-        "application_session",
-        application_sessions,
-        application_sessions.c.expires_at,
-        (
-            application_sessions.c.expiry_announced.is_(False),
-            application_sessions.c.completed_at.is_(None),
-        ),
-    ),
-)
+    kind: str  # policy, application_session
+    at: str
+    unless: tuple[str, ...] = ()
 
 
-def _come(ending: _Ending, wall: int) -> list[Select]:
+_TABLES = {"policy": policies, "application_session": application_sessions}
+
+
+def _end_of(ending: Ending) -> tuple[Table, Column, tuple[ColumnElement[bool], ...]]:
+    """The table of the ending's objects, the column of their end, and which are pending: not
+    announced, and none of `unless` true (a flag) or set (a time)."""
+    table = _TABLES[ending.kind]
+    pending = [table.c.expiry_announced.is_(False)]
+    for name in ending.unless:
+        column = table.c[name]
+        pending.append(column.is_(False) if isinstance(column.type, Boolean) else column.is_(None))
+    return table, table.c[ending.at], tuple(pending)
+
+
+def _come(ending: Ending, wall: int) -> list[Select]:
     """The pending objects whose end has come in their sandbox's time: on the wall clock, or on
     their test clock (two queries, each able to use an index)."""
-    table, end = ending.table, ending.end
+    table, end, pending = _end_of(ending)
     columns = (
         literal(ending.kind).label("kind"),
         table.c.account_id,
@@ -121,10 +114,8 @@ def _come(ending: _Ending, wall: int) -> list[Select]:
     of_row = and_(
         clock.c.account_id == table.c.account_id, clock.c.environment == table.c.environment
     )
-    on_wall = select(*columns).where(*ending.pending, end <= wall, ~exists().where(of_row))
-    on_clock = (
-        select(*columns).join(clock, of_row).where(*ending.pending, end <= clock.c.frozen_time)
-    )
+    on_wall = select(*columns).where(*pending, end <= wall, ~exists().where(of_row))
+    on_clock = select(*columns).join(clock, of_row).where(*pending, end <= clock.c.frozen_time)
     return [on_wall, on_clock]
 
 
@@ -135,10 +126,10 @@ class Expiry:
     object_id: str
 
 
-def due_expiries(connection: Connection, wall: int) -> list[Expiry]:
-    """The policies and application sessions, of every account, whose end has come in their
-    sandbox's time (or `wall`) and is not yet announced, the earliest first."""
-    queries = [query for ending in _ENDINGS for query in _come(ending, wall)]
+def due_expiries(connection: Connection, endings: Sequence[Ending], wall: int) -> list[Expiry]:
+    """The objects of every account whose end has come in their sandbox's time (or `wall`) and
+    is not yet announced, the earliest first."""
+    queries = [query for ending in endings for query in _come(ending, wall)]
     rows = connection.execute(union_all(*queries).order_by("due", "id"))
     return [
         Expiry(row.kind, Principal(row.account_id, Environment(row.environment)), row.id)
@@ -157,16 +148,19 @@ class TestClockRepository(Repository):
     def remove_all(self) -> None:
         self.connection.execute(delete(test_clocks).where(*ownership(test_clocks, self.principal)))
 
-    def next_moment(self, after: int, until: int) -> int | None:
+    def next_moment(self, after: int, until: int, endings: Sequence[Ending]) -> int | None:
         """The first moment in (after, until] at which something of the caller's sandbox falls
-        due: a policy expires, a session lapses, a webhook delivery is to be attempted."""
+        due: an object of `endings` ends (a policy expires, a session lapses), a webhook
+        delivery is to be attempted."""
         deliveries = webhook_deliveries
-        moments = [
-            select(func.min(ending.end)).where(
-                *ownership(ending.table, self.principal), *ending.pending, ending.end > after
+        moments = []
+        for ending in endings:
+            table, end, pending = _end_of(ending)
+            moments.append(
+                select(func.min(end)).where(
+                    *ownership(table, self.principal), *pending, end > after
+                )
             )
-            for ending in _ENDINGS
-        ]
         moments.append(
             select(func.min(deliveries.c.next_attempt_at)).where(
                 *ownership(deliveries, self.principal),
