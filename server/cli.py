@@ -64,7 +64,7 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(parsed.database).resolve()
 
 
-def _database(settings: Settings, *, create: bool = False) -> Database:
+def _database(settings: Settings, *, create: bool = False, checkpoints: bool = True) -> Database:
     """The migrated database. Only `serve` creates a SQLite file: other commands run in the
     wrong folder would otherwise work on an empty database of their own."""
     path = _sqlite_file(settings.database_url)
@@ -73,7 +73,7 @@ def _database(settings: Settings, *, create: bool = False) -> Database:
             f"no database at {path}: run this where `{PROG} serve` runs, or name the database "
             "with --database or TEN99_DATABASE_URL"
         )
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, checkpoints=checkpoints)
     try:
         migrate(database.engine)
     except DBAPIError as unreachable:
@@ -211,7 +211,8 @@ def worker(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     logs.configure(settings.log_level, settings.log_format)
-    database = _database(settings)
+    # `serve`'s worker process leaves SQLite's checkpoints to the server's.
+    database = _database(settings, checkpoints=args.parent is None)
     # No request of this process wakes it when work is queued: it looks often.
     background = Worker(database, settings, interval=POLL_SECONDS)
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -41,8 +41,10 @@ POSTGRES_THREADS = 12
 # take a few: all of them kept at once must never wait for the pool, or a thread that holds a
 # row lock waits on one that waits for its lock.
 POSTGRES_POOL_SIZE = 2 * POSTGRES_THREADS + 6
-CHECKPOINT_SECONDS = 0.5
-CHECKPOINT_BUSY_MS = 50
+CHECKPOINT_SECONDS = 0.25
+# How long a checkpoint waits for readers to leave the log, holding the writer lock (the next
+# round tries again): short, as every write waits meanwhile.
+CHECKPOINT_BUSY_MS = 5
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024  # what the log file is cut back to when it starts over
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
@@ -75,6 +77,9 @@ def make_engine(url: str) -> Engine:
             # Pages read through a memory map rather than a system call each.
             cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
+            # No commit copies the WAL into the database (which waits on the disk, holding the
+            # writer lock): a thread of each writing process does, in the background.
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.close()
 
         return engine
@@ -130,8 +135,11 @@ class _WriteLock:
 class Database:
     """One engine; `transaction()` is one database transaction."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, checkpoints: bool = True):
+        """`checkpoints`: whether this process copies SQLite's log into the database; off in
+        `serve`'s worker process, where the server's own process does it."""
         self.engine = make_engine(url)
+        self._checkpoints = checkpoints
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         # SQLite: one writer at a time in this process, request or background thread.
         self._write_lock = _WriteLock(url) if self.is_sqlite else None
@@ -157,12 +165,6 @@ class Database:
                 # PostgreSQL: a read needs no transaction of its own, nor the round trips to the
                 # server that begin and end one.
                 connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            if self.is_sqlite:
-                # Requests never copy the WAL into the database (which waits on the disk): a
-                # thread of its own does, in the background.
-                connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-                connection.commit()
-                self._start_checkpoints()
             setattr(self._local, role, connection)
             with self._connections_lock:
                 self._connections.add(connection)
@@ -215,6 +217,8 @@ class Database:
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
         lock = self._write_lock if write else None
         with lock or contextlib.nullcontext():
+            if lock is not None and self._checkpoints:  # a process that writes keeps the log short
+                self._start_checkpoints()
             if not getattr(self._local, "serves_requests", False):
                 with self.engine.begin() as connection:
                     yield connection

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
+    delete,
     exists,
     func,
     or_,
@@ -28,7 +29,7 @@ from sqlalchemy.orm import aliased
 from server.core.principals import Principal
 from server.store import test_clocks
 from server.store.events import EVENTS
-from server.store.tables import events, webhook_deliveries, webhook_endpoints
+from server.store.tables import events, events_to_route, webhook_deliveries, webhook_endpoints
 from server.store.tables import test_clocks as test_clocks_table
 from server.store.webhooks import DELIVERIES, PENDING
 
@@ -103,13 +104,13 @@ def _unrouted(for_principal: bool) -> Select:
         events.c.type,
         events.c.object_id,
         events.c.created,
-    ).where(events.c.routed.is_(False))
+    ).join(events_to_route, events_to_route.c.event_seq == events.c.seq)
     if for_principal:
         query = query.where(
             events.c.account_id == bindparam("account_id"),
             events.c.environment == bindparam("environment"),
         )
-    return query.order_by(events.c.seq).limit(bindparam("limit", type_=Integer))
+    return query.order_by(events_to_route.c.event_seq).limit(bindparam("limit", type_=Integer))
 
 
 _UNROUTED = {for_principal: _unrouted(for_principal) for for_principal in (False, True)}
@@ -122,8 +123,8 @@ _ENDPOINTS_OF = select(
     webhook_endpoints.c.status == bindparam("status"),
     webhook_endpoints.c.account_id.in_(bindparam("accounts", expanding=True)),
 )
-_MARK_ROUTED = (
-    update(events).where(events.c.seq.in_(bindparam("seqs", expanding=True))).values(routed=True)
+_ROUTED = delete(events_to_route).where(
+    events_to_route.c.event_seq.in_(bindparam("seqs", expanding=True))
 )
 
 
@@ -245,7 +246,7 @@ class DeliveryQueue:
 
     def route(self, routed: list[NewEvent], deliveries: list[tuple[NewEvent, str]]) -> None:
         """Record a pending delivery of each event to each endpoint id paired with it, due at
-        the event's time, and mark the `routed` events as given their deliveries."""
+        the event's time; the `routed` events are given their deliveries."""
         if deliveries:
             self.connection.execute(
                 DELIVERIES.table.insert(),
@@ -268,7 +269,7 @@ class DeliveryQueue:
                     for event, endpoint_id in deliveries
                 ],
             )
-        self.connection.execute(_MARK_ROUTED, {"seqs": [event.seq for event in routed]})
+        self.connection.execute(_ROUTED, {"seqs": [event.seq for event in routed]})
 
     def claim_due(
         self,

@@ -5,15 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, insert, select
 
 from server.core.pagination import PageRequest
 from server.core.principals import Principal
 from server.store.listing import owned, page_of
+from server.store.prepared import Prepared
 from server.store.records import Records, Repository, owner
-from server.store.tables import events
+from server.store.tables import events, events_to_route
 
-EVENTS = Records(events, "evt", write_only=frozenset({"routed"}))
+EVENTS = Records(events, "evt")
+# The event to route, by its id: the worker gives it its deliveries after the request.
+_TO_ROUTE = Prepared(
+    insert(events_to_route).from_select(
+        ["event_seq"], select(events.c.seq).where(events.c.id == bindparam("id"))
+    ),
+    events.columns,
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,7 @@ def write(connection: Connection, principal: Principal, changes: list[Change], a
             "object_kind": change.object_kind,
             "object_id": change.record["id"],
             "data": change.record,
-            "routed": False,
             **owner(principal),
         }
         EVENTS.insert.execute(connection, values)
+        _TO_ROUTE.execute(connection, {"id": values["id"]})

@@ -17,7 +17,6 @@ from sqlalchemy import (
     Text,
     false,
     text,
-    true,
 )
 
 metadata = MetaData()
@@ -352,16 +351,16 @@ events = Table(
     Column("object_kind", String(40), nullable=False),
     Column("object_id", String(60), nullable=False),
     Column("data", JSON, nullable=False),
-    # Whether the scheduler has given the event its deliveries (after the request that made it).
-    Column("routed", Boolean, nullable=False, server_default=true()),
     Index("ix_events_owner_seq", "account_id", "environment", "seq"),
     Index("ix_events_owner_type_seq", "account_id", "environment", "type", "seq"),
-    Index(
-        "ix_events_unrouted",
-        "seq",
-        sqlite_where=text("NOT routed"),
-        postgresql_where=text("NOT routed"),
-    ),
+)
+
+# The events the scheduler has yet to give their deliveries (written with the event, after the
+# request that made it deleted by the worker): a narrow row to delete, not an event to rewrite.
+events_to_route = Table(
+    "events_to_route",
+    metadata,
+    Column("event_seq", Integer, primary_key=True, autoincrement=False),
 )
 
 # One event to one endpoint: recorded with the event, `pending` until an attempt succeeds
