@@ -14,10 +14,11 @@ from server import schemas
 from server.core.errors import InvalidRequest, PermissionDenied
 from server.core.pagination import PageRequest
 from server.core.principals import Environment
+from server.core.statuses import ADVANCING, READY
 from server.domain import required
 from server.domain.endings import ENDINGS
 from server.domain.terms import DAY
-from server.store.test_clocks import ADVANCING, READY, ClockTaken
+from server.store.test_clocks import ClockTaken
 from server.store.unit_of_work import Task, UnitOfWork
 
 ADVANCE = "advance_test_clock"  # the task that moves a clock to its target

@@ -16,14 +16,13 @@ from server.core.errors import InvalidRequest, NotFound
 from server.core.ids import new_id
 from server.core.pagination import PageRequest
 from server.core.principals import Principal
+from server.core.statuses import ENABLED
 from server.domain import required
 from server.domain.events import ALL_TYPES, wanted
 from server.domain.terms import DAY
 from server.domain.urls import check_http_url
 from server.store.deliveries import DeliveryQueue, Endpoint, NewEvent
 from server.store.unit_of_work import UnitOfWork
-
-ENABLED, DISABLED = "enabled", "disabled"
 
 TIMEOUT = 10  # seconds an endpoint has to answer
 RETRY_FOR = 3 * DAY  # after the event, then the delivery is failed

@@ -13,6 +13,7 @@ from __future__ import annotations
 from server.config import Settings
 from server.core import ids
 from server.core.principals import Environment, Principal, hash_key
+from server.core.statuses import DISABLED
 from server.domain import invoices, keys, test_clocks, webhooks
 from server.domain.terms import DAY
 from server.sandbox import Sandbox, example
@@ -132,6 +133,6 @@ def _make(sandbox: Sandbox, settings: Settings) -> None:
     sandbox.run(
         webhooks.update,
         IDS["webhook_endpoint"],
-        {"status": webhooks.DISABLED},
+        {"status": DISABLED},
         targets=settings.webhook_targets,
     )

@@ -27,11 +27,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from server.core.principals import Principal
+from server.core.statuses import ENABLED, PENDING
 from server.store import test_clocks
 from server.store.events import EVENTS
 from server.store.tables import events, events_to_route, webhook_deliveries, webhook_endpoints
 from server.store.tables import test_clocks as test_clocks_table
-from server.store.webhooks import DELIVERIES, PENDING
+from server.store.webhooks import DELIVERIES
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def _claim_statements(for_principal: bool) -> tuple[Select, Update]:
             free,
             whose,
             deliveries.c.account_id.not_in(bindparam("skipping", expanding=True)),
-            webhook_endpoints.c.status == "enabled",
+            webhook_endpoints.c.status == ENABLED,
             ~exists().where(
                 and_(
                     earlier.c.endpoint_id == deliveries.c.endpoint_id,

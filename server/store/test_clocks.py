@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from server.core.principals import Environment, Principal
+from server.core.statuses import ADVANCING, PENDING
 from server.store.listing import ownership
 from server.store.prepared import Prepared
 from server.store.records import Records, Repository, owner
@@ -35,7 +36,6 @@ from server.store.tables import (
 )
 
 TEST_CLOCKS = Records(test_clocks, "clock")
-READY, ADVANCING = "ready", "advancing"
 
 _FROZEN_TIME = Prepared(
     select(test_clocks.c.frozen_time).where(
@@ -164,7 +164,7 @@ class TestClockRepository(Repository):
         moments.append(
             select(func.min(deliveries.c.next_attempt_at)).where(
                 *ownership(deliveries, self.principal),
-                deliveries.c.status == "pending",
+                deliveries.c.status == PENDING,
                 deliveries.c.next_attempt_at > after,
             )
         )

@@ -9,6 +9,7 @@ from sqlalchemy import (
 )
 
 from server.core.pagination import PageRequest
+from server.core.statuses import FAILED, PENDING
 from server.store.listing import owned, ownership, page_of
 from server.store.records import Records, Repository
 from server.store.tables import webhook_deliveries, webhook_endpoints
@@ -19,8 +20,6 @@ ENDPOINTS = Records(
     write_only=frozenset({"secret", "previous_secret", "previous_secret_expires"}),
 )
 DELIVERIES = Records(webhook_deliveries, "whd")
-
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
 
 class EndpointRepository(Repository):

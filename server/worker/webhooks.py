@@ -31,11 +31,11 @@ from server.config import Settings
 from server.core import clock, egress
 from server.core.egress import TargetPolicy
 from server.core.principals import Principal
+from server.core.statuses import DELIVERED, FAILED, PENDING
 from server.domain import webhooks
 from server.store.db import Database
 from server.store.deliveries import Claim, Outcome
 from server.store.server_work import ServerWork
-from server.store.webhooks import DELIVERED, FAILED, PENDING
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -24,9 +24,9 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from server import worker
+from server.core.statuses import PENDING
 from server.domain.terms import DAY
 from server.store.tables import webhook_deliveries
-from server.store.webhooks import PENDING
 from server.worker import webhooks as delivery
 from tests.api.test_assignments import assign, extend, get
 from tests.conftest import WallClock, bearer, bind, created, new_contractor, new_job, underwrite
