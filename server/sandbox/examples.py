@@ -10,6 +10,7 @@ valid whatever the wall clock says."""
 
 from __future__ import annotations
 
+from server import schemas
 from server.config import Settings
 from server.core import ids
 from server.core.principals import Environment, Principal, hash_key
@@ -18,6 +19,7 @@ from server.domain import invoices, keys, test_clocks, webhooks
 from server.domain.terms import DAY
 from server.sandbox import Sandbox, example
 from server.store.db import Database
+from server.store.unit_of_work import UnitOfWork
 
 # The key of the documents' curl examples (the API reference's "Authentication"), and the
 # account it opens unless it was made a key of another one.
@@ -67,6 +69,15 @@ def make(database: Database, settings: Settings) -> str:
         sandbox.run(test_clocks.create, {"frozen_time": TIME, "name": "The examples' time"})
     _make(sandbox, settings)
     return account_id
+
+
+def _invoice_and_its_delivery(uow: UnitOfWork, body: schemas.InvoiceCreate) -> None:
+    """The invoice, its event and that event's delivery, in one transaction: a server's worker
+    running beside `ten99-server examples` cannot route the event first (and with an id of its
+    own)."""
+    invoices.create(uow, body)
+    uow.flush()
+    webhooks.route_events(uow)
 
 
 def _made(object_id: str, make_it):
@@ -125,8 +136,7 @@ def _make(sandbox: Sandbox, settings: Settings) -> None:
     )
     sandbox.run(webhooks.route_events)  # the events so far, before the invoice's
     with ids.chosen(IDS["invoice"], IDS["event"], IDS["delivery"]):
-        sandbox.run(invoices.create, body)
-        sandbox.run(webhooks.route_events)
+        sandbox.run(_invoice_and_its_delivery, body)
 
     # The example endpoint's host is a real one, elsewhere: nothing is sent there until the
     # reader enables it (the updateWebhookEndpoint example's `status`). Its deliveries wait.
