@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import os
 import re
 import socket
-import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -185,45 +186,50 @@ def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
-def _start_worker_process(settings: Settings) -> subprocess.Popen:
-    """`worker`, as a child of this process that ends when it does."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "server", "worker", "--parent", str(os.getpid())],
-        env={**os.environ, "TEN99_DATABASE_URL": settings.database_url},
+def _start_worker_process(settings: Settings) -> BaseProcess:
+    """The worker, in a child of this process that ends when it does: forked, so that it starts
+    at once with what this process has imported."""
+    background = multiprocessing.get_context("fork").Process(
+        target=_run_worker, args=(settings, os.getpid()), name="ten99-worker"
     )
+    background.start()
+    return background
 
 
-def _stop_worker_process(background: subprocess.Popen) -> None:
+def _stop_worker_process(background: BaseProcess) -> None:
     background.terminate()
-    try:
-        background.wait(timeout=WORKER_STOP_SECONDS)
-    except subprocess.TimeoutExpired:
+    background.join(timeout=WORKER_STOP_SECONDS)
+    if background.is_alive():
         background.kill()
-        background.wait()
+        background.join()
 
 
 def worker(args: argparse.Namespace) -> int:
     """The background work alone (tasks and webhook deliveries), until SIGINT or SIGTERM: run
     several beside `TEN99_WORKER=off ten99-server serve --workers N` on PostgreSQL."""
+    print(f"{PROG} worker: running; Ctrl-C stops it.", flush=True)
+    _run_worker(_settings(args))
+    return 0
+
+
+def _run_worker(settings: Settings, parent: int | None = None) -> None:
+    """The worker until SIGINT or SIGTERM, or until the process `parent` (`serve`'s, whose
+    worker this is) is gone."""
     import signal
 
     from server.worker import Worker
 
-    settings = _settings(args)
     logs.configure(settings.log_level, settings.log_format)
     # `serve`'s worker process leaves SQLite's checkpoints to the server's.
-    database = _database(settings, checkpoints=args.parent is None)
+    database = _database(settings, checkpoints=parent is None)
     # No request of this process wakes it when work is queued: it looks often.
     background = Worker(database, settings, interval=POLL_SECONDS)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: background.stop())
     background.start()
-    if args.parent is None:
-        print(f"{PROG} worker: running; Ctrl-C stops it.", flush=True)
-    background.wait(while_alive=args.parent)
+    background.wait(while_alive=parent)
     background.stop()
     database.dispose()
-    return 0
 
 
 def check_config(args: argparse.Namespace) -> int:
@@ -442,15 +448,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="server processes; share one PostgreSQL and one Redis (TEN99_REDIS_URL) between them",
     )
-    worker_parser = command(
+    command(
         commands,
         "worker",
         worker,
         "run the background work (certificates, email, webhooks) alone",
         parents=[database],
     )
-    # `serve`'s own worker process: it stops when that process is gone.
-    worker_parser.add_argument("--parent", type=int, help=argparse.SUPPRESS)
+
     command(
         commands,
         "check-config",
