@@ -157,7 +157,7 @@ def serve(args: argparse.Namespace) -> int:
             )
     # The background work runs in a process of its own: its threads then never hold a write
     # lock a request waits on while they wait for this process's interpreter.
-    background = _start_worker_process(settings) if settings.worker else None
+    background = _start_worker_process() if settings.worker else None
     os.environ["TEN99_WORKER"] = "off"
     try:
         _run_uvicorn(args, settings)
@@ -186,11 +186,12 @@ def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
-def _start_worker_process(settings: Settings) -> BaseProcess:
+def _start_worker_process() -> BaseProcess:
     """The worker, in a child of this process that ends when it does: forked, so that it starts
-    at once with what this process has imported."""
+    at once with what this process has imported. Its settings are the server processes', from
+    the environment `serve` has set."""
     background = multiprocessing.get_context("fork").Process(
-        target=_run_worker, args=(settings, os.getpid()), name="ten99-worker"
+        target=_serve_worker, args=(os.getpid(),), name="ten99-worker"
     )
     background.start()
     return background
@@ -210,6 +211,10 @@ def worker(args: argparse.Namespace) -> int:
     print(f"{PROG} worker: running; Ctrl-C stops it.", flush=True)
     _run_worker(_settings(args))
     return 0
+
+
+def _serve_worker(parent: int) -> None:
+    _run_worker(Settings.from_env(), parent)
 
 
 def _run_worker(settings: Settings, parent: int | None = None) -> None:
