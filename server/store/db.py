@@ -2,10 +2,11 @@
 
 A request's reads run on the event loop itself, and on SQLite its writes too: a statement takes
 microseconds, and a hop to a thread costs more than the work (two Python threads hand the GIL
-back and forth in slices of milliseconds). SQLite writes are serialised by one lock, which the
-background threads that write take too, and which they hold only for short transactions
-(nothing is rendered or sent inside one). PostgreSQL's writes wait for their commit to reach
-the disk, so they run in a pool of threads, and commit side by side.
+back and forth in slices of milliseconds). SQLite writes are serialised by one lock, held on a
+file beside the database, which the worker process and the commands that write take too, and
+which each holds only for short transactions (nothing is rendered or sent inside one).
+PostgreSQL's writes wait for their commit to reach the disk, so they run in a pool of threads,
+and commit side by side.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The background worker: runs the queued tasks (policy documents, certificates, email, test
-clock advances), announces expiries, purges expired idempotency keys and delivers webhooks, in
-threads of each server process or of `ten99-server worker`. Tasks and deliveries live in the
-database, so work recorded before a crash or a restart is picked up by the next worker.
+clock advances), announces expiries, purges expired idempotency keys and delivers webhooks: in
+the process `serve` forks beside its server processes, or in `ten99-server worker`. Tasks and
+deliveries live in the database, so work recorded before a crash or a restart is picked up by
+the next worker.
 
 The kinds of task are registered in server/worker/registry.py by the modules that run them.
 """
@@ -164,9 +165,10 @@ def purge_expired_keys(database: Database) -> int:
 
 
 class Worker:
-    """The background work of one process, each kind polled in its own daemon thread until
-    stopped: the task queue, and webhook deliveries (a slow endpoint then never delays a
-    certificate). The task thread wakes as soon as this process queues work."""
+    """The background work of one process, until stopped: the task queue (TASK_THREADS at
+    once, TASK_SHARE of them one account's) and webhook deliveries, each kind claimed by a
+    daemon thread of its own (a slow endpoint then never delays a certificate). Work queued in
+    this process wakes them at once; queued by another, within `interval`."""
 
     def __init__(self, database: Database, settings: Settings, interval: float = 0.5):
         self._database = database
