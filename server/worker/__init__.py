@@ -41,7 +41,7 @@ PURGE_EVERY_SECONDS = 10 * 60  # expired idempotency keys
 ANNOUNCE_EVERY_SECONDS = 0.1  # at most, however often tasks end
 TASK_THREADS = 4  # tasks running at once in a worker
 TASK_SHARE = 2  # of them one account's at most
-GATHER_SECONDS = 0.05  # new events gathered before the deliverer routes them
+EVENTS_GATHER_SECONDS = 0.05  # new events gathered before the deliverer routes them
 
 
 def run_due(database: Database, settings: Settings, leases: _LeaseKeeper | None = None) -> int:
@@ -259,4 +259,4 @@ class Worker:
                 # Woken by new events, after a moment: the events of that moment are routed
                 # and claimed together, not one transaction each.
                 if self._database.events_published.wait(self._interval):
-                    self._stopping.wait(GATHER_SECONDS)
+                    self._stopping.wait(EVENTS_GATHER_SECONDS)

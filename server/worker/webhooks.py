@@ -50,7 +50,7 @@ CONCURRENCY = 256  # attempts in flight per worker: each a coroutine waiting on 
 ACCOUNT_SHARE = 64
 # While attempts are in flight, how often to look for new due deliveries.
 POLL_SECONDS = 0.2
-GATHER_SECONDS = 0.01  # after an attempt ends, for others to end and be recorded with it
+ENDED_GATHER_SECONDS = 0.01  # after an attempt ends, for others to end and be recorded with it
 
 
 def body_of(event: dict, settings: Settings) -> bytes:
@@ -169,7 +169,7 @@ def deliver_due(
         # deliveries may have come due that no slot in use holds back.
         done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
         if done:  # what ends a moment later is recorded with it
-            time.sleep(GATHER_SECONDS)
+            time.sleep(ENDED_GATHER_SECONDS)
         ended = [(running.pop(future), future) for future in list(running) if future.done()]
     # Stopping: what is in flight ends within TIMEOUT, and is recorded.
     wait(running)
