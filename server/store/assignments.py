@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, select
 
-from server.store.listing import owned
+from server.store.listing import owned, owns
 from server.store.prepared import Prepared
 from server.store.records import Records, Repository, owner
 from server.store.tables import assignments
@@ -21,7 +21,7 @@ _LATEST = _OWNED.where(assignments.c.job == bindparam("job")).order_by(assignmen
 _LATEST_FOR_JOB = Prepared(_LATEST.limit(1), assignments.columns)
 _LATEST_FOR_JOB_LOCKED = Prepared(_LATEST.limit(1).with_for_update(), assignments.columns)
 _BY_ID_INCLUDING_VOIDED = Prepared(
-    _OWNED.where(assignments.c.id == bindparam("id")), assignments.columns
+    select(assignments).where(assignments.c.id == bindparam("id")), assignments.columns
 )
 
 
@@ -48,7 +48,9 @@ class AssignmentRepository(Repository):
         return self._one(statement, job=job_id)
 
     def get_including_voided(self, assignment_id: str) -> dict | None:
-        return self._one(_BY_ID_INCLUDING_VOIDED, id=assignment_id)
+        rows = _BY_ID_INCLUDING_VOIDED.rows(self.connection, {"id": assignment_id})
+        found = rows and owns(self.principal, rows[0])
+        return ASSIGNMENTS.record(rows[0]) if found else None
 
     def _one(self, statement: Prepared, **values) -> dict | None:
         rows = statement.rows(self.connection, {**owner(self.principal), **values})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, Table, select
@@ -17,6 +17,18 @@ def ownership(table: Table, principal: Principal) -> tuple:
     return (
         table.c.account_id == principal.account_id,
         table.c.environment == principal.environment.value,
+    )
+
+
+def owns(principal: Principal, row: Mapping[str, Any]) -> bool:
+    """Whether a row found by its unique id is the caller's.
+
+    Lookups by id select by the id alone and compare the owner here: given the owner's columns
+    too, PostgreSQL may pick the owner's index over the id's (its statistics trail a table that
+    grows fast, and both then look like one row), and scan every row of the owner."""
+    return (
+        row["account_id"] == principal.account_id
+        and row["environment"] == principal.environment.value
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from server.core.ids import new_id
 from server.core.pagination import PageRequest
 from server.core.principals import Principal
-from server.store.listing import owned, page_of
+from server.store.listing import owned, owns, page_of
 from server.store.prepared import Prepared
 from server.store.tables import OWNER_COLUMNS
 
@@ -55,13 +55,15 @@ class Records:
         )
         self.update = table.update().where(table.c.id == bindparam("object_id"))
         self.delete = table.delete().where(table.c.id == bindparam("object_id"))
-        owned = select(table).where(
+        live = select(table)
+        if "deleted_at" in table.c:
+            live = live.where(table.c.deleted_at.is_(None))
+        # By id alone (ids are unique), the owner compared on the row found: see `owns`.
+        self.by_id = Prepared(live.where(table.c.id == bindparam("id")), table.columns)
+        owned = live.where(
             table.c.account_id == bindparam("account_id"),
             table.c.environment == bindparam("environment"),
         )
-        if "deleted_at" in table.c:
-            owned = owned.where(table.c.deleted_at.is_(None))
-        self.by_id = Prepared(owned.where(table.c.id == bindparam("id")), table.columns)
         # The first page of a list, which most list requests ask for.
         first_page = owned.order_by(table.c.seq.desc()).limit(bindparam("limit", type_=Integer))
         self.first_page = Prepared(first_page, table.columns)
@@ -93,9 +95,8 @@ class Repository:
         self.principal = principal
 
     def _row(self, object_id: str) -> dict[str, Any] | None:
-        params = {"id": object_id, **owner(self.principal)}
-        rows = self.records.by_id.rows(self.connection, params)
-        return rows[0] if rows else None
+        rows = self.records.by_id.rows(self.connection, {"id": object_id})
+        return rows[0] if rows and owns(self.principal, rows[0]) else None
 
     def get(self, object_id: str) -> dict[str, Any] | None:
         row = self._row(object_id)

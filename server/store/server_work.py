@@ -5,10 +5,10 @@ data only through its repositories; what is not an account's is reached here."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import cached_property
 
 from sqlalchemy import Connection
 
+from server.core.lazy import lazy
 from server.core.principals import Principal
 from server.store import application_sessions, documents, emails, sandboxes, test_clocks
 from server.store.deliveries import DeliveryQueue
@@ -22,19 +22,19 @@ class ServerWork:
         self._connection = connection
         self.wall = wall
 
-    @cached_property
+    @lazy
     def keys(self) -> KeyStore:
         return KeyStore(self._connection)
 
-    @cached_property
+    @lazy
     def tasks(self) -> TaskQueue:
         return TaskQueue(self._connection)
 
-    @cached_property
+    @lazy
     def deliveries(self) -> DeliveryQueue:
         return DeliveryQueue(self._connection)
 
-    @cached_property
+    @lazy
     def idempotency_keys(self) -> IdempotencyKeys:
         return IdempotencyKeys(self._connection)
 

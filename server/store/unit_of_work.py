@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection
 
+from server.core.lazy import lazy
 from server.core.principals import Environment, Principal
 from server.store import events
 from server.store.application_sessions import ApplicationSessionRepository
@@ -45,10 +45,10 @@ class Task:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def _repository(kind: type, records: Records | None = None) -> cached_property:
+def _repository(kind: type, records: Records | None = None) -> lazy:
     """A repository of the unit of work's caller, made when first used: most requests need one
     or two."""
-    return cached_property(lambda work: kind(work._connection, work.principal, records))
+    return lazy(lambda work: kind(work._connection, work.principal, records))
 
 
 class UnitOfWork:
@@ -82,7 +82,7 @@ class UnitOfWork:
         self._tasks: list[Task] = []
         self._done_tasks: list[int] = []
 
-    @cached_property
+    @lazy
     def now(self) -> int:
         """The time of this work, read when first needed (many reads never need it)."""
         if self.principal.environment is Environment.SANDBOX:
@@ -95,15 +95,15 @@ class UnitOfWork:
         """The wall clock's time, whatever the sandbox's."""
         return self._wall()
 
-    @cached_property
+    @lazy
     def job_categories(self) -> JobCategories:
         return JobCategories(self._connection)
 
-    @cached_property
+    @lazy
     def deliveries(self) -> DeliveryQueue:
         return DeliveryQueue(self._connection)
 
-    @cached_property
+    @lazy
     def documents(self) -> Documents:
         return Documents(self._connection, self.principal)
 
