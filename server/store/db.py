@@ -1,17 +1,18 @@
 """Engine, transactions, migrations, and where database work runs.
 
-A request's reads run on the event loop itself, and on SQLite its writes too: a statement takes
-microseconds, and a hop to a thread costs more than the work (two Python threads hand the GIL
-back and forth in slices of milliseconds). SQLite writes are serialised by one lock, held on a
-file beside the database, which the worker process and the commands that write take too, and
+A request's database work runs on the event loop itself. On SQLite it runs inline: a statement
+takes microseconds, and a hop to a thread costs more than the work (two Python threads hand the
+GIL back and forth in slices of milliseconds). SQLite writes are serialised by one lock, held on
+a file beside the database, which the worker process and the commands that write take too, and
 which each holds only for short transactions (nothing is rendered or sent inside one).
-PostgreSQL's writes wait for their commit to reach the disk, so they run in a pool of threads,
-and commit side by side.
+On PostgreSQL it runs through asyncpg, in a greenlet (SQLAlchemy's bridge from synchronous code
+to asyncio): the same store code, which waits on the loop for each statement's answer while
+other requests go on, without threads. Background work and commands, outside the loop, use
+psycopg.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import fcntl
 import logging
@@ -19,8 +20,8 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TypeVar
 
@@ -28,6 +29,8 @@ import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 
 from server.core import clock
 from server.core.principals import Principal
@@ -36,12 +39,11 @@ from server.store.unit_of_work import UnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 1099_0001  # the PostgreSQL advisory lock held while migrating
-POSTGRES_THREADS = 12
-# Each request thread keeps a connection for writes and one for reads (the hosted page reads the
-# session's owner before it writes), the event loop one for reads, and the background threads
-# take a few: all of them kept at once must never wait for the pool, or a thread that holds a
-# row lock waits on one that waits for its lock.
-POSTGRES_POOL_SIZE = 2 * POSTGRES_THREADS + 6
+# Background threads' connections (psycopg): the worker's task threads and its deliverer.
+POSTGRES_POOL_SIZE = 12
+# Requests' connections (asyncpg): one per transaction in progress. Past the pool and its
+# overflow, a request waits on the loop for one to come back.
+POSTGRES_REQUEST_POOL_SIZE = 24
 CHECKPOINT_SECONDS = 0.25
 # How long a checkpoint waits for readers to leave the log, holding the writer lock (the next
 # round tries again): short, as every write waits meanwhile.
@@ -89,6 +91,20 @@ def make_engine(url: str) -> Engine:
     )
 
 
+def make_request_engine(url: str) -> AsyncEngine:
+    """PostgreSQL through asyncpg, for requests: its `sync_engine` is used in a greenlet. No ping
+    at checkout (a round trip per transaction): a connection found closed is dropped, and the
+    next transaction opens a new one."""
+    asynchronous = make_url(url).set(drivername="postgresql+asyncpg")
+    return create_async_engine(
+        asynchronous, pool_size=POSTGRES_REQUEST_POOL_SIZE, max_overflow=24, **_JSON
+    )
+
+
+# Set while a request's database work runs in its greenlet on the event loop (PostgreSQL).
+_ON_LOOP: ContextVar[bool] = ContextVar("ten99_database_on_loop", default=False)
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration."""
     config = Config()
@@ -99,6 +115,11 @@ def migrate(engine: Engine) -> None:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _on_loop(work: Callable[[], T]) -> T:
+    _ON_LOOP.set(True)  # in the greenlet's own context, which ends with it
+    return work()
 
 
 class _WriteLock:
@@ -144,7 +165,11 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         # SQLite: one writer at a time in this process, request or background thread.
         self._write_lock = _WriteLock(url) if self.is_sqlite else None
-        self._pool: ThreadPoolExecutor | None = None
+        self._url = url
+        # PostgreSQL: requests' engine, made by the first request, on the event loop it uses.
+        self._requests: AsyncEngine | None = None
+        self._request_writer: Engine | None = None
+        self._request_reader: Engine | None = None
         # The threads that serve requests keep a connection each: checking one out of the pool
         # for every transaction costs more than a short transaction itself. Other threads
         # (background work, which may come and go) check one out for each transaction.
@@ -220,7 +245,12 @@ class Database:
         with lock or contextlib.nullcontext():
             if lock is not None and self._checkpoints:  # a process that writes keeps the log short
                 self._start_checkpoints()
-            if not getattr(self._local, "serves_requests", False):
+            if _ON_LOOP.get():
+                engine = self._request_writer if write else self._request_reader
+                assert engine is not None  # `run` made them
+                with engine.begin() as connection:
+                    yield connection
+            elif not getattr(self._local, "serves_requests", False):
                 with self.engine.begin() as connection:
                     yield connection
             elif write or self.is_sqlite:
@@ -254,23 +284,30 @@ class Database:
             yield ServerWork(connection, clock.now)
 
     async def run(self, work: Callable[[], T], *, write: bool) -> T:
-        """`work()`, the database work of a request: inline, but for PostgreSQL's writes."""
-        if self.is_sqlite or not write:
+        """`work()`, the database work of a request, on the event loop: inline on SQLite, in a
+        greenlet that waits on the loop for PostgreSQL's answers."""
+        if self.is_sqlite:
             self._serves_requests()
             return work()
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(
-                POSTGRES_THREADS, thread_name_prefix="ten99-db", initializer=self._serves_requests
+        if self._requests is None:
+            self._requests = make_request_engine(self._url)
+            self._request_writer = self._requests.sync_engine
+            # A read needs no transaction of its own, nor the round trips that begin and end one.
+            self._request_reader = self._requests.sync_engine.execution_options(
+                isolation_level="AUTOCOMMIT"
             )
-        return await asyncio.get_running_loop().run_in_executor(self._pool, work)
+        return await greenlet_spawn(_on_loop, work)
+
+    async def close_requests(self) -> None:
+        """Close requests' connections, on the event loop they were opened on."""
+        if self._requests is not None:
+            await self._requests.dispose()
+            self._requests = self._request_writer = self._request_reader = None
 
     def dispose(self) -> None:
         self._stopping.set()
         if self._checkpointer is not None:
             self._checkpointer.join(timeout=10)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
         with self._connections_lock:
             kept, self._connections = self._connections, set()
         for connection in kept:

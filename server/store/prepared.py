@@ -25,11 +25,12 @@ class Prepared:
     def __init__(self, statement: ClauseElement, columns: Iterable[Column]):
         self.statement = statement
         self.columns = {column.name: column for column in columns}
-        self._by_dialect: dict[str, tuple[str, Sequence[str] | None, dict, dict]] = {}
+        # By dialect and driver: psycopg and asyncpg write PostgreSQL's parameters differently.
+        self._by_dialect: dict[tuple[str, str], tuple[str, Sequence[str] | None, dict, dict]] = {}
         self._results: dict[tuple, list[Processor]] = {}
 
     def _compiled(self, dialect: Dialect) -> tuple[str, Sequence[str] | None, dict, dict]:
-        found = self._by_dialect.get(dialect.name)
+        found = self._by_dialect.get((dialect.name, dialect.driver))
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
             processors = {
@@ -41,7 +42,7 @@ class Prepared:
             # The values the statement itself carries (`status == "enabled"`).
             literals = {name: value for name, value in compiled.params.items() if value is not None}
             found = (compiled.string, order, processors, literals)
-            self._by_dialect[dialect.name] = found
+            self._by_dialect[(dialect.name, dialect.driver)] = found
         return found
 
     def _params(self, dialect: Dialect, values: dict[str, Any]) -> tuple[str, Any]:
@@ -95,7 +96,7 @@ class Prepared:
         return found
 
     def _result_processors(self, dialect: Dialect, names: list[str]) -> list[Processor]:
-        key = (dialect.name, tuple(names))
+        key = (dialect.name, dialect.driver, tuple(names))
         found = self._results.get(key)
         if found is None:
             found = [
