@@ -117,6 +117,12 @@ def measure(
     delivered_after = None
     if receiver is not None and receiver.kind == ANSWERING and receiver.arrivals:
         delivered_after = max(0.0, receiver.arrivals[-1] - window_ended)
+    statements = round_trips = None
+    work = load.database_work(request) if server.database else None
+    if work is not None:
+        statements = work.statements
+        if server.database == "postgresql":
+            round_trips = work.statements + 2 * work.transactions
     return report.Measurement(
         round=round_number,
         implementation=implementation,
@@ -134,6 +140,8 @@ def measure(
         settle_seconds=idle.seconds,
         settled=idle.idle,
         delivered_after_seconds=delivered_after,
+        statements=statements,
+        round_trips=round_trips,
     )
 
 

@@ -40,6 +40,8 @@ class Running:
     base_url: str  # the API's root: requests go to base_url + "/contractors"
     api_key: str
     pid: int  # the root of the server's process tree
+    # This server on "sqlite" or "postgresql": it counts each request's statements.
+    database: str | None = None
 
 
 def free_port() -> int:
@@ -204,6 +206,8 @@ class Ten99Server(Implementation):
             "TEN99_RATE_LIMIT": "1000000/second",
             "TEN99_API_KEY": api_key,
             "TEN99_LOG_LEVEL": "warning",
+            # Each answer's statements, in a header: the bench reports them per scenario.
+            "TEN99_COUNT_STATEMENTS": "true",
         }
         if self.redis_url:
             settings["TEN99_REDIS_URL"] = self.redis_url
@@ -218,7 +222,7 @@ class Ten99Server(Implementation):
                 api_key=api_key,
             ) as pid,
         ):
-            yield Running(base_url, api_key, pid)
+            yield Running(base_url, api_key, pid, "postgresql" if self.postgres_url else "sqlite")
 
 
 class Prism(Implementation):

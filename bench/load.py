@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import subprocess
 import tempfile
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,3 +118,37 @@ def run(request: Request, *, seconds: float, connections: int) -> Result:
     if finished.returncode != 0:
         raise RuntimeError(f"wrk failed ({finished.returncode}): {finished.stderr.strip()}")
     return parse_output(finished.stdout)
+
+
+WORK_HEADER = "Ten99-Database-Work"
+WORK_SAMPLES = 20
+
+
+@dataclass(frozen=True)
+class DatabaseWork:
+    statements: float
+    transactions: float
+
+
+def database_work(request: Request, samples: int = WORK_SAMPLES) -> DatabaseWork | None:
+    """The median statements and transactions of `samples` requests, one after the other, as the
+    server counts them (TEN99_COUNT_STATEMENTS); None if it does not say."""
+    statements, transactions = [], []
+    for _ in range(samples):
+        sent = urllib.request.Request(
+            request.url,
+            data=None if request.body is None else request.body.encode(),
+            method=request.method,
+            headers=request.headers,
+        )
+        try:
+            with urllib.request.urlopen(sent, timeout=TIMEOUT_SECONDS) as response:
+                said = response.headers.get(WORK_HEADER)
+        except urllib.error.HTTPError as error:
+            said = error.headers.get(WORK_HEADER)
+        if said is None:
+            return None
+        counts = dict(part.strip().split("=") for part in said.split(","))
+        statements.append(int(counts["statements"]))
+        transactions.append(int(counts["transactions"]))
+    return DatabaseWork(statistics.median(statements), statistics.median(transactions))

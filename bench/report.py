@@ -38,6 +38,10 @@ class Measurement:
     settled: bool = True  # False: still busy when the bench stopped waiting
     # With an answering webhook endpoint: when its last delivery arrived, after the window.
     delivered_after_seconds: float | None = None
+    # This server's database work per request, as it counts it; round trips only over a network
+    # (PostgreSQL: each statement, and each transaction's BEGIN and COMMIT).
+    statements: float | None = None
+    round_trips: float | None = None
 
     @property
     def ok_per_second(self) -> float:
@@ -76,6 +80,8 @@ class Row:
     per_second_vs_ceiling: float | None
     cpu_vs_ceiling: float | None
     flagged: bool
+    statements: float | None = None
+    round_trips: float | None = None
 
 
 def median(values: Iterable[float | None]) -> float | None:
@@ -155,6 +161,8 @@ def summarize(
                         cpu_vs_ceiling[ceiling_of(implementation)][key] for key in keys
                     ),
                     flagged=any(m.flagged for m in window),
+                    statements=median(m.statements for m in window),
+                    round_trips=median(m.round_trips for m in window),
                 )
             )
     return rows
@@ -250,6 +258,8 @@ COLUMNS = (
     "req/s vs Prism",
     "req/s vs ceiling",
     "CPU vs ceiling",
+    "statements/req",
+    "round trips/req",
 )
 # The first two columns are names, the rest numbers.
 TEXT_COLUMNS = 2
@@ -267,6 +277,8 @@ def cells(row: Row) -> list[str]:
         number(row.per_second_vs_prism, 2),
         number(row.per_second_vs_ceiling, 2),
         number(row.cpu_vs_ceiling, 2),
+        number(row.statements, 0),
+        number(row.round_trips, 0),
     ]
 
 

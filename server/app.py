@@ -25,6 +25,7 @@ from server.middleware.operations import Operations
 from server.middleware.rate_limit import RateLimiter, RateLimitMiddleware
 from server.middleware.request_id import RequestEnvelope
 from server.middleware.security import KeyCache, security_map
+from server.middleware.statement_counts import StatementCounts
 from server.middleware.validation import RequestValidation
 from server.resolver import TagResolver
 from server.spec import load_spec, spec_path
@@ -37,6 +38,7 @@ def middlewares(settings: Settings, database: Database, limiter: RateLimiter) ->
     is served"). Operations answers every resolved operation; what it passes on (Swagger UI,
     files, the hosted page, unresolved operations) reaches connexion's own app."""
     return [
+        *([StatementCounts] if settings.count_statements else []),
         partial(RequestEnvelope, spec=load_spec()),  # request ids, early 405 and 413
         ExceptionMiddleware,  # every error in the contract's shape (server/middleware/errors.py)
         RoutingMiddleware,

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=_default_database)
     api_key: str | None = None
     validate_responses: bool = False
+    # Each answer says how many statements and transactions its request ran (a header).
+    count_statements: bool = False
     log_level: str = "info"
     # "human" lines, or "json": one object per line (server/logs.py).
     log_format: str = "human"

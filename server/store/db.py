@@ -13,6 +13,7 @@ psycopg.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import logging
@@ -34,6 +35,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from server.core import clock
 from server.core.principals import Principal
+from server.store import statements
 from server.store.server_work import ServerWork
 from server.store.unit_of_work import UnitOfWork
 
@@ -65,6 +67,12 @@ _JSON = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
 
 
 def make_engine(url: str) -> Engine:
+    engine = _make_engine(url)
+    _count_statements(engine)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **_JSON
@@ -96,9 +104,11 @@ def make_request_engine(url: str) -> AsyncEngine:
     at checkout (a round trip per transaction): a connection found closed is dropped, and the
     next transaction opens a new one."""
     asynchronous = make_url(url).set(drivername="postgresql+asyncpg")
-    return create_async_engine(
+    engine = create_async_engine(
         asynchronous, pool_size=POSTGRES_REQUEST_POOL_SIZE, max_overflow=24, **_JSON
     )
+    _count_statements(engine.sync_engine)
+    return engine
 
 
 # Set while a request's database work runs in its greenlet on the event loop (PostgreSQL).
@@ -118,8 +128,16 @@ def migrate(engine: Engine) -> None:
 
 
 def _on_loop(work: Callable[[], T]) -> T:
-    _ON_LOOP.set(True)  # in the greenlet's own context, which ends with it
-    return work()
+    token = _ON_LOOP.set(True)  # the greenlet shares the request's context: set for the work only
+    try:
+        return work()
+    finally:
+        _ON_LOOP.reset(token)
+
+
+def _count_statements(engine: Engine) -> None:
+    """Statements SQLAlchemy runs (store/prepared.py counts its own)."""
+    event.listen(engine, "before_cursor_execute", lambda *_args: statements.statement())
 
 
 class _WriteLock:
@@ -168,6 +186,7 @@ class Database:
         self._url = url
         # PostgreSQL: requests' engine, made by the first request, on the event loop it uses.
         self._requests: AsyncEngine | None = None
+        self._requests_loop: asyncio.AbstractEventLoop | None = None
         self._request_writer: Engine | None = None
         self._request_reader: Engine | None = None
         # The threads that serve requests keep a connection each: checking one out of the pool
@@ -242,6 +261,8 @@ class Database:
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
         lock = self._write_lock if write else None
+        if write:
+            statements.transaction()
         with lock or contextlib.nullcontext():
             if lock is not None and self._checkpoints:  # a process that writes keeps the log short
                 self._start_checkpoints()
@@ -289,8 +310,11 @@ class Database:
         if self.is_sqlite:
             self._serves_requests()
             return work()
-        if self._requests is None:
-            self._requests = make_request_engine(self._url)
+        loop = asyncio.get_running_loop()
+        if self._requests is None or self._requests_loop is not loop:
+            # asyncpg's connections belong to the loop that opened them: a new loop (a test
+            # client that runs each request in its own) opens its own.
+            self._requests, self._requests_loop = make_request_engine(self._url), loop
             self._request_writer = self._requests.sync_engine
             # A read needs no transaction of its own, nor the round trips that begin and end one.
             self._request_reader = self._requests.sync_engine.execution_options(
@@ -303,6 +327,7 @@ class Database:
         if self._requests is not None:
             await self._requests.dispose()
             self._requests = self._request_writer = self._request_reader = None
+            self._requests_loop = None
 
     def dispose(self) -> None:
         self._stopping.set()

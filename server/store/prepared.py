@@ -16,6 +16,8 @@ from sqlalchemy import Column, Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
+from server.store import statements
+
 Processor = Callable[[Any], Any] | None
 
 
@@ -60,6 +62,7 @@ class Prepared:
         sql, params = self._params(dialect, values)
         driver = connection.connection
         cursor = driver.cursor()
+        statements.statement()
         try:
             cursor.execute(sql, params)
         except dialect.loaded_dbapi.Error as error:

@@ -190,18 +190,29 @@ def test_the_table():
     measurements = [
         measured("sqlite", 1, requests=12345, cpu_seconds=2.5, non_2xx=45),
         measured("ceiling", 1, requests=50000, cpu_seconds=2.0),
+        dataclasses.replace(measured("postgresql", 1), statements=3, round_trips=5),
     ]
-    rows = report.summarize(measurements, ["sqlite", "ceiling"], ["GET /contractors/{id}"])
+    measurements[0] = dataclasses.replace(measurements[0], statements=1)
+    rows = report.summarize(
+        measurements, ["sqlite", "ceiling", "postgresql"], ["GET /contractors/{id}"]
+    )
     text = report.render(rows, measurements, ["prism not measured: no node"])
     assert text == (
         "| implementation | scenario              |   req/s | p50 ms | p99 ms | CPU µs/req "
-        "| RSS MiB | req/s vs Prism | req/s vs ceiling | CPU vs ceiling |\n"
+        "| RSS MiB | req/s vs Prism | req/s vs ceiling | CPU vs ceiling "
+        "| statements/req | round trips/req |\n"
         "| -------------- | --------------------- | ------: | -----: | -----: | ---------: "
-        "| ------: | -------------: | ---------------: | -------------: |\n"
+        "| ------: | -------------: | ---------------: | -------------: "
+        "| -------------: | --------------: |\n"
         "| sqlite         | GET /contractors/{id} | 1,230 ! |   1.00 |   10.0 |        203 "
-        "|     101 |            n/a |             0.25 |           5.06 |\n"
+        "|     101 |            n/a |             0.25 |           5.06 "
+        "|              1 |             n/a |\n"
         "| ceiling        | GET /contractors/{id} |   5,000 |   1.00 |   10.0 |         40 "
-        "|     101 |            n/a |             1.00 |           1.00 |\n"
+        "|     101 |            n/a |             1.00 |           1.00 "
+        "|            n/a |             n/a |\n"
+        "| postgresql     | GET /contractors/{id} |     100 |   1.00 |   10.0 |      1,000 "
+        "|     101 |            n/a |              n/a |            n/a "
+        "|              3 |               5 |\n"
         "\n"
         "`!` Requests failed; req/s counts only 2xx/3xx responses:\n"
         "- sqlite, GET /contractors/{id}, round 1: 45 of 12345 responses not 2xx/3xx, "

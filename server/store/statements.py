@@ -1,0 +1,43 @@
+"""How many statements and transactions a piece of work ran, counted while `counting()` is open.
+
+With `TEN99_COUNT_STATEMENTS` on, each request is counted and its answer says how many (the bench
+reports them per operation); otherwise counting costs a context variable's read per statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass
+class Counts:
+    statements: int = 0
+    transactions: int = 0  # explicit ones, which begin and commit: on PostgreSQL a round trip each
+
+
+_CURRENT: ContextVar[Counts | None] = ContextVar("ten99_statement_counts", default=None)
+
+
+@contextmanager
+def counting() -> Iterator[Counts]:
+    counts = Counts()
+    token = _CURRENT.set(counts)
+    try:
+        yield counts
+    finally:
+        _CURRENT.reset(token)
+
+
+def statement() -> None:
+    counts = _CURRENT.get()
+    if counts is not None:
+        counts.statements += 1
+
+
+def transaction() -> None:
+    counts = _CURRENT.get()
+    if counts is not None:
+        counts.transactions += 1

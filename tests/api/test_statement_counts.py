@@ -1,0 +1,41 @@
+"""TEN99_COUNT_STATEMENTS: each answer says what database work its request ran."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import bearer
+from tests.official_payloads import CONTRACTOR
+
+HEADER = "Ten99-Database-Work"
+
+
+def counts(response) -> dict[str, int]:
+    said = response.headers[HEADER]
+    return {
+        name: int(value) for name, value in (part.strip().split("=") for part in said.split(","))
+    }
+
+
+@pytest.mark.storage
+def test_each_answer_counts_its_statements_and_transactions(client_with, sandbox_key):
+    client = client_with(count_statements=True)
+    created = client.post("/api/v1/contractors", json=CONTRACTOR, headers=bearer(sandbox_key))
+    assert created.status_code == 201
+    # The sandbox's clock, the row and its event, in one transaction (the key lookup is cached
+    # from the key's first use, in a transaction of its own).
+    written = counts(created)
+    assert written["transactions"] >= 1
+    assert written["statements"] >= 3
+    path = f"/api/v1/contractors/{created.json()['id']}"
+    read = client.get(path, headers=bearer(sandbox_key))
+    assert counts(read) == {"statements": 1, "transactions": 0}
+    missing = client.get("/api/v1/contractors/cn_missing", headers=bearer(sandbox_key))
+    assert missing.status_code == 404
+    assert counts(missing) == {"statements": 1, "transactions": 0}
+
+
+def test_answers_do_not_count_unless_asked(client, sandbox_key):
+    answer = client.get("/api/v1/contractors", headers=bearer(sandbox_key))
+    assert answer.status_code == 200
+    assert HEADER not in answer.headers
