@@ -1,7 +1,11 @@
-"""The job category catalogue: one for every account and environment."""
+"""The job category catalogue: one for every account and environment.
+
+Migrations write it and nothing else does, so a process keeps each category it read: rating a
+quote reads its job's category, and need not ask the database again."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
@@ -15,6 +19,7 @@ COLUMNS = ("id", "created", "name", "description", "risk_class", "available_cove
 _BY_ID = Prepared(
     select(job_categories).where(job_categories.c.id == bindparam("id")), job_categories.columns
 )
+_READ: dict[str, dict[str, Any]] = {}
 
 
 class JobCategories:
@@ -22,8 +27,13 @@ class JobCategories:
         self.connection = connection
 
     def get(self, category_id: str) -> dict[str, Any] | None:
-        rows = _BY_ID.rows(self.connection, {"id": category_id})
-        return {name: rows[0][name] for name in COLUMNS} if rows else None
+        found = _READ.get(category_id)
+        if found is None:
+            rows = _BY_ID.rows(self.connection, {"id": category_id})
+            if not rows:
+                return None
+            found = _READ[category_id] = {name: rows[0][name] for name in COLUMNS}
+        return copy.deepcopy(found)  # the caller's to change
 
     def page(self, page: PageRequest) -> list[dict[str, Any]]:
         rows = page_of(self.connection, job_categories, select(job_categories), page)
