@@ -19,6 +19,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,10 +47,13 @@ POSTGRES_POOL_SIZE = 12
 # Requests' connections (asyncpg): one per transaction in progress. Past the pool and its
 # overflow, a request waits on the loop for one to come back.
 POSTGRES_REQUEST_POOL_SIZE = 24
-CHECKPOINT_SECONDS = 0.25
+# How often the log is copied into the database: often, as writes wait while it is, and a
+# short log copies in a few milliseconds.
+CHECKPOINT_SECONDS = 0.05
 # How long a checkpoint waits for readers to leave the log, holding the writer lock (the next
 # round tries again): short, as every write waits meanwhile.
 CHECKPOINT_BUSY_MS = 5
+SQLITE_BUSY_MS = 30_000  # how long a statement waits for another connection's lock
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024  # what the log file is cut back to when it starts over
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
@@ -75,7 +79,9 @@ def make_engine(url: str) -> Engine:
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **_JSON
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000},
+            **_JSON,
         )
 
         @event.listens_for(engine, "connect")
@@ -195,6 +201,7 @@ class Database:
         self._local = threading.local()
         self._connections: set[Connection] = set()
         self._checkpointer: threading.Thread | None = None
+        self._checkpointed_at = 0.0  # time.monotonic() of the last checkpoint
         self._stopping = threading.Event()
         self._connections_lock = threading.Lock()
         # Set when a unit of work that queued background work commits: the worker wakes.
@@ -227,12 +234,13 @@ class Database:
     def _checkpoint(self) -> None:
         while not self._stopping.wait(CHECKPOINT_SECONDS):
             try:
-                self.checkpoint()
+                self.checkpoint(unless_recent=True)
             except Exception:  # a busy or closing database: the next round tries again
                 logger.debug("WAL checkpoint failed", exc_info=True)
 
-    def checkpoint(self) -> None:
-        """Copy SQLite's write-ahead log into the database, and have it start over.
+    def checkpoint(self, *, unless_recent: bool = False) -> None:
+        """Copy SQLite's write-ahead log into the database, and have it start over (`unless_recent`:
+        unless a request did within CHECKPOINT_SECONDS).
 
         A RESTART checkpoint copies every frame and waits for readers to leave the log, so that
         the next writer starts it over: without that, under steady writes some frames are always
@@ -242,12 +250,24 @@ class Database:
         connection commits (the WAL-reset bug, sqlite.org/wal.html#walresetbug), so this
         process's checkpoints and writes take turns."""
         with self.engine.connect() as connection:
-            # Another process's reader or writer is waited for only briefly: the next round
-            # tries again.
-            connection.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
             assert self._write_lock is not None  # only SQLite runs the PRAGMAs, and has one
             with self._write_lock:
-                connection.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
+                if not (unless_recent and self._checkpoint_recent()):
+                    self._checkpoint_on(connection.connection.dbapi_connection)
+
+    def _checkpoint_recent(self) -> bool:
+        return time.monotonic() - self._checkpointed_at < CHECKPOINT_SECONDS
+
+    def _checkpoint_on(self, driver) -> None:
+        """A checkpoint on a SQLite connection outside a transaction, the write lock held.
+        Another process's reader or writer is waited for only briefly: the next one tries
+        again."""
+        self._checkpointed_at = time.monotonic()
+        driver.execute(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
+        try:
+            driver.execute("PRAGMA wal_checkpoint(RESTART)")
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
 
     def _release(self, connection: Connection) -> None:
         with self._connections_lock:
@@ -278,6 +298,10 @@ class Database:
                 connection = self._kept_connection()
                 with connection.begin():
                     yield connection
+                if lock is not None and self._checkpoints and not self._checkpoint_recent():
+                    # Here, rather than in the checkpoint thread: no wait for the interpreter
+                    # between taking the write lock and giving it back.
+                    self._checkpoint_on(connection.connection.dbapi_connection)
             else:
                 yield self._kept_connection("reader")
 
