@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import logging
 import threading
 import time
@@ -18,11 +17,13 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from functools import partial
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
+import orjson
 from yarl import URL
 
 from server import logs
@@ -55,8 +56,17 @@ ENDED_GATHER_SECONDS = 0.01  # after an attempt ends, for others to end and be r
 
 def body_of(event: dict, settings: Settings) -> bytes:
     """The delivered JSON: the event as the API shows it, links on TEN99_PUBLIC_URL."""
-    shown = representation.event(event, settings.public_url or "")
-    return json.dumps(shown, separators=(",", ":")).encode()
+    return orjson.dumps(representation.event(event, settings.public_url or ""))
+
+
+def _settle(future: Future, task: asyncio.Task) -> None:
+    """Pass what `task` ended with on to `future`, which another thread waits on."""
+    if task.cancelled():
+        future.cancel()
+    elif task.exception() is not None:
+        future.set_exception(task.exception())
+    else:
+        future.set_result(task.result())
 
 
 class Sender:
@@ -96,7 +106,18 @@ class Sender:
 
     def submit(self, work: Coroutine[Any, Any, T]) -> Future[T]:
         """Run `work` on the sender's loop; its result, when it has one, in the future."""
-        return asyncio.run_coroutine_threadsafe(work, self._loop)
+        return self.submit_all([work])[0]
+
+    def submit_all(self, works: list[Coroutine[Any, Any, T]]) -> list[Future[T]]:
+        """Run each of `works` on the sender's loop, woken once for all of them."""
+        futures: list[Future[T]] = [Future() for _ in works]
+
+        def start() -> None:
+            for work, future in zip(works, futures, strict=True):
+                self._loop.create_task(work).add_done_callback(partial(_settle, future))
+
+        self._loop.call_soon_threadsafe(start)
+        return futures
 
     async def exchange(
         self, url: URL, body: bytes, headers: dict, server_hostname: str | None
@@ -160,8 +181,8 @@ def deliver_due(
     ended: list[tuple[Claim, Future[dict]]] = []
     while keep_going():
         claimed = _round(database, settings, ended, list(running.values()), principal)
-        for claim in claimed:
-            running[client.submit(_attempt_one(settings, client, claim))] = claim
+        attempts = [_attempt_one(settings, client, claim) for claim in claimed]
+        running.update(zip(client.submit_all(attempts), claimed, strict=True))
         made += len(claimed)
         if not running:
             break
