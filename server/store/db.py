@@ -208,6 +208,8 @@ class Database:
         self.work_queued = threading.Event()
         # Set when a unit of work that published events commits: the deliverer wakes.
         self.events_published = threading.Event()
+        # Set with either: the worker's scheduler wakes.
+        self.work_ready = threading.Event()
 
     def _kept_connection(self, role: str = "connection") -> Connection:
         connection = getattr(self._local, role, None)
@@ -320,6 +322,8 @@ class Database:
             self.work_queued.set()
         if published:
             self.events_published.set()
+        if queued or published:
+            self.work_ready.set()
 
     @contextmanager
     def server_work(self, *, write: bool = True) -> Iterator[ServerWork]:

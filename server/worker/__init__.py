@@ -10,14 +10,17 @@ The kinds of task are registered in server/worker/registry.py by the modules tha
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Protocol
 
 from server import logs
 from server.config import Settings
@@ -41,7 +44,6 @@ PURGE_EVERY_SECONDS = 10 * 60  # expired idempotency keys
 ANNOUNCE_EVERY_SECONDS = 0.1  # at most, however often tasks end
 TASK_THREADS = 4  # tasks running at once in a worker
 TASK_SHARE = 2  # of them one account's at most
-EVENTS_GATHER_SECONDS = 0.05  # new events gathered before the deliverer routes them
 
 
 def run_due(database: Database, settings: Settings, leases: _LeaseKeeper | None = None) -> int:
@@ -164,32 +166,106 @@ def purge_expired_keys(database: Database) -> int:
     return purged
 
 
+class _Tasks:
+    """The task queue as one kind of the worker's scheduled work: claimed while a thread is
+    free, at most TASK_SHARE of one account's at once (an account's long task, an advance whose
+    receivers never answer or a slow SMTP server, holds its share of the threads, never another
+    account's), each run on a thread of the pool, its lease renewed meanwhile."""
+
+    def __init__(
+        self, database: Database, settings: Settings, wake: Callable[[], None], interval: float
+    ):
+        self._database, self._settings = database, settings
+        self._context = Context(database, settings)
+        self._wake, self._interval = wake, interval
+        self._running: dict[Future[None], ClaimedTask] = {}
+        self._a_task_ended = False
+        self._next_look = 0.0
+        self._leases = _LeaseKeeper(database, settings.task_lease_seconds).__enter__()
+        self._pool = ThreadPoolExecutor(TASK_THREADS, thread_name_prefix="ten99-task")
+
+    def due_at(self, now: float) -> float:
+        if len(self._running) >= TASK_THREADS and not self._a_task_ended:
+            return math.inf  # the end of one wakes the scheduler
+        if self._a_task_ended or self._database.work_queued.is_set():
+            return now
+        return self._next_look
+
+    def step(self, now: float) -> None:
+        self._database.work_queued.clear()
+        self._a_task_ended = False
+        for future in [future for future in self._running if future.done()]:
+            del self._running[future]
+        while len(self._running) < TASK_THREADS:
+            task = self._claim()
+            if task is None:
+                break
+            future = self._pool.submit(self._run_held, task)
+            self._running[future] = task
+            future.add_done_callback(self._ended)
+        self._next_look = now + self._interval
+
+    def _claim(self) -> ClaimedTask | None:
+        busy = Counter(task.principal.account_id for task in self._running.values())
+        full = [account for account, count in busy.items() if count >= TASK_SHARE]
+        with self._database.server_work() as work:
+            lease = self._settings.task_lease_seconds
+            return work.tasks.claim_due(work.wall(), lease, skipping=full)
+
+    def _run_held(self, task: ClaimedTask) -> None:
+        with self._leases.holding(task):
+            _run(self._context, task)
+
+    def _ended(self, _future: Future[None]) -> None:
+        self._a_task_ended = True
+        self._wake()
+
+    def stop(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._leases.__exit__()
+
+
+@dataclass
+class _Every:
+    """Work done every `seconds` (of `clock`): expiries announced, expired keys purged."""
+
+    seconds: float
+    work: Callable[[], object]
+    clock: Callable[[], float] = time.monotonic
+    _next: float = 0.0
+
+    def due_at(self, now: float) -> float:
+        return now + max(0.0, self._next - self.clock())
+
+    def step(self, _now: float) -> None:
+        self._next = self.clock() + self.seconds
+        self.work()
+
+    def stop(self) -> None:
+        pass
+
+
 class Worker:
-    """The background work of one process, until stopped: the task queue (TASK_THREADS at
-    once, TASK_SHARE of them one account's) and webhook deliveries, each kind claimed by a
-    daemon thread of its own (a slow endpoint then never delays a certificate). Work queued in
-    this process wakes them at once; queued by another, within `interval`."""
+    """The background work of one process, until stopped: one scheduler thread runs every kind
+    of due work (the task queue, webhook deliveries, expiries, purges) as each comes due,
+    handing the slow parts to the kind's own runners (a pool of threads for tasks, the sender's
+    event loop for deliveries), so that no kind holds up another. Work queued in this process
+    wakes it at once; queued by another, it is found within `interval`."""
 
     def __init__(self, database: Database, settings: Settings, interval: float = 0.5):
         self._database = database
         self._settings = settings
         self._interval = interval
         self._stopping = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._run_tasks, name="ten99-tasks", daemon=True),
-            threading.Thread(target=self._deliver, name="ten99-webhooks", daemon=True),
-        ]
+        self._thread = threading.Thread(target=self._schedule, name="ten99-worker", daemon=True)
 
     def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
+        self._thread.start()
 
     def stop(self) -> None:
         self._stopping.set()
-        self._database.work_queued.set()
-        self._database.events_published.set()
-        for thread in self._threads:
-            thread.join(timeout=30)
+        self._database.work_ready.set()
+        self._thread.join(timeout=30)
 
     def wait(self, while_alive: int | None = None) -> None:
         """Block until stopped (for `ten99-server worker`), or until the process `while_alive`
@@ -198,65 +274,41 @@ class Worker:
             if while_alive is not None and os.getppid() != while_alive:
                 return
 
-    def _run_tasks(self) -> None:
-        """Claim due tasks while a thread is free, at most TASK_SHARE of one account's at once:
-        an account's long task (an advance whose receivers never answer, a slow SMTP server)
-        holds its share of the threads, never another account's."""
-        context = Context(self._database, self._settings)
-        running: dict[Future[None], ClaimedTask] = {}
-        next_purge, next_announcement = 0, 0.0
-        with (
-            _LeaseKeeper(self._database, self._settings.task_lease_seconds) as leases,
-            ThreadPoolExecutor(TASK_THREADS, thread_name_prefix="ten99-task") as pool,
-        ):
-            while not self._stopping.is_set():
-                self._database.work_queued.clear()
-                for future in [future for future in running if future.done()]:
-                    del running[future]
-                try:
-                    if time.monotonic() >= next_announcement:
-                        next_announcement = time.monotonic() + ANNOUNCE_EVERY_SECONDS
-                        expiries.announce_due(self._database)
-                    while len(running) < TASK_THREADS and not self._stopping.is_set():
-                        task = self._claim(running.values())
-                        if task is None:
-                            break
-                        future = pool.submit(self._run_held, context, leases, task)
-                        future.add_done_callback(lambda _done: self._database.work_queued.set())
-                        running[future] = task
-                    if clock.now() >= next_purge:
-                        next_purge = clock.now() + PURGE_EVERY_SECONDS
-                        purge_expired_keys(self._database)
-                except Exception:  # a database hiccup must not end the worker
-                    log.exception("the background worker failed; retrying")
-                self._database.work_queued.wait(self._interval)
-
-    def _claim(self, running: Iterable[ClaimedTask]) -> ClaimedTask | None:
-        busy = Counter(task.principal.account_id for task in running)
-        full = [account for account, count in busy.items() if count >= TASK_SHARE]
-        with self._database.server_work() as work:
-            lease = self._settings.task_lease_seconds
-            return work.tasks.claim_due(work.wall(), lease, skipping=full)
-
-    @staticmethod
-    def _run_held(context: Context, leases: _LeaseKeeper, task: ClaimedTask) -> None:
-        with leases.holding(task):
-            _run(context, task)
-
-    def _deliver(self) -> None:
+    def _schedule(self) -> None:
+        wake = self._database.work_ready.set
         with webhooks.client() as client:
-            while not self._stopping.is_set():
-                self._database.events_published.clear()
-                try:
-                    webhooks.deliver_due(
-                        self._database,
-                        self._settings,
-                        client,
-                        keep_going=lambda: not self._stopping.is_set(),
-                    )
-                except Exception:  # a database hiccup must not end the worker
-                    log.exception("the webhook deliverer failed; retrying")
-                # Woken by new events, after a moment: the events of that moment are routed
-                # and claimed together, not one transaction each.
-                if self._database.events_published.wait(self._interval):
-                    self._stopping.wait(EVENTS_GATHER_SECONDS)
+            kinds: list[_Kind] = [
+                _Tasks(self._database, self._settings, wake, self._interval),
+                webhooks.Deliveries(self._database, self._settings, client, wake, self._interval),
+                _Every(ANNOUNCE_EVERY_SECONDS, lambda: expiries.announce_due(self._database)),
+                _Every(PURGE_EVERY_SECONDS, lambda: purge_expired_keys(self._database), clock.now),
+            ]
+            try:
+                while not self._stopping.is_set():
+                    self._database.work_ready.clear()
+                    now = time.monotonic()
+                    for kind in kinds:
+                        if kind.due_at(now) <= now:
+                            try:
+                                kind.step(now)
+                            except Exception:  # a database hiccup must not end the worker
+                                log.exception("the background worker failed; retrying")
+                    now = time.monotonic()
+                    next_due = min(kind.due_at(now) for kind in kinds)
+                    self._database.work_ready.wait(min(max(0.0, next_due - now), self._interval))
+            finally:
+                for kind in kinds:
+                    kind.stop()
+
+
+class _Kind(Protocol):
+    """A kind of due work the scheduler runs."""
+
+    def due_at(self, now: float) -> float:
+        """When, in time.monotonic(), its next step is due (`now` or earlier: due now)."""
+
+    def step(self, now: float) -> None:
+        """Record what ended, start what is due; never waits on the work itself."""
+
+    def stop(self) -> None:
+        """Wait for the work in progress, and record it."""

@@ -52,6 +52,7 @@ ACCOUNT_SHARE = 64
 # While attempts are in flight, how often to look for new due deliveries.
 POLL_SECONDS = 0.2
 ENDED_GATHER_SECONDS = 0.01  # after an attempt ends, for others to end and be recorded with it
+EVENTS_GATHER_SECONDS = 0.05  # after events are published here, for others to be routed with them
 
 
 def body_of(event: dict, settings: Settings) -> bytes:
@@ -198,6 +199,66 @@ def deliver_due(
     with database.server_work() as work:
         _record(work, settings, ended)
     return made
+
+
+class Deliveries:
+    """Webhook deliveries as one kind of the worker's scheduled work: each `step` is a round
+    (the attempts that ended recorded, new events routed, due deliveries claimed, in one
+    transaction), its attempts handed to the sender; `due_at` says when the next round is
+    worth making. `wake` is called when an attempt ends."""
+
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        client: Sender,
+        wake: Callable[[], None],
+        interval: float,
+    ):
+        self._database, self._settings, self._client = database, settings, client
+        self._wake, self._interval = wake, interval
+        self._running: dict[Future[dict], Claim] = {}
+        self._first_ended_at: float | None = None
+        self._published_at: float | None = None
+        self._next_look = 0.0
+
+    def due_at(self, now: float) -> float:
+        """The monotonic time of the next round: a moment after an attempt ended or events
+        were published here (what comes with them joins the round), else the next look."""
+        if self._database.events_published.is_set() and self._published_at is None:
+            self._published_at = now
+        due = self._next_look
+        if self._first_ended_at is not None:
+            due = min(due, self._first_ended_at + ENDED_GATHER_SECONDS)
+        if self._published_at is not None:
+            due = min(due, self._published_at + EVENTS_GATHER_SECONDS)
+        return due
+
+    def step(self, now: float) -> None:
+        self._database.events_published.clear()
+        self._published_at = self._first_ended_at = None
+        ended = [(claim, f) for f, claim in self._running.items() if f.done()]
+        for _claim, future in ended:
+            del self._running[future]
+        claimed = _round(self._database, self._settings, ended, list(self._running.values()), None)
+        attempts = [_attempt_one(self._settings, self._client, claim) for claim in claimed]
+        for future, claim in zip(self._client.submit_all(attempts), claimed, strict=True):
+            self._running[future] = claim
+            future.add_done_callback(self._ended)
+        # With attempts in flight, deliveries may come due that no slot in use holds back.
+        self._next_look = now + (POLL_SECONDS if self._running else self._interval)
+
+    def _ended(self, _future: Future) -> None:
+        if self._first_ended_at is None:
+            self._first_ended_at = time.monotonic()
+        self._wake()
+
+    def stop(self) -> None:
+        """What is in flight ends within TIMEOUT, and is recorded."""
+        wait(self._running)
+        with self._database.server_work() as work:
+            _record(work, self._settings, [(c, f) for f, c in self._running.items()])
+        self._running.clear()
 
 
 def route(database: Database, principal: Principal | None = None) -> int:
