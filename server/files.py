@@ -24,7 +24,7 @@ def add_route(app, database: Database) -> None:
         token = request.path_params["token"]
         if not may_be_file_token(token):
             raise NotFound("file", token)
-        document = await database.run(lambda: fetch(token), write=False)
+        document = await database.run(lambda: fetch(token))
         if document is None:
             raise NotFound("file", token)
         return _response(document)

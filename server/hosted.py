@@ -85,8 +85,7 @@ def _for_session(database: Database, session_id: str, work: Callable, *, write: 
 async def _read(database: Database, session_id: str) -> dict:
     """The session as it is now; NotFound when there is no such session."""
     return await database.run(
-        lambda: _for_session(database, session_id, lambda _uow, record: record, write=False),
-        write=False,
+        lambda: _for_session(database, session_id, lambda _uow, record: record, write=False)
     )
 
 
@@ -98,8 +97,7 @@ async def show(
         application = await database.run(
             lambda: _for_session(
                 database, session_id, application_sessions.application, write=False
-            ),
-            write=False,
+            )
         )
     except NotFound:
         return _not_found()
@@ -117,8 +115,7 @@ async def accept(database: Database, request: Request) -> Response:
     session_id = request.path_params["session_id"]
     try:
         session = await database.run(
-            lambda: _for_session(database, session_id, application_sessions.accept, write=True),
-            write=True,
+            lambda: _for_session(database, session_id, application_sessions.accept, write=True)
         )
     except NotFound:
         return _not_found()

@@ -55,9 +55,7 @@ class Idempotency:
             return
         principal: Principal = token_info["principal"]
         request_hash = fingerprint(scope["method"], scope["path"], checked.raw_body)
-        found = await self.database.run(
-            lambda: self._claim(principal, key, request_hash), write=True
-        )
+        found = await self.database.run(lambda: self._claim(principal, key, request_hash))
         if found.outcome == "mismatch":
             raise RequestRefused(
                 400,
@@ -130,14 +128,14 @@ class Idempotency:
             with self.database.server_work() as work:
                 work.idempotency_keys.complete(principal, key, saved)
 
-        await self.database.run(complete, write=True)
+        await self.database.run(complete)
 
     async def _release(self, principal: Principal, key: str) -> None:
         def release() -> None:
             with self.database.server_work() as work:
                 work.idempotency_keys.release(principal, key)
 
-        await self.database.run(release, write=True)
+        await self.database.run(release)
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:

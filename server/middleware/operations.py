@@ -46,9 +46,7 @@ class _Operation:
         token_info = token_info_of(scope)
         assert token_info is not None  # every operation requires a key
         principal = token_info["principal"]
-        status, body = await self.database.run(
-            lambda: self._answer(principal, arguments), write=self.write
-        )
+        status, body = await self.database.run(lambda: self._answer(principal, arguments))
         headers = [
             *JSON_HEADERS,
             (b"content-length", str(len(body)).encode()),

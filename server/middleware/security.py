@@ -60,7 +60,7 @@ class KeyCache:
         cached = self._entries.get(digest)
         if cached is not None and now - cached[1] < KEY_CACHE_SECONDS:
             return cached[0]
-        found = await self.database.run(lambda: self._lookup(key), write=False)
+        found = await self.database.run(lambda: self._lookup(key))
         if len(self._entries) >= KEY_CACHE_SIZE:
             self._entries.pop(next(iter(self._entries)))
         self._entries[digest] = (found, now)

@@ -195,9 +195,10 @@ class Database:
         self._requests_loop: asyncio.AbstractEventLoop | None = None
         self._request_writer: Engine | None = None
         self._request_reader: Engine | None = None
-        # The threads that serve requests keep a connection each: checking one out of the pool
-        # for every transaction costs more than a short transaction itself. Other threads
-        # (background work, which may come and go) check one out for each transaction.
+        # SQLite: the thread that serves requests (the event loop's) keeps a connection:
+        # checking one out of the pool for every transaction costs more than a short
+        # transaction itself. Other threads (background work, which may come and go) check one
+        # out for each transaction.
         self._local = threading.local()
         self._connections: set[Connection] = set()
         self._checkpointer: threading.Thread | None = None
@@ -211,15 +212,11 @@ class Database:
         # Set with either: the worker's scheduler wakes.
         self.work_ready = threading.Event()
 
-    def _kept_connection(self, role: str = "connection") -> Connection:
-        connection = getattr(self._local, role, None)
+    def _kept_connection(self) -> Connection:
+        connection = getattr(self._local, "connection", None)
         if connection is None or connection.closed or connection.invalidated:
             connection = self.engine.connect()
-            if role == "reader":
-                # PostgreSQL: a read needs no transaction of its own, nor the round trips to the
-                # server that begin and end one.
-                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            setattr(self._local, role, connection)
+            self._local.connection = connection
             with self._connections_lock:
                 self._connections.add(connection)
             # Back to the pool when the thread is gone.
@@ -296,7 +293,7 @@ class Database:
             elif not getattr(self._local, "serves_requests", False):
                 with self.engine.begin() as connection:
                     yield connection
-            elif write or self.is_sqlite:
+            else:  # SQLite, on the event loop
                 connection = self._kept_connection()
                 with connection.begin():
                     yield connection
@@ -304,8 +301,6 @@ class Database:
                     # Here, rather than in the checkpoint thread: no wait for the interpreter
                     # between taking the write lock and giving it back.
                     self._checkpoint_on(connection.connection.dbapi_connection)
-            else:
-                yield self._kept_connection("reader")
 
     @contextmanager
     def unit_of_work(
@@ -332,7 +327,7 @@ class Database:
         with self.transaction(write=write) as connection:
             yield ServerWork(connection, clock.now)
 
-    async def run(self, work: Callable[[], T], *, write: bool) -> T:
+    async def run(self, work: Callable[[], T]) -> T:
         """`work()`, the database work of a request, on the event loop: inline on SQLite, in a
         greenlet that waits on the loop for PostgreSQL's answers."""
         if self.is_sqlite:
