@@ -27,6 +27,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TypeVar
 
+import asyncpg
 import orjson
 from alembic import command
 from alembic.config import Config
@@ -109,9 +110,23 @@ def make_request_engine(url: str) -> AsyncEngine:
     """PostgreSQL through asyncpg, for requests: its `sync_engine` is used in a greenlet. No ping
     at checkout (a round trip per transaction): a connection found closed is dropped, and the
     next transaction opens a new one."""
-    asynchronous = make_url(url).set(drivername="postgresql+asyncpg")
+    target = make_url(url)
+    # asyncpg reads libpq's parameters (sslmode, sslrootcert, application_name, ...) from a DSN,
+    # not from SQLAlchemy's URL; connect_timeout is its `timeout`.
+    query = dict(target.query)
+    timeout = query.pop("connect_timeout", None)
+    dsn = target.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
+    options = {} if timeout is None else {"timeout": float(str(timeout))}
+
+    async def connect():
+        return await asyncpg.connect(dsn, **options)
+
     engine = create_async_engine(
-        asynchronous, pool_size=POSTGRES_REQUEST_POOL_SIZE, max_overflow=24, **_JSON
+        target.set(drivername="postgresql+asyncpg", query={}),
+        async_creator=connect,
+        pool_size=POSTGRES_REQUEST_POOL_SIZE,
+        max_overflow=24,
+        **_JSON,
     )
     _count_statements(engine.sync_engine)
     return engine
