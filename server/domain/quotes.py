@@ -47,10 +47,13 @@ def contractor_and_job(uow: UnitOfWork, fields: Mapping[str, Any]) -> tuple[dict
 def rated(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
     """The quote's fields with its rating and eligibility, from the current contractor, job,
     job category and entity."""
-    contractor, job = contractor_and_job(uow, fields)
+    found = uow.parties.of(fields["contractor"], fields["job"])
+    if found is None:  # which one is missing, in the error
+        contractor_and_job(uow, fields)
+        raise AssertionError("parties found one by one, not together")
+    contractor, job, entity = found  # entity: None once deleted
     category = uow.job_categories.get(job["category_code"])
     assert category is not None  # a job's category_code is a foreign key
-    entity = uow.entities.get(job["entity"])  # None once deleted
     table = rating.rate_table()
     state = work_state(job, contractor)
     result = rating.rate(

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.elements import Label
 
 from server.store import statements
 
@@ -24,7 +25,7 @@ Processor = Callable[[Any], Any] | None
 class Prepared:
     """One statement: `run` binds values by name; `rows` reads what a SELECT returns."""
 
-    def __init__(self, statement: ClauseElement, columns: Iterable[Column]):
+    def __init__(self, statement: ClauseElement, columns: Iterable[Column | Label]):
         self.statement = statement
         self.columns = {column.name: column for column in columns}
         # By dialect and driver: psycopg and asyncpg write PostgreSQL's parameters differently.

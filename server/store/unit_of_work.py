@@ -30,6 +30,7 @@ from server.store.events import Change, EventRepository
 from server.store.invoices import InvoiceRepository
 from server.store.job_categories import JobCategories
 from server.store.jobs import JOBS
+from server.store.parties import Parties
 from server.store.policies import PolicyRepository
 from server.store.quotes import QUOTES
 from server.store.records import Records, Repository
@@ -94,6 +95,10 @@ class UnitOfWork:
     def wall(self) -> int:
         """The wall clock's time, whatever the sandbox's."""
         return self._wall()
+
+    @lazy
+    def parties(self) -> Parties:
+        return Parties(self._connection, self.principal)
 
     @lazy
     def job_categories(self) -> JobCategories:
