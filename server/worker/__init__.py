@@ -101,13 +101,19 @@ class _LeaseKeeper:
             except Exception:  # the database is away: a lease may lapse, and that is safe
                 log.warning("could not renew the leases of %d tasks", len(running), exc_info=True)
 
-    def __enter__(self) -> _LeaseKeeper:
+    def start(self) -> None:
         self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+    def __enter__(self) -> _LeaseKeeper:
+        self.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self._stopping.set()
-        self._thread.join()
+        self.stop()
 
 
 def _run(context: Context, task: ClaimedTask) -> None:
@@ -181,7 +187,8 @@ class _Tasks:
         self._running: dict[Future[None], ClaimedTask] = {}
         self._a_task_ended = False
         self._next_look = 0.0
-        self._leases = _LeaseKeeper(database, settings.task_lease_seconds).__enter__()
+        self._leases = _LeaseKeeper(database, settings.task_lease_seconds)
+        self._leases.start()
         self._pool = ThreadPoolExecutor(TASK_THREADS, thread_name_prefix="ten99-task")
 
     def due_at(self, now: float) -> float:
@@ -222,7 +229,7 @@ class _Tasks:
 
     def stop(self) -> None:
         self._pool.shutdown(wait=True)
-        self._leases.__exit__()
+        self._leases.stop()
 
 
 @dataclass
@@ -279,7 +286,9 @@ class Worker:
         with webhooks.client() as client:
             kinds: list[_Kind] = [
                 _Tasks(self._database, self._settings, wake, self._interval),
-                webhooks.Deliveries(self._database, self._settings, client, wake, self._interval),
+                webhooks.Deliveries(
+                    self._database, self._settings, client, wake=wake, interval=self._interval
+                ),
                 _Every(ANNOUNCE_EVERY_SECONDS, lambda: expiries.announce_due(self._database)),
                 _Every(PURGE_EVERY_SECONDS, lambda: purge_expired_keys(self._database), clock.now),
             ]

@@ -170,35 +170,18 @@ def deliver_due(
 ) -> int:
     """Make every attempt that is due now, up to CONCURRENCY at once and ACCOUNT_SHARE of one
     account's (an endpoint that never answers holds its slots for TIMEOUT, not the others'
-    deliveries); returns how many were made. Stops claiming once `keep_going()` is false. With
-    a `principal`, only its deliveries (an advancing test clock's).
-
-    The attempts run on the sender's event loop and never touch the database: each round
-    records the attempts that ended, routes new events and claims due deliveries in one
-    transaction, for as many as there are, so that deliveries take the (SQLite) write lock a
-    few dozen times a second rather than several times each."""
-    made = 0
-    running: dict[Future[dict], Claim] = {}
-    ended: list[tuple[Claim, Future[dict]]] = []
-    while keep_going():
-        claimed = _round(database, settings, ended, list(running.values()), principal)
-        attempts = [_attempt_one(settings, client, claim) for claim in claimed]
-        running.update(zip(client.submit_all(attempts), claimed, strict=True))
-        made += len(claimed)
-        if not running:
-            break
-        # One in flight may free a slot, or the next event about its object; meanwhile
-        # deliveries may have come due that no slot in use holds back.
-        done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-        if done:  # what ends a moment later is recorded with it
-            time.sleep(ENDED_GATHER_SECONDS)
-        ended = [(running.pop(future), future) for future in list(running) if future.done()]
-    # Stopping: what is in flight ends within TIMEOUT, and is recorded.
-    wait(running)
-    ended += [(claim, future) for future, claim in running.items()]
-    with database.server_work() as work:
-        _record(work, settings, ended)
-    return made
+    deliveries), waiting for them; returns how many were made. Stops claiming once
+    `keep_going()` is false. With a `principal`, only its deliveries (an advancing test
+    clock's). The worker's scheduler makes its rounds itself (`Deliveries`), without waiting."""
+    deliveries = Deliveries(database, settings, client, principal=principal)
+    try:
+        while keep_going():
+            deliveries.step(time.monotonic())
+            if not deliveries.wait_for_one(POLL_SECONDS):
+                break
+    finally:
+        deliveries.stop()
+    return deliveries.made
 
 
 class Deliveries:
@@ -212,11 +195,14 @@ class Deliveries:
         database: Database,
         settings: Settings,
         client: Sender,
-        wake: Callable[[], None],
-        interval: float,
+        *,
+        wake: Callable[[], None] = lambda: None,
+        interval: float = POLL_SECONDS,
+        principal: Principal | None = None,  # only its deliveries (an advancing test clock's)
     ):
         self._database, self._settings, self._client = database, settings, client
-        self._wake, self._interval = wake, interval
+        self._wake, self._interval, self._principal = wake, interval, principal
+        self.made = 0  # attempts started
         self._running: dict[Future[dict], Claim] = {}
         self._first_ended_at: float | None = None
         self._published_at: float | None = None
@@ -235,18 +221,31 @@ class Deliveries:
         return due
 
     def step(self, now: float) -> None:
-        self._database.events_published.clear()
+        if self._principal is None:  # the events of every sandbox are this round's to route
+            self._database.events_published.clear()
         self._published_at = self._first_ended_at = None
         ended = [(claim, f) for f, claim in self._running.items() if f.done()]
         for _claim, future in ended:
             del self._running[future]
-        claimed = _round(self._database, self._settings, ended, list(self._running.values()), None)
+        running = list(self._running.values())
+        claimed = _round(self._database, self._settings, ended, running, self._principal)
         attempts = [_attempt_one(self._settings, self._client, claim) for claim in claimed]
         for future, claim in zip(self._client.submit_all(attempts), claimed, strict=True):
             self._running[future] = claim
             future.add_done_callback(self._ended)
+        self.made += len(claimed)
         # With attempts in flight, deliveries may come due that no slot in use holds back.
         self._next_look = now + (POLL_SECONDS if self._running else self._interval)
+
+    def wait_for_one(self, timeout: float) -> bool:
+        """Wait up to `timeout` for an attempt in flight to end (and a moment more, for others
+        to end with it); False when none is in flight."""
+        if not self._running:
+            return False
+        done, _ = wait(self._running, timeout=timeout, return_when=FIRST_COMPLETED)
+        if done:
+            time.sleep(ENDED_GATHER_SECONDS)
+        return True
 
     def _ended(self, _future: Future) -> None:
         if self._first_ended_at is None:
