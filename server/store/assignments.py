@@ -7,17 +7,18 @@ from sqlalchemy import bindparam, select
 
 from server.store.listing import owned, owns
 from server.store.prepared import Prepared
-from server.store.records import Records, Repository, owner
+from server.store.records import Records, Repository
 from server.store.tables import assignments
 
 ASSIGNMENTS = Records(assignments, "an")
 
-# Statements every extension runs, built once. Voided assignments included.
-_OWNED = select(assignments).where(
-    assignments.c.account_id == bindparam("account_id"),
-    assignments.c.environment == bindparam("environment"),
+# Statements every extension runs, built once. Voided assignments included. By the job's or
+# the assignment's id alone, the owner compared on the row (see listing.owns).
+_LATEST = (
+    select(assignments)
+    .where(assignments.c.job == bindparam("job"))
+    .order_by(assignments.c.seq.desc())
 )
-_LATEST = _OWNED.where(assignments.c.job == bindparam("job")).order_by(assignments.c.seq.desc())
 _LATEST_FOR_JOB = Prepared(_LATEST.limit(1), assignments.columns)
 _LATEST_FOR_JOB_LOCKED = Prepared(_LATEST.limit(1).with_for_update(), assignments.columns)
 _BY_ID_INCLUDING_VOIDED = Prepared(
@@ -48,13 +49,12 @@ class AssignmentRepository(Repository):
         return self._one(statement, job=job_id)
 
     def get_including_voided(self, assignment_id: str) -> dict | None:
-        rows = _BY_ID_INCLUDING_VOIDED.rows(self.connection, {"id": assignment_id})
-        found = rows and owns(self.principal, rows[0])
-        return ASSIGNMENTS.record(rows[0]) if found else None
+        return self._one(_BY_ID_INCLUDING_VOIDED, id=assignment_id)
 
     def _one(self, statement: Prepared, **values) -> dict | None:
-        rows = statement.rows(self.connection, {**owner(self.principal), **values})
-        return ASSIGNMENTS.record(rows[0]) if rows else None
+        rows = statement.rows(self.connection, values)
+        found = rows and owns(self.principal, rows[0])
+        return ASSIGNMENTS.record(rows[0]) if found else None
 
     def live_for_policy(self, policy_id: str) -> list[dict]:
         """The assignments bound to the policy, voided ones left out."""

@@ -217,7 +217,7 @@ assignments = Table(
     Column("certificate_refresh_pending", Boolean, nullable=False),
     Column("deleted_at", BigInteger, nullable=True),
     Index("ix_assignments_owner_seq", "account_id", "environment", "seq"),
-    Index("ix_assignments_job", "job"),
+    Index("ix_assignments_job_seq", "job", "seq"),
     Index(
         "ux_assignments_live_job",
         "job",
