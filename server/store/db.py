@@ -32,6 +32,7 @@ import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import greenlet_spawn
 
@@ -129,7 +130,15 @@ def make_request_engine(url: str) -> AsyncEngine:
         **_JSON,
     )
     _count_statements(engine.sync_engine)
+    event.listen(engine.sync_engine, "checkout", _refuse_closed)
     return engine
+
+
+def _refuse_closed(dbapi_connection, _record, _proxy) -> None:
+    """A pooled connection whose server went away (a restart, a terminated backend) is
+    replaced at checkout, which then opens a new one: asyncpg knows without a round trip."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the connection was closed by the server")
 
 
 # Set while a request's database work runs in its greenlet on the event loop (PostgreSQL).

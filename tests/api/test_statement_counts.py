@@ -39,17 +39,3 @@ def test_answers_do_not_count_unless_asked(client, sandbox_key):
     answer = client.get("/api/v1/contractors", headers=bearer(sandbox_key))
     assert answer.status_code == 200
     assert HEADER not in answer.headers
-
-
-@pytest.mark.postgres
-@pytest.mark.parametrize("database_kind", ["postgresql"], indirect=True)
-def test_libpq_parameters_in_a_postgresql_url_reach_the_requests_driver(
-    database_url, client_with, sandbox_key
-):
-    """asyncpg, which serves requests, takes the URL's libpq parameters as psycopg does."""
-    url = f"{database_url}?sslmode=disable&connect_timeout=5&application_name=ten99-tests"
-    client = client_with(database_url=url, count_statements=True)
-    created = client.post("/api/v1/contractors", json=CONTRACTOR, headers=bearer(sandbox_key))
-    assert created.status_code == 201, created.text
-    read = client.get(f"/api/v1/contractors/{created.json()['id']}", headers=bearer(sandbox_key))
-    assert read.json()["id"] == created.json()["id"]
