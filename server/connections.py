@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 from functools import cache
+from typing import cast
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -55,6 +56,44 @@ def _refusal_app(refused: RequestRefused):
     return refuse
 
 
+class _Coalescing:
+    """A connection's transport that sends what one step of the event loop wrote in one system
+    call: uvicorn writes a response's head and its body apart, two sends (two packets, with
+    TCP_NODELAY) where one does. What is written goes out at the end of the loop's step, or at
+    once before the connection is closed or half-closed."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop):
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(data)
+
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if not self._transport.is_closing():  # else the client is gone, and the answer too
+                self._transport.write(data)
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._transport.write_eof()
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + sum(map(len, self._pending))
+
+    def __getattr__(self, name: str):
+        return getattr(self._transport, name)
+
+
 class BoundedHttpProtocol(HttpToolsProtocol):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -72,7 +111,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.linger_ends = 0.0
 
     def connection_made(self, transport) -> None:
-        super().connection_made(transport)
+        # A transport in all but its class: what it does not define, the real one does.
+        super().connection_made(cast(asyncio.Transport, _Coalescing(transport, self.loop)))
         self.address = self.client[0] if self.client else None  # None on a Unix socket
         if self.address is not None:
             held = _open[self.address] = _open.get(self.address, 0) + 1
