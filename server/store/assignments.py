@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, select
 
-from server.store.listing import owned, owns
+from server.store.listing import owned
 from server.store.prepared import Prepared
 from server.store.records import Records, Repository
 from server.store.tables import assignments
@@ -52,9 +52,8 @@ class AssignmentRepository(Repository):
         return self._one(_BY_ID_INCLUDING_VOIDED, id=assignment_id)
 
     def _one(self, statement: Prepared, **values) -> dict | None:
-        rows = statement.rows(self.connection, values)
-        found = rows and owns(self.principal, rows[0])
-        return ASSIGNMENTS.record(rows[0]) if found else None
+        row = self._owned_row(statement, values)
+        return None if row is None else ASSIGNMENTS.record(row)
 
     def live_for_policy(self, policy_id: str) -> list[dict]:
         """The assignments bound to the policy, voided ones left out."""

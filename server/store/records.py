@@ -95,7 +95,11 @@ class Repository:
         self.principal = principal
 
     def _row(self, object_id: str) -> dict[str, Any] | None:
-        rows = self.records.by_id.rows(self.connection, {"id": object_id})
+        return self._owned_row(self.records.by_id, {"id": object_id})
+
+    def _owned_row(self, statement: Prepared, values: dict[str, Any]) -> dict[str, Any] | None:
+        """The first row `statement` finds, if it is the caller's (see `owns`)."""
+        rows = statement.rows(self.connection, values)
         return rows[0] if rows and owns(self.principal, rows[0]) else None
 
     def get(self, object_id: str) -> dict[str, Any] | None:

@@ -181,7 +181,6 @@ class _Tasks:
     def __init__(
         self, database: Database, settings: Settings, wake: Callable[[], None], interval: float
     ):
-        self._database, self._settings = database, settings
         self._context = Context(database, settings)
         self._wake, self._interval = wake, interval
         self._running: dict[Future[None], ClaimedTask] = {}
@@ -194,12 +193,12 @@ class _Tasks:
     def due_at(self, now: float) -> float:
         if len(self._running) >= TASK_THREADS and not self._a_task_ended:
             return math.inf  # the end of one wakes the scheduler
-        if self._a_task_ended or self._database.work_queued.is_set():
+        if self._a_task_ended or self._context.database.work_queued.is_set():
             return now
         return self._next_look
 
     def step(self, now: float) -> None:
-        self._database.work_queued.clear()
+        self._context.database.work_queued.clear()
         self._a_task_ended = False
         for future in [future for future in self._running if future.done()]:
             del self._running[future]
@@ -215,8 +214,8 @@ class _Tasks:
     def _claim(self) -> ClaimedTask | None:
         busy = Counter(task.principal.account_id for task in self._running.values())
         full = [account for account, count in busy.items() if count >= TASK_SHARE]
-        with self._database.server_work() as work:
-            lease = self._settings.task_lease_seconds
+        with self._context.database.server_work() as work:
+            lease = self._context.settings.task_lease_seconds
             return work.tasks.claim_due(work.wall(), lease, skipping=full)
 
     def _run_held(self, task: ClaimedTask) -> None:

@@ -105,10 +105,6 @@ class Sender:
             self._proxy_of[key] = None if bypass else self._proxies.get(url.scheme)
         return self._proxy_of[key]
 
-    def submit(self, work: Coroutine[Any, Any, T]) -> Future[T]:
-        """Run `work` on the sender's loop; its result, when it has one, in the future."""
-        return self.submit_all([work])[0]
-
     def submit_all(self, works: list[Coroutine[Any, Any, T]]) -> list[Future[T]]:
         """Run each of `works` on the sender's loop, woken once for all of them."""
         futures: list[Future[T]] = [Future() for _ in works]
