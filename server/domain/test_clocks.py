@@ -2,8 +2,8 @@
 the time (quote dates, policy and session expiry, extensions, invoices, webhook retries) reads
 the clock's `frozen_time` instead of the wall clock, and stands still until the clock is
 advanced. Advancing is the background worker's (server/worker/test_clocks.py): it moves the
-clock from one due moment to the next, announcing expiries and attempting deliveries at each,
-and the clock is `advancing` until it reaches its target."""
+clock from one due moment to the next, announcing expiries and having the deliveries due made
+at each, and the clock is `advancing` until it reaches its target."""
 
 from __future__ import annotations
 
@@ -90,6 +90,7 @@ def advance(uow: UnitOfWork, clock_id: str, fields: schemas.TestClockAdvance) ->
 
 class Step(Enum):
     MOVED = "moved"  # on to the next moment; more to do
+    WAITING = "waiting"  # for the deliveries due at its time to be made first
     ARRIVED = "arrived"  # at its target
     GONE = "gone"  # deleted or replaced meanwhile
 
@@ -97,11 +98,15 @@ class Step(Enum):
 def move_on(uow: UnitOfWork, clock_id: str) -> Step:
     """Move an advancing clock on to the first moment before its target at which something
     of the sandbox falls due (a policy expires, a session lapses, a webhook attempt is due), or
-    to its target."""
+    to its target; not while the sandbox's deliveries due at its time are still to be made
+    (their events to be routed, attempts to be made or recorded), so that each attempt is made
+    and its retry scheduled at the time it was due."""
     clock = uow.test_clocks.get(clock_id)
     if clock is None or clock["advancing_to"] is None:
         return Step.GONE
     at, target = clock["frozen_time"], clock["advancing_to"]
+    if uow.deliveries.outstanding(uow.principal, at, uow.wall()):
+        return Step.WAITING
     if at == target:
         return Step.ARRIVED
     moment = uow.test_clocks.next_moment(at, target, ENDINGS)

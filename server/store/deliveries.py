@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Connection,
     Integer,
     Row,
     Select,
+    Table,
     Update,
     and_,
     bindparam,
@@ -129,6 +131,33 @@ _ROUTED = delete(events_to_route).where(
 )
 
 
+def _attemptable(now: ColumnElement[int]) -> tuple[ColumnElement[bool], ...]:
+    """What makes a pending delivery (joined to its endpoint) one to attempt at `now`: due, to
+    an enabled endpoint, and no earlier delivery about the same object to the same endpoint
+    still pending (each object's events arrive in order)."""
+    deliveries, earlier = webhook_deliveries, aliased(webhook_deliveries)
+    return (
+        deliveries.c.status == PENDING,
+        deliveries.c.next_attempt_at <= now,
+        webhook_endpoints.c.status == ENABLED,
+        ~exists().where(
+            and_(
+                earlier.c.endpoint_id == deliveries.c.endpoint_id,
+                earlier.c.object_id == deliveries.c.object_id,
+                earlier.c.status == PENDING,
+                earlier.c.seq < deliveries.c.seq,
+            )
+        ),
+    )
+
+
+def _sandbox_of(table: Table) -> ColumnElement[bool]:
+    return and_(
+        table.c.account_id == bindparam("account_id"),
+        table.c.environment == bindparam("environment"),
+    )
+
+
 def _claim_statements(for_principal: bool) -> tuple[Select, Update]:
     """What claim_due runs, built once (building it anew took ten times what running it
     does): the due deliveries to lease, and a lease. Their values are bound by name: `wall`,
@@ -136,44 +165,27 @@ def _claim_statements(for_principal: bool) -> tuple[Select, Update]:
     lease's `b_seq`, `b_leased_until` and `b_lease` (an update may not bind its columns' own
     names)."""
     deliveries = webhook_deliveries
-    earlier = aliased(webhook_deliveries)
     wall = bindparam("wall", type_=BigInteger)
     # Leases are the workers' own: on the wall clock.
     free = or_(deliveries.c.leased_until.is_(None), deliveries.c.leased_until <= wall)
     now = test_clocks.time_of(deliveries, wall)
-    if for_principal:
-        whose = and_(
-            deliveries.c.account_id == bindparam("account_id"),
-            deliveries.c.environment == bindparam("environment"),
-        )
-    else:
-        whose = ~test_clocks.advancing(deliveries)
     due = (
         select(deliveries.c.seq, now.label("now"), webhook_endpoints)
         .join(webhook_endpoints, webhook_endpoints.c.id == deliveries.c.endpoint_id)
         .where(
-            deliveries.c.status == PENDING,
             # The latest time of any sandbox: bounds the walk of the due index to what may be
             # due, where `now` (per row) could not.
             deliveries.c.next_attempt_at <= bindparam("horizon", type_=BigInteger),
-            deliveries.c.next_attempt_at <= now,
+            *_attemptable(now),
             free,
-            whose,
             deliveries.c.account_id.not_in(bindparam("skipping", expanding=True)),
-            webhook_endpoints.c.status == ENABLED,
-            ~exists().where(
-                and_(
-                    earlier.c.endpoint_id == deliveries.c.endpoint_id,
-                    earlier.c.object_id == deliveries.c.object_id,
-                    earlier.c.status == PENDING,
-                    earlier.c.seq < deliveries.c.seq,
-                )
-            ),
         )
         .order_by(deliveries.c.next_attempt_at, deliveries.c.seq)
         .limit(bindparam("limit", type_=Integer))
         .with_for_update(skip_locked=True, of=deliveries)
     )
+    if for_principal:
+        due = due.where(_sandbox_of(deliveries))
     lease = (
         update(deliveries)
         .where(
@@ -193,7 +205,30 @@ def _claim_statements(for_principal: bool) -> tuple[Select, Update]:
     return due, lease
 
 
+def _outstanding() -> Select:
+    """Whether a sandbox (`account_id`, `environment`) has deliveries still to make at its time
+    `at`: events not yet routed, attempts to make, or attempts in flight (leased at `wall`)."""
+    deliveries = webhook_deliveries
+    unrouted = (
+        select(events.c.seq)
+        .join(events_to_route, events_to_route.c.event_seq == events.c.seq)
+        .where(_sandbox_of(events))
+    )
+    due = (
+        select(deliveries.c.seq)
+        .join(webhook_endpoints, webhook_endpoints.c.id == deliveries.c.endpoint_id)
+        .where(_sandbox_of(deliveries), *_attemptable(bindparam("at", type_=BigInteger)))
+    )
+    in_flight = select(deliveries.c.seq).where(
+        _sandbox_of(deliveries),
+        deliveries.c.status == PENDING,
+        deliveries.c.leased_until > bindparam("wall", type_=BigInteger),
+    )
+    return select(or_(exists(unrouted), exists(due), exists(in_flight)))
+
+
 _CLAIMS = {for_principal: _claim_statements(for_principal) for for_principal in (False, True)}
+_OUTSTANDING = _outstanding()
 _LATEST_CLOCK = select(func.max(test_clocks_table.c.frozen_time))
 # The leases the deliveries hold, locked until the attempts are recorded.
 _LEASES = (
@@ -286,8 +321,7 @@ class DeliveryQueue:
         its endpoint has an earlier delivery about the same object still pending (so each
         object's events arrive in order), and at most `share` of one account's, counting those
         it has `in_flight` already. Due in its sandbox's time: its test clock's, or `wall`.
-        Deliveries of a sandbox whose clock is advancing are the advance's to make: claimed
-        with its `principal` only. PostgreSQL skips rows another worker is claiming; the
+        With `principal`, only its sandbox's. PostgreSQL skips rows another worker is claiming; the
         conditional update makes a second claimant (SQLite, or a lock released by a commit)
         find the lease taken."""
         due, lease_statement = _CLAIMS[principal is not None]
@@ -348,6 +382,17 @@ class DeliveryQueue:
             )
             for row, taken in taken_rows
         ]
+
+    def outstanding(self, principal: Principal, at: int, wall: int) -> bool:
+        """Whether the sandbox has deliveries still to make at its time `at`: events to route,
+        due attempts to make (as `claim_due` would claim them), attempts in flight."""
+        values = {
+            "account_id": principal.account_id,
+            "environment": principal.environment.value,
+            "at": at,
+            "wall": wall,
+        }
+        return bool(self.connection.execute(_OUTSTANDING, values).scalar())
 
     def record(self, outcomes: list[Outcome]) -> list[Claim]:
         """Append each attempt and set its outcome, where this worker still holds the lease;

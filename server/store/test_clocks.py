@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 from server.core.principals import Environment, Principal
-from server.core.statuses import ADVANCING, PENDING
+from server.core.statuses import PENDING
 from server.store.listing import ownership
 from server.store.prepared import Prepared
 from server.store.records import Records, Repository, owner
@@ -63,15 +63,6 @@ def time_of(table: Table, wall: int | ColumnElement[int]) -> ColumnElement[int]:
         .scalar_subquery()
     )
     return func.coalesce(clock, wall)
-
-
-def advancing(table: Table) -> ColumnElement[bool]:
-    """Whether the sandbox of a row of `table` has a test clock that is advancing."""
-    return exists().where(
-        test_clocks.c.account_id == table.c.account_id,
-        test_clocks.c.environment == table.c.environment,
-        test_clocks.c.status == ADVANCING,
-    )
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from typing import Protocol
 from server import logs
 from server.config import Settings
 from server.core import clock
+from server.core.principals import Principal
 from server.store.db import Database
 from server.store.tasks import ClaimedTask
 from server.worker import certificates, documents, email, expiries, test_clocks, webhooks
@@ -53,17 +54,39 @@ def run_due(database: Database, settings: Settings, leases: _LeaseKeeper | None 
     if leases is None:
         with _LeaseKeeper(database, settings.task_lease_seconds) as own:
             return run_due(database, settings, own)
-    context = Context(database, settings)
-    expiries.announce_due(database)
-    ran = 0
-    while True:
-        with database.server_work() as work:
-            task = work.tasks.claim_due(work.wall(), settings.task_lease_seconds)
-        if task is None:
-            return ran
-        with leases.holding(task):
-            _run(context, task)
-        ran += 1
+    with _DeliveriesHere(database, settings) as deliver:
+        context = Context(database, settings, deliver)
+        expiries.announce_due(database)
+        ran = 0
+        while True:
+            with database.server_work() as work:
+                task = work.tasks.claim_due(work.wall(), settings.task_lease_seconds)
+            if task is None:
+                return ran
+            with leases.holding(task):
+                _run(context, task)
+            ran += 1
+
+
+class _DeliveriesHere:
+    """`run_due`'s deliveries for the clocks it advances: made in the calling thread, on a
+    sender opened at the first need."""
+
+    def __init__(self, database: Database, settings: Settings):
+        self._database, self._settings = database, settings
+        self._sender: webhooks.Sender | None = None
+
+    def __call__(self, principal: Principal, _timeout: float) -> None:
+        if self._sender is None:
+            self._sender = webhooks.client()
+        webhooks.deliver_due(self._database, self._settings, self._sender, principal=principal)
+
+    def __enter__(self) -> _DeliveriesHere:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._sender is not None:
+            self._sender.close()
 
 
 class _LeaseKeeper:
@@ -178,10 +201,9 @@ class _Tasks:
     receivers never answer or a slow SMTP server, holds its share of the threads, never another
     account's), each run on a thread of the pool, its lease renewed meanwhile."""
 
-    def __init__(
-        self, database: Database, settings: Settings, wake: Callable[[], None], interval: float
-    ):
-        self._context = Context(database, settings)
+    def __init__(self, context: Context, wake: Callable[[], None], interval: float):
+        self._context = context
+        database, settings = context.database, context.settings
         self._wake, self._interval = wake, interval
         self._running: dict[Future[None], ClaimedTask] = {}
         self._a_task_ended = False
@@ -283,11 +305,13 @@ class Worker:
     def _schedule(self) -> None:
         wake = self._database.work_ready.set
         with webhooks.client() as client:
+            deliveries = webhooks.Deliveries(
+                self._database, self._settings, client, wake=wake, interval=self._interval
+            )
+            context = Context(self._database, self._settings, deliveries.make_for)
             kinds: list[_Kind] = [
-                _Tasks(self._database, self._settings, wake, self._interval),
-                webhooks.Deliveries(
-                    self._database, self._settings, client, wake=wake, interval=self._interval
-                ),
+                _Tasks(context, wake, self._interval),
+                deliveries,
                 _Every(ANNOUNCE_EVERY_SECONDS, lambda: expiries.announce_due(self._database)),
                 _Every(PURGE_EVERY_SECONDS, lambda: purge_expired_keys(self._database), clock.now),
             ]

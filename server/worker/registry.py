@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from server.config import Settings
 from server.core.links import file_path
+from server.core.principals import Principal
 from server.store.db import Database
 from server.store.tasks import ClaimedTask
 from server.store.unit_of_work import UnitOfWork
@@ -30,12 +31,18 @@ class Unfinished(Exception):
     due meanwhile (a slice is not an attempt)."""
 
 
+# Has a sandbox's due deliveries made, returning once some progress may have been made or
+# after at most the seconds given: the worker's deliveries do it; `run_due` makes them itself.
+Deliver = Callable[[Principal, float], None]
+
+
 @dataclass(frozen=True)
 class Context:
-    """What background work knows of the deployment."""
+    """What background work knows of the deployment, and how it has deliveries made."""
 
     database: Database
     settings: Settings
+    deliver: Deliver
 
     def file_url(self, token: str) -> str:
         """A link for an email: on TEN99_PUBLIC_URL, or a bare path without it."""

@@ -53,6 +53,7 @@ ACCOUNT_SHARE = 64
 POLL_SECONDS = 0.2
 ENDED_GATHER_SECONDS = 0.01  # after an attempt ends, for others to end and be recorded with it
 EVENTS_GATHER_SECONDS = 0.05  # after events are published here, for others to be routed with them
+HURRIED_GAP_SECONDS = 0.02  # at least between the rounds advancing clocks ask for
 
 
 def body_of(event: dict, settings: Settings) -> bytes:
@@ -167,8 +168,9 @@ def deliver_due(
     """Make every attempt that is due now, up to CONCURRENCY at once and ACCOUNT_SHARE of one
     account's (an endpoint that never answers holds its slots for TIMEOUT, not the others'
     deliveries), waiting for them; returns how many were made. Stops claiming once
-    `keep_going()` is false. With a `principal`, only its deliveries (an advancing test
-    clock's). The worker's scheduler makes its rounds itself (`Deliveries`), without waiting."""
+    `keep_going()` is false. With a `principal`, only its sandbox's deliveries (those a clock
+    advanced by `run_due` waits for). The worker's scheduler makes its rounds itself
+    (`Deliveries`), without waiting."""
     deliveries = Deliveries(database, settings, client, principal=principal)
     try:
         while keep_going():
@@ -194,7 +196,7 @@ class Deliveries:
         *,
         wake: Callable[[], None] = lambda: None,
         interval: float = POLL_SECONDS,
-        principal: Principal | None = None,  # only its deliveries (an advancing test clock's)
+        principal: Principal | None = None,  # only its sandbox's deliveries
     ):
         self._database, self._settings, self._client = database, settings, client
         self._wake, self._interval, self._principal = wake, interval, principal
@@ -203,6 +205,9 @@ class Deliveries:
         self._first_ended_at: float | None = None
         self._published_at: float | None = None
         self._next_look = 0.0
+        self._hurried = False  # an advancing clock waits for a round
+        self._last_round = 0.0
+        self._round_ended = threading.Condition()
 
     def due_at(self, now: float) -> float:
         """The monotonic time of the next round: a moment after an attempt ended or events
@@ -214,12 +219,35 @@ class Deliveries:
             due = min(due, self._first_ended_at + ENDED_GATHER_SECONDS)
         if self._published_at is not None:
             due = min(due, self._published_at + EVENTS_GATHER_SECONDS)
+        if self._hurried:
+            due = min(due, self._last_round + HURRIED_GAP_SECONDS)
         return due
 
     def step(self, now: float) -> None:
+        try:
+            self._round(now)
+        finally:
+            self._last_round = time.monotonic()
+            with self._round_ended:
+                self._round_ended.notify_all()
+
+    def make_for(self, principal: Principal, timeout: float) -> None:
+        """Have the due deliveries of `principal`'s sandbox made, for its advancing clock: the
+        next round comes at once, unless attempts of the sandbox are in flight (their end
+        brings it). Returns when a round has ended, or after `timeout`."""
+        sandbox = (principal.account_id, principal.environment.value)
+        in_flight = [(claim.account_id, claim.environment) for claim in self._running.values()]
+        with self._round_ended:
+            if sandbox not in in_flight:
+                self._hurried = True
+                self._wake()
+            self._round_ended.wait(timeout)
+
+    def _round(self, now: float) -> None:
         if self._principal is None:  # the events of every sandbox are this round's to route
             self._database.events_published.clear()
         self._published_at = self._first_ended_at = None
+        self._hurried = False
         ended = [(claim, f) for f, claim in self._running.items() if f.done()]
         for _claim, future in ended:
             del self._running[future]

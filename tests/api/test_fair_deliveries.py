@@ -4,6 +4,7 @@ the task threads; no other account's deliveries or documents wait for them."""
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import httpx
@@ -97,3 +98,34 @@ def test_an_advance_waiting_on_a_receiver_holds_up_no_other_accounts_document(li
         # The shared server makes no more attempts at a receiver that is gone.
         http.delete(f"{api}/webhook_endpoints/{endpoint['id']}", headers=bearer(advancing_key))
     print(f"the other account's document was ready {waited:.2f} s after its policy")
+
+
+def test_the_servers_deliveries_make_an_advancing_clocks_retries_on_its_schedule(live_server):
+    """The advance waits at each moment for the worker's deliveries (not its own) to make the
+    attempts due then: a receiver that always fails sees every retry at its sandbox time."""
+    key = live_server.new_key()
+    with Receiver() as failing, httpx.Client(base_url=live_server.base_url, timeout=30) as http:
+        failing.failures_left = 10**6
+        _subscribe(http, key, failing)
+        clock = created(
+            http.post("/test_clocks", json={"frozen_time": int(time.time())}, headers=bearer(key))
+        )
+        _contractor(http, key)
+        target = {"frozen_time": clock["frozen_time"] + 4 * DAY}
+        advance = http.post(f"/test_clocks/{clock['id']}/advance", json=target, headers=bearer(key))
+        assert advance.status_code == 200, advance.text
+        deadline = time.monotonic() + 30
+        while (
+            http.get(f"/test_clocks/{clock['id']}", headers=bearer(key)).json()["status"] != "ready"
+        ):
+            assert time.monotonic() < deadline, "the advance did not arrive"
+            time.sleep(0.1)
+        (endpoint,) = http.get("/webhook_endpoints", headers=bearer(key)).json()
+        (delivery,) = http.get(
+            f"/webhook_endpoints/{endpoint['id']}/deliveries", headers=bearer(key)
+        ).json()
+    times = [attempt["attempted_at"] for attempt in delivery["attempts"]]
+    assert delivery["status"] == "failed"
+    assert times[0] == clock["frozen_time"]
+    assert [later - earlier for earlier, later in itertools.pairwise(times)][:3] == [30, 60, 120]
+    assert len(failing.receipts) == len(times)
