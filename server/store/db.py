@@ -38,7 +38,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from server.core import clock
 from server.core.principals import Principal
-from server.store import statements
+from server.store import deferred, statements
 from server.store.server_work import ServerWork
 from server.store.unit_of_work import UnitOfWork
 
@@ -131,6 +131,7 @@ def make_request_engine(url: str) -> AsyncEngine:
     )
     _count_statements(engine.sync_engine)
     event.listen(engine.sync_engine, "checkout", _refuse_closed)
+    event.listen(engine.sync_engine, "before_execute", deferred.before_execute)
     return engine
 
 
@@ -304,16 +305,21 @@ class Database:
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
         lock = self._write_lock if write else None
-        if write:
+        on_loop = _ON_LOOP.get()
+        if write and not on_loop:  # on the loop, counted if it begins (store/deferred.py)
             statements.transaction()
         with lock or contextlib.nullcontext():
             if lock is not None and self._checkpoints:  # a process that writes keeps the log short
                 self._start_checkpoints()
-            if _ON_LOOP.get():
+            if on_loop:
                 engine = self._request_writer if write else self._request_reader
                 assert engine is not None  # `run` made them
                 with engine.begin() as connection:
-                    yield connection
+                    if write:
+                        with deferred.held_back(connection):
+                            yield connection
+                    else:
+                        yield connection
             elif not getattr(self._local, "serves_requests", False):
                 with self.engine.begin() as connection:
                     yield connection

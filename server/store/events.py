@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from server.core.pagination import PageRequest
 from server.core.principals import Principal
+from server.store import deferred
 from server.store.listing import owned, page_of
 from server.store.prepared import Prepared
 from server.store.records import Records, Repository, owner
@@ -85,6 +86,8 @@ def write(connection: Connection, principal: Principal, changes: list[Change], a
             "data": change.record,
             **owner(principal),
         }
+        if deferred.hold(connection, EVENTS.insert, values, routed=True):
+            continue
         if connection.dialect.name == "postgresql":
             _RECORDED_FOR_ROUTING.execute(connection, values)
         else:

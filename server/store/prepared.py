@@ -16,10 +16,20 @@ from sqlalchemy import Column, Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.elements import Label
+from sqlalchemy.sql.selectable import CompoundSelect, Select
 
 from server.store import statements
 
 Processor = Callable[[Any], Any] | None
+# Where a connection keeps the writes its unit of work holds back (store/deferred.py).
+DEFERRED_WRITES = "ten99_deferred_writes"
+
+
+def plain_read(statement: ClauseElement) -> bool:
+    """Whether the statement only reads, locking nothing."""
+    if isinstance(statement, CompoundSelect):
+        return True
+    return isinstance(statement, Select) and statement._for_update_arg is None
 
 
 class Prepared:
@@ -27,6 +37,7 @@ class Prepared:
 
     def __init__(self, statement: ClauseElement, columns: Iterable[Column | Label]):
         self.statement = statement
+        self.reads = plain_read(statement)
         self.columns = {column.name: column for column in columns}
         # By dialect and driver: psycopg and asyncpg write PostgreSQL's parameters differently.
         self._by_dialect: dict[tuple[str, str], tuple[str, Sequence[str] | None, dict, dict]] = {}
@@ -48,17 +59,27 @@ class Prepared:
             self._by_dialect[(dialect.name, dialect.driver)] = found
         return found
 
-    def _params(self, dialect: Dialect, values: dict[str, Any]) -> tuple[str, Any]:
-        sql, order, processors, literals = self._compiled(dialect)
+    def bound(self, dialect: Dialect, values: dict[str, Any]) -> dict[str, Any]:
+        """`values` as the driver takes them (converted by their columns' types), with the
+        values the statement itself carries."""
+        _sql, _order, processors, literals = self._compiled(dialect)
         bound = dict(literals)
         for name, value in values.items():
             process = processors.get(name)
             bound[name] = value if process is None or value is None else process(value)
+        return bound
+
+    def _params(self, dialect: Dialect, values: dict[str, Any]) -> tuple[str, Any]:
+        sql, order, _processors, _literals = self._compiled(dialect)
+        bound = self.bound(dialect, values)
         if order is not None:
             return sql, tuple(bound[name] for name in order)
         return sql, bound
 
     def _cursor(self, connection: Connection, values: dict[str, Any]) -> Any:
+        writes = connection.info.get(DEFERRED_WRITES)
+        if writes is not None:
+            writes.before(reads=self.reads)
         dialect = connection.dialect
         sql, params = self._params(dialect, values)
         driver = connection.connection

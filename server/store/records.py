@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from server.core.ids import new_id
 from server.core.pagination import PageRequest
 from server.core.principals import Principal
+from server.store import deferred
 from server.store.listing import owned, owns, page_of
 from server.store.prepared import Prepared
 from server.store.tables import OWNER_COLUMNS
@@ -115,6 +116,8 @@ class Repository:
         """Insert the object, created `at`; returns its record."""
         values = {name: fields.get(name) for name in self.records.field_columns}
         values.update(id=self.records.new_id(), created=at, **owner(self.principal))
+        if self.conflict is None and deferred.hold(self.connection, self.records.insert, values):
+            return self.records.record(values)
         try:
             self.records.insert.execute(self.connection, values)
         except IntegrityError as error:

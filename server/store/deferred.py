@@ -1,0 +1,122 @@
+"""A request's writes on PostgreSQL at the fewest round trips.
+
+A request's unit of work on PostgreSQL reads outside a transaction (at READ COMMITTED each
+statement sees what was committed before it, in a transaction or not) and holds its inserts
+(a new object, its events) back until it ends, then writes them in one statement. One
+statement is atomic by itself: a request that reads and then inserts needs neither BEGIN nor
+COMMIT (`POST /contractors`: two round trips, not five). Any other statement (an update, a
+delete, a locking read), or a read after an insert held back, begins the transaction first and
+writes what was held back in it: from there on the unit of work is an ordinary transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, insert, literal, select
+from sqlalchemy.sql import ClauseElement
+
+from server.store import statements
+from server.store.prepared import DEFERRED_WRITES, Prepared, plain_read
+from server.store.tables import events_to_route
+
+# One statement per shape of what was held back: the tables inserted into, in order, and
+# which are events (each with its row to route).
+_Shape = tuple[tuple[Table, bool], ...]
+_COMBINED: dict[_Shape, Prepared] = {}
+
+
+class _Writes:
+    """The writes one unit of work holds back, on its connection (asyncpg's, through
+    SQLAlchemy's adapter, which begins a transaction at the first statement unless it is in
+    autocommit)."""
+
+    def __init__(self, connection: Connection):
+        self._connection = connection
+        self._driver = connection.connection.dbapi_connection
+        self._held: list[tuple[Table, bool, dict[str, Any]]] = []
+        self._began = False
+        self._driver.autocommit = True
+        connection.info[DEFERRED_WRITES] = self
+
+    def hold(self, insert: Prepared, values: dict[str, Any], *, routed: bool) -> None:
+        # Converted now, as the driver takes them: a record changed later changes nothing.
+        bound = insert.bound(self._connection.dialect, values)
+        self._held.append((insert.statement.table, routed, bound))  # type: ignore[attr-defined]
+
+    def before(self, *, reads: bool) -> None:
+        """Before a statement runs: a write, or a read after held inserts, runs in the
+        transaction, with what was held back written first."""
+        if self._began or (reads and not self._held):
+            return
+        self._driver.autocommit = False  # the next statement begins the transaction
+        self._began = True
+        statements.transaction()
+        self.write_held()
+
+    def write_held(self) -> None:
+        if not self._held:
+            return
+        held, self._held = self._held, []
+        shape = tuple((table, routed) for table, routed, _values in held)
+        values = {
+            f"i{index}_{name}": value
+            for index, (_table, _routed, bound) in enumerate(held)
+            for name, value in bound.items()
+        }
+        _combined(shape).execute(self._connection, values)
+
+    def close(self) -> None:
+        del self._connection.info[DEFERRED_WRITES]
+        self._driver.autocommit = False
+
+
+@contextmanager
+def held_back(connection: Connection) -> Iterator[None]:
+    """Hold the block's inserts back, and write them at its end (the block's transaction,
+    if it began one, then commits)."""
+    writes = _Writes(connection)
+    try:
+        yield
+        writes.write_held()
+    finally:
+        writes.close()
+
+
+def hold(connection: Connection, insert: Prepared, values: dict[str, Any], *, routed=False) -> bool:
+    """Hold the insert back if the connection's unit of work does (`routed`: an event, given
+    its row to route); False if it does not (run it now)."""
+    writes = connection.info.get(DEFERRED_WRITES)
+    if writes is None:
+        return False
+    writes.hold(insert, values, routed=routed)
+    return True
+
+
+def before_execute(connection: Connection, statement: ClauseElement, *_args: Any) -> None:
+    """SQLAlchemy's executions on a request's connection (store/prepared.py's say so itself)."""
+    writes = connection.info.get(DEFERRED_WRITES)
+    if writes is not None:
+        writes.before(reads=plain_read(statement))
+
+
+def _combined(shape: _Shape) -> Prepared:
+    """The inserts of `shape` as one statement: each a CTE, its values bound as `i<n>_<column>`,
+    already converted."""
+    found = _COMBINED.get(shape)
+    if found is None:
+        parts = []
+        for index, (table, routed) in enumerate(shape):
+            columns = [column for column in table.columns if column.name != "seq"]
+            values = {c.name: bindparam(f"i{index}_{c.name}", type_=c.type) for c in columns}
+            row = insert(table).values(values)
+            if routed:
+                event = row.returning(table.c.seq).cte(f"i{index}")
+                to_route = insert(events_to_route).from_select(["event_seq"], select(event.c.seq))
+                parts += [event, to_route.cte(f"r{index}")]
+            else:
+                parts.append(row.cte(f"i{index}"))
+        found = _COMBINED[shape] = Prepared(select(literal(1)).add_cte(*parts), ())
+    return found
