@@ -35,10 +35,12 @@ class _Writes:
 
     def __init__(self, connection: Connection):
         self._connection = connection
-        self._driver = connection.connection.dbapi_connection
+        driver = connection.connection.dbapi_connection
+        assert driver is not None  # a connection in use has one
+        self._driver = driver
         self._held: list[tuple[Table, bool, dict[str, Any]]] = []
         self._began = False
-        self._driver.autocommit = True
+        self._driver.autocommit = True  # asyncpg's adapter has it
         connection.info[DEFERRED_WRITES] = self
 
     def hold(self, insert: Prepared, values: dict[str, Any], *, routed: bool) -> None:
