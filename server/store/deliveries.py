@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -15,7 +16,6 @@ from sqlalchemy import (
     Row,
     Select,
     Table,
-    Update,
     and_,
     bindparam,
     delete,
@@ -59,6 +59,18 @@ class Claim:
     @property
     def event_id(self) -> str:
         return self.event["id"]
+
+
+# A due delivery as `due` finds it: its seq, its sandbox's time (`now`), its endpoint's columns.
+Due = Row
+
+
+class Leased(NamedTuple):
+    """A due delivery this worker leased: what `due` found, what the lease returned."""
+
+    row: Due
+    taken: Row
+    lease: str
 
 
 @dataclass(frozen=True)
@@ -126,8 +138,11 @@ _ENDPOINTS_OF = select(
     webhook_endpoints.c.status == bindparam("status"),
     webhook_endpoints.c.account_id.in_(bindparam("accounts", expanding=True)),
 )
-_ROUTED = delete(events_to_route).where(
-    events_to_route.c.event_seq.in_(bindparam("seqs", expanding=True))
+# Taken off the list to route, as they are routed: those another transaction took are not.
+_ROUTED = (
+    delete(events_to_route)
+    .where(events_to_route.c.event_seq.in_(bindparam("seqs", expanding=True)))
+    .returning(events_to_route.c.event_seq)
 )
 
 
@@ -158,16 +173,12 @@ def _sandbox_of(table: Table) -> ColumnElement[bool]:
     )
 
 
-def _claim_statements(for_principal: bool) -> tuple[Select, Update]:
-    """What claim_due runs, built once (building it anew took ten times what running it
-    does): the due deliveries to lease, and a lease. Their values are bound by name: `wall`,
-    `horizon`, `skipping`, `limit`, the principal's `account_id` and `environment`; the
-    lease's `b_seq`, `b_leased_until` and `b_lease` (an update may not bind its columns' own
-    names)."""
+def _due(for_principal: bool) -> Select:
+    """The due deliveries to lease, built once (building it anew took ten times what running
+    it does), with their endpoints. Bound by name: `wall`, `horizon`, `skipping`, `limit`, and
+    the principal's `account_id` and `environment`."""
     deliveries = webhook_deliveries
     wall = bindparam("wall", type_=BigInteger)
-    # Leases are the workers' own: on the wall clock.
-    free = or_(deliveries.c.leased_until.is_(None), deliveries.c.leased_until <= wall)
     now = test_clocks.time_of(deliveries, wall)
     due = (
         select(deliveries.c.seq, now.label("now"), webhook_endpoints)
@@ -177,32 +188,19 @@ def _claim_statements(for_principal: bool) -> tuple[Select, Update]:
             # due, where `now` (per row) could not.
             deliveries.c.next_attempt_at <= bindparam("horizon", type_=BigInteger),
             *_attemptable(now),
-            free,
+            _free(wall),
             deliveries.c.account_id.not_in(bindparam("skipping", expanding=True)),
         )
         .order_by(deliveries.c.next_attempt_at, deliveries.c.seq)
         .limit(bindparam("limit", type_=Integer))
-        .with_for_update(skip_locked=True, of=deliveries)
     )
-    if for_principal:
-        due = due.where(_sandbox_of(deliveries))
-    lease = (
-        update(deliveries)
-        .where(
-            deliveries.c.seq.in_(bindparam("b_seqs", expanding=True)),
-            deliveries.c.status == PENDING,
-            free,
-        )
-        .values(leased_until=bindparam("b_leased_until"), lease=bindparam("b_lease"))
-        .returning(
-            deliveries.c.seq,
-            deliveries.c.id,
-            deliveries.c.event_id,
-            deliveries.c.created,
-            deliveries.c.attempts,
-        )
-    )
-    return due, lease
+    return due.where(_sandbox_of(deliveries)) if for_principal else due
+
+
+def _free(wall: ColumnElement[int]) -> ColumnElement[bool]:
+    """Held by no worker: leases are the workers' own, on the wall clock."""
+    leased_until = webhook_deliveries.c.leased_until
+    return or_(leased_until.is_(None), leased_until <= wall)
 
 
 def _outstanding() -> Select:
@@ -227,14 +225,30 @@ def _outstanding() -> Select:
     return select(or_(exists(unrouted), exists(due), exists(in_flight)))
 
 
-_CLAIMS = {for_principal: _claim_statements(for_principal) for for_principal in (False, True)}
+_DUE = {for_principal: _due(for_principal) for for_principal in (False, True)}
+# A lease of deliveries still pending and free (an update may not bind its columns' own
+# names: `b_seqs`, `b_leased_until`, `b_lease`).
+_LEASE = (
+    update(webhook_deliveries)
+    .where(
+        webhook_deliveries.c.seq.in_(bindparam("b_seqs", expanding=True)),
+        webhook_deliveries.c.status == PENDING,
+        _free(bindparam("wall", type_=BigInteger)),
+    )
+    .values(leased_until=bindparam("b_leased_until"), lease=bindparam("b_lease"))
+    .returning(
+        webhook_deliveries.c.seq,
+        webhook_deliveries.c.id,
+        webhook_deliveries.c.event_id,
+        webhook_deliveries.c.created,
+        webhook_deliveries.c.attempts,
+    )
+)
 _OUTSTANDING = _outstanding()
 _LATEST_CLOCK = select(func.max(test_clocks_table.c.frozen_time))
-# The leases the deliveries hold, locked until the attempts are recorded.
-_LEASES = (
-    select(webhook_deliveries.c.seq, webhook_deliveries.c.lease)
-    .where(webhook_deliveries.c.seq.in_(bindparam("seqs", expanding=True)))
-    .with_for_update()
+# The leases the deliveries hold.
+_LEASES = select(webhook_deliveries.c.seq, webhook_deliveries.c.lease).where(
+    webhook_deliveries.c.seq.in_(bindparam("seqs", expanding=True))
 )
 _EVENTS_BY_ID = select(events).where(events.c.id.in_(bindparam("ids", expanding=True)))
 _RECORD_ATTEMPT = (
@@ -257,11 +271,7 @@ class DeliveryQueue:
         self, limit: int, endpoint_status: str, principal: Principal | None = None
     ) -> tuple[list[NewEvent], list[Endpoint]]:
         """Up to `limit` of the oldest events not yet given their deliveries (of `principal`'s
-        sandbox only, if given), and the endpoints of their accounts in `endpoint_status`.
-        One transaction routes at a time (the others wait), so that deliveries are made in the
-        order of their events."""
-        if self.connection.dialect.name == "postgresql":
-            self.connection.execute(_ROUTING, {"key": _ROUTING_LOCK})
+        sandbox only, if given), and the endpoints of their accounts in `endpoint_status`."""
         values: dict = {"limit": limit}
         if principal is not None:
             values |= {
@@ -280,9 +290,19 @@ class DeliveryQueue:
         )
         return found, [Endpoint(*row) for row in rows]
 
-    def route(self, routed: list[NewEvent], deliveries: list[tuple[NewEvent, str]]) -> None:
+    def route(self, routed: list[NewEvent], deliveries: list[tuple[NewEvent, str]]) -> int:
         """Record a pending delivery of each event to each endpoint id paired with it, due at
-        the event's time; the `routed` events are given their deliveries."""
+        the event's time, for those of the `routed` events no one has routed since they were
+        read (they may have been read in an earlier transaction); returns how many events
+        this routed. One transaction routes at a time (the others wait), so that deliveries
+        are made in the order of their events."""
+        if not routed:
+            return 0
+        if self.connection.dialect.name == "postgresql":
+            self.connection.execute(_ROUTING, {"key": _ROUTING_LOCK})
+        seqs = [event.seq for event in routed]
+        mine = {row.event_seq for row in self.connection.execute(_ROUTED, {"seqs": seqs})}
+        deliveries = [(event, endpoint) for event, endpoint in deliveries if event.seq in mine]
         if deliveries:
             self.connection.execute(
                 DELIVERIES.table.insert(),
@@ -305,26 +325,23 @@ class DeliveryQueue:
                     for event, endpoint_id in deliveries
                 ],
             )
-        self.connection.execute(_ROUTED, {"seqs": [event.seq for event in routed]})
+        return len(mine)
 
-    def claim_due(
+    def due(
         self,
         wall: int,
-        lease_seconds: int,
         *,
         limit: int,
         share: int,
         in_flight: Counter[str],
         principal: Principal | None = None,
-    ) -> list[Claim]:
-        """Lease up to `limit` of the oldest due deliveries to enabled endpoints, none while
-        its endpoint has an earlier delivery about the same object still pending (so each
-        object's events arrive in order), and at most `share` of one account's, counting those
-        it has `in_flight` already. Due in its sandbox's time: its test clock's, or `wall`.
-        With `principal`, only its sandbox's. PostgreSQL skips rows another worker is claiming; the
-        conditional update makes a second claimant (SQLite, or a lock released by a commit)
-        find the lease taken."""
-        due, lease_statement = _CLAIMS[principal is not None]
+    ) -> list[Due]:
+        """Up to `limit` of the oldest due deliveries to enabled endpoints that no one holds,
+        none while its endpoint has an earlier delivery about the same object still pending
+        (so each object's events arrive in order), and at most `share` of one account's,
+        counting those it has `in_flight` already. Due in its sandbox's time: its test clock's,
+        or `wall`. With `principal`, only its sandbox's. A read: `lease` takes them."""
+        due = _DUE[principal is not None]
         counts = Counter(in_flight)
         full = [account for account, count in counts.items() if count >= share]
         latest_clock = self.connection.execute(_LATEST_CLOCK).scalar()
@@ -335,31 +352,38 @@ class DeliveryQueue:
                 "account_id": principal.account_id,
                 "environment": principal.environment.value,
             }
-        wanted: list[Row] = []
+        wanted: list[Due] = []
         for row in self.connection.execute(due, values).all():
             if len(wanted) < limit and counts[row.account_id] < share:
                 counts[row.account_id] += 1
                 wanted.append(row)
-        if not wanted:
+        return wanted
+
+    def lease(self, due: list[Due], wall: int, lease_seconds: int) -> list[Leased]:
+        """Lease the `due` deliveries still pending and free (read in an earlier transaction,
+        another worker may have taken some since), under one lease for them all."""
+        if not due:
             return []
-        # One lease for the batch: a row another worker took meanwhile is not returned.
         lease = secrets.token_hex(16)
         leased = {
             taken.seq: taken
             for taken in self.connection.execute(
-                lease_statement,
+                _LEASE,
                 {
-                    "b_seqs": [row.seq for row in wanted],
+                    "b_seqs": [row.seq for row in due],
                     "wall": wall,
                     "b_leased_until": wall + lease_seconds,
                     "b_lease": lease,
                 },
             )
         }
-        taken_rows = [(row, leased[row.seq]) for row in wanted if row.seq in leased]
-        if not taken_rows:
+        return [Leased(row, leased[row.seq], lease) for row in due if row.seq in leased]
+
+    def claims(self, leased: list[Leased]) -> list[Claim]:
+        """The leased deliveries with the events they carry."""
+        if not leased:
             return []
-        ids = [taken.event_id for _row, taken in taken_rows]
+        ids = [taken.taken.event_id for taken in leased]
         carried = {
             row.id: EVENTS.record(row)
             for row in self.connection.execute(_EVENTS_BY_ID, {"ids": ids})
@@ -380,7 +404,7 @@ class DeliveryQueue:
                 attempts=list(taken.attempts),
                 now=row.now,
             )
-            for row, taken in taken_rows
+            for row, taken, lease in leased
         ]
 
     def outstanding(self, principal: Principal, at: int, wall: int) -> bool:
@@ -394,15 +418,19 @@ class DeliveryQueue:
         }
         return bool(self.connection.execute(_OUTSTANDING, values).scalar())
 
-    def record(self, outcomes: list[Outcome]) -> list[Claim]:
-        """Append each attempt and set its outcome, where this worker still holds the lease;
-        returns the claims whose lease ran out first (their attempts are not recorded)."""
+    def holding(self, outcomes: list[Outcome]) -> tuple[list[Outcome], list[Claim]]:
+        """Of the `outcomes`, those whose delivery still has the lease of its claim, and the
+        claims whose lease ran out first (their attempts are not to be recorded)."""
         if not outcomes:
-            return []
+            return [], []
         seqs = [outcome.claim.seq for outcome in outcomes]
         holding = {row.seq: row.lease for row in self.connection.execute(_LEASES, {"seqs": seqs})}
         held = [o for o in outcomes if holding.get(o.claim.seq) == o.claim.lease]
-        if held:
+        return held, [o.claim for o in outcomes if holding.get(o.claim.seq) != o.claim.lease]
+
+    def record(self, outcomes: list[Outcome]) -> None:
+        """Append each attempt and set its outcome, where the lease of its claim still holds."""
+        if outcomes:
             values = [
                 {
                     "b_seq": outcome.claim.seq,
@@ -411,7 +439,6 @@ class DeliveryQueue:
                     "status": outcome.status,
                     "next_attempt_at": outcome.next_attempt_at,
                 }
-                for outcome in held
+                for outcome in outcomes
             ]
             self.connection.execute(_RECORD_ATTEMPT, values)
-        return [o.claim for o in outcomes if holding.get(o.claim.seq) != o.claim.lease]

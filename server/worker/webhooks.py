@@ -32,11 +32,10 @@ from server.config import Settings
 from server.core import clock, egress
 from server.core.egress import TargetPolicy
 from server.core.principals import Principal
-from server.core.statuses import DELIVERED, FAILED, PENDING
+from server.core.statuses import DELIVERED, ENABLED, FAILED, PENDING
 from server.domain import webhooks
 from server.store.db import Database
 from server.store.deliveries import Claim, Outcome
-from server.store.server_work import ServerWork
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -279,8 +278,9 @@ class Deliveries:
     def stop(self) -> None:
         """What is in flight ends within TIMEOUT, and is recorded."""
         wait(self._running)
+        outcomes = _outcomes(self._settings, [(c, f) for f, c in self._running.items()])
         with self._database.server_work() as work:
-            _record(work, self._settings, [(c, f) for f, c in self._running.items()])
+            work.deliveries.record(outcomes)
         self._running.clear()
 
 
@@ -298,21 +298,34 @@ def _round(
     principal: Principal | None,
 ) -> list[Claim]:
     """Record the attempts that `ended`, route new events, and claim as many due deliveries
-    as there are free slots, each with its event: one transaction."""
+    as there are free slots, each with its event. What to write is read first, and the
+    writes alone take the writers' lock (SQLite's, which requests wait for): record and route
+    in one transaction, then lease what is due, then read the events the claims carry."""
+    with database.server_work(write=False) as work:
+        held, lapsed = work.deliveries.holding(_outcomes(settings, ended))
+        new, endpoints = work.deliveries.unrouted(webhooks.ROUTE_BATCH, ENABLED, principal)
+    for claim in lapsed:
+        log.warning("delivery %s: the lease ran out before its attempt was recorded", claim.seq)
     with database.server_work() as work:
-        _record(work, settings, ended)
-        webhooks.route(work.deliveries, principal)
-        free = CONCURRENCY - len(running)
-        if free <= 0:
-            return []
-        return work.deliveries.claim_due(
+        work.deliveries.record(held)
+        work.deliveries.route(new, webhooks.deliveries_for(new, endpoints))
+    free = CONCURRENCY - len(running)
+    if free <= 0:
+        return []
+    with database.server_work(write=False) as work:
+        due = work.deliveries.due(
             work.wall(),
-            LEASE,
             limit=free,
             share=ACCOUNT_SHARE,
             in_flight=Counter(claim.account_id for claim in running),
             principal=principal,
         )
+    if not due:
+        return []
+    with database.server_work() as work:
+        leased = work.deliveries.lease(due, work.wall(), LEASE)
+    with database.server_work(write=False) as work:
+        return work.deliveries.claims(leased)
 
 
 async def _attempt_one(settings: Settings, client: Sender, claim: Claim) -> dict:
@@ -326,12 +339,10 @@ async def _attempt_one(settings: Settings, client: Sender, claim: Claim) -> dict
         logs.unbind()
 
 
-def _record(
-    work: ServerWork, settings: Settings, finished: list[tuple[Claim, Future[dict]]]
-) -> None:
-    """Record the attempts made, each with its outcome: delivered, or when to try again, or
-    failed for good. One that failed unexpectedly is not recorded: its lease runs out, and
-    the delivery is tried again."""
+def _outcomes(settings: Settings, finished: list[tuple[Claim, Future[dict]]]) -> list[Outcome]:
+    """The attempts made, each with its outcome: delivered, or when to try again, or failed
+    for good. One that failed unexpectedly has none: its lease runs out, and the delivery is
+    tried again."""
     outcomes = []
     for claim, future in finished:
         error = future.exception()
@@ -347,10 +358,7 @@ def _record(
             retry_at = webhooks.next_attempt(claim.created, tried, claim.now, first_delay)
             status = PENDING if retry_at is not None else FAILED
         outcomes.append(Outcome(claim, attempt, status, retry_at))
-    if not outcomes:
-        return
-    for claim in work.deliveries.record(outcomes):
-        log.warning("delivery %s: the lease ran out before its attempt was recorded", claim.seq)
+    return outcomes
 
 
 def _log(claim: Claim, attempt: dict) -> None:
