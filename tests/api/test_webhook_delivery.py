@@ -24,7 +24,8 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from server import worker
-from server.core.statuses import PENDING
+from server.core.statuses import ENABLED, PENDING
+from server.domain import webhooks
 from server.domain.terms import DAY
 from server.store.tables import webhook_deliveries
 from server.worker import webhooks as delivery
@@ -755,3 +756,26 @@ def test_retrying_the_failed_deliveries_of_an_unknown_endpoint_is_404(client, sa
     )
     assert response.status_code == 404
     assert response.json()["error_code"] == "resource_not_found"
+
+
+def test_a_round_takes_nothing_another_routed_or_leased_since_it_read(
+    client, sandbox_key, receiver, database, clock
+):
+    """A round reads what to route and what is due before it takes the writers' lock: what
+    another deliverer routed or leased meanwhile, it leaves alone."""
+    subscribe(client, sandbox_key, receiver)
+    contractor(client, sandbox_key)
+    clock.reach()
+    with database.server_work(write=False) as work:
+        new, endpoints = work.deliveries.unrouted(500, ENABLED)
+    assert len(new) == 1
+    assert delivery.route(database) == 1  # another deliverer, meanwhile
+    with database.server_work() as work:
+        assert work.deliveries.route(new, webhooks.deliveries_for(new, endpoints)) == 0
+    with database.server_work(write=False) as work:
+        due = work.deliveries.due(work.wall(), limit=10, share=10, in_flight=Counter())
+        assert len(due) == 1  # one delivery, not two
+    with database.server_work() as work:
+        assert len(work.deliveries.lease(due, work.wall(), 30)) == 1
+    with database.server_work() as work:  # the same read, leased by another
+        assert work.deliveries.lease(due, work.wall(), 30) == []
