@@ -5,7 +5,6 @@ quote reads its job's category, and need not ask the database again."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
@@ -33,7 +32,8 @@ class JobCategories:
             if not rows:
                 return None
             found = _READ[category_id] = {name: rows[0][name] for name in COLUMNS}
-        return copy.deepcopy(found)  # the caller's to change
+        # The caller's to change: its one list copied too (deepcopy took ten times as long).
+        return {**found, "available_coverage": list(found["available_coverage"])}
 
     def page(self, page: PageRequest) -> list[dict[str, Any]]:
         rows = page_of(self.connection, job_categories, select(job_categories), page)

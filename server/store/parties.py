@@ -19,6 +19,10 @@ _PARTS: tuple[tuple[str, Table], ...] = (
     ("entity", entities),
 )
 _LABELLED = [column.label(f"{part}__{column.name}") for part, table in _PARTS for column in table.c]
+# Each part's columns, as (label, name): a row is split into its parts by these.
+_COLUMNS_OF = {
+    part: [(f"{part}__{column.name}", column.name) for column in table.c] for part, table in _PARTS
+}
 _OF = Prepared(
     select(*_LABELLED)
     .select_from(
@@ -42,13 +46,10 @@ class Parties:
         rows = _OF.rows(self.connection, {"contractor": contractor_id, "job": job_id})
         if not rows:
             return None
+        row = rows[0]
         found = {
-            part: {
-                name.removeprefix(f"{part}__"): value
-                for name, value in rows[0].items()
-                if name.startswith(f"{part}__")
-            }
-            for part, _table in _PARTS
+            part: {name: row[label] for label, name in columns}
+            for part, columns in _COLUMNS_OF.items()
         }
         contractor, job, entity = found["contractor"], found["job"], found["entity"]
         if not (owns(self.principal, contractor) and owns(self.principal, job)):
