@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Dialect
+from sqlalchemy import Column, Connection, Dialect, Table, bindparam
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.elements import Label
@@ -132,3 +132,9 @@ class Prepared:
             ]
             self._results[key] = found
         return found
+
+
+def insert_into(table: Table) -> Prepared:
+    """An insert of one row of `table`, its values bound by column name (all but `seq`)."""
+    inserted = [column for column in table.columns if column.name != "seq"]
+    return Prepared(table.insert().values({c.name: bindparam(c.name) for c in inserted}), inserted)

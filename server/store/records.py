@@ -19,7 +19,7 @@ from server.core.pagination import PageRequest
 from server.core.principals import Principal
 from server.store import deferred
 from server.store.listing import owned, owns, page_of
-from server.store.prepared import Prepared
+from server.store.prepared import Prepared, insert_into
 from server.store.tables import OWNER_COLUMNS
 
 
@@ -50,10 +50,7 @@ class Records:
             str(c.name) for c in table.columns if c.name not in OWNER_COLUMNS
         )
         self.shown_columns = tuple(name for name in self.field_columns if name not in write_only)
-        inserted = [c for c in table.columns if c.name != "seq"]
-        self.insert = Prepared(
-            table.insert().values({c.name: bindparam(c.name) for c in inserted}), inserted
-        )
+        self.insert = insert_into(table)
         self.update = table.update().where(table.c.id == bindparam("object_id"))
         self.delete = table.delete().where(table.c.id == bindparam("object_id"))
         live = select(table)

@@ -11,7 +11,11 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, literal, select, update
 
 from server.core.principals import Environment, Principal
+from server.store import deferred
+from server.store.prepared import insert_into
 from server.store.tables import tasks
+
+_ENQUEUE = insert_into(tasks)
 
 
 @dataclass(frozen=True)
@@ -39,18 +43,20 @@ class TaskQueue:
         payload: dict,
         at: int,
     ) -> None:
-        self.connection.execute(
-            insert(tasks).values(
-                kind=kind,
-                account_id=principal.account_id,
-                environment=principal.environment.value,
-                subject=subject,
-                payload=payload,
-                created=at,
-                run_after=at,
-                attempts=0,
-            )
-        )
+        values = {
+            "kind": kind,
+            "account_id": principal.account_id,
+            "environment": principal.environment.value,
+            "subject": subject,
+            "payload": payload,
+            "created": at,
+            "run_after": at,
+            "attempts": 0,
+            "done_at": None,
+            "last_error": None,
+        }
+        if not deferred.hold(self.connection, _ENQUEUE, values):
+            _ENQUEUE.execute(self.connection, values)
 
     def claim_due(
         self, at: int, lease_seconds: int, skipping: Collection[str] = ()
