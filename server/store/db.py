@@ -212,6 +212,9 @@ class Database:
         self.engine = make_engine(url)
         self._checkpoints = checkpoints
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # PostgreSQL: background reads need no transaction of their own (at READ COMMITTED each
+        # statement sees what was committed before it either way), nor its two round trips.
+        self._background_reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         # SQLite: one writer at a time in this process, request or background thread.
         self._write_lock = _WriteLock(url) if self.is_sqlite else None
         self._url = url
@@ -321,7 +324,8 @@ class Database:
                     else:
                         yield connection
             elif not getattr(self._local, "serves_requests", False):
-                with self.engine.begin() as connection:
+                engine = self.engine if write or self.is_sqlite else self._background_reader
+                with engine.begin() as connection:
                     yield connection
             else:  # SQLite, on the event loop
                 connection = self._kept_connection()
