@@ -114,6 +114,9 @@ def _prepare(settings: Settings) -> str | None:
 
 # Addresses that listen on every interface; links name this machine's loopback instead.
 POLL_SECONDS = 0.1  # how often a worker process looks for due work
+# `serve`'s worker process gives way to its server processes when the CPU is short: requests are
+# answered first, and the background work they queued catches up as soon as there is time.
+WORKER_NICENESS = 10
 WORKER_STOP_SECONDS = 45  # past the worker's own bound on finishing what it holds
 WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
@@ -214,6 +217,7 @@ def worker(args: argparse.Namespace) -> int:
 
 
 def _serve_worker(parent: int) -> None:
+    os.nice(WORKER_NICENESS)
     _run_worker(Settings.from_env(), parent)
 
 
