@@ -317,12 +317,11 @@ class Database:
             if on_loop:
                 engine = self._request_writer if write else self._request_reader
                 assert engine is not None  # `run` made them
-                with engine.begin() as connection:
-                    if write:
-                        with deferred.held_back(connection):
-                            yield connection
-                    else:
-                        yield connection
+                with (
+                    engine.begin() as connection,
+                    deferred.held_back(connection) if write else contextlib.nullcontext(),
+                ):
+                    yield connection
             elif not getattr(self._local, "serves_requests", False):
                 engine = self.engine if write or self.is_sqlite else self._background_reader
                 with engine.begin() as connection:

@@ -38,15 +38,14 @@ class _Writes:
         driver = connection.connection.dbapi_connection
         assert driver is not None  # a connection in use has one
         self._driver = driver
-        self._held: list[tuple[Table, bool, dict[str, Any]]] = []
+        self._held: list[_Row] = []
         self._began = False
         self._driver.autocommit = True  # asyncpg's adapter has it
         connection.info[DEFERRED_WRITES] = self
 
     def hold(self, insert: Prepared, values: dict[str, Any], *, routed: bool) -> None:
         # Converted now, as the driver takes them: a record changed later changes nothing.
-        bound = insert.bound(self._connection.dialect, values)
-        self._held.append((insert.statement.table, routed, bound))  # type: ignore[attr-defined]
+        self._held.append(_row(self._connection, insert, values, routed))
 
     def before(self, *, reads: bool) -> None:
         """Before a statement runs: a write, or a read after held inserts, runs in the
@@ -59,16 +58,9 @@ class _Writes:
         self.write_held()
 
     def write_held(self) -> None:
-        if not self._held:
-            return
-        held, self._held = self._held, []
-        shape = tuple((table, routed) for table, routed, _values in held)
-        values = {
-            f"i{index}_{name}": value
-            for index, (_table, _routed, bound) in enumerate(held)
-            for name, value in bound.items()
-        }
-        _combined(shape).execute(self._connection, values)
+        if self._held:
+            held, self._held = self._held, []
+            _write(self._connection, held)
 
     def close(self) -> None:
         del self._connection.info[DEFERRED_WRITES]
@@ -97,11 +89,37 @@ def hold(connection: Connection, insert: Prepared, values: dict[str, Any], *, ro
     return True
 
 
+def insert_now(
+    connection: Connection, insert: Prepared, values: dict[str, Any], *, routed=False
+) -> None:
+    """The insert at once, as a held one is written: an event with its row to route in one
+    statement (PostgreSQL)."""
+    _write(connection, [_row(connection, insert, values, routed)])
+
+
 def before_execute(connection: Connection, statement: ClauseElement, *_args: Any) -> None:
     """SQLAlchemy's executions on a request's connection (store/prepared.py's say so itself)."""
     writes = connection.info.get(DEFERRED_WRITES)
     if writes is not None:
         writes.before(reads=plain_read(statement))
+
+
+_Row = tuple[Table, bool, dict[str, Any]]  # its table, whether an event, its values bound
+
+
+def _row(connection: Connection, insert: Prepared, values: dict[str, Any], routed: bool) -> _Row:
+    table = insert.statement.table  # type: ignore[attr-defined]
+    return table, routed, insert.bound(connection.dialect, values)
+
+
+def _write(connection: Connection, rows: list[_Row]) -> None:
+    shape = tuple((table, routed) for table, routed, _values in rows)
+    values = {
+        f"i{index}_{name}": value
+        for index, (_table, _routed, bound) in enumerate(rows)
+        for name, value in bound.items()
+    }
+    _combined(shape).execute(connection, values)
 
 
 def _combined(shape: _Shape) -> Prepared:

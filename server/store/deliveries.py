@@ -409,7 +409,7 @@ class DeliveryQueue:
 
     def outstanding(self, principal: Principal, at: int, wall: int) -> bool:
         """Whether the sandbox has deliveries still to make at its time `at`: events to route,
-        due attempts to make (as `claim_due` would claim them), attempts in flight."""
+        due attempts to make (as `due` finds them), attempts in flight."""
         values = {
             "account_id": principal.account_id,
             "environment": principal.environment.value,

@@ -18,21 +18,6 @@ from server.store.tables import events, events_to_route
 EVENTS = Records(events, "evt")
 
 
-def _recorded_for_routing() -> Prepared:
-    """PostgreSQL: the event and its row to route, in one statement (one round trip): the
-    event's insert, as a CTE, hands its seq to the other."""
-    inserted = [column for column in events.columns if column.name != "seq"]
-    event = (
-        insert(events)
-        .values({column.name: bindparam(column.name) for column in inserted})
-        .returning(events.c.seq)
-        .cte("event")
-    )
-    statement = insert(events_to_route).from_select(["event_seq"], select(event.c.seq))
-    return Prepared(statement, inserted)
-
-
-_RECORDED_FOR_ROUTING = _recorded_for_routing()
 # SQLite (no INSERT in a CTE, and no round trips to save): the row to route, after the event.
 _TO_ROUTE = Prepared(
     insert(events_to_route).from_select(
@@ -88,8 +73,8 @@ def write(connection: Connection, principal: Principal, changes: list[Change], a
         }
         if deferred.hold(connection, EVENTS.insert, values, routed=True):
             continue
-        if connection.dialect.name == "postgresql":
-            _RECORDED_FOR_ROUTING.execute(connection, values)
+        if connection.dialect.name == "postgresql":  # with its row to route, one round trip
+            deferred.insert_now(connection, EVENTS.insert, values, routed=True)
         else:
             EVENTS.insert.execute(connection, values)
             _TO_ROUTE.execute(connection, {"id": values["id"]})

@@ -29,6 +29,7 @@ def plain_read(statement: ClauseElement) -> bool:
     """Whether the statement only reads, locking nothing."""
     if isinstance(statement, CompoundSelect):
         return True
+    # SQLAlchemy keeps FOR UPDATE in a private attribute, and offers no public way to ask.
     return isinstance(statement, Select) and statement._for_update_arg is None
 
 

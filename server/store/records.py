@@ -113,14 +113,17 @@ class Repository:
         """Insert the object, created `at`; returns its record."""
         values = {name: fields.get(name) for name in self.records.field_columns}
         values.update(id=self.records.new_id(), created=at, **owner(self.principal))
-        if self.conflict is None and deferred.hold(self.connection, self.records.insert, values):
-            return self.records.record(values)
-        try:
-            self.records.insert.execute(self.connection, values)
-        except IntegrityError as error:
-            if self.conflict is None:
-                raise
-            raise self.conflict(fields) from error
+        # Held back to the end of a request's unit of work where it can be (store/deferred.py):
+        # not where a conflict is to be told apart at once.
+        if self.conflict is not None or not deferred.hold(
+            self.connection, self.records.insert, values
+        ):
+            try:
+                self.records.insert.execute(self.connection, values)
+            except IntegrityError as error:
+                if self.conflict is None:
+                    raise
+                raise self.conflict(fields) from error
         return self.records.record(values)
 
     def update(self, object_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:
