@@ -183,8 +183,8 @@ def deliver_due(
 
 class Deliveries:
     """Webhook deliveries as one kind of the worker's scheduled work: each `step` is a round
-    (the attempts that ended recorded, new events routed, due deliveries claimed, in one
-    transaction), its attempts handed to the sender; `due_at` says when the next round is
+    (the attempts that ended recorded, new events routed, due deliveries claimed: see
+    `_round`), its attempts handed to the sender; `due_at` says when the next round is
     worth making. `wake` is called when an attempt ends."""
 
     def __init__(
@@ -306,9 +306,10 @@ def _round(
         new, endpoints = work.deliveries.unrouted(webhooks.ROUTE_BATCH, ENABLED, principal)
     for claim in lapsed:
         log.warning("delivery %s: the lease ran out before its attempt was recorded", claim.seq)
-    with database.server_work() as work:
-        work.deliveries.record(held)
-        work.deliveries.route(new, webhooks.deliveries_for(new, endpoints))
+    if held or new:  # the writers' lock, only for something to write
+        with database.server_work() as work:
+            work.deliveries.record(held)
+            work.deliveries.route(new, webhooks.deliveries_for(new, endpoints))
     free = CONCURRENCY - len(running)
     if free <= 0:
         return []
