@@ -46,9 +46,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 1099_0001  # the PostgreSQL advisory lock held while migrating
 # Background threads' connections (psycopg): the worker's task threads and its deliverer.
 POSTGRES_POOL_SIZE = 12
-# Requests' connections (asyncpg): one per transaction in progress. Past the pool and its
-# overflow, a request waits on the loop for one to come back.
-POSTGRES_REQUEST_POOL_SIZE = 24
+# Requests' connections (asyncpg): one per unit of work in progress, at most this many; past
+# them, a request waits on the loop for one to come back. Up to POSTGRES_REQUEST_KEPT stay open
+# between units of work, kept checked out (`_KeptConnections`): the pool itself keeps one.
+POSTGRES_REQUEST_CONNECTIONS = 48
+POSTGRES_REQUEST_KEPT = 24
 # How often the log is copied into the database: often, as writes wait while it is, and a
 # short log copies in a few milliseconds.
 CHECKPOINT_SECONDS = 0.05
@@ -125,8 +127,8 @@ def make_request_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(
         target.set(drivername="postgresql+asyncpg", query={}),
         async_creator=connect,
-        pool_size=POSTGRES_REQUEST_POOL_SIZE,
-        max_overflow=24,
+        pool_size=1,
+        max_overflow=POSTGRES_REQUEST_CONNECTIONS - 1,
         **_JSON,
     )
     _count_statements(engine.sync_engine)
@@ -140,6 +142,58 @@ def _refuse_closed(dbapi_connection, _record, _proxy) -> None:
     replaced at checkout, which then opens a new one: asyncpg knows without a round trip."""
     if dbapi_connection.driver_connection.is_closed():
         raise DisconnectionError("the connection was closed by the server")
+
+
+class _KeptConnections:
+    """Requests' connections on PostgreSQL, kept checked out between units of work on the
+    event loop: a checkout, a new `Connection` and the reset at checkin cost several times a
+    statement's own Python. Only the loop's thread uses them, so a list is enough."""
+
+    def __init__(self, engine: Engine, keep: int):
+        self._engine = engine
+        self._keep = keep
+        self._idle: list[Connection] = []
+
+    @contextmanager
+    def taken(self) -> Iterator[Connection]:
+        connection = self._take()
+        try:
+            yield connection
+        finally:
+            if connection.invalidated or len(self._idle) >= self._keep:
+                connection.close()  # back to the pool, which drops an invalidated one
+            else:
+                self._idle.append(connection)
+
+    def _take(self) -> Connection:
+        while self._idle:
+            connection = self._idle.pop()
+            driver = connection.connection.driver_connection
+            if driver is not None and not driver.is_closed():
+                return connection
+            # The server went away (a restart, a terminated backend): the pool opens another.
+            connection.invalidate()
+            connection.close()
+        return self._engine.connect()
+
+    def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+
+@contextmanager
+def _autocommit(connection: Connection) -> Iterator[None]:
+    """The block's statements outside a transaction: a read needs none, nor the round trips
+    that begin and end one (at READ COMMITTED each statement sees what was committed before
+    it either way)."""
+    driver = connection.connection.dbapi_connection
+    assert driver is not None  # a connection in use has one
+    driver.autocommit = True  # asyncpg's adapter has it
+    try:
+        yield
+    finally:
+        driver.autocommit = False
 
 
 # Set while a request's database work runs in its greenlet on the event loop (PostgreSQL).
@@ -221,8 +275,7 @@ class Database:
         # PostgreSQL: requests' engine, made by the first request, on the event loop it uses.
         self._requests: AsyncEngine | None = None
         self._requests_loop: asyncio.AbstractEventLoop | None = None
-        self._request_writer: Engine | None = None
-        self._request_reader: Engine | None = None
+        self._request_connections: _KeptConnections | None = None
         # SQLite: the thread that serves requests (the event loop's) keeps a connection:
         # checking one out of the pool for every transaction costs more than a short
         # transaction itself. Other threads (background work, which may come and go) check one
@@ -315,11 +368,11 @@ class Database:
             if lock is not None and self._checkpoints:  # a process that writes keeps the log short
                 self._start_checkpoints()
             if on_loop:
-                engine = self._request_writer if write else self._request_reader
-                assert engine is not None  # `run` made them
+                assert self._request_connections is not None  # `run` made them
                 with (
-                    engine.begin() as connection,
-                    deferred.held_back(connection) if write else contextlib.nullcontext(),
+                    self._request_connections.taken() as connection,
+                    connection.begin(),
+                    deferred.held_back(connection) if write else _autocommit(connection),
                 ):
                     yield connection
             elif not getattr(self._local, "serves_requests", False):
@@ -369,21 +422,23 @@ class Database:
         loop = asyncio.get_running_loop()
         if self._requests is None or self._requests_loop is not loop:
             # asyncpg's connections belong to the loop that opened them: a new loop (a test
-            # client that runs each request in its own) opens its own.
+            # client that runs each request in its own) opens its own. The old loop's kept
+            # connections go back to their pool, which no I/O needs, as they did before.
+            if self._request_connections is not None:
+                await greenlet_spawn(self._request_connections.close)
             self._requests, self._requests_loop = make_request_engine(self._url), loop
-            self._request_writer = self._requests.sync_engine
-            # A read needs no transaction of its own, nor the round trips that begin and end one.
-            self._request_reader = self._requests.sync_engine.execution_options(
-                isolation_level="AUTOCOMMIT"
+            self._request_connections = _KeptConnections(
+                self._requests.sync_engine, POSTGRES_REQUEST_KEPT
             )
         return await greenlet_spawn(_on_loop, work)
 
     async def close_requests(self) -> None:
         """Close requests' connections, on the event loop they were opened on."""
         if self._requests is not None:
+            assert self._request_connections is not None  # made with the engine
+            await greenlet_spawn(self._request_connections.close)
             await self._requests.dispose()
-            self._requests = self._request_writer = self._request_reader = None
-            self._requests_loop = None
+            self._requests = self._request_connections = self._requests_loop = None
 
     def dispose(self) -> None:
         self._stopping.set()
