@@ -111,7 +111,7 @@ _ROUTING = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 def _unrouted(for_principal: bool) -> Select:
-    query = select(
+    columns = (
         events.c.seq,
         events.c.id,
         events.c.account_id,
@@ -119,13 +119,20 @@ def _unrouted(for_principal: bool) -> Select:
         events.c.type,
         events.c.object_id,
         events.c.created,
-    ).join(events_to_route, events_to_route.c.event_seq == events.c.seq)
+    )
+    limit = bindparam("limit", type_=Integer)
     if for_principal:
+        query = select(*columns).join(events_to_route, events_to_route.c.event_seq == events.c.seq)
         query = query.where(
             events.c.account_id == bindparam("account_id"),
             events.c.environment == bindparam("environment"),
         )
-    return query.order_by(events_to_route.c.event_seq).limit(bindparam("limit", type_=Integer))
+        return query.order_by(events_to_route.c.event_seq).limit(limit)
+    # The first of the list, then their events by key: joined whole, PostgreSQL's planner
+    # merges the two in order, walking every event older than the first to route.
+    first = select(events_to_route.c.event_seq).order_by(events_to_route.c.event_seq).limit(limit)
+    batch = first.subquery()
+    return select(*columns).join(batch, batch.c.event_seq == events.c.seq).order_by(events.c.seq)
 
 
 _UNROUTED = {for_principal: _unrouted(for_principal) for for_principal in (False, True)}
