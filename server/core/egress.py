@@ -82,6 +82,9 @@ def resolve(host: str, port: int, policy: TargetPolicy) -> str:
     """The address to connect to for `host`: resolved once, every answer checked (one inside
     the network refuses them all); TargetRefused, or OSError when the name does not resolve."""
     check_host(host, policy)
+    literal = literal_address(host.lower().rstrip("."))
+    if literal is not None:  # checked as written: there is nothing to look up
+        return str(literal)
     answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     # str(): typeshed allows an int host for other families; TCP/IP answers carry a str.
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in answers]

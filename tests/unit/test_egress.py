@@ -76,3 +76,18 @@ def test_a_name_is_checked_by_every_address_it_resolves_to(monkeypatch):
     assert resolve("fine.example", 443, TargetPolicy.LOOPBACK) == "93.184.216.34"
     with pytest.raises(TargetRefused, match=r"10\.0\.0\.7"):
         resolve("rebind.example", 443, TargetPolicy.LOOPBACK)
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [("127.1", "127.0.0.1"), ("0x7f000001", "127.0.0.1"), ("::1", "::1"), ("8.8.8.8", "8.8.8.8")],
+)
+def test_an_address_as_written_is_connected_to_without_a_lookup(monkeypatch, host, address):
+    def no_lookup(*_args, **_kwargs):
+        raise AssertionError("an address literal was looked up")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
+    assert resolve(host, 80, TargetPolicy.LOOPBACK) == address
+    if address != "8.8.8.8":
+        with pytest.raises(TargetRefused):
+            resolve(host, 80, TargetPolicy.DENY)
