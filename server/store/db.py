@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 import orjson
@@ -103,6 +103,8 @@ def _make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.close()
 
+        # A request's statements run SQLAlchemy's way, as its own (store/deferred.py).
+        event.listen(engine, "before_execute", deferred.before_execute)
         return engine
     return create_engine(
         url,
@@ -191,15 +193,15 @@ class _KeptConnections:
 
 
 @contextmanager
-def _autocommit(connection: Connection) -> Iterator[None]:
-    """The block's statements outside a transaction: a read needs none, nor the round trips
-    that begin and end one (at READ COMMITTED each statement sees what was committed before
-    it either way)."""
+def _autocommit(connection: Connection) -> Iterator[Any]:
+    """The block's statements outside a transaction (asyncpg's adapter has the switch), until
+    the block turns it off: a read needs none, nor the round trips that begin and end one (at
+    READ COMMITTED each statement sees what was committed before it either way)."""
     driver = connection.connection.dbapi_connection
     assert driver is not None  # a connection in use has one
-    driver.autocommit = True  # asyncpg's adapter has it
+    driver.autocommit = True
     try:
-        yield
+        yield driver
     finally:
         driver.autocommit = False
 
@@ -263,6 +265,24 @@ class _WriteLock:
         if self._file is not None:
             os.close(self._file)
             self._file = None
+
+
+class _TakenOnce:
+    """A lock taken at most once, when first asked for, and given back at the end."""
+
+    def __init__(self, lock: _WriteLock):
+        self._lock = lock
+        self.taken = False
+
+    def take(self) -> None:
+        if not self.taken:
+            self._lock.__enter__()
+            self.taken = True
+
+    def release(self) -> None:
+        if self.taken:
+            self.taken = False
+            self._lock.__exit__()
 
 
 class Database:
@@ -368,33 +388,65 @@ class Database:
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
-        lock = self._write_lock if write else None
         on_loop = _ON_LOOP.get()
-        if write and not on_loop:  # on the loop, counted if it begins (store/deferred.py)
-            statements.transaction()
-        with lock or contextlib.nullcontext():
-            if lock is not None and self._checkpoints:  # a process that writes keeps the log short
-                self._start_checkpoints()
-            if on_loop:
-                assert self._request_connections is not None  # `run` made them
-                with (
-                    self._request_connections.taken() as connection,
-                    connection.begin(),
-                    deferred.held_back(connection) if write else _autocommit(connection),
-                ):
-                    yield connection
-            elif not getattr(self._local, "serves_requests", False):
-                engine = self.engine if write or self.is_sqlite else self._background_reader
+        serves_requests = getattr(self._local, "serves_requests", False)
+        if on_loop:
+            with self._on_the_loop(write) as connection:
+                yield connection
+        elif serves_requests and write:
+            with self._sqlite_request_writes() as connection:
+                yield connection
+        elif serves_requests:  # SQLite, a request's reads
+            connection = self._kept_connection()
+            with connection.begin():
+                yield connection
+        else:
+            if write:
+                statements.transaction()
+            engine = self.engine if write or self.is_sqlite else self._background_reader
+            with self._write_lock if write and self._write_lock else contextlib.nullcontext():
+                if write and self._write_lock is not None and self._checkpoints:
+                    self._start_checkpoints()  # a process that writes keeps the log short
                 with engine.begin() as connection:
                     yield connection
-            else:  # SQLite, on the event loop
-                connection = self._kept_connection()
-                with connection.begin():
-                    yield connection
-                if lock is not None and self._checkpoints and not self._checkpoint_recent():
-                    # Here, rather than in the checkpoint thread: no wait for the interpreter
-                    # between taking the write lock and giving it back.
-                    self._checkpoint_on(connection.connection.dbapi_connection)
+
+    @contextmanager
+    def _on_the_loop(self, write: bool) -> Iterator[Connection]:
+        """PostgreSQL, a request's unit of work: outside a transaction (reads need none, and
+        writes held back to the end are one statement, atomic alone) until a statement needs one
+        (store/deferred.py)."""
+        assert self._request_connections is not None  # `run` made them
+        with (
+            self._request_connections.taken() as connection,
+            connection.begin(),
+            _autocommit(connection) as driver,
+            deferred.held_back(connection, begin=lambda: setattr(driver, "autocommit", False))
+            if write
+            else contextlib.nullcontext(),
+        ):
+            yield connection
+
+    @contextmanager
+    def _sqlite_request_writes(self) -> Iterator[Connection]:
+        """SQLite, a request's unit of work that may write: its reads outside the writers' lock
+        (each statement sees what was committed before it, as on PostgreSQL), the lock taken
+        when it first writes, or at its end for the inserts held back (store/deferred.py). The
+        worker's writes then never wait for a request's reads and rules, nor a request for
+        theirs."""
+        assert self._write_lock is not None  # SQLite has one
+        if self._checkpoints:
+            self._start_checkpoints()  # a process that writes keeps the log short
+        connection = self._kept_connection()
+        lock = _TakenOnce(self._write_lock)
+        try:
+            with connection.begin(), deferred.held_back(connection, begin=lock.take):
+                yield connection
+            if lock.taken and self._checkpoints and not self._checkpoint_recent():
+                # Here, rather than in the checkpoint thread: no wait for the interpreter
+                # between taking the write lock and giving it back.
+                self._checkpoint_on(connection.connection.dbapi_connection)
+        finally:
+            lock.release()
 
     @contextmanager
     def unit_of_work(

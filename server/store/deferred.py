@@ -1,17 +1,20 @@
-"""A request's writes on PostgreSQL at the fewest round trips.
+"""A request's writes at the fewest round trips, and outside any lock until they are made.
 
-A request's unit of work on PostgreSQL reads outside a transaction (at READ COMMITTED each
-statement sees what was committed before it, in a transaction or not) and holds its inserts
-(a new object, its events) back until it ends, then writes them in one statement. One
-statement is atomic by itself: a request that reads and then inserts needs neither BEGIN nor
-COMMIT (`POST /contractors`: two round trips, not five). Any other statement (an update, a
-delete, a locking read), or a read after an insert held back, begins the transaction first and
-writes what was held back in it: from there on the unit of work is an ordinary transaction.
+A request's unit of work reads outside a transaction (at READ COMMITTED each statement sees
+what was committed before it, in a transaction or not) and holds its inserts (a new object, its
+events) back until it ends. Any other statement (an update, a delete, a locking read), or a read
+after an insert held back, begins the transaction first and writes what was held back in it:
+from there on the unit of work is an ordinary transaction.
+
+On PostgreSQL what was held back is written at the end as one statement, which is atomic by
+itself: a request that reads and then inserts needs neither BEGIN nor COMMIT (`POST /contractors`:
+two round trips, not five). On SQLite the transaction begins at the end instead, taking the
+writers' lock only for the inserts: other processes' writes do not wait for the request's reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,27 +23,32 @@ from sqlalchemy.sql import ClauseElement
 
 from server.store import statements
 from server.store.prepared import DEFERRED_WRITES, Prepared, plain_read
-from server.store.tables import events_to_route
+from server.store.tables import events, events_to_route
 
 # One statement per shape of what was held back: the tables inserted into, in order, and
 # which are events (each with its row to route).
 _Shape = tuple[tuple[Table, bool], ...]
 _COMBINED: dict[_Shape, Prepared] = {}
+# SQLite: an event's row to route, after the event (no insert there returns into another).
+_TO_ROUTE = Prepared(
+    insert(events_to_route).from_select(
+        ["event_seq"], select(events.c.seq).where(events.c.id == bindparam("id"))
+    ),
+    (),
+)
 
 
 class _Writes:
-    """The writes one unit of work holds back, on its connection (asyncpg's, through
-    SQLAlchemy's adapter, which begins a transaction at the first statement unless it is in
-    autocommit)."""
+    """The writes one unit of work holds back, on its connection; `begin` begins its
+    transaction (the next statement runs in it)."""
 
-    def __init__(self, connection: Connection):
+    def __init__(self, connection: Connection, begin: Callable[[], None]):
         self._connection = connection
-        driver = connection.connection.dbapi_connection
-        assert driver is not None  # a connection in use has one
-        self._driver = driver
+        self._begin = begin
+        # PostgreSQL writes what was held back in one statement, atomic without a transaction.
+        self._one_statement = connection.dialect.name == "postgresql"
         self._held: list[_Row] = []
         self._began = False
-        self._driver.autocommit = True  # asyncpg's adapter has it
         connection.info[DEFERRED_WRITES] = self
 
     def hold(self, insert: Prepared, values: dict[str, Any], *, routed: bool) -> None:
@@ -52,10 +60,19 @@ class _Writes:
         transaction, with what was held back written first."""
         if self._began or (reads and not self._held):
             return
-        self._driver.autocommit = False  # the next statement begins the transaction
+        self._start()
+        self.write_held()
+
+    def end(self) -> None:
+        """At the end of the unit of work: what was held back, written."""
+        if self._held and not (self._began or self._one_statement):
+            self._start()
+        self.write_held()
+
+    def _start(self) -> None:
         self._began = True
         statements.transaction()
-        self.write_held()
+        self._begin()
 
     def write_held(self) -> None:
         if self._held:
@@ -64,17 +81,16 @@ class _Writes:
 
     def close(self) -> None:
         del self._connection.info[DEFERRED_WRITES]
-        self._driver.autocommit = False
 
 
 @contextmanager
-def held_back(connection: Connection) -> Iterator[None]:
+def held_back(connection: Connection, begin: Callable[[], None]) -> Iterator[None]:
     """Hold the block's inserts back, and write them at its end (the block's transaction,
     if it began one, then commits)."""
-    writes = _Writes(connection)
+    writes = _Writes(connection, begin)
     try:
         yield
-        writes.write_held()
+        writes.end()
     finally:
         writes.close()
 
@@ -92,8 +108,8 @@ def hold(connection: Connection, insert: Prepared, values: dict[str, Any], *, ro
 def insert_now(
     connection: Connection, insert: Prepared, values: dict[str, Any], *, routed=False
 ) -> None:
-    """The insert at once, as a held one is written: an event with its row to route in one
-    statement (PostgreSQL)."""
+    """The insert at once, as a held one is written (`routed`: an event, with its row to
+    route; on PostgreSQL in one statement)."""
     _write(connection, [_row(connection, insert, values, routed)])
 
 
@@ -104,19 +120,24 @@ def before_execute(connection: Connection, statement: ClauseElement, *_args: Any
         writes.before(reads=plain_read(statement))
 
 
-_Row = tuple[Table, bool, dict[str, Any]]  # its table, whether an event, its values bound
+_Row = tuple[Prepared, bool, dict[str, Any]]  # its insert, whether an event, its values bound
 
 
 def _row(connection: Connection, insert: Prepared, values: dict[str, Any], routed: bool) -> _Row:
-    table = insert.statement.table  # type: ignore[attr-defined]
-    return table, routed, insert.bound(connection.dialect, values)
+    return insert, routed, insert.bound(connection.dialect, values)
 
 
 def _write(connection: Connection, rows: list[_Row]) -> None:
-    shape = tuple((table, routed) for table, routed, _values in rows)
+    if connection.dialect.name != "postgresql":
+        for insert, routed, bound in rows:
+            insert.execute_bound(connection, bound)
+            if routed:
+                _TO_ROUTE.execute(connection, {"id": bound["id"]})
+        return
+    shape = tuple((insert.statement.table, routed) for insert, routed, _bound in rows)  # type: ignore[attr-defined]
     values = {
         f"i{index}_{name}": value
-        for index, (_table, _routed, bound) in enumerate(rows)
+        for index, (_insert, _routed, bound) in enumerate(rows)
         for name, value in bound.items()
     }
     _combined(shape).execute(connection, values)

@@ -5,26 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection
 
 from server.core.pagination import PageRequest
 from server.core.principals import Principal
 from server.store import deferred
 from server.store.listing import owned, page_of
-from server.store.prepared import Prepared
 from server.store.records import Records, Repository, owner
-from server.store.tables import events, events_to_route
+from server.store.tables import events
 
 EVENTS = Records(events, "evt")
-
-
-# SQLite (no INSERT in a CTE, and no round trips to save): the row to route, after the event.
-_TO_ROUTE = Prepared(
-    insert(events_to_route).from_select(
-        ["event_seq"], select(events.c.seq).where(events.c.id == bindparam("id"))
-    ),
-    events.columns,
-)
 
 
 @dataclass(frozen=True)
@@ -71,10 +61,5 @@ def write(connection: Connection, principal: Principal, changes: list[Change], a
             "data": change.record,
             **owner(principal),
         }
-        if deferred.hold(connection, EVENTS.insert, values, routed=True):
-            continue
-        if connection.dialect.name == "postgresql":  # with its row to route, one round trip
+        if not deferred.hold(connection, EVENTS.insert, values, routed=True):
             deferred.insert_now(connection, EVENTS.insert, values, routed=True)
-        else:
-            EVENTS.insert.execute(connection, values)
-            _TO_ROUTE.execute(connection, {"id": values["id"]})

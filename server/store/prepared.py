@@ -70,19 +70,18 @@ class Prepared:
             bound[name] = value if process is None or value is None else process(value)
         return bound
 
-    def _params(self, dialect: Dialect, values: dict[str, Any]) -> tuple[str, Any]:
+    def _params(self, dialect: Dialect, bound: dict[str, Any]) -> tuple[str, Any]:
         sql, order, _processors, _literals = self._compiled(dialect)
-        bound = self.bound(dialect, values)
         if order is not None:
             return sql, tuple(bound[name] for name in order)
         return sql, bound
 
-    def _cursor(self, connection: Connection, values: dict[str, Any]) -> Any:
+    def _cursor(self, connection: Connection, values: dict[str, Any], *, bound=False) -> Any:
         writes = connection.info.get(DEFERRED_WRITES)
         if writes is not None:
             writes.before(reads=self.reads)
         dialect = connection.dialect
-        sql, params = self._params(dialect, values)
+        sql, params = self._params(dialect, values if bound else self.bound(dialect, values))
         driver = connection.connection
         cursor = driver.cursor()
         statements.statement()
@@ -102,6 +101,13 @@ class Prepared:
     def execute(self, connection: Connection, values: dict[str, Any]) -> int:
         """Run the statement with `values`; how many rows it changed."""
         cursor = self._cursor(connection, values)
+        count = cursor.rowcount
+        cursor.close()
+        return count
+
+    def execute_bound(self, connection: Connection, bound: dict[str, Any]) -> int:
+        """`execute`, with values `bound` already (store/deferred.py)."""
+        cursor = self._cursor(connection, bound, bound=True)
         count = cursor.rowcount
         cursor.close()
         return count
