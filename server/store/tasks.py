@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, literal, select, update
+from sqlalchemy import Connection, Select, func, insert, literal, select, update
 
 from server.core.principals import Environment, Principal
 from server.store import deferred
@@ -58,6 +58,11 @@ class TaskQueue:
         if not deferred.hold(self.connection, _ENQUEUE, values):
             _ENQUEUE.execute(self.connection, values)
 
+    def any_due(self, at: int, skipping: Collection[str] = ()) -> bool:
+        """Whether `claim_due` would find a task: a read, which takes no writers' lock."""
+        found = self.connection.execute(_due(select(tasks.c.seq), at, skipping).limit(1))
+        return found.first() is not None
+
     def claim_due(
         self, at: int, lease_seconds: int, skipping: Collection[str] = ()
     ) -> ClaimedTask | None:
@@ -65,9 +70,7 @@ class TaskQueue:
         accounts `skipping` (those that have their share running). PostgreSQL skips rows
         another worker is claiming; the conditional update makes a second claimant (SQLite, or
         a lock released by a commit) find nothing to claim."""
-        due = select(tasks).where(tasks.c.done_at.is_(None), tasks.c.run_after <= at)
-        if skipping:
-            due = due.where(tasks.c.account_id.not_in(list(skipping)))
+        due = _due(select(tasks), at, skipping)
         while True:
             row = self.connection.execute(
                 due.order_by(tasks.c.seq).limit(1).with_for_update(skip_locked=True)
@@ -137,3 +140,9 @@ class TaskQueue:
     def pending(self) -> int:
         query = select(func.count()).select_from(tasks).where(tasks.c.done_at.is_(None))
         return self.connection.execute(query).scalar_one()
+
+
+def _due(query: Select, at: int, skipping: Collection[str]) -> Select:
+    """`query` narrowed to the tasks due at `at`, but for the accounts `skipping`."""
+    due = query.where(tasks.c.done_at.is_(None), tasks.c.run_after <= at)
+    return due.where(tasks.c.account_id.not_in(list(skipping))) if skipping else due

@@ -236,7 +236,11 @@ class _Tasks:
     def _claim(self) -> ClaimedTask | None:
         busy = Counter(task.principal.account_id for task in self._running.values())
         full = [account for account, count in busy.items() if count >= TASK_SHARE]
-        with self._context.database.server_work() as work:
+        database = self._context.database
+        with database.server_work(write=False) as work:  # the writers' lock only for a claim
+            if not work.tasks.any_due(work.wall(), skipping=full):
+                return None
+        with database.server_work() as work:
             lease = self._context.settings.task_lease_seconds
             return work.tasks.claim_due(work.wall(), lease, skipping=full)
 

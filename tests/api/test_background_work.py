@@ -224,9 +224,14 @@ def test_a_running_task_keeps_its_lease_past_the_lease_and_a_dead_ones_lapses(
         work.tasks.enqueue(principal, "long", "other", {}, wall_clock())
         dead = work.tasks.claim_due(wall_clock(), settings.task_lease_seconds)
     assert dead is not None
+    lapses = _lease_of(database, dead.seq)
+    with database.server_work(write=False) as work:  # what the worker reads before it claims
+        assert not work.tasks.any_due(lapses - 1)
+        assert work.tasks.any_due(lapses)
+        assert not work.tasks.any_due(lapses, skipping=[principal.account_id])
     with database.server_work() as work:
-        assert work.tasks.claim_due(wall_clock() + settings.task_lease_seconds - 1, 1) is None
-        retaken = work.tasks.claim_due(wall_clock() + settings.task_lease_seconds, 1)
+        assert work.tasks.claim_due(lapses - 1, 1) is None
+        retaken = work.tasks.claim_due(lapses, 1)
     assert retaken is not None and retaken.seq == dead.seq
 
 
