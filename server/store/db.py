@@ -304,10 +304,10 @@ class Database:
         self._requests: AsyncEngine | None = None
         self._requests_loop: asyncio.AbstractEventLoop | None = None
         self._request_connections: _KeptConnections | None = None
-        # SQLite: the thread that serves requests (the event loop's) keeps a connection:
-        # checking one out of the pool for every transaction costs more than a short
-        # transaction itself. Other threads (background work, which may come and go) check one
-        # out for each transaction.
+        # SQLite: the thread that serves requests (the event loop's) and the worker's scheduler
+        # keep a connection: checking one out of the pool for every transaction costs more than
+        # a short transaction itself. Other threads (which may come and go) check one out for
+        # each transaction.
         self._local = threading.local()
         self._connections: set[Connection] = set()
         self._checkpointer: threading.Thread | None = None
@@ -382,6 +382,11 @@ class Database:
             self._connections.discard(connection)
         connection.close()
 
+    def keep_connection(self) -> None:
+        """SQLite: this thread, which lives as long as the database and runs many short
+        transactions (the worker's scheduler), keeps a connection between them."""
+        self._local.keeps = self.is_sqlite
+
     def _serves_requests(self) -> None:
         """Mark this thread as one that serves requests, for as long as the database lives."""
         self._local.serves_requests = True
@@ -403,12 +408,22 @@ class Database:
         else:
             if write:
                 statements.transaction()
-            engine = self.engine if write or self.is_sqlite else self._background_reader
             with self._write_lock if write and self._write_lock else contextlib.nullcontext():
                 if write and self._write_lock is not None and self._checkpoints:
                     self._start_checkpoints()  # a process that writes keeps the log short
-                with engine.begin() as connection:
+                with self._background_transaction(write) as connection:
                     yield connection
+
+    @contextmanager
+    def _background_transaction(self, write: bool) -> Iterator[Connection]:
+        kept = self._kept_connection() if getattr(self._local, "keeps", False) else None
+        if kept is not None and not kept.in_transaction():
+            with kept.begin():
+                yield kept
+            return
+        engine = self.engine if write or self.is_sqlite else self._background_reader
+        with engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def _on_the_loop(self, write: bool) -> Iterator[Connection]:

@@ -307,6 +307,7 @@ class Worker:
                 return
 
     def _schedule(self) -> None:
+        self._database.keep_connection()
         wake = self._database.work_ready.set
         with webhooks.client() as client:
             deliveries = webhooks.Deliveries(
