@@ -111,10 +111,6 @@ def _make_engine(url: str) -> Engine:
         pool_pre_ping=True,
         pool_size=POSTGRES_POOL_SIZE,
         max_overflow=10,
-        # Each statement planned for its values: psycopg prepares a statement run five times,
-        # and PostgreSQL may then plan it once for any values, which for the worker's queue
-        # reads (`LIMIT $1` over a table that grows) meant hashing every event ever made.
-        connect_args={"prepare_threshold": None},
         **_JSON,
     )
 

@@ -3,6 +3,7 @@ due deliveries under a lease, with the events they carry, and the record of each
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections import Counter
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    literal_column,
     or_,
     select,
     text,
@@ -110,7 +112,11 @@ _ROUTING_LOCK = 1099_0002  # the PostgreSQL advisory lock of the one routing eve
 _ROUTING = text("SELECT pg_advisory_xact_lock(:key)")
 
 
-def _unrouted(for_principal: bool) -> Select:
+@functools.cache
+def _unrouted(for_principal: bool, limit: int) -> Select:
+    """The first `limit` events to route (of a principal's sandbox, bound by name). The limit is
+    written into the statement: PostgreSQL plans a statement run often once, for any values,
+    and for `LIMIT $1` over a list that may be long it hashed every event ever made."""
     columns = (
         events.c.seq,
         events.c.id,
@@ -120,22 +126,21 @@ def _unrouted(for_principal: bool) -> Select:
         events.c.object_id,
         events.c.created,
     )
-    limit = bindparam("limit", type_=Integer)
+    rows: ColumnElement[int] = literal_column(str(int(limit)))
     if for_principal:
         query = select(*columns).join(events_to_route, events_to_route.c.event_seq == events.c.seq)
         query = query.where(
             events.c.account_id == bindparam("account_id"),
             events.c.environment == bindparam("environment"),
         )
-        return query.order_by(events_to_route.c.event_seq).limit(limit)
+        return query.order_by(events_to_route.c.event_seq).limit(rows)
     # The first of the list, then their events by key: joined whole, PostgreSQL's planner
     # merges the two in order, walking every event older than the first to route.
-    first = select(events_to_route.c.event_seq).order_by(events_to_route.c.event_seq).limit(limit)
+    first = select(events_to_route.c.event_seq).order_by(events_to_route.c.event_seq).limit(rows)
     batch = first.subquery()
     return select(*columns).join(batch, batch.c.event_seq == events.c.seq).order_by(events.c.seq)
 
 
-_UNROUTED = {for_principal: _unrouted(for_principal) for for_principal in (False, True)}
 _ENDPOINTS_OF = select(
     webhook_endpoints.c.id,
     webhook_endpoints.c.account_id,
@@ -279,16 +284,14 @@ class DeliveryQueue:
     ) -> tuple[list[NewEvent], list[Endpoint]]:
         """Up to `limit` of the oldest events not yet given their deliveries (of `principal`'s
         sandbox only, if given), and the endpoints of their accounts in `endpoint_status`."""
-        values: dict = {"limit": limit}
+        values: dict = {}
         if principal is not None:
             values |= {
                 "account_id": principal.account_id,
                 "environment": principal.environment.value,
             }
-        found = [
-            NewEvent(*row)
-            for row in self.connection.execute(_UNROUTED[principal is not None], values)
-        ]
+        query = _unrouted(principal is not None, limit)
+        found = [NewEvent(*row) for row in self.connection.execute(query, values)]
         if not found:
             return [], []
         accounts = sorted({event.account_id for event in found})
