@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
@@ -27,6 +28,7 @@ from server import worker
 from server.core.statuses import ENABLED, PENDING
 from server.domain import webhooks
 from server.domain.terms import DAY
+from server.store.deliveries import _unrouted
 from server.store.tables import webhook_deliveries
 from server.worker import webhooks as delivery
 from tests.api.test_assignments import assign, extend, get
@@ -779,3 +781,11 @@ def test_a_round_takes_nothing_another_routed_or_leased_since_it_read(
         assert len(work.deliveries.lease(due, work.wall(), 30)) == 1
     with database.server_work() as work:  # the same read, leased by another
         assert work.deliveries.lease(due, work.wall(), 30) == []
+
+
+def test_the_read_of_events_to_route_binds_no_value_its_plan_could_depend_on():
+    """PostgreSQL plans a prepared statement once for any values after a few runs; with `LIMIT
+    $1` that plan hashed every event ever made, each round. The limit is written in."""
+    compiled = _unrouted(False, webhooks.ROUTE_BATCH).compile(dialect=postgresql.dialect())
+    assert compiled.params == {}
+    assert f"LIMIT {webhooks.ROUTE_BATCH}" in compiled.string
