@@ -107,11 +107,7 @@ def _make_engine(url: str) -> Engine:
         event.listen(engine, "before_execute", deferred.before_execute)
         return engine
     return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=POSTGRES_POOL_SIZE,
-        max_overflow=10,
-        **_JSON,
+        url, pool_pre_ping=True, pool_size=POSTGRES_POOL_SIZE, max_overflow=10, **_JSON
     )
 
 
@@ -412,6 +408,8 @@ class Database:
 
     @contextmanager
     def _background_transaction(self, write: bool) -> Iterator[Connection]:
+        """On the thread's kept connection if it keeps one (and is not in a transaction on it
+        already), else on one checked out for the transaction."""
         kept = self._kept_connection() if getattr(self._local, "keeps", False) else None
         if kept is not None and not kept.in_transaction():
             with kept.begin():

@@ -76,12 +76,12 @@ class Prepared:
             return sql, tuple(bound[name] for name in order)
         return sql, bound
 
-    def _cursor(self, connection: Connection, values: dict[str, Any], *, bound=False) -> Any:
+    def _cursor(self, connection: Connection, bound: dict[str, Any]) -> Any:
         writes = connection.info.get(DEFERRED_WRITES)
         if writes is not None:
             writes.before(reads=self.reads)
         dialect = connection.dialect
-        sql, params = self._params(dialect, values if bound else self.bound(dialect, values))
+        sql, params = self._params(dialect, bound)
         driver = connection.connection
         cursor = driver.cursor()
         statements.statement()
@@ -100,21 +100,18 @@ class Prepared:
 
     def execute(self, connection: Connection, values: dict[str, Any]) -> int:
         """Run the statement with `values`; how many rows it changed."""
-        cursor = self._cursor(connection, values)
-        count = cursor.rowcount
-        cursor.close()
-        return count
+        return self.execute_bound(connection, self.bound(connection.dialect, values))
 
     def execute_bound(self, connection: Connection, bound: dict[str, Any]) -> int:
         """`execute`, with values `bound` already (store/deferred.py)."""
-        cursor = self._cursor(connection, bound, bound=True)
+        cursor = self._cursor(connection, bound)
         count = cursor.rowcount
         cursor.close()
         return count
 
     def rows(self, connection: Connection, values: dict[str, Any]) -> list[dict[str, Any]]:
         """The rows a SELECT returns, as dicts of converted values."""
-        cursor = self._cursor(connection, values)
+        cursor = self._cursor(connection, self.bound(connection.dialect, values))
         names = [entry[0] for entry in cursor.description]
         converters = self._result_processors(connection.dialect, names)
         found = [
