@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import threading
@@ -39,6 +40,7 @@ from sqlalchemy.util import greenlet_spawn
 from server.core import clock
 from server.core.principals import Principal
 from server.store import deferred, statements
+from server.store.group_commit import GroupCommit, Handed
 from server.store.server_work import ServerWork
 from server.store.unit_of_work import UnitOfWork
 
@@ -291,6 +293,8 @@ class Database:
         self._background_reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         # SQLite: one writer at a time in this process, request or background thread.
         self._write_lock = _WriteLock(url) if self.is_sqlite else None
+        # SQLite: requests' inserts, committed together after each turn of the event loop.
+        self._group = GroupCommit(self._commit_handed) if self.is_sqlite else None
         self._url = url
         # PostgreSQL: requests' engine, made by the first request, on the event loop it uses.
         self._requests: AsyncEngine | None = None
@@ -390,13 +394,16 @@ class Database:
         if on_loop:
             with self._on_the_loop(write) as connection:
                 yield connection
-        elif serves_requests and write:
-            with self._sqlite_request_writes() as connection:
-                yield connection
-        elif serves_requests:  # SQLite, a request's reads
-            connection = self._kept_connection()
-            with connection.begin():
-                yield connection
+        elif serves_requests:  # SQLite
+            assert self._group is not None  # SQLite has one
+            self._group.write_owed()  # a request reads what it handed over before
+            if write:
+                with self._sqlite_request_writes() as connection:
+                    yield connection
+            else:
+                connection = self._kept_connection()
+                with connection.begin():
+                    yield connection
         else:
             if write:
                 statements.transaction()
@@ -439,23 +446,44 @@ class Database:
     def _sqlite_request_writes(self) -> Iterator[Connection]:
         """SQLite, a request's unit of work that may write: its reads outside the writers' lock
         (each statement sees what was committed before it, as on PostgreSQL), the lock taken
-        when it first writes, or at its end for the inserts held back (store/deferred.py). The
-        worker's writes then never wait for a request's reads and rules, nor a request for
-        theirs."""
-        assert self._write_lock is not None  # SQLite has one
+        when it first writes. Inserts alone are held back to its end and handed over, to be
+        committed with those of the other requests that end in the same turn of the event loop
+        (store/group_commit.py). The worker's writes then never wait for a request's reads and
+        rules, nor a request for theirs."""
+        assert self._write_lock is not None and self._group is not None  # SQLite has them
         if self._checkpoints:
             self._start_checkpoints()  # a process that writes keeps the log short
         connection = self._kept_connection()
         lock = _TakenOnce(self._write_lock)
         try:
-            with connection.begin(), deferred.held_back(connection, begin=lock.take):
+            with (
+                connection.begin(),
+                deferred.held_back(connection, begin=lock.take, hand_over=self._group.take),
+            ):
                 yield connection
-            if lock.taken and self._checkpoints and not self._checkpoint_recent():
-                # Here, rather than in the checkpoint thread: no wait for the interpreter
-                # between taking the write lock and giving it back.
-                self._checkpoint_on(connection.connection.dbapi_connection)
+            if lock.taken:
+                self._checkpoint_if_due(connection)
         finally:
             lock.release()
+
+    def _commit_handed(self, batch: list[Handed]) -> None:
+        """Requests' inserts handed over, in one transaction (store/group_commit.py)."""
+        assert self._write_lock is not None  # SQLite has one
+        connection = self._kept_connection()
+        with self._write_lock:
+            with connection.begin():
+                for handed in batch:
+                    with statements.counted_by(handed.counts):
+                        statements.transaction()
+                        deferred.write_rows(connection, handed.rows)
+            self._checkpoint_if_due(connection)
+
+    def _checkpoint_if_due(self, connection: Connection) -> None:
+        """After a commit, the write lock still held: the log copied if it is due. Here, rather
+        than in the checkpoint thread: no wait for the interpreter between taking the write
+        lock and giving it back."""
+        if self._checkpoints and not self._checkpoint_recent():
+            self._checkpoint_on(connection.connection.dbapi_connection)
 
     @contextmanager
     def unit_of_work(
@@ -468,12 +496,18 @@ class Database:
             yield work
             queued, published = work.enqueued, work.published
             work.flush()
+        if queued or published:
+            announce = functools.partial(self._announce, queued=queued, published=published)
+            if not (self._group and self._group.after_commit(announce)):
+                announce()
+
+    def _announce(self, *, queued: bool, published: bool) -> None:
+        """Wake the worker for what a unit of work committed."""
         if queued:
             self.work_queued.set()
         if published:
             self.events_published.set()
-        if queued or published:
-            self.work_ready.set()
+        self.work_ready.set()
 
     @contextmanager
     def server_work(self, *, write: bool = True) -> Iterator[ServerWork]:
@@ -485,9 +519,9 @@ class Database:
     async def run(self, work: Callable[[], T]) -> T:
         """`work()`, the database work of a request, on the event loop: inline on SQLite, in a
         greenlet that waits on the loop for PostgreSQL's answers."""
-        if self.is_sqlite:
+        if self._group is not None:  # SQLite
             self._serves_requests()
-            return work()
+            return await self._group.run(work)
         loop = asyncio.get_running_loop()
         if self._requests is None or self._requests_loop is not loop:
             # asyncpg's connections belong to the loop that opened them: a new loop (a test

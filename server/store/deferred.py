@@ -42,12 +42,18 @@ class _Writes:
     """The writes one unit of work holds back, on its connection; `begin` begins its
     transaction (the next statement runs in it)."""
 
-    def __init__(self, connection: Connection, begin: Callable[[], None]):
+    def __init__(
+        self,
+        connection: Connection,
+        begin: Callable[[], None],
+        hand_over: Callable[[list[Row]], bool] | None,
+    ):
         self._connection = connection
         self._begin = begin
+        self._hand_over = hand_over
         # PostgreSQL writes what was held back in one statement, atomic without a transaction.
         self._one_statement = connection.dialect.name == "postgresql"
-        self._held: list[_Row] = []
+        self._held: list[Row] = []
         self._began = False
         connection.info[DEFERRED_WRITES] = self
 
@@ -64,7 +70,11 @@ class _Writes:
         self.write_held()
 
     def end(self) -> None:
-        """At the end of the unit of work: what was held back, written."""
+        """At the end of the unit of work: what was held back, written (or handed over, if
+        nothing else was written: store/group_commit.py)."""
+        if self._held and not self._began and self._hand_over and self._hand_over(self._held):
+            self._held = []
+            return
         if self._held and not (self._began or self._one_statement):
             self._start()
         self.write_held()
@@ -77,17 +87,22 @@ class _Writes:
     def write_held(self) -> None:
         if self._held:
             held, self._held = self._held, []
-            _write(self._connection, held)
+            write_rows(self._connection, held)
 
     def close(self) -> None:
         del self._connection.info[DEFERRED_WRITES]
 
 
 @contextmanager
-def held_back(connection: Connection, begin: Callable[[], None]) -> Iterator[None]:
+def held_back(
+    connection: Connection,
+    begin: Callable[[], None],
+    hand_over: Callable[[list[Row]], bool] | None = None,
+) -> Iterator[None]:
     """Hold the block's inserts back, and write them at its end (the block's transaction,
-    if it began one, then commits)."""
-    writes = _Writes(connection, begin)
+    if it began one, then commits); or, if the block wrote nothing else, hand them over to
+    `hand_over`, which returns whether it took them."""
+    writes = _Writes(connection, begin, hand_over)
     try:
         yield
         writes.end()
@@ -110,7 +125,7 @@ def insert_now(
 ) -> None:
     """The insert at once, as a held one is written (`routed`: an event, with its row to
     route; on PostgreSQL in one statement)."""
-    _write(connection, [_row(connection, insert, values, routed)])
+    write_rows(connection, [_row(connection, insert, values, routed)])
 
 
 def before_execute(connection: Connection, statement: ClauseElement, *_args: Any) -> None:
@@ -120,14 +135,15 @@ def before_execute(connection: Connection, statement: ClauseElement, *_args: Any
         writes.before(reads=plain_read(statement))
 
 
-_Row = tuple[Prepared, bool, dict[str, Any]]  # its insert, whether an event, its values bound
+Row = tuple[Prepared, bool, dict[str, Any]]  # its insert, whether an event, its values bound
 
 
-def _row(connection: Connection, insert: Prepared, values: dict[str, Any], routed: bool) -> _Row:
+def _row(connection: Connection, insert: Prepared, values: dict[str, Any], routed: bool) -> Row:
     return insert, routed, insert.bound(connection.dialect, values)
 
 
-def _write(connection: Connection, rows: list[_Row]) -> None:
+def write_rows(connection: Connection, rows: list[Row]) -> None:
+    """Held rows, written on `connection` (in its transaction, if it is in one)."""
     if connection.dialect.name != "postgresql":
         for insert, routed, bound in rows:
             insert.execute_bound(connection, bound)

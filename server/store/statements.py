@@ -41,3 +41,18 @@ def transaction() -> None:
     counts = _CURRENT.get()
     if counts is not None:
         counts.transactions += 1
+
+
+def current() -> Counts | None:
+    """What the running piece of work counts into, if it is counted."""
+    return _CURRENT.get()
+
+
+@contextmanager
+def counted_by(counts: Counts | None) -> Iterator[None]:
+    """Count into `counts` (another piece of work's, done here on its behalf)."""
+    token = _CURRENT.set(counts)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
