@@ -47,7 +47,13 @@ def contractor_and_job(uow: UnitOfWork, fields: Mapping[str, Any]) -> tuple[dict
 def rated(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
     """The quote's fields with its rating and eligibility, from the current contractor, job,
     job category and entity."""
-    found = uow.parties.of(fields["contractor"], fields["job"])
+    return rated_on(uow, fields, uow.parties.of(fields["contractor"], fields["job"]))
+
+
+def rated_on(
+    uow: UnitOfWork, fields: dict[str, Any], found: tuple[dict, dict, dict | None] | None
+) -> dict[str, Any]:
+    """`rated`, on the parties already read (None: not found)."""
     if found is None:  # which one is missing, in the error
         contractor_and_job(uow, fields)
         raise AssertionError("parties found one by one, not together")
@@ -96,9 +102,12 @@ def check_dates(fields: Mapping[str, Any], given: Mapping[str, Any], at: int) ->
 
 
 def create(uow: UnitOfWork, fields: schemas.QuoteCreate) -> dict[str, Any]:
+    # The parties are read first, as their read brings the sandbox's time along; the dates are
+    # still ruled on before a missing party is.
+    found = uow.parties.of(fields["contractor"], fields["job"])
     dated = default_dates(fields, uow.now)
     check_dates(dated, fields, uow.now)
-    quote = uow.quotes.add(rated(uow, dated), uow.now)
+    quote = uow.quotes.add(rated_on(uow, dated, found), uow.now)
     uow.publish("quote.created", events.QUOTE, quote)
     return quote
 

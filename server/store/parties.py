@@ -1,7 +1,10 @@
 """The parties a quote or an assignment is rated on, in one statement: its contractor, its job
-and the job's entity (three lookups were three round trips to PostgreSQL)."""
+and the job's entity (three lookups were three round trips to PostgreSQL), and the caller's test
+clock, which the unit of work would otherwise read by itself."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy import Connection, Table, bindparam, select
 
@@ -11,7 +14,9 @@ from server.store.entities import ENTITIES
 from server.store.jobs import JOBS
 from server.store.listing import owns
 from server.store.prepared import Prepared
+from server.store.records import owner
 from server.store.tables import contractors, entities, jobs
+from server.store.test_clocks import CALLERS_FROZEN_TIME
 
 _PARTS: tuple[tuple[str, Table], ...] = (
     ("contractor", contractors),
@@ -23,30 +28,40 @@ _LABELLED = [column.label(f"{part}__{column.name}") for part, table in _PARTS fo
 _COLUMNS_OF = {
     part: [(f"{part}__{column.name}", column.name) for column in table.c] for part, table in _PARTS
 }
+_FROZEN_TIME = CALLERS_FROZEN_TIME.label("frozen_time")
 _OF = Prepared(
-    select(*_LABELLED)
+    select(*_LABELLED, _FROZEN_TIME)
     .select_from(
         jobs.join(contractors, contractors.c.id == bindparam("contractor")).outerjoin(
             entities, entities.c.id == jobs.c.entity
         )
     )
     .where(jobs.c.id == bindparam("job")),
-    _LABELLED,
+    [*_LABELLED, _FROZEN_TIME],
 )
 
 
 class Parties:
-    def __init__(self, connection: Connection, principal: Principal):
+    def __init__(
+        self,
+        connection: Connection,
+        principal: Principal,
+        clock_read: Callable[[int | None], None],
+    ):
+        """`clock_read`: given the caller's test clock's time (None: no clock), read on the way."""
         self.connection = connection
         self.principal = principal
+        self._clock_read = clock_read
 
     def of(self, contractor_id: str, job_id: str) -> tuple[dict, dict, dict | None] | None:
         """The caller's contractor and job and the job's entity (None once deleted); None when
         the contractor or the job is not there (or not the caller's)."""
-        rows = _OF.rows(self.connection, {"contractor": contractor_id, "job": job_id})
+        values = {"contractor": contractor_id, "job": job_id, **owner(self.principal)}
+        rows = _OF.rows(self.connection, values)
         if not rows:
             return None
         row = rows[0]
+        self._clock_read(row["frozen_time"])
         found = {
             part: {name: row[label] for label, name in columns}
             for part, columns in _COLUMNS_OF.items()

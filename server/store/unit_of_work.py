@@ -85,12 +85,20 @@ class UnitOfWork:
 
     @lazy
     def now(self) -> int:
-        """The time of this work, read when first needed (many reads never need it)."""
-        if self.principal.environment is Environment.SANDBOX:
-            frozen = frozen_time(self._connection, self.principal)
-            if frozen is not None:
-                return frozen
+        """The time of this work, read when first needed (many reads never need it), or along
+        with the first statement that reads the clock too (`parties`)."""
+        sandbox = self.principal.environment is Environment.SANDBOX
+        return self._time_on(frozen_time(self._connection, self.principal) if sandbox else None)
+
+    def _time_on(self, frozen: int | None) -> int:
+        """The time of this work, given the sandbox's test clock's (None: no clock)."""
+        if frozen is not None and self.principal.environment is Environment.SANDBOX:
+            return frozen
         return self.wall()
+
+    def _clock_read(self, frozen: int | None) -> None:
+        if "now" not in vars(self):  # the work's time, once set, stays
+            self.now = self._time_on(frozen)
 
     def wall(self) -> int:
         """The wall clock's time, whatever the sandbox's."""
@@ -98,7 +106,7 @@ class UnitOfWork:
 
     @lazy
     def parties(self) -> Parties:
-        return Parties(self._connection, self.principal)
+        return Parties(self._connection, self.principal, self._clock_read)
 
     @lazy
     def job_categories(self) -> JobCategories:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import bearer
+from tests.conftest import bearer, underwrite
 from tests.official_payloads import CONTRACTOR
 
 HEADER = "Ten99-Database-Work"
@@ -38,6 +38,25 @@ def test_each_answer_counts_its_statements_and_transactions(
     missing = client.get("/api/v1/contractors/cn_missing", headers=bearer(sandbox_key))
     assert missing.status_code == 404
     assert counts(missing) == {"statements": 1, "transactions": 0}
+
+
+@pytest.mark.storage
+def test_a_quote_reads_its_parties_and_the_sandbox_clock_in_one_statement(
+    client_with, sandbox_key, database_kind
+):
+    client = client_with(count_statements=True)
+    made = underwrite(client, sandbox_key)  # the key is looked up by then
+    body = {"contractor": made["contractor"]["id"], "job": made["job"]["id"]}
+    quoted = client.post(
+        "/api/v1/quotes", json={**body, "coverage_type": ["general"]}, headers=bearer(sandbox_key)
+    )
+    assert quoted.status_code == 201, quoted.text
+    # The contractor, the job, its entity and the clock; then the quote, its event and the
+    # event's row to route (on PostgreSQL one statement).
+    if database_kind == "sqlite":
+        assert counts(quoted) == {"statements": 4, "transactions": 1}
+    else:
+        assert counts(quoted) == {"statements": 2, "transactions": 0}
 
 
 def test_answers_do_not_count_unless_asked(client, sandbox_key):
