@@ -8,8 +8,10 @@ from there on the unit of work is an ordinary transaction.
 
 On PostgreSQL what was held back is written at the end as one statement, which is atomic by
 itself: a request that reads and then inserts needs neither BEGIN nor COMMIT (`POST /contractors`:
-two round trips, not five). On SQLite the transaction begins at the end instead, taking the
-writers' lock only for the inserts: other processes' writes do not wait for the request's reads.
+two round trips, not five). On SQLite a request's inserts alone are handed over at the end, to be
+committed with those of the other requests that end in the same turn of the event loop
+(store/group_commit.py), taking the writers' lock only then: other processes' writes do not wait
+for the request's reads.
 """
 
 from __future__ import annotations
