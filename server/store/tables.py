@@ -380,7 +380,7 @@ webhook_deliveries = Table(
     Column("next_attempt_at", BigInteger, nullable=True),
     Column("leased_until", BigInteger, nullable=True),
     Column("lease", String(40), nullable=True),
-    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_due_seq", "status", "next_attempt_at", "seq"),
     Index("ix_webhook_deliveries_chain", "endpoint_id", "object_id", "seq"),
     Index("ix_webhook_deliveries_endpoint_seq", "endpoint_id", "seq"),
 )
