@@ -70,6 +70,15 @@ def _settle(future: Future, task: asyncio.Task) -> None:
         future.set_result(task.result())
 
 
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's, as uvicorn runs, where it is installed (pyproject.toml: not on Windows)."""
+    try:
+        import uvloop
+    except ImportError:  # asyncio's own elsewhere
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 class Sender:
     """POSTs deliveries for any number of threads, keeping connections to endpoints alive
     between them, each exchange within `timeout` seconds in all: aiohttp on a loop of its own
@@ -77,7 +86,7 @@ class Sender:
 
     def __init__(self, timeout: float = webhooks.TIMEOUT) -> None:
         self.timeout = timeout
-        self._loop = asyncio.new_event_loop()
+        self._loop = _new_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="ten99-webhook-sender", daemon=True
         )
