@@ -122,11 +122,12 @@ ANALYZE_AFTER_GROWTH = 0.2
 
 class _Growth:
     """PostgreSQL plans the read of due deliveries from the table's statistics, which
-    autovacuum refreshes at most once a minute a database: a queue that grows from nothing to
-    thousands of rows within that minute is planned as if empty, a sort of every pending
-    delivery each round (32 ms a round with 12,000 pending) instead of a walk of the due index
-    that stops at the first it needs (0.5 ms). So routing, which makes the rows, analyzes the
-    table itself as it grows: a few times, as each analysis waits for a fifth more rows."""
+    autovacuum refreshes at most once a minute in each database: a queue that grows from
+    nothing to thousands of rows within that minute is planned as if empty, a sort of every
+    pending delivery each round (32 ms a round with 12,000 pending) instead of a walk of the
+    due index that stops at the first it needs (0.5 ms). So routing, which makes the rows,
+    analyzes the table itself as it grows: a few times, as each analysis waits for a fifth
+    more rows."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
