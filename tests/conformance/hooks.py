@@ -35,6 +35,33 @@ def _tie_idempotency_keys(case) -> None:
             case.headers[name] = f"{value[:200]}-{digest}"
 
 
+# A link's request body is written as `x-request-body` in openapi.yaml: OpenAPI 3.0 allows any
+# value for `requestBody` there, but openapi-generator's parser refuses one that is not a
+# string, and so refuses the whole contract. Schemathesis reads the standard field: it gets it
+# back here, before the contract is loaded.
+LINK_BODY = "x-request-body"
+
+
+@schemathesis.hook
+def before_load_schema(ctx, raw_schema):
+    for link in links_in(raw_schema):
+        if LINK_BODY in link:
+            link["requestBody"] = link.pop(LINK_BODY)
+
+
+def links_in(node):
+    """Every link object in the contract, wherever its response is written."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "links" and isinstance(value, dict):
+                yield from value.values()
+            else:
+                yield from links_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from links_in(value)
+
+
 # Stateful testing follows the spec's links, and a link carries one object from the response
 # before it (a job's id into a new quote). A quote also needs a contractor, and the fuzzer
 # draws one at random, which is a 404 every time. So a POST that names an object this run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -13,6 +14,7 @@ from referencing.jsonschema import DRAFT4
 from server.core.errors import InvalidRequest
 from server.domain.urls import check_http_url
 from server.spec import HTTP_METHODS, load_spec, spec_path
+from tests.conformance.hooks import before_load_schema, links_in
 
 SPEC = load_spec()
 REGISTRY = Registry().with_resource("urn:spec", Resource.from_contents(SPEC, DRAFT4))
@@ -93,6 +95,24 @@ def test_creates_link_to_what_can_be_done_with_the_new_object(path, op):
     assert expected <= linked, f"no link to {sorted(expected - linked)}"
     # Links onwards (an entity's job, a quote's policy) name operations that exist.
     assert linked <= {o["operationId"] for _p, _m, _i, o in OPERATIONS}
+
+
+def test_links_give_their_request_bodies_where_the_standard_generator_reads_none():
+    """openapi-generator refuses a contract with a link whose `requestBody` is not a string
+    (OpenAPI 3.0 allows any value): the bodies that chain creates are `x-request-body`."""
+    links = list(links_in(SPEC))
+    assert len(links) > 9  # every create's links, found
+    assert all(isinstance(link.get("requestBody", ""), str) for link in links)
+    assert any("x-request-body" in link for link in links)
+
+
+def test_the_conformance_run_reads_the_links_request_bodies_as_the_standard_field():
+    raw = copy.deepcopy(load_spec())
+    written = [link["x-request-body"] for link in links_in(raw) if "x-request-body" in link]
+    before_load_schema(None, raw)
+    read = [link["requestBody"] for link in links_in(raw) if "requestBody" in link]
+    assert read == written and written
+    assert not any("x-request-body" in link for link in links_in(raw))
 
 
 def examples():
