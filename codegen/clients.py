@@ -7,7 +7,7 @@
   codegen/python-client.yaml.
 
 A generator's warning fails the run, and so does a name that the spec did not choose: a numbered
-model (`NullableAddressType0`, `Model1`), an operation whose name is dotted, duplicated or
+model (`AddressOrNullType0`, `Model1`), an operation whose name is dotted, duplicated or
 suffixed, an enum that is not a component schema. Fix the spec, not the output.
 """
 

@@ -59,6 +59,54 @@ class Address(BaseModel):
     """
 
 
+class AddressOrNull(BaseModel):
+    """
+    A postal address, or `null` when there is none.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    line1: str = Field(
+        ...,
+        examples=["One Apple Park Way"],
+        max_length=200,
+        min_length=1,
+        pattern="^[^\\x00]*$",
+    )
+    """
+    Address line 1 (street address or PO box).
+    """
+    line2: str | None = Field(
+        None, examples=["Building 4"], max_length=200, pattern="^[^\\x00]*$"
+    )
+    """
+    Address line 2 (apartment, suite, unit or building).
+    """
+    locality: str = Field(
+        ..., examples=["Cupertino"], max_length=100, min_length=1, pattern="^[^\\x00]*$"
+    )
+    """
+    City, district, suburb, town or village.
+    """
+    region: str = Field(..., examples=["CA"], pattern="^[A-Z]{2}$")
+    """
+    2-letter state code.
+    """
+    postalcode: str = Field(
+        ..., examples=["95014"], pattern="^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$"
+    )
+    """
+    ZIP or postal code.
+    """
+    country: str | None = Field(None, examples=["US"], pattern="^[A-Z]{2,3}$")
+    """
+    ISO 3166-1 country code: 2 letters (`US`), or 3 (`USA`) as the official client
+    libraries send it. Stored as given.
+
+    """
+
+
 class AllEventTypes(RootModel[list[Literal["*"]]]):
     """
     Every event type, now and to come.
@@ -1021,7 +1069,7 @@ class Entity(BaseModel):
     """
     The contracting entity's legal name.
     """
-    address: NullableAddress | None = None
+    address: AddressOrNull | None = None
     coverage_limit: CoverageLimit | None = None
     required_coverage: list[CoverageType] = Field(
         ..., examples=[["general", "workers-comp"]], max_length=3
@@ -1052,7 +1100,7 @@ class EntityCreate(BaseModel):
     """
     The contracting entity's legal name.
     """
-    address: NullableAddress | None = None
+    address: AddressOrNull | None = None
     coverage_limit: CoverageLimit | None = None
     required_coverage: list[CoverageType] | None = Field(
         None, examples=[["general", "workers-comp"]], max_length=3
@@ -1136,7 +1184,7 @@ class EntityUpdate(BaseModel):
     """
     The contracting entity's legal name.
     """
-    address: NullableAddress | None = None
+    address: AddressOrNull | None = None
     coverage_limit: CoverageLimit | None = None
     required_coverage: list[CoverageType] | None = Field(
         None, examples=[["general", "workers-comp"]], max_length=3
@@ -1990,54 +2038,6 @@ class JobUpdate(BaseModel):
 
     """
     address: JobAddress | None = None
-
-
-class NullableAddress(BaseModel):
-    """
-    A postal address, or `null` when there is none.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    line1: str = Field(
-        ...,
-        examples=["One Apple Park Way"],
-        max_length=200,
-        min_length=1,
-        pattern="^[^\\x00]*$",
-    )
-    """
-    Address line 1 (street address or PO box).
-    """
-    line2: str | None = Field(
-        None, examples=["Building 4"], max_length=200, pattern="^[^\\x00]*$"
-    )
-    """
-    Address line 2 (apartment, suite, unit or building).
-    """
-    locality: str = Field(
-        ..., examples=["Cupertino"], max_length=100, min_length=1, pattern="^[^\\x00]*$"
-    )
-    """
-    City, district, suburb, town or village.
-    """
-    region: str = Field(..., examples=["CA"], pattern="^[A-Z]{2}$")
-    """
-    2-letter state code.
-    """
-    postalcode: str = Field(
-        ..., examples=["95014"], pattern="^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$"
-    )
-    """
-    ZIP or postal code.
-    """
-    country: str | None = Field(None, examples=["US"], pattern="^[A-Z]{2,3}$")
-    """
-    ISO 3166-1 country code: 2 letters (`US`), or 3 (`USA`) as the official client
-    libraries send it. Stored as given.
-
-    """
 
 
 class Policy(BaseModel):

@@ -39,6 +39,39 @@ class Address(TypedDict, closed=True):
     """
 
 
+class AddressOrNull(TypedDict, closed=True):
+    """
+    A postal address, or `null` when there is none.
+    """
+
+    line1: str
+    """
+    Address line 1 (street address or PO box).
+    """
+    line2: NotRequired[str | None]
+    """
+    Address line 2 (apartment, suite, unit or building).
+    """
+    locality: str
+    """
+    City, district, suburb, town or village.
+    """
+    region: str
+    """
+    2-letter state code.
+    """
+    postalcode: str
+    """
+    ZIP or postal code.
+    """
+    country: NotRequired[str | None]
+    """
+    ISO 3166-1 country code: 2 letters (`US`), or 3 (`USA`) as the official client
+    libraries send it. Stored as given.
+
+    """
+
+
 class ApplicationSession(TypedDict):
     """
     An insurance application session: a hosted page on which a contractor applies for the
@@ -739,7 +772,7 @@ class Entity(TypedDict):
     """
     The contracting entity's legal name.
     """
-    address: NotRequired[NullableAddress | None]
+    address: NotRequired[AddressOrNull | None]
     coverage_limit: NotRequired[CoverageLimit | None]
     required_coverage: list[Literal["general", "professional", "workers-comp"]]
     """
@@ -759,7 +792,7 @@ class EntityCreate(TypedDict, closed=True):
     """
     The contracting entity's legal name.
     """
-    address: NotRequired[NullableAddress | None]
+    address: NotRequired[AddressOrNull | None]
     coverage_limit: NotRequired[CoverageLimit | None]
     required_coverage: NotRequired[
         list[Literal["general", "professional", "workers-comp"]]
@@ -789,7 +822,7 @@ class EntityUpdate(TypedDict, closed=True):
     """
     The contracting entity's legal name.
     """
-    address: NotRequired[NullableAddress | None]
+    address: NotRequired[AddressOrNull | None]
     coverage_limit: NotRequired[CoverageLimit | None]
     required_coverage: NotRequired[
         list[Literal["general", "professional", "workers-comp"]]
@@ -1394,39 +1427,6 @@ class JobUpdate(TypedDict, closed=True):
 
     """
     address: NotRequired[JobAddress | None]
-
-
-class NullableAddress(TypedDict, closed=True):
-    """
-    A postal address, or `null` when there is none.
-    """
-
-    line1: str
-    """
-    Address line 1 (street address or PO box).
-    """
-    line2: NotRequired[str | None]
-    """
-    Address line 2 (apartment, suite, unit or building).
-    """
-    locality: str
-    """
-    City, district, suburb, town or village.
-    """
-    region: str
-    """
-    2-letter state code.
-    """
-    postalcode: str
-    """
-    ZIP or postal code.
-    """
-    country: NotRequired[str | None]
-    """
-    ISO 3166-1 country code: 2 letters (`US`), or 3 (`USA`) as the official client
-    libraries send it. Stored as given.
-
-    """
 
 
 class Policy(TypedDict):

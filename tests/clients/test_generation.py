@@ -13,14 +13,14 @@ def contract() -> dict:
 
 def test_an_untitled_nullable_object_and_a_dotted_operation_are_caught(tmp_path):
     spec = contract()
-    del spec["components"]["schemas"]["NullableAddress"]["title"]
+    del spec["components"]["schemas"]["AddressOrNull"]["title"]
     spec["paths"]["/contractors"]["get"]["operationId"] = "server.api.listContractors"
     edited = tmp_path / "openapi.yaml"
     edited.write_text(yaml.safe_dump(spec, sort_keys=False))
 
     problems = clients.generate(tmp_path / "out", edited)
 
-    assert "Python: model 'NullableAddressType0' is numbered, not named by the spec" in problems
+    assert "Python: model 'AddressOrNullType0' is numbered, not named by the spec" in problems
     assert any("'server.api.listContractors' is not a short camelCase" in p for p in problems)
 
 
