@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     if go_package(args.out).exists():
         print(f"Go package:       {go_package(args.out)}")
     else:
-        print("Go package:       not generated: openapi-generator needs Java, and none is installed")
+        print("Go package:       not generated (openapi-generator needs Java; none is installed)")
     return 0
 
 
