@@ -65,6 +65,7 @@ class Receiver:
         self.hold_limit = 10.0
         self.receipts: list[Receipt] = []
         self.in_flight = 0
+        self._held_since: list[float] = []  # when each request held now arrived (monotonic)
         self._lock = threading.Lock()
         self._released = threading.Event()
         self._released.set()
@@ -105,9 +106,19 @@ class Receiver:
             assert time.monotonic() < deadline, f"timed out waiting for {what or condition}"
             time.sleep(0.05)
 
+    def in_flight_since(self, seconds: float) -> int:
+        """The requests held now that arrived within the last `seconds`: a sender that gives an
+        attempt up after that long is still waiting on each of them (this receiver does not see
+        a sender give up, and holds its request all the same)."""
+        now = time.monotonic()
+        with self._lock:
+            return sum(1 for arrived in self._held_since if now - arrived < seconds)
+
     def _answer(self, headers: dict[str, str], body: bytes) -> int:
+        arrived = time.monotonic()
         with self._lock:
             self.in_flight += 1
+            self._held_since.append(arrived)
         self.arrived.set()
         try:
             self._released.wait(self.hold_limit)
@@ -130,6 +141,7 @@ class Receiver:
         finally:
             with self._lock:
                 self.in_flight -= 1
+                self._held_since.remove(arrived)
 
     def __enter__(self) -> Receiver:
         self._thread.start()

@@ -46,14 +46,17 @@ def test_a_receiver_that_never_answers_holds_up_no_other_accounts_delivery(live_
         # More deliveries than a worker once had slots for (eight) and than its share.
         for _ in range(CONCURRENCY // 2):
             _contractor(http, stalled_key)
-        stalled.wait_for(lambda: stalled.in_flight == ACCOUNT_SHARE, what="the share in flight")
+        stalled.wait_for(lambda: stalled.in_flight >= ACCOUNT_SHARE, what="the share in flight")
 
         started = time.monotonic()
         _contractor(http, prompt_key)
         # Well within an attempt's deadline: it did not wait for a stalled attempt.
         prompt.wait_for(lambda: prompt.delivered, timeout=2, what="the delivery")
         waited = time.monotonic() - started
-        assert stalled.in_flight == ACCOUNT_SHARE  # still held, and never more than the share
+        # Still held, and never more than the share at once. Only the requests of the last TIMEOUT
+        # are counted: an attempt given up at its deadline is retried, while the receiver still
+        # holds the first request (on a slow machine the share can take that long to fill).
+        assert 0 < stalled.in_flight_since(TIMEOUT) <= ACCOUNT_SHARE
         assert stalled.receipts == []
         # The shared server makes no more attempts at a receiver that is gone.
         http.delete(f"/webhook_endpoints/{stalled_endpoint}", headers=bearer(stalled_key))
