@@ -49,18 +49,10 @@ def test_the_client_and_the_usage_program_compile(compiled):
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
 
 
-def test_the_usage_program_runs_against_the_server(compiled, server):
+def test_the_usage_program_runs_against_the_server(compiled, run_scenario):
     assert compiled.returncode == 0, "the program did not compile"
-    run = subprocess.run(
-        [str(clients.go_path() / "bin" / "scenario")],
-        env={**os.environ, "TEN99_BASE_URL": server.base_url, "TEN99_API_KEY": server.api_key},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    run, steps = run_scenario([str(clients.go_path() / "bin" / "scenario")])
 
     assert run.returncode == 0, run.stdout + run.stderr
-    steps = [line.split()[1] for line in run.stdout.splitlines() if line.startswith("ok ")]
     assert steps == ["create", "list", "retrieve", "update", "quote", "delete", "error"]
     assert "ok error 404 resource_not_found" in run.stdout

@@ -3,7 +3,6 @@ then Node runs it against the live server."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
@@ -35,22 +34,14 @@ def test_the_usage_program_compiles_under_strict(compiled):
     assert COMPILED.exists()
 
 
-def test_the_usage_program_runs_against_the_server(compiled, server):
+def test_the_usage_program_runs_against_the_server(compiled, run_scenario):
     assert compiled.returncode == 0, "the program did not compile"
     node = shutil.which("node")
     assert node, "Node.js is needed to run the TypeScript client"
 
-    run = subprocess.run(
-        [node, str(COMPILED)],
-        env={**os.environ, "TEN99_BASE_URL": server.base_url, "TEN99_API_KEY": server.api_key},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    run, steps = run_scenario([node, str(COMPILED)])
 
     assert run.returncode == 0, run.stdout + run.stderr
-    steps = [line.split()[1] for line in run.stdout.splitlines() if line.startswith("ok ")]
     assert steps == ["create", "list", "retrieve", "update", "delete", "error", "error"]
     assert "ok error 404 resource_not_found" in run.stdout
     assert "ok error 401 invalid_api_key" in run.stdout
