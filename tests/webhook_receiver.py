@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOLERANCE = 5 * 60  # seconds between the signature's `t` and the receiver's clock
+HOLD_POLL = 0.05  # how often a held request looks whether its sender gave it up
 
 
 def by_object(events: Iterable[dict]) -> dict[str, list[str]]:
@@ -64,8 +67,7 @@ class Receiver:
         self.delay = 0.0  # seconds to wait before answering each request
         self.hold_limit = 10.0
         self.receipts: list[Receipt] = []
-        self.in_flight = 0
-        self._held_since: list[float] = []  # when each request held now arrived (monotonic)
+        self.in_flight = 0  # requests held now whose sender still waits for the answer
         self._lock = threading.Lock()
         self._released = threading.Event()
         self._released.set()
@@ -106,22 +108,20 @@ class Receiver:
             assert time.monotonic() < deadline, f"timed out waiting for {what or condition}"
             time.sleep(0.05)
 
-    def in_flight_since(self, seconds: float) -> int:
-        """The requests held now that arrived within the last `seconds`: a sender that gives an
-        attempt up after that long is still waiting on each of them (this receiver does not see
-        a sender give up, and holds its request all the same)."""
-        now = time.monotonic()
-        with self._lock:
-            return sum(1 for arrived in self._held_since if now - arrived < seconds)
-
-    def _answer(self, headers: dict[str, str], body: bytes) -> int:
-        arrived = time.monotonic()
+    def _answer(self, headers: dict[str, str], body: bytes, sender_gone: Callable[[], bool]) -> int:
         with self._lock:
             self.in_flight += 1
-            self._held_since.append(arrived)
+        counted = True
         self.arrived.set()
         try:
-            self._released.wait(self.hold_limit)
+            deadline = time.monotonic() + self.hold_limit
+            while not self._released.wait(min(HOLD_POLL, max(0.0, deadline - time.monotonic()))):
+                if time.monotonic() >= deadline:
+                    break
+                if counted and sender_gone():  # it gave the attempt up: no longer in flight
+                    with self._lock:
+                        self.in_flight -= 1
+                    counted = False
             if self.delay:
                 time.sleep(self.delay)
             secret = self.secret
@@ -139,9 +139,9 @@ class Receiver:
                 self.receipts.append(Receipt(headers, body, verified, status))
             return status
         finally:
-            with self._lock:
-                self.in_flight -= 1
-                self._held_since.remove(arrived)
+            if counted:
+                with self._lock:
+                    self.in_flight -= 1
 
     def __enter__(self) -> Receiver:
         self._thread.start()
@@ -158,13 +158,23 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {name.lower(): value for name, value in self.headers.items()}
-            status = receiver._answer(headers, body)
+            status = receiver._answer(headers, body, self._sender_gone)
             try:
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
             except OSError:  # the sender gave up waiting (a timeout test)
                 pass
+
+        def _sender_gone(self) -> bool:
+            """Whether the sender closed the connection (it gave the request up)."""
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            try:
+                return self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                return True
 
         def log_message(self, *_args) -> None:
             pass

@@ -53,10 +53,9 @@ def test_a_receiver_that_never_answers_holds_up_no_other_accounts_delivery(live_
         # Well within an attempt's deadline: it did not wait for a stalled attempt.
         prompt.wait_for(lambda: prompt.delivered, timeout=2, what="the delivery")
         waited = time.monotonic() - started
-        # Still held, and never more than the share at once. Only the requests of the last TIMEOUT
-        # are counted: an attempt given up at its deadline is retried, while the receiver still
-        # holds the first request (on a slow machine the share can take that long to fill).
-        assert 0 < stalled.in_flight_since(TIMEOUT) <= ACCOUNT_SHARE
+        # Still held, and never more than the share at once (an attempt given up at its deadline
+        # leaves the receiver's count when its connection closes, and its retry may follow).
+        assert 0 < stalled.in_flight <= ACCOUNT_SHARE
         assert stalled.receipts == []
         # The shared server makes no more attempts at a receiver that is gone.
         http.delete(f"/webhook_endpoints/{stalled_endpoint}", headers=bearer(stalled_key))
