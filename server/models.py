@@ -342,16 +342,7 @@ class Assignment(BaseModel):
     """
     A point in time, in seconds since the Unix epoch.
     """
-    eligible: bool = Field(..., examples=[True])
-    """
-    Indicates whether the contractor is eligible for insurance or not.
-    """
-    eligibility_message: str | None = Field(
-        None, examples=["Contractor is pre-approved for insurance coverage."]
-    )
-    """
-    Why the contractor is, or is not, eligible.
-    """
+    eligible: Eligibility
     net_rate: int = Field(..., examples=[65], ge=0)
     """
     The amount of money the 1099 contractor pays in premium per every $100 earned, in cents
@@ -361,6 +352,20 @@ class Assignment(BaseModel):
     bind: bool = Field(..., examples=[True])
     """
     Whether the assignment is bound to a policy.
+    """
+    cancelled: bool = Field(..., examples=[False])
+    """
+    Whether the assignment was cancelled (`POST /assignments/cancel`): its coverage of the
+    job is terminated, its certificates are no longer served, and it cannot change again.
+
+    """
+    cancellation_date: int | None = Field(None, examples=[None], ge=0)
+    """
+    When the assignment was cancelled, in seconds since the Unix epoch.
+    """
+    cancellation_reason: str | None = Field(None, examples=[None])
+    """
+    The reason given for the cancellation, if any.
     """
     policy: str | None = Field(
         None, examples=["pl_WzFRszJhoY"], pattern="^pl_[A-Za-z0-9]{1,40}$"
@@ -397,10 +402,41 @@ class Assignment(BaseModel):
     quote_json: QuoteBreakdown | None = None
 
 
+class AssignmentCancel(BaseModel):
+    """
+    The job whose assignment to cancel, and why.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    job_id: str = Field(
+        ..., examples=["jb_jsb9KEcTpc"], pattern="^jb_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a job.
+    """
+    reason: str | None = Field(
+        None,
+        examples=["client_request"],
+        max_length=500,
+        min_length=1,
+        pattern="^[^\\x00]*$",
+    )
+    """
+    Why the assignment is cancelled, e.g. `client_request` or `contractor_request`; kept
+    as given in `cancellation_reason`.
+
+    """
+
+
 class AssignmentCreate(BaseModel):
     """
     The fields of a new assignment. Without `coverage_type`, the assignment asks for the
     coverage the job's entity requires, or general liability when it requires none.
+    `policy` is the ID of the policy to attach the assignment to; it defaults to the
+    contractor's most recent active policy that covers the coverage types through the end
+    date.
 
     """
 
@@ -432,6 +468,19 @@ class AssignmentCreate(BaseModel):
     end_date: int | None = Field(None, examples=[1646818364], ge=0)
     """
     A point in time, in seconds since the Unix epoch.
+    """
+    bind: bool | None = Field(True, examples=[True])
+    """
+    Whether to start binding coverage: notifying and then charging the contractor, and
+    issuing the certificates. Defaults to `true`. With `false` nothing is notified,
+    charged or issued: the assignment stays unbound, with its rating.
+
+    """
+    policy: str | None = Field(
+        None, examples=["pl_WzFRszJhoY"], pattern="^pl_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a policy.
     """
 
 
@@ -481,9 +530,13 @@ class AssignmentList(RootModel[list[Assignment]]):
                     "coverage_type": ["general", "workers-comp"],
                     "effective_date": 1646904764,
                     "end_date": 1678334737,
-                    "eligible": True,
+                    "eligible": {
+                        "result": True,
+                        "message": "Contractor is pre-approved for insurance coverage.",
+                    },
                     "net_rate": 65,
                     "bind": False,
+                    "cancelled": False,
                     "gl_net_rate": 20,
                     "wc_net_rate": 45,
                     "quote_json": {
@@ -536,6 +589,19 @@ class AssignmentUpdate(BaseModel):
     end_date: int | None = Field(None, examples=[1646818364], ge=0)
     """
     A point in time, in seconds since the Unix epoch.
+    """
+    bind: bool | None = Field(True, examples=[True])
+    """
+    Whether to start binding coverage: notifying and then charging the contractor, and
+    issuing the certificates. Defaults to `true`. With `false` nothing is notified,
+    charged or issued: the assignment stays unbound, with its rating.
+
+    """
+    policy: str | None = Field(
+        None, examples=["pl_WzFRszJhoY"], pattern="^pl_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a policy.
     """
 
 
@@ -1031,6 +1097,23 @@ class DeletedWebhookEndpoint(BaseModel):
     """
 
 
+class Eligibility(BaseModel):
+    """
+    The result of the insurance eligibility check for a job assignment.
+    """
+
+    result: bool = Field(..., examples=[True])
+    """
+    The result of the insurance eligibility check.
+    """
+    message: str = Field(
+        ..., examples=["Contractor is pre-approved for insurance coverage."]
+    )
+    """
+    Why the contractor is, or is not, eligible.
+    """
+
+
 class EnabledEventType(RootModel[str]):
     root: str = Field(
         ...,
@@ -1217,7 +1300,7 @@ class Error(BaseModel):
     | --- | --- | --- |
     | `invalid_input` | 400 | the body, a parameter or a field breaks the contract or a rule; `param` names it |
     | `bad_request` | 400 | the body is not JSON, or not valid text in its charset, or nests too deeply |
-    | `invalid_contractor_id`, `invalid_job_id`, `invalid_entity_id`, `invalid_quote_id` | 404 | a body names an object that does not exist |
+    | `invalid_contractor_id`, `invalid_job_id`, `invalid_entity_id`, `invalid_quote_id`, `invalid_policy_id` | 404 | a body names an object that does not exist |
     | `invalid_quote_id` | 400 | the quote's contractor, job or entity has been deleted |
     | `invalid_job_category_code` | 404 | the job names a category that does not exist |
     | `job_category_not_approved` | 400 | the job's category is not one of the approved ones |
@@ -1231,9 +1314,10 @@ class Error(BaseModel):
     | `job_has_assignment` | 400 | the job already has a live assignment |
     | `application_already_complete`, `session_expired` | 400 | the application session is completed, or has expired |
     | `use_extend_endpoint`, `assignment_is_bound` | 400 | a bound assignment changes only through `/assignments/extend` |
-    | `assignment_not_bound`, `assignment_cancelled`, `coverage_expired`, `cannot_shorten_coverage`, `end_date_unchanged` | 400 | why an extension is refused (see the operation) |
+    | `assignment_not_bound`, `assignment_cancelled`, `coverage_expired`, `cannot_shorten_coverage`, `end_date_unchanged` | 400 | why an extension is refused (see the operation); `assignment_cancelled` also refuses any change of a cancelled assignment |
+    | `assignment_already_started` | 400 | an assignment can be cancelled only before its start date |
     | `invalid_paycycle_startdate`, `invalid_paycycle_enddate` | 400 | an invoice's pay cycle is out of order, or reaches outside the coverage in force |
-    | `no_active_policy` | 400 | no coverage of the contractor for the job is in force during the pay cycle |
+    | `no_active_policy` | 400 | no coverage of the contractor for the job is in force during the pay cycle; or the policy an assignment names is not an active policy of its contractor that covers it |
     | `invoice_exists` | 400 | the contractor, job and pay cycle are invoiced already |
     | `invoice_already_paid` | 400 | a paid invoice cannot change or be deleted |
     | `sandbox_only` | 400 | only a sandbox key may do this (mark an invoice paid) |

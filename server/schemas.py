@@ -221,14 +221,7 @@ class Assignment(TypedDict):
     """
     A point in time, in seconds since the Unix epoch.
     """
-    eligible: bool
-    """
-    Indicates whether the contractor is eligible for insurance or not.
-    """
-    eligibility_message: NotRequired[str | None]
-    """
-    Why the contractor is, or is not, eligible.
-    """
+    eligible: Eligibility
     net_rate: int
     """
     The amount of money the 1099 contractor pays in premium per every $100 earned, in cents
@@ -238,6 +231,20 @@ class Assignment(TypedDict):
     bind: bool
     """
     Whether the assignment is bound to a policy.
+    """
+    cancelled: bool
+    """
+    Whether the assignment was cancelled (`POST /assignments/cancel`): its coverage of the
+    job is terminated, its certificates are no longer served, and it cannot change again.
+
+    """
+    cancellation_date: NotRequired[int | None]
+    """
+    When the assignment was cancelled, in seconds since the Unix epoch.
+    """
+    cancellation_reason: NotRequired[str | None]
+    """
+    The reason given for the cancellation, if any.
     """
     policy: NotRequired[str]
     """
@@ -272,10 +279,30 @@ class Assignment(TypedDict):
     quote_json: NotRequired[QuoteBreakdown]
 
 
+class AssignmentCancel(TypedDict, closed=True):
+    """
+    The job whose assignment to cancel, and why.
+    """
+
+    job_id: str
+    """
+    The ID of a job.
+    """
+    reason: NotRequired[str]
+    """
+    Why the assignment is cancelled, e.g. `client_request` or `contractor_request`; kept
+    as given in `cancellation_reason`.
+
+    """
+
+
 class AssignmentCreate(TypedDict, closed=True):
     """
     The fields of a new assignment. Without `coverage_type`, the assignment asks for the
     coverage the job's entity requires, or general liability when it requires none.
+    `policy` is the ID of the policy to attach the assignment to; it defaults to the
+    contractor's most recent active policy that covers the coverage types through the end
+    date.
 
     """
 
@@ -300,6 +327,17 @@ class AssignmentCreate(TypedDict, closed=True):
     end_date: NotRequired[int]
     """
     A point in time, in seconds since the Unix epoch.
+    """
+    bind: NotRequired[bool]
+    """
+    Whether to start binding coverage: notifying and then charging the contractor, and
+    issuing the certificates. Defaults to `true`. With `false` nothing is notified,
+    charged or issued: the assignment stays unbound, with its rating.
+
+    """
+    policy: NotRequired[str]
+    """
+    The ID of a policy.
     """
 
 
@@ -358,6 +396,17 @@ class AssignmentUpdate(TypedDict, closed=True):
     end_date: NotRequired[int]
     """
     A point in time, in seconds since the Unix epoch.
+    """
+    bind: NotRequired[bool]
+    """
+    Whether to start binding coverage: notifying and then charging the contractor, and
+    issuing the certificates. Defaults to `true`. With `false` nothing is notified,
+    charged or issued: the assignment stays unbound, with its rating.
+
+    """
+    policy: NotRequired[str]
+    """
+    The ID of a policy.
     """
 
 
@@ -749,6 +798,21 @@ class DeletedWebhookEndpoint(TypedDict):
     """
 
 
+class Eligibility(TypedDict):
+    """
+    The result of the insurance eligibility check for a job assignment.
+    """
+
+    result: bool
+    """
+    The result of the insurance eligibility check.
+    """
+    message: str
+    """
+    Why the contractor is, or is not, eligible.
+    """
+
+
 class Entity(TypedDict):
     """
     A contracting entity: the company for whom contractors on your platform do the work, and
@@ -852,7 +916,7 @@ class Error(TypedDict):
     | --- | --- | --- |
     | `invalid_input` | 400 | the body, a parameter or a field breaks the contract or a rule; `param` names it |
     | `bad_request` | 400 | the body is not JSON, or not valid text in its charset, or nests too deeply |
-    | `invalid_contractor_id`, `invalid_job_id`, `invalid_entity_id`, `invalid_quote_id` | 404 | a body names an object that does not exist |
+    | `invalid_contractor_id`, `invalid_job_id`, `invalid_entity_id`, `invalid_quote_id`, `invalid_policy_id` | 404 | a body names an object that does not exist |
     | `invalid_quote_id` | 400 | the quote's contractor, job or entity has been deleted |
     | `invalid_job_category_code` | 404 | the job names a category that does not exist |
     | `job_category_not_approved` | 400 | the job's category is not one of the approved ones |
@@ -866,9 +930,10 @@ class Error(TypedDict):
     | `job_has_assignment` | 400 | the job already has a live assignment |
     | `application_already_complete`, `session_expired` | 400 | the application session is completed, or has expired |
     | `use_extend_endpoint`, `assignment_is_bound` | 400 | a bound assignment changes only through `/assignments/extend` |
-    | `assignment_not_bound`, `assignment_cancelled`, `coverage_expired`, `cannot_shorten_coverage`, `end_date_unchanged` | 400 | why an extension is refused (see the operation) |
+    | `assignment_not_bound`, `assignment_cancelled`, `coverage_expired`, `cannot_shorten_coverage`, `end_date_unchanged` | 400 | why an extension is refused (see the operation); `assignment_cancelled` also refuses any change of a cancelled assignment |
+    | `assignment_already_started` | 400 | an assignment can be cancelled only before its start date |
     | `invalid_paycycle_startdate`, `invalid_paycycle_enddate` | 400 | an invoice's pay cycle is out of order, or reaches outside the coverage in force |
-    | `no_active_policy` | 400 | no coverage of the contractor for the job is in force during the pay cycle |
+    | `no_active_policy` | 400 | no coverage of the contractor for the job is in force during the pay cycle; or the policy an assignment names is not an active policy of its contractor that covers it |
     | `invoice_exists` | 400 | the contractor, job and pay cycle are invoiced already |
     | `invoice_already_paid` | 400 | a paid invoice cannot change or be deleted |
     | `sandbox_only` | 400 | only a sandbox key may do this (mark an invoice paid) |

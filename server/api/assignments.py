@@ -42,3 +42,10 @@ def extend_assignment(
     send_email = body.get("send_email", True)
     extended = assignments.extend(uow, body["job_id"], body["end_date"], send_email=send_email)
     return show.assignment(extended, base_url)
+
+
+def cancel_assignment(
+    uow: UnitOfWork, body: schemas.AssignmentCancel, base_url: str
+) -> schemas.Assignment:
+    cancelled = assignments.cancel(uow, body["job_id"], body.get("reason"))
+    return show.assignment(cancelled, base_url)

@@ -146,8 +146,6 @@ class _Rated(TypedDict):
     coverage_type: list[Literal["general", "professional", "workers-comp"]]
     effective_date: int
     end_date: int
-    eligible: bool
-    eligibility_message: str | None
     net_rate: int
 
 
@@ -160,22 +158,35 @@ def _rated(record: Record) -> _Rated:
         "coverage_type": record["coverage_type"],
         "effective_date": record["effective_date"],
         "end_date": record["end_date"],
-        "eligible": record["eligible"],
-        "eligibility_message": record["eligibility_message"],
         "net_rate": record["net_rate"],
     }
 
 
 def quote(record: Record) -> schemas.Quote:
-    shown: schemas.Quote = {**_rated(record), "object": "quote", "quote_json": record["quote_json"]}
+    shown: schemas.Quote = {
+        **_rated(record),
+        "object": "quote",
+        "eligible": record["eligible"],
+        "eligibility_message": record["eligibility_message"],
+        "quote_json": record["quote_json"],
+    }
     _add_rates(shown, record["quote_json"])
     return shown
 
 
 def assignment(record: Record, base: str) -> schemas.Assignment:
     """A bound assignment shows its policy and certificates (links on `base`); an unbound one
-    its rating."""
-    shown: schemas.Assignment = {**_rated(record), "object": "assignment", "bind": record["bind"]}
+    its rating. Eligibility is an object, as the current reference shows it (quotes keep their
+    boolean)."""
+    shown: schemas.Assignment = {
+        **_rated(record),
+        "object": "assignment",
+        "eligible": {"result": record["eligible"], "message": record["eligibility_message"] or ""},
+        "bind": record["bind"],
+        "cancelled": record["cancelled"],
+        "cancellation_date": record["cancellation_date"],
+        "cancellation_reason": record["cancellation_reason"],
+    }
     if record["bind"]:
         shown["policy"] = record["policy"]
         shown["certificates"] = _certificates(record["certificates"] or {}, base)

@@ -1,6 +1,8 @@
 """Assignments: a contractor on a job, rated like a quote, bound to the contractor's active
-policy when it covers them; extension. Their certificates of insurance are rendered by the
-background worker (server/worker/certificates.py), queued here."""
+policy when it covers them (or to the policy named); extension; cancellation before the start.
+Their certificates of insurance are rendered by the background worker
+(server/worker/certificates.py), and the contractor told of a cancellation
+(server/worker/cancellations.py), both queued here."""
 
 from __future__ import annotations
 
@@ -16,32 +18,55 @@ from server.store.assignments import JobHasAssignment
 from server.store.unit_of_work import Task, UnitOfWork
 
 REFRESH_CERTIFICATES = "refresh_certificates"
+NOTIFY_CANCELLATION = "notify_cancellation"
+_UNBOUND = {"bind": False, "policy": None, "certificates": None}
 
 
-def _covering_policy(uow: UnitOfWork, fields: dict) -> dict | None:
-    """The contractor's newest active policy that covers every coverage type asked for and can
-    last through the assignment's end, if the assignment is eligible."""
+def _covers(uow: UnitOfWork, policy: dict, fields: dict) -> bool:
+    """Whether the policy covers every coverage type asked for and can last through the end."""
+    quote = uow.quotes.get(policy["quote"])
+    return (
+        quote is not None
+        and set(fields["coverage_type"]) <= set(quote["coverage_type"])
+        and policies.can_cover_through(policy, fields["end_date"])
+    )
+
+
+def _covering_policy(uow: UnitOfWork, fields: dict, named: str | None) -> dict | None:
+    """The policy `named`, which must exist (404) and be an active policy of the contractor
+    that covers the assignment (400); else the contractor's newest such policy. None when the
+    assignment is not eligible."""
+    if named is not None:
+        required(uow.policies.get(named), "policy", named, param="policy", code="invalid_policy_id")
     if not fields["eligible"]:
         return None
-    wanted = set(fields["coverage_type"])
     candidates = uow.policies.in_force_for_contractor(fields["contractor"], uow.now)
-    for policy in sorted(candidates, key=lambda p: p["created"], reverse=True):
-        quote = uow.quotes.get(policy["quote"])
-        if (
-            quote is not None
-            and wanted <= set(quote["coverage_type"])
-            and policies.can_cover_through(policy, fields["end_date"])
-        ):
-            return policy
-    return None
+    newest_first = sorted(candidates, key=lambda p: p["created"], reverse=True)
+    covering = [p for p in newest_first if named in (None, p["id"]) and _covers(uow, p, fields)]
+    if named is not None and not covering:
+        raise InvalidRequest(
+            f"The policy {named} is not an active policy of the contractor "
+            f"{fields['contractor']} covering {', '.join(fields['coverage_type'])} through "
+            f"{fields['end_date']}.",
+            code="no_active_policy",
+            param="policy",
+        )
+    return covering[0] if covering else None
 
 
-def _bound_to(uow: UnitOfWork, fields: dict) -> dict:
+def _bound_to(uow: UnitOfWork, fields: dict, *, wanted: bool, named: str | None) -> dict:
     """The binding fields: to a covering policy (lengthened to the assignment's end if need
-    be), with certificates still to generate; or none."""
-    policy = _covering_policy(uow, fields)
+    be), with certificates still to generate; or none, also when binding is not `wanted`."""
+    if not wanted:
+        if named is not None:
+            raise InvalidRequest(
+                "policy names the policy to bind to: it cannot be sent with bind false.",
+                param="policy",
+            )
+        return _UNBOUND
+    policy = _covering_policy(uow, fields, named)
     if policy is None:
-        return {"bind": False, "policy": None, "certificates": None}
+        return _UNBOUND
     policies.cover_through(uow, policy, fields["end_date"])
     return {"bind": True, "policy": policy["id"], "certificates": {}}
 
@@ -65,19 +90,28 @@ def _default_coverage(uow: UnitOfWork, job_id: str) -> list[rating.CoverageType]
     return (entity or {}).get("required_coverage") or ["general"]
 
 
-def create(uow: UnitOfWork, fields: schemas.AssignmentCreate) -> dict[str, Any]:
+def create(uow: UnitOfWork, body: schemas.AssignmentCreate) -> dict[str, Any]:
+    fields: dict[str, Any] = {k: v for k, v in body.items() if k not in ("bind", "policy")}
+    wanted = body.get("bind", True)
     if "coverage_type" not in fields:
-        fields = {**fields, "coverage_type": _default_coverage(uow, fields["job"])}
+        fields["coverage_type"] = _default_coverage(uow, fields["job"])
     dated = quotes.default_dates(fields, uow.now)
     quotes.check_dates(dated, fields, uow.now)
     rated = quotes.rated(uow, dated)
     live = uow.assignments.live_for_job(rated["job"])
     if live is not None:
         raise _job_has_assignment(rated["job"], live["id"])
-    binding = _bound_to(uow, rated)
+    binding = _bound_to(uow, rated, wanted=wanted, named=body.get("policy"))
     try:
         record = uow.assignments.add(
-            {**rated, **binding, "certificate_refresh_pending": False}, uow.now
+            {
+                **rated,
+                **binding,
+                "bind_requested": wanted,
+                "certificate_refresh_pending": False,
+                "cancelled": False,
+            },
+            uow.now,
         )
     except JobHasAssignment:
         raise _job_has_assignment(rated["job"], "made by a concurrent request") from None
@@ -117,6 +151,8 @@ def update(
     uow: UnitOfWork, assignment_id: str, changes: schemas.AssignmentUpdate
 ) -> dict[str, Any]:
     record = retrieve(uow, assignment_id)
+    if record["cancelled"]:
+        raise _cancelled(record, param="assignment_id")
     given: Mapping[str, Any] = changes
     changed = [name for name in given if given[name] != record[name]]
     if record["bind"] and changed:
@@ -135,13 +171,14 @@ def update(
         return record
     # An unbound assignment is rated again, and bound if it now can be, even by a PUT that
     # changes nothing (the contractor may hold a covering policy since).
-    fields = {**record, **changes}
+    wanted = given.get("bind", record["bind_requested"])
+    fields = {**record, **{k: v for k, v in given.items() if k not in ("bind", "policy")}}
     quotes.check_dates(fields, changes, uow.now)
     rated = quotes.rated(uow, fields)
-    binding = _bound_to(uow, rated)
+    binding = _bound_to(uow, rated, wanted=wanted, named=given.get("policy"))
     if not changed and not binding["bind"]:
         return record
-    record = uow.assignments.update(assignment_id, {**rated, **binding})
+    record = uow.assignments.update(assignment_id, {**rated, **binding, "bind_requested": wanted})
     if record["bind"]:
         _request_certificates(uow, assignment_id)
         record = {**record, "certificate_refresh_pending": True}
@@ -159,7 +196,8 @@ def delete(uow: UnitOfWork, assignment_id: str) -> int:
     voided = {"deleted_at": at, "certificates": None, "certificate_refresh_pending": False}
     uow.assignments.set(assignment_id, voided)
     policy = uow.policies.get(record["policy"]) if record["bind"] else None
-    if policy is not None and not policy["cancelled"]:  # its coverage ends now
+    if policy is not None and not policy["cancelled"] and not record["cancelled"]:
+        # Its coverage ends now (a cancelled assignment's ended when it was cancelled).
         uow.publish("assignment.cancelled", events.ASSIGNMENT, {**record, **voided})
     deletion = events.deletion(assignment_id, "assignment", at)
     uow.publish("assignment.deleted", events.DELETED, deletion)
@@ -194,6 +232,8 @@ def _check_extension(uow: UnitOfWork, record: dict, end_date: int, *, send_email
     assignment_id = record["id"]
     if record["deleted_at"] is not None:
         raise _refused(f"The assignment {assignment_id} has been voided.", "assignment_cancelled")
+    if record["cancelled"]:
+        raise _cancelled(record)
     if not record["bind"]:
         raise _refused(f"The assignment {assignment_id} is not bound.", "assignment_not_bound")
     policy = uow.policies.get(record["policy"])
@@ -236,3 +276,45 @@ def _check_extension(uow: UnitOfWork, record: dict, end_date: int, *, send_email
 
 def _refused(message: str, code: str, *, param: str = "job_id") -> InvalidRequest:
     return InvalidRequest(message, code=code, param=param)
+
+
+def cancel(uow: UnitOfWork, job_id: str, reason: str | None) -> dict[str, Any]:
+    """Cancel the job's assignment before it starts: its coverage of the job ends, its
+    certificates stop being served, the contractor is told, `assignment.cancelled` published.
+    The row is locked from the read to the write, as an extension's is."""
+    required(uow.jobs.get(job_id), "job", job_id, param="job_id")
+    record = uow.assignments.latest_for_job(job_id, for_update=True)
+    if record is None:
+        raise NotFound("assignment for the job", job_id, param="job_id")
+    if record["deleted_at"] is not None:
+        raise _refused(f"The assignment {record['id']} has been voided.", "assignment_cancelled")
+    if record["cancelled"]:
+        raise _cancelled(record)
+    if record["effective_date"] <= uow.now:
+        raise _refused(
+            f"The assignment {record['id']} started at {record['effective_date']}; only an "
+            "assignment that has not started can be cancelled.",
+            "assignment_already_started",
+        )
+    for token in (record["certificates"] or {}).values():
+        uow.documents.drop(token)
+    cancelled: dict[str, Any] = {
+        "cancelled": True,
+        "cancellation_date": uow.now,
+        "cancellation_reason": reason,
+        "certificates": {} if record["bind"] else None,
+        "certificate_refresh_pending": False,
+    }
+    uow.assignments.set(record["id"], cancelled)
+    record = {**record, **cancelled}
+    uow.enqueue(Task(NOTIFY_CANCELLATION, record["id"]))
+    uow.publish("assignment.cancelled", events.ASSIGNMENT, record)
+    return record
+
+
+def _cancelled(record: dict, *, param: str = "job_id") -> InvalidRequest:
+    return _refused(
+        f"The assignment {record['id']} was cancelled at {record['cancellation_date']}.",
+        "assignment_cancelled",
+        param=param,
+    )

@@ -1,8 +1,8 @@
 """The documents' examples, live: the objects the contract's examples name, at their ids, in an
 account's sandbox, as stripe-mock serves its fixtures. Every example request of the contract then
 does what it says, with the documents' own sandbox key: it reads, changes and deletes real
-objects, binds an eligible quote, assigns a covered contractor, extends a bound assignment and
-invoices a pay cycle.
+objects, binds an eligible quote, assigns a covered contractor, extends a bound assignment,
+cancels one that has not started and invoices a pay cycle.
 
 The sandbox runs on a test clock at the examples' time (September 2024): their dates (a pay cycle
 in September 2024, an extension to 2025-01-01) fall where the coverage made then is, and stay
@@ -44,6 +44,7 @@ IDS = {
     "assignable_job": "jb_Pz6cVb3NxK",
     "assignment": "an_sF3yUB3BYY",
     "extendable_job": "jb_Hd8sLq2WeY",
+    "cancellable_job": "jb_Cx5nRt7LmQ",  # AssignmentCancel's job, assigned from tomorrow
     # The invoice examples name the covered contractor, a job of its own and pay cycles in
     # September 2024.
     "invoiced_job": "jb_jW24jp6GYb",
@@ -121,6 +122,8 @@ def _make(sandbox: Sandbox, settings: Settings) -> None:
     )
     _made(IDS["extendable_job"], lambda: sandbox.job(entity))
     sandbox.assignment(covered["id"], IDS["extendable_job"])
+    _made(IDS["cancellable_job"], lambda: sandbox.job(entity))
+    sandbox.assignment(covered["id"], IDS["cancellable_job"])
 
     # A job of the covered contractor with coverage over September 2024, and an invoice at the
     # example id, whose creation is the example event.

@@ -106,6 +106,13 @@ def _assignment_extended(sandbox: Sandbox) -> str:
     return assignment["id"]
 
 
+def _assignment_cancelled(sandbox: Sandbox) -> str:
+    # Assigned from tomorrow (the default start), so it can still be cancelled.
+    assignment = sandbox.assigned()["assignment"]
+    sandbox.run(assignments.cancel, assignment["job"], "client_request")
+    return assignment["id"]
+
+
 def _assignment_voided(sandbox: Sandbox) -> str:
     assignment = sandbox.assigned()["assignment"]
     sandbox.run(assignments.delete, assignment["id"])
@@ -162,7 +169,7 @@ TRIGGERS: dict[str, Trigger] = {
     "assignment.active": lambda sandbox: sandbox.assigned()["assignment"]["id"],
     "assignment.updated": _assignment_updated,
     "assignment.extended": _assignment_extended,
-    "assignment.cancelled": _assignment_voided,
+    "assignment.cancelled": _assignment_cancelled,
     "assignment.deleted": _assignment_voided,
     "invoice.created": lambda sandbox: _invoice(sandbox)["id"],
     "invoice.updated": _invoice_updated,

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     false,
     text,
+    true,
 )
 
 metadata = MetaData()
@@ -215,6 +216,11 @@ assignments = Table(
     # Coverage key ("gl", "wc", "pl") -> the token of its certificate in `documents`.
     Column("certificates", JSON, nullable=True),
     Column("certificate_refresh_pending", Boolean, nullable=False),
+    # What the caller asked: an unbound assignment is bound by an update only if it was asked.
+    Column("bind_requested", Boolean, nullable=False, server_default=true()),
+    Column("cancelled", Boolean, nullable=False, server_default=false()),
+    Column("cancellation_date", BigInteger, nullable=True),
+    Column("cancellation_reason", String(500), nullable=True),
     Column("deleted_at", BigInteger, nullable=True),
     Index("ix_assignments_owner_seq", "account_id", "environment", "seq"),
     Index("ix_assignments_job_seq", "job", "seq"),

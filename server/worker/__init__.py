@@ -28,13 +28,21 @@ from server.core import clock
 from server.core.principals import Principal
 from server.store.db import Database
 from server.store.tasks import ClaimedTask
-from server.worker import certificates, documents, email, expiries, test_clocks, webhooks
+from server.worker import (
+    cancellations,
+    certificates,
+    documents,
+    email,
+    expiries,
+    test_clocks,
+    webhooks,
+)
 from server.worker.registry import KINDS, Context, Stale, Unfinished
 
 log = logging.getLogger(__name__)
 
 # The modules that register the kinds of task the worker runs, when they are imported.
-TASK_MODULES = (certificates, documents, email, test_clocks)
+TASK_MODULES = (cancellations, certificates, documents, email, test_clocks)
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = 5  # seconds before the first retry; doubled each time

@@ -2,7 +2,8 @@
 
 One PDF per coverage type, for the assignment's current period, replaces the old ones (whose
 URLs stop working); after an extension the regeneration is reported (`assignment.extended`,
-with the fresh URLs) and the contractor emailed if asked. A voided assignment gets none.
+with the fresh URLs) and the contractor emailed if asked. A voided or cancelled assignment
+gets none.
 """
 
 from __future__ import annotations
@@ -17,14 +18,27 @@ from server.worker import email
 from server.worker.registry import Context, Record, Stale, task_kind
 
 # What the certificates show of an assignment; a change to any of them makes them stale.
-_SHOWN = ("policy", "coverage_type", "effective_date", "end_date", "bind", "deleted_at")
+_SHOWN = (
+    "policy",
+    "coverage_type",
+    "effective_date",
+    "end_date",
+    "bind",
+    "cancelled",
+    "deleted_at",
+)
 
 
 @task_kind(REFRESH_CERTIFICATES)
 def refresh(context: Context, task: ClaimedTask) -> Record | None:
     with context.database.unit_of_work(task.principal, write=False) as uow:
         assignment = uow.assignments.get_including_voided(task.subject)
-        if assignment is None or assignment["deleted_at"] is not None or not assignment["bind"]:
+        if (
+            assignment is None
+            or assignment["deleted_at"] is not None
+            or assignment["cancelled"]
+            or not assignment["bind"]
+        ):
             return None
         policy = uow.policies.get(assignment["policy"])
         job = uow.jobs.get(assignment["job"])

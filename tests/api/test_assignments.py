@@ -9,6 +9,7 @@ import pypdf
 import pytest
 
 from server.core.clock import now
+from server.domain import rating
 from server.domain.terms import DAY
 from server.pdf.layout import format_date
 from server.store.tables import emails, tasks
@@ -119,7 +120,7 @@ def test_an_assignment_without_a_policy_is_unbound_and_carries_its_rating(client
     assignment = created(assign_to(client, sandbox_key, made, coverage=("general", "workers-comp")))
     assert assignment["id"].startswith("an_")
     assert assignment["bind"] is False
-    assert assignment["eligible"] is True
+    assert assignment["eligible"] == {"result": True, "message": rating.ELIGIBLE_MESSAGE}
     assert assignment["net_rate"] == assignment["gl_net_rate"] + assignment["wc_net_rate"]
     assert set(assignment["quote_json"]) == {"gl", "wc"}
     assert "policy" not in assignment and "certificates" not in assignment
@@ -190,7 +191,7 @@ def test_an_assignment_asking_for_coverage_the_policy_lacks_stays_unbound(
 
 def test_an_ineligible_assignment_stays_unbound_even_with_a_policy(client, sandbox_key, covered):
     assignment = created(assign_to(client, sandbox_key, covered, "job2", ["professional"]))
-    assert assignment["eligible"] is False
+    assert assignment["eligible"]["result"] is False
     assert assignment["bind"] is False
 
 
@@ -543,3 +544,163 @@ def test_a_refused_extension_changes_nothing(client, sandbox_key, bound, databas
     assert get(client, sandbox_key, bound["id"]) == bound
     with database.transaction() as session:
         assert session.execute(tasks.select().where(tasks.c.done_at.is_(None))).first() is None
+
+
+# bind and policy, as the current reference has them
+
+
+def test_bind_false_leaves_a_covered_assignment_unbound_until_an_update_asks(
+    client, sandbox_key, covered, run_tasks
+):
+    made = created(assign_to(client, sandbox_key, covered, "job2", bind=False))
+    assert made["bind"] is False and "policy" not in made and "quote_json" in made
+    assert run_tasks() == 0  # nothing issued
+    # An update that does not ask keeps it unbound, though a policy covers it...
+    later = made["end_date"] - DAY
+    kept = client.put(f"{BASE}/{made['id']}", json={"end_date": later}, headers=bearer(sandbox_key))
+    assert kept.status_code == 200 and kept.json()["bind"] is False
+    # ...and one that sends bind: true binds it.
+    bound_now = client.put(f"{BASE}/{made['id']}", json={"bind": True}, headers=bearer(sandbox_key))
+    assert bound_now.status_code == 200, bound_now.text
+    assert bound_now.json()["bind"] is True
+    assert bound_now.json()["policy"] == covered["policy"]["id"]
+
+
+def test_an_assignment_binds_to_the_policy_it_names(client, sandbox_key, covered):
+    # A second policy of the contractor that covers the same: each assignment takes the one it
+    # names.
+    quote = {
+        "contractor": covered["contractor"]["id"],
+        "job": covered["job"]["id"],
+        "coverage_type": ["general", "workers-comp"],
+    }
+    second = created(client.post("/api/v1/quotes", json=quote, headers=bearer(sandbox_key)))
+    policies = [covered["policy"]["id"], bind(client, sandbox_key, second["id"])["id"]]
+    for policy in policies:
+        job = client.post(
+            "/api/v1/jobs", json=new_job(covered["entity"]["id"]), headers=bearer(sandbox_key)
+        )
+        named = created(
+            assign(
+                client, sandbox_key, covered["contractor"]["id"], created(job)["id"], policy=policy
+            )
+        )
+        assert named["bind"] is True and named["policy"] == policy
+
+
+def test_a_named_policy_must_exist_cover_the_assignment_and_bind(client, sandbox_key, covered):
+    contractor, job = covered["contractor"]["id"], covered["job2"]["id"]
+    assert_error(
+        assign(client, sandbox_key, contractor, job, policy="pl_Missing123"),
+        404,
+        "invalid_policy_id",
+        "policy",
+    )
+    # Another contractor's policy covers nothing of this one.
+    other = underwrite(client, sandbox_key, contractor={"email": "other@example.com"})
+    theirs = bind(client, sandbox_key, other["quote"]["id"])
+    assert_error(
+        assign(client, sandbox_key, contractor, job, policy=theirs["id"]),
+        400,
+        "no_active_policy",
+        "policy",
+    )
+    policy = covered["policy"]["id"]
+    assert_error(
+        assign(client, sandbox_key, contractor, job, policy=policy, bind=False),
+        400,
+        "invalid_input",
+        "policy",
+    )
+    # Nothing was made by the refusals.
+    listed = client.get(BASE, headers=bearer(sandbox_key)).json()
+    assert [a for a in listed if a["job"] == job] == []
+
+
+# Cancel
+
+
+def cancel(client, key, job_id, **fields):
+    body = {"job_id": job_id, **fields}
+    return client.post(f"{BASE}/cancel", json=body, headers=bearer(key))
+
+
+def test_cancelling_before_the_start_ends_the_coverage_and_tells_everyone(
+    client, sandbox_key, bound, run_tasks, database
+):
+    certificate = bound["certificates"]["gl_coi_pdf_url"]
+    assert client.get(certificate).status_code == 200
+    response = cancel(client, sandbox_key, bound["job"], reason="contractor_request")
+    assert response.status_code == 200, response.text
+    cancelled = response.json()
+    assert cancelled["id"] == bound["id"]
+    assert cancelled["cancelled"] is True
+    assert cancelled["cancellation_reason"] == "contractor_request"
+    assert abs(cancelled["cancellation_date"] - now()) < 60
+    assert cancelled["certificates"] == {}
+    assert client.get(certificate).status_code == 404  # no longer served
+    assert get(client, sandbox_key, bound["id"]) == cancelled
+
+    events = client.get(
+        "/api/v1/events", params={"type": "assignment.cancelled"}, headers=bearer(sandbox_key)
+    ).json()
+    assert [e["data"]["object"]["id"] for e in events] == [bound["id"]]
+    assert events[0]["data"]["object"]["cancelled"] is True
+
+    assert run_tasks() == 1  # the contractor's email
+    with database.transaction() as session:
+        sent = session.execute(emails.select()).all()
+    assert [(e.recipient, e.about) for e in sent] == [("parker@gmail.com", bound["id"])]
+    assert "cancelled" in sent[0].subject and "contractor_request" in sent[0].body
+
+
+def test_a_cancelled_assignment_cannot_change_again(client, sandbox_key, bound):
+    assert cancel(client, sandbox_key, bound["job"]).status_code == 200
+    assert_error(cancel(client, sandbox_key, bound["job"]), 400, "assignment_cancelled", "job_id")
+    assert_error(
+        extend(client, sandbox_key, bound["job"], bound["end_date"] + DAY),
+        400,
+        "assignment_cancelled",
+        "job_id",
+    )
+    for change in ({"coverage_type": ["general"]}, {}):
+        response = client.put(f"{BASE}/{bound['id']}", json=change, headers=bearer(sandbox_key))
+        assert_error(response, 400, "assignment_cancelled", "assignment_id")
+    assert get(client, sandbox_key, bound["id"])["cancellation_reason"] is None
+    # It can still be deleted, which publishes no second assignment.cancelled.
+    assert client.delete(f"{BASE}/{bound['id']}", headers=bearer(sandbox_key)).status_code == 200
+    events = client.get(
+        "/api/v1/events", params={"type": "assignment.cancelled"}, headers=bearer(sandbox_key)
+    ).json()
+    assert len(events) == 1
+
+
+def test_an_assignment_that_has_started_cannot_be_cancelled(
+    client, sandbox_key, covered, sandbox_clock
+):
+    start = sandbox_clock.start()
+    made = created(assign_to(client, sandbox_key, covered, "job2", effective_date=start + DAY))
+    sandbox_clock.advance(start + DAY)
+    assert_error(
+        cancel(client, sandbox_key, made["job"]), 400, "assignment_already_started", "job_id"
+    )
+    assert get(client, sandbox_key, made["id"])["cancelled"] is False
+
+
+def test_an_unbound_assignment_is_cancelled_too(client, sandbox_key):
+    made = underwrite(client, sandbox_key)
+    assignment = created(assign_to(client, sandbox_key, made))
+    assert assignment["bind"] is False
+    response = cancel(client, sandbox_key, made["job"]["id"])
+    assert response.status_code == 200, response.text
+    assert response.json()["cancelled"] is True and "certificates" not in response.json()
+
+
+def test_cancel_an_unknown_job_or_a_job_without_assignment_is_404(client, sandbox_key, covered):
+    assert_error(cancel(client, sandbox_key, "jb_Missing123"), 404, "resource_not_found", "job_id")
+    assert_error(
+        cancel(client, sandbox_key, covered["job2"]["id"]), 404, "resource_not_found", "job_id"
+    )
+    assert_error(
+        cancel(client, sandbox_key, covered["job2"]["id"], reason=""), 400, "invalid_input"
+    )
