@@ -68,6 +68,8 @@ def test_the_readme_walkthrough_runs_top_to_bottom(tmp_path):
     assert "303 https://example.com/done" in out
     assert '{"status":"complete","policy":"pl_' in out
     assert "Your insurance coverage for Night shift" in out  # the extension email
+    assert '"cancelled":true' in out.replace(" ", "")  # the cancellation
+    assert '"cancellation_reason":"client_request"' in out.replace(" ", "")
     origin = server.base_url.removesuffix("/api/v1")
     assert f"{origin}/files/" in out  # with links that open
     verified = [line for line in out.splitlines() if line.startswith("verified ")]
