@@ -139,6 +139,12 @@ class ApplicationSession(BaseModel):
     """
     The kind of object, always `application_session`.
     """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     created: int = Field(..., examples=[1646818364], ge=0)
     """
     A point in time, in seconds since the Unix epoch.
@@ -240,6 +246,7 @@ class ApplicationSessionList(RootModel[list[ApplicationSession]]):
                 {
                     "id": "ias_01FZCHXE7KNQHE1T3S8AXG2QZE",
                     "object": "application_session",
+                    "livemode": False,
                     "created": 1646818364,
                     "quote": "qt_5DciVga8Kt",
                     "url": "https://api.1099policy.com/apply/ias_01FZCHXE7KNQHE1T3S8AXG2QZE",
@@ -311,6 +318,12 @@ class Assignment(BaseModel):
     object: Literal["assignment"] = Field(..., examples=["assignment"])
     """
     The kind of object, always `assignment`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     created: int = Field(..., examples=[1646818364], ge=0)
     """
@@ -524,6 +537,7 @@ class AssignmentList(RootModel[list[Assignment]]):
                 {
                     "id": "an_Qh7bK2mPzX",
                     "object": "assignment",
+                    "livemode": False,
                     "created": 1646818390,
                     "contractor": "cn_Ehb3bYa",
                     "job": "jb_jsb9KEcTpc",
@@ -646,6 +660,12 @@ class Contractor(BaseModel):
     object: Literal["contractor"] = Field(..., examples=["contractor"])
     """
     The kind of object, always `contractor`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     created: int = Field(..., examples=[1646818364], ge=0)
     """
@@ -924,6 +944,12 @@ class DeletedAssignment(BaseModel):
     """
     The kind of object deleted, always `assignment`.
     """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     deleted: Literal[True] = Field(..., examples=[True])
     """
     Always `true`.
@@ -946,6 +972,12 @@ class DeletedContractor(BaseModel):
     object: Literal["contractor"] = Field(..., examples=["contractor"])
     """
     The kind of object deleted, always `contractor`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     deleted: Literal[True] = Field(..., examples=[True])
     """
@@ -970,6 +1002,12 @@ class DeletedEntity(BaseModel):
     """
     The kind of object deleted, always `entity`.
     """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     deleted: Literal[True] = Field(..., examples=[True])
     """
     Always `true`.
@@ -992,6 +1030,12 @@ class DeletedInvoice(BaseModel):
     object: Literal["invoice"] = Field(..., examples=["invoice"])
     """
     The kind of object deleted, always `invoice`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     deleted: Literal[True] = Field(..., examples=[True])
     """
@@ -1016,6 +1060,12 @@ class DeletedJob(BaseModel):
     """
     The kind of object deleted, always `job`.
     """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     deleted: Literal[True] = Field(..., examples=[True])
     """
     Always `true`.
@@ -1038,6 +1088,12 @@ class DeletedPolicy(BaseModel):
     object: Literal["policy"] = Field(..., examples=["policy"])
     """
     The kind of object deleted, always `policy`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     deleted: Literal[True] = Field(..., examples=[True])
     """
@@ -1064,6 +1120,12 @@ class DeletedTestClock(BaseModel):
     """
     The kind of object deleted, always `test_clock`.
     """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     deleted: Literal[True] = Field(..., examples=[True])
     """
     Always `true`.
@@ -1086,6 +1148,12 @@ class DeletedWebhookEndpoint(BaseModel):
     object: Literal["webhook_endpoint"] = Field(..., examples=["webhook_endpoint"])
     """
     The kind of object deleted, always `webhook_endpoint`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     deleted: Literal[True] = Field(..., examples=[True])
     """
@@ -1137,6 +1205,12 @@ class Entity(BaseModel):
     object: Literal["entity"] = Field(..., examples=["entity"])
     """
     The kind of object, always `entity`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     created: int = Field(..., examples=[1646818364], ge=0)
     """
@@ -1208,6 +1282,7 @@ class EntityList(RootModel[list[Entity]]):
                 {
                     "id": "en_Mg5sqSp",
                     "object": "entity",
+                    "livemode": False,
                     "created": 1646818386,
                     "name": "Amazon, Inc",
                     "address": {
@@ -1225,6 +1300,7 @@ class EntityList(RootModel[list[Entity]]):
                 {
                     "id": "en_Ah3tqYn",
                     "object": "entity",
+                    "livemode": False,
                     "created": 1646818364,
                     "name": "Apple, Inc",
                     "address": {
@@ -1399,6 +1475,12 @@ class Event(BaseModel):
     """
     The kind of object, always `event`.
     """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     type: str = Field(
         ...,
         examples=["assignment.extended"],
@@ -1455,12 +1537,14 @@ class EventList(RootModel[list[Event]]):
                 {
                     "id": "evt_3kT9wQm2ZsLp",
                     "object": "event",
+                    "livemode": False,
                     "type": "contractor.deleted",
                     "created": 1646818400,
                     "data": {
                         "object": {
                             "id": "cn_Ehb3bYa",
                             "object": "contractor",
+                            "livemode": False,
                             "deleted": True,
                             "deleted_at": 1646818400,
                         }
@@ -1559,6 +1643,12 @@ class Invoice(BaseModel):
     object: Literal["invoice"] = Field(..., examples=["invoice"])
     """
     The kind of object, always `invoice`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     created: int = Field(..., examples=[1646818364], ge=0)
     """
@@ -1677,6 +1767,7 @@ class InvoiceList(RootModel[list[Invoice]]):
                 {
                     "id": "in_m47rNFQ3PS",
                     "object": "invoice",
+                    "livemode": False,
                     "created": 1726185600,
                     "contractor": "cn_Tq4wZm8Rv",
                     "job": "jb_jW24jp6GYb",
@@ -1759,6 +1850,12 @@ class Job(BaseModel):
     object: Literal["job"] = Field(..., examples=["job"])
     """
     The kind of object, always `job`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     created: int = Field(..., examples=[1646818364], ge=0)
     """
@@ -1893,6 +1990,12 @@ class JobCategory(BaseModel):
     """
     The kind of object, always `job_category`.
     """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     created: int = Field(..., examples=[1646818364], ge=0)
     """
     A point in time, in seconds since the Unix epoch.
@@ -1940,6 +2043,7 @@ class JobCategoryList(RootModel[list[JobCategory]]):
                 {
                     "id": "jc_MTqpkbkp6G",
                     "object": "job_category",
+                    "livemode": False,
                     "created": 1646818364,
                     "name": "Automotive repair",
                     "description": "Diagnosis and repair of cars and light trucks at the customer's site.",
@@ -2031,6 +2135,7 @@ class JobList(RootModel[list[Job]]):
                 {
                     "id": "jb_jsb9KEcTpc",
                     "object": "job",
+                    "livemode": False,
                     "created": 1646818364,
                     "name": "Mechanic technician",
                     "description": "BMW engine diagnostics and troubleshooting.",
@@ -2137,6 +2242,12 @@ class Policy(BaseModel):
     """
     The kind of object, always `policy`.
     """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     created: int = Field(..., examples=[1646818364], ge=0)
     """
     A point in time, in seconds since the Unix epoch.
@@ -2211,6 +2322,7 @@ class PolicyList(RootModel[list[Policy]]):
                 {
                     "id": "pl_WzFRszJhoY",
                     "object": "policy",
+                    "livemode": False,
                     "created": 1646818364,
                     "quote": "qt_5DciVga8Kt",
                     "effective_date": 1646904764,
@@ -2276,6 +2388,12 @@ class Quote(BaseModel):
     object: Literal["quote"] = Field(..., examples=["quote"])
     """
     The kind of object, always `quote`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     created: int = Field(..., examples=[1646818364], ge=0)
     """
@@ -2426,6 +2544,7 @@ class QuoteList(RootModel[list[Quote]]):
                 {
                     "id": "qt_5DciVga8Kt",
                     "object": "quote",
+                    "livemode": False,
                     "created": 1646818364,
                     "contractor": "cn_Ehb3bYa",
                     "job": "jb_jsb9KEcTpc",
@@ -2523,6 +2642,12 @@ class TestClock(BaseModel):
     """
     The kind of object, always `test_clock`.
     """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     created: int = Field(..., examples=[1646818364], ge=0)
     """
     A point in time, in seconds since the Unix epoch.
@@ -2590,6 +2715,7 @@ class TestClockList(RootModel[list[TestClock]]):
                 {
                     "id": "clock_Qm7Tz2LpXc",
                     "object": "test_clock",
+                    "livemode": False,
                     "created": 1646818364,
                     "name": "Policy lifecycle",
                     "frozen_time": 1725148800,
@@ -2667,6 +2793,12 @@ class WebhookDelivery(BaseModel):
     """
     The kind of object, always `webhook_delivery`.
     """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     created: int = Field(..., examples=[1646818364], ge=0)
     """
     A point in time, in seconds since the Unix epoch.
@@ -2720,6 +2852,7 @@ class WebhookDeliveryList(RootModel[list[WebhookDelivery]]):
                 {
                     "id": "whd_Vb2kQ8nLp4Xz",
                     "object": "webhook_delivery",
+                    "livemode": False,
                     "created": 1646818400,
                     "webhook_endpoint": "we_8dPq2VbLx0",
                     "event": "evt_3kT9wQm2ZsLp",
@@ -2767,6 +2900,12 @@ class WebhookEndpoint(BaseModel):
     object: Literal["webhook_endpoint"] = Field(..., examples=["webhook_endpoint"])
     """
     The kind of object, always `webhook_endpoint`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     created: int = Field(..., examples=[1646818364], ge=0)
     """
@@ -2860,6 +2999,7 @@ class WebhookEndpointList(RootModel[list[WebhookEndpoint]]):
                 {
                     "id": "we_8dPq2VbLx0",
                     "object": "webhook_endpoint",
+                    "livemode": False,
                     "created": 1646818364,
                     "url": "https://1099jobcloud.com/hooks/1099policy",
                     "description": None,
@@ -2941,6 +3081,12 @@ class WebhookEndpointWithSecret(BaseModel):
     object: Literal["webhook_endpoint"] = Field(..., examples=["webhook_endpoint"])
     """
     The kind of object, always `webhook_endpoint`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     created: int = Field(..., examples=[1646818364], ge=0)
     """

@@ -87,6 +87,12 @@ class ApplicationSession(TypedDict):
     """
     The kind of object, always `application_session`.
     """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     created: int
     """
     A point in time, in seconds since the Unix epoch.
@@ -194,6 +200,12 @@ class Assignment(TypedDict):
     object: Literal["assignment"]
     """
     The kind of object, always `assignment`.
+    """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     created: int
     """
@@ -446,6 +458,12 @@ class Contractor(TypedDict):
     """
     The kind of object, always `contractor`.
     """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     created: int
     """
     A point in time, in seconds since the Unix epoch.
@@ -627,6 +645,12 @@ class DeletedAssignment(TypedDict):
     """
     The kind of object deleted, always `assignment`.
     """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     deleted: Literal[True]
     """
     Always `true`.
@@ -649,6 +673,12 @@ class DeletedContractor(TypedDict):
     object: Literal["contractor"]
     """
     The kind of object deleted, always `contractor`.
+    """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     deleted: Literal[True]
     """
@@ -673,6 +703,12 @@ class DeletedEntity(TypedDict):
     """
     The kind of object deleted, always `entity`.
     """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     deleted: Literal[True]
     """
     Always `true`.
@@ -695,6 +731,12 @@ class DeletedInvoice(TypedDict):
     object: Literal["invoice"]
     """
     The kind of object deleted, always `invoice`.
+    """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     deleted: Literal[True]
     """
@@ -719,6 +761,12 @@ class DeletedJob(TypedDict):
     """
     The kind of object deleted, always `job`.
     """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     deleted: Literal[True]
     """
     Always `true`.
@@ -741,6 +789,12 @@ class DeletedPolicy(TypedDict):
     object: Literal["policy"]
     """
     The kind of object deleted, always `policy`.
+    """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     deleted: Literal[True]
     """
@@ -765,6 +819,12 @@ class DeletedTestClock(TypedDict):
     """
     The kind of object deleted, always `test_clock`.
     """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     deleted: Literal[True]
     """
     Always `true`.
@@ -787,6 +847,12 @@ class DeletedWebhookEndpoint(TypedDict):
     object: Literal["webhook_endpoint"]
     """
     The kind of object deleted, always `webhook_endpoint`.
+    """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     deleted: Literal[True]
     """
@@ -827,6 +893,12 @@ class Entity(TypedDict):
     object: Literal["entity"]
     """
     The kind of object, always `entity`.
+    """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     created: int
     """
@@ -1011,6 +1083,12 @@ class Event(TypedDict):
     """
     The kind of object, always `event`.
     """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     type: str
     """
     The type of an event, `<object>.<change>`: one of the values of `EventType` today. New
@@ -1094,6 +1172,12 @@ class Invoice(TypedDict):
     object: Literal["invoice"]
     """
     The kind of object, always `invoice`.
+    """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     created: int
     """
@@ -1246,6 +1330,12 @@ class Job(TypedDict):
     """
     The kind of object, always `job`.
     """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     created: int
     """
     A point in time, in seconds since the Unix epoch.
@@ -1348,6 +1438,12 @@ class JobCategory(TypedDict):
     object: Literal["job_category"]
     """
     The kind of object, always `job_category`.
+    """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     created: int
     """
@@ -1507,6 +1603,12 @@ class Policy(TypedDict):
     """
     The kind of object, always `policy`.
     """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     created: int
     """
     A point in time, in seconds since the Unix epoch.
@@ -1604,6 +1706,12 @@ class Quote(TypedDict):
     object: Literal["quote"]
     """
     The kind of object, always `quote`.
+    """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     created: int
     """
@@ -1783,6 +1891,12 @@ class TestClock(TypedDict):
     """
     The kind of object, always `test_clock`.
     """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     created: int
     """
     A point in time, in seconds since the Unix epoch.
@@ -1877,6 +1991,12 @@ class WebhookDelivery(TypedDict):
     """
     The kind of object, always `webhook_delivery`.
     """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
     created: int
     """
     A point in time, in seconds since the Unix epoch.
@@ -1932,6 +2052,12 @@ class WebhookEndpoint(TypedDict):
     object: Literal["webhook_endpoint"]
     """
     The kind of object, always `webhook_endpoint`.
+    """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     created: int
     """
@@ -2101,6 +2227,12 @@ class WebhookEndpointWithSecret(TypedDict):
     object: Literal["webhook_endpoint"]
     """
     The kind of object, always `webhook_endpoint`.
+    """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
     """
     created: int
     """

@@ -18,8 +18,8 @@ def list_events(
     type=None,  # the query parameter's name
 ) -> schemas.EventList:
     found = events.list_(uow, page("event", limit, starting_after, ending_before), type)
-    return [show.event(r, base_url) for r in found]
+    return [show.event(r, base_url, live=uow.live) for r in found]
 
 
 def retrieve_event(uow: UnitOfWork, event_id: str, base_url: str) -> schemas.Event:
-    return show.event(events.retrieve(uow, event_id), base_url)
+    return show.event(events.retrieve(uow, event_id), base_url, live=uow.live)

@@ -76,10 +76,11 @@ def _add_rates(shown: schemas.Quote | schemas.Assignment, breakdown: Record) -> 
         shown["pl_net_rate"] = breakdown["pl"]["net_rate"]
 
 
-def contractor(record: Record) -> schemas.Contractor:
+def contractor(record: Record, *, live: bool) -> schemas.Contractor:
     return {
         "id": record["id"],
         "object": "contractor",
+        "livemode": live,
         "created": record["created"],
         "first_name": record["first_name"],
         "middle_name": record["middle_name"],
@@ -93,10 +94,11 @@ def contractor(record: Record) -> schemas.Contractor:
     }
 
 
-def entity(record: Record) -> schemas.Entity:
+def entity(record: Record, *, live: bool) -> schemas.Entity:
     return {
         "id": record["id"],
         "object": "entity",
+        "livemode": live,
         "created": record["created"],
         "name": record["name"],
         "address": None if record["address"] is None else _address(record["address"]),
@@ -105,11 +107,12 @@ def entity(record: Record) -> schemas.Entity:
     }
 
 
-def job(record: Record) -> schemas.Job:
+def job(record: Record, *, live: bool) -> schemas.Job:
     # A job's address has only the parts given (line1 may be absent, not null).
     return {
         "id": record["id"],
         "object": "job",
+        "livemode": live,
         "created": record["created"],
         "name": record["name"],
         "description": record["description"],
@@ -123,10 +126,11 @@ def job(record: Record) -> schemas.Job:
     }
 
 
-def job_category(record: Record) -> schemas.JobCategory:
+def job_category(record: Record, *, live: bool) -> schemas.JobCategory:
     return {
         "id": record["id"],
         "object": "job_category",
+        "livemode": live,
         "created": record["created"],
         "name": record["name"],
         "description": record["description"],
@@ -162,10 +166,11 @@ def _rated(record: Record) -> _Rated:
     }
 
 
-def quote(record: Record) -> schemas.Quote:
+def quote(record: Record, *, live: bool) -> schemas.Quote:
     shown: schemas.Quote = {
         **_rated(record),
         "object": "quote",
+        "livemode": live,
         "eligible": record["eligible"],
         "eligibility_message": record["eligibility_message"],
         "quote_json": record["quote_json"],
@@ -174,13 +179,14 @@ def quote(record: Record) -> schemas.Quote:
     return shown
 
 
-def assignment(record: Record, base: str) -> schemas.Assignment:
+def assignment(record: Record, base: str, *, live: bool) -> schemas.Assignment:
     """A bound assignment shows its policy and certificates (links on `base`); an unbound one
     its rating. Eligibility is an object, as the current reference shows it (quotes keep their
     boolean)."""
     shown: schemas.Assignment = {
         **_rated(record),
         "object": "assignment",
+        "livemode": live,
         "eligible": {"result": record["eligible"], "message": record["eligibility_message"] or ""},
         "bind": record["bind"],
         "cancelled": record["cancelled"],
@@ -209,12 +215,13 @@ def _certificates(tokens: dict[str, str], base: str) -> schemas.Certificates:
     return links
 
 
-def policy(record: Record, at: int, base: str) -> schemas.Policy:
+def policy(record: Record, at: int, base: str, *, live: bool) -> schemas.Policy:
     status = policies.status_of(record, at)
     token = record["document"]
     return {
         "id": record["id"],
         "object": "policy",
+        "livemode": live,
         "created": record["created"],
         "quote": record["quote"],
         "effective_date": record["effective_date"],
@@ -225,10 +232,13 @@ def policy(record: Record, at: int, base: str) -> schemas.Policy:
     }
 
 
-def application_session(record: Record, at: int, base: str) -> schemas.ApplicationSession:
+def application_session(
+    record: Record, at: int, base: str, *, live: bool
+) -> schemas.ApplicationSession:
     return {
         "id": record["id"],
         "object": "application_session",
+        "livemode": live,
         "created": record["created"],
         "quote": record["quote"],
         "url": base + application_path(record["id"]),
@@ -240,10 +250,11 @@ def application_session(record: Record, at: int, base: str) -> schemas.Applicati
     }
 
 
-def invoice(record: Record) -> schemas.Invoice:
+def invoice(record: Record, *, live: bool) -> schemas.Invoice:
     return {
         "id": record["id"],
         "object": "invoice",
+        "livemode": live,
         "created": record["created"],
         "contractor": record["contractor"],
         "job": record["job"],
@@ -259,16 +270,23 @@ def invoice(record: Record) -> schemas.Invoice:
     }
 
 
-def deletion(object_id: str, kind: DeletedKind, deleted_at: int) -> Deleted:
+def deletion(object_id: str, kind: DeletedKind, deleted_at: int, *, live: bool) -> Deleted:
     # One shape for every kind; a type checker cannot tell which kind a variable names.
-    shown = {"id": object_id, "object": kind, "deleted": True, "deleted_at": deleted_at}
+    shown = {
+        "id": object_id,
+        "object": kind,
+        "livemode": live,
+        "deleted": True,
+        "deleted_at": deleted_at,
+    }
     return cast(Deleted, shown)
 
 
-def webhook_endpoint(record: Record) -> schemas.WebhookEndpoint:
+def webhook_endpoint(record: Record, *, live: bool) -> schemas.WebhookEndpoint:
     return {
         "id": record["id"],
         "object": "webhook_endpoint",
+        "livemode": live,
         "created": record["created"],
         "url": record["url"],
         "description": record["description"],
@@ -277,15 +295,18 @@ def webhook_endpoint(record: Record) -> schemas.WebhookEndpoint:
     }
 
 
-def webhook_endpoint_with_secret(record: Record) -> schemas.WebhookEndpointWithSecret:
+def webhook_endpoint_with_secret(
+    record: Record, *, live: bool
+) -> schemas.WebhookEndpointWithSecret:
     """Only the creation answer shows the secret."""
-    return {**webhook_endpoint(record), "secret": record["secret"]}
+    return {**webhook_endpoint(record, live=live), "secret": record["secret"]}
 
 
-def test_clock(record: Record) -> schemas.TestClock:
+def test_clock(record: Record, *, live: bool) -> schemas.TestClock:
     return {
         "id": record["id"],
         "object": "test_clock",
+        "livemode": live,
         "created": record["created"],
         "name": record["name"],
         "frozen_time": record["frozen_time"],
@@ -294,10 +315,11 @@ def test_clock(record: Record) -> schemas.TestClock:
     }
 
 
-def webhook_delivery(record: Record) -> schemas.WebhookDelivery:
+def webhook_delivery(record: Record, *, live: bool) -> schemas.WebhookDelivery:
     return {
         "id": record["id"],
         "object": "webhook_delivery",
+        "livemode": live,
         "created": record["created"],
         "webhook_endpoint": record["endpoint_id"],
         "event": record["event_id"],
@@ -308,26 +330,31 @@ def webhook_delivery(record: Record) -> schemas.WebhookDelivery:
     }
 
 
-# How an event shows the record it carries, by its kind: (record, at, base) -> JSON.
-_EVENT_OBJECTS: dict[str, Callable[[Record, int, str], EventObject]] = {
-    events.CONTRACTOR: lambda record, at, base: contractor(record),
-    events.QUOTE: lambda record, at, base: quote(record),
-    events.APPLICATION: application_session,
-    events.POLICY: policy,
-    events.ASSIGNMENT: lambda record, at, base: assignment(record, base),
-    events.INVOICE: lambda record, at, base: invoice(record),
-    events.DELETED: lambda record, at, base: cast(
-        DeletedWithEvents, deletion(record["id"], record["object"], record["deleted_at"])
+# How an event shows the record it carries, by its kind: (record, at, base, live) -> JSON.
+_EVENT_OBJECTS: dict[str, Callable[[Record, int, str, bool], EventObject]] = {
+    events.CONTRACTOR: lambda record, at, base, live: contractor(record, live=live),
+    events.QUOTE: lambda record, at, base, live: quote(record, live=live),
+    events.APPLICATION: lambda record, at, base, live: application_session(
+        record, at, base, live=live
+    ),
+    events.POLICY: lambda record, at, base, live: policy(record, at, base, live=live),
+    events.ASSIGNMENT: lambda record, at, base, live: assignment(record, base, live=live),
+    events.INVOICE: lambda record, at, base, live: invoice(record, live=live),
+    events.DELETED: lambda record, at, base, live: cast(
+        DeletedWithEvents,
+        deletion(record["id"], record["object"], record["deleted_at"], live=live),
     ),
 }
 
 
-def event(record: Record, base: str) -> schemas.Event:
+def event(record: Record, base: str, *, live: bool) -> schemas.Event:
     """An event, its object as it was at the event's time."""
-    shown = _EVENT_OBJECTS[record["object_kind"]](record["data"], record["created"], base)
+    kind, data = record["object_kind"], record["data"]
+    shown = _EVENT_OBJECTS[kind](data, record["created"], base, live)
     return {
         "id": record["id"],
         "object": "event",
+        "livemode": live,
         "type": record["type"],
         "created": record["created"],
         "data": {"object": shown},

@@ -95,8 +95,7 @@ def create(uow: UnitOfWork, body: schemas.AssignmentCreate) -> dict[str, Any]:
     wanted = body.get("bind", True)
     if "coverage_type" not in fields:
         fields["coverage_type"] = _default_coverage(uow, fields["job"])
-    dated = quotes.default_dates(fields, uow.now)
-    quotes.check_dates(dated, fields, uow.now)
+    dated = quotes.checked_dates(quotes.default_dates(fields, uow.now), fields, uow.now)
     rated = quotes.rated(uow, dated)
     live = uow.assignments.live_for_job(rated["job"])
     if live is not None:
@@ -172,8 +171,8 @@ def update(
     # An unbound assignment is rated again, and bound if it now can be, even by a PUT that
     # changes nothing (the contractor may hold a covering policy since).
     wanted = given.get("bind", record["bind_requested"])
-    fields = {**record, **{k: v for k, v in given.items() if k not in ("bind", "policy")}}
-    quotes.check_dates(fields, changes, uow.now)
+    asked = {k: v for k, v in given.items() if k not in ("bind", "policy")}
+    fields = quotes.checked_dates({**record, **asked}, changes, uow.now)
     rated = quotes.rated(uow, fields)
     binding = _bound_to(uow, rated, wanted=wanted, named=given.get("policy"))
     if not changed and not binding["bind"]:

@@ -90,8 +90,14 @@ def rated_on(
     }
 
 
-def check_dates(fields: Mapping[str, Any], given: Mapping[str, Any], at: int) -> None:
-    """A quote's (or an assignment's) period, as `check_term` rules it: it starts after now."""
+def checked_dates(fields: dict[str, Any], given: Mapping[str, Any], at: int) -> dict[str, Any]:
+    """A quote's (or an assignment's) period as the reference rules it: an `end_date` from the
+    effective date to the end of its (UTC) day moves to the start of the next day; then
+    `check_term` (it starts after now, and ends after it starts). Returns the fields with the
+    dates kept."""
+    effective, end = fields["effective_date"], fields["end_date"]
+    if effective <= end and end // DAY == effective // DAY:
+        fields = {**fields, "end_date": (effective // DAY + 1) * DAY}
     check_term(
         fields["effective_date"],
         fields["end_date"],
@@ -99,14 +105,14 @@ def check_dates(fields: Mapping[str, Any], given: Mapping[str, Any], at: int) ->
         effective_given="effective_date" in given,
         starts_now=False,
     )
+    return fields
 
 
 def create(uow: UnitOfWork, fields: schemas.QuoteCreate) -> dict[str, Any]:
     # The parties are read first, as their read brings the sandbox's time along; the dates are
     # still ruled on before a missing party is.
     found = uow.parties.of(fields["contractor"], fields["job"])
-    dated = default_dates(fields, uow.now)
-    check_dates(dated, fields, uow.now)
+    dated = checked_dates(default_dates(fields, uow.now), fields, uow.now)
     quote = uow.quotes.add(rated_on(uow, dated, found), uow.now)
     uow.publish("quote.created", events.QUOTE, quote)
     return quote
@@ -127,8 +133,7 @@ def update(uow: UnitOfWork, quote_id: str, changes: schemas.QuoteUpdate) -> dict
             f"A policy has been issued for the quote {quote_id}. Create a new quote instead.",
             code="cant_update_create_new_quote",
         )
-    fields = {**before, **changes}
-    check_dates(fields, changes, uow.now)
+    fields = checked_dates({**before, **changes}, changes, uow.now)
     quote = uow.quotes.update(quote_id, rated(uow, fields))
     if quote != before:
         uow.publish("quote.updated", events.QUOTE, quote)

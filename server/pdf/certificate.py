@@ -39,6 +39,7 @@ class CertificateDocument:
     effective_date: int  # Unix seconds, start of the coverage period
     end_date: int  # Unix seconds, end of the coverage period
     issued: int  # Unix seconds, when this certificate was generated
+    specimen: bool  # caused by a sandbox key: stamped as a specimen
 
 
 def _rows(document: CertificateDocument) -> Iterable[tuple[str, str]]:
@@ -59,7 +60,7 @@ def _rows(document: CertificateDocument) -> Iterable[tuple[str, str]]:
 def render_certificate(document: CertificateDocument) -> bytes:
     """The certificate as PDF bytes; the same document always gives the same bytes."""
     rows = list(_rows(document))
-    pdf = Document(text for row in rows for text in row)
+    pdf = Document((text for row in rows for text in row), specimen=document.specimen)
     title = f"Certificate of insurance {document.certificate_number}"
     begin(pdf, title, "Certificate of Insurance", document.issued)
     pdf.use_font(14)

@@ -54,14 +54,21 @@ def _drawn_by_dejavu() -> frozenset[int]:
     return frozenset(TTFont(FONTS / "DejaVuSans.ttf", lazy=True).getBestCmap())
 
 
+# Across every page of a document a sandbox key caused: nothing from the sandbox may pass for
+# real cover.
+SPECIMEN_STAMP = "SANDBOX SPECIMEN - NOT EVIDENCE OF INSURANCE"
+
+
 class Document(FPDF):
     """A Letter-size PDF with a font that draws every character of `texts`, the document's
     words: the core font Helvetica when they are all Latin-1 (nothing to embed, and several
     times faster), otherwise DejaVu Sans, embedded, with fallbacks for Chinese, Japanese and
-    Korean, and text shaping for the scripts that need it (Arabic, Hebrew, ...)."""
+    Korean, and text shaping for the scripts that need it (Arabic, Hebrew, ...). A `specimen`
+    has SPECIMEN_STAMP across each page."""
 
-    def __init__(self, texts: Iterable[str]):
+    def __init__(self, texts: Iterable[str], *, specimen: bool):
         super().__init__(format="Letter")
+        self.specimen = specimen
         characters = set("".join(texts)) - {"\n"}  # a line break is drawn by no font
         if all(ord(c) < 256 for c in characters):
             self.font_name = CORE_FONT
@@ -77,6 +84,20 @@ class Document(FPDF):
 
     def use_font(self, size: float, bold: bool = False) -> None:
         self.set_font(self.font_name, style="B" if bold else "", size=size)
+
+    def header(self) -> None:
+        """The specimen stamp, diagonally across the page, under what the page then shows."""
+        if not self.specimen:
+            return
+        x, y = self.get_x(), self.get_y()
+        self.set_font(CORE_FONT, style="B", size=30)
+        self.set_text_color(230, 160, 160)
+        centre_x, centre_y = self.w / 2, self.h / 2
+        with self.rotation(angle=55, x=centre_x, y=centre_y):
+            width = self.get_string_width(SPECIMEN_STAMP)
+            self.text(centre_x - width / 2, centre_y, SPECIMEN_STAMP)
+        self.set_text_color(0, 0, 0)
+        self.set_xy(x, y)
 
 
 def begin(pdf: Document, title: str, heading: str, issued: int) -> None:

@@ -47,6 +47,7 @@ class PolicyDocument:
     effective_date: int  # Unix seconds
     expiration_date: int  # Unix seconds
     issued: int  # Unix seconds
+    specimen: bool  # caused by a sandbox key: stamped as a specimen
     # A cancelled policy's cancellation, where it was recorded.
     cancelled_at: int | None = None  # Unix seconds
     cancellation_reason: str | None = None
@@ -96,7 +97,7 @@ def _rows(document: PolicyDocument) -> Iterable[tuple[str, str]]:
 def render_policy(document: PolicyDocument) -> bytes:
     """The policy document as PDF bytes; the same document always gives the same bytes."""
     rows = list(_rows(document))
-    pdf = _PolicyPdf(text for row in rows for text in row)
+    pdf = _PolicyPdf((text for row in rows for text in row), specimen=document.specimen)
     begin(pdf, f"Insurance policy {document.policy_number}", "Insurance policy", document.issued)
     pdf.ln(4)
 

@@ -83,6 +83,12 @@ class UnitOfWork:
         self._tasks: list[Task] = []
         self._done_tasks: list[int] = []
 
+    @property
+    def live(self) -> bool:
+        """Whether this is production's work (a live key's), not a sandbox's: what the API
+        shows as `livemode`."""
+        return self.principal.environment is Environment.PRODUCTION
+
     @lazy
     def now(self) -> int:
         """The time of this work, read when first needed (many reads never need it), or along

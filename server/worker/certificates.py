@@ -8,6 +8,7 @@ gets none.
 
 from __future__ import annotations
 
+from server.core.principals import Environment
 from server.domain import events, rating
 from server.domain.assignments import REFRESH_CERTIFICATES
 from server.pdf.certificate import CertificateDocument, render_certificate
@@ -45,7 +46,8 @@ def refresh(context: Context, task: ClaimedTask) -> Record | None:
         entity = uow.entities.get(job["entity"]) if job else None
         contractor = uow.contractors.get(assignment["contractor"])
         issued = uow.now
-    rendered = _render(assignment, policy, job, entity, issued)
+    specimen = task.principal.environment == Environment.SANDBOX
+    rendered = _render(assignment, policy, job, entity, issued, specimen)
 
     def record(uow: UnitOfWork) -> None:
         current = uow.assignments.get_including_voided(task.subject)
@@ -68,7 +70,12 @@ def refresh(context: Context, task: ClaimedTask) -> Record | None:
 
 
 def _render(
-    assignment: dict, policy: dict | None, job: dict | None, entity: dict | None, issued: int
+    assignment: dict,
+    policy: dict | None,
+    job: dict | None,
+    entity: dict | None,
+    issued: int,
+    specimen: bool,
 ) -> dict[str, tuple[str, bytes]]:
     """Coverage key -> (file name, PDF) of each certificate."""
     facts = policy["document_facts"] if policy else None
@@ -90,6 +97,7 @@ def _render(
                 effective_date=assignment["effective_date"],
                 end_date=assignment["end_date"],
                 issued=issued,
+                specimen=specimen,
             )
         )
         rendered[key] = (f"{key}_coi_{assignment['id']}.pdf", content)

@@ -4,7 +4,7 @@ URL stops working."""
 
 from __future__ import annotations
 
-from server.core.principals import Principal
+from server.core.principals import Environment, Principal
 from server.domain import policies
 from server.pdf.policy import Coverage, PolicyDocument, render_policy
 from server.store.tasks import ClaimedTask
@@ -27,7 +27,8 @@ def _issue(context: Context, principal: Principal, policy_id: str) -> Record | N
     if policy is None:  # deleted since
         return None
     status = policies.status_of(policy, issued)
-    content = render_policy(_document(policy, status, issued))
+    specimen = principal.environment == Environment.SANDBOX
+    content = render_policy(_document(policy, status, issued, specimen))
 
     def record(uow: UnitOfWork) -> None:
         current = uow.policies.get(policy_id)
@@ -43,7 +44,7 @@ def _issue(context: Context, principal: Principal, policy_id: str) -> Record | N
     return record
 
 
-def _document(policy: dict, status: str, issued: int) -> PolicyDocument:
+def _document(policy: dict, status: str, issued: int, specimen: bool) -> PolicyDocument:
     facts = policy["document_facts"]
     return PolicyDocument(
         policy_number=policy["id"],
@@ -58,6 +59,7 @@ def _document(policy: dict, status: str, issued: int) -> PolicyDocument:
         effective_date=policy["effective_date"],
         expiration_date=policy["expiration_date"],
         issued=issued,
+        specimen=specimen,
         cancelled_at=policy["cancelled_at"],
         cancellation_reason=policy["cancellation_reason"],
     )

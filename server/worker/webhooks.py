@@ -31,7 +31,7 @@ from server.api import representation
 from server.config import Settings
 from server.core import clock, egress
 from server.core.egress import TargetPolicy
-from server.core.principals import Principal
+from server.core.principals import Environment, Principal
 from server.core.statuses import DELIVERED, ENABLED, FAILED, PENDING
 from server.domain import webhooks
 from server.store.db import Database
@@ -55,9 +55,10 @@ EVENTS_GATHER_SECONDS = 0.05  # after events are published here, for others to b
 HURRIED_GAP_SECONDS = 0.02  # at least between the rounds advancing clocks ask for
 
 
-def body_of(event: dict, settings: Settings) -> bytes:
+def body_of(event: dict, environment: str, settings: Settings) -> bytes:
     """The delivered JSON: the event as the API shows it, links on TEN99_PUBLIC_URL."""
-    return orjson.dumps(representation.event(event, settings.public_url or ""))
+    live = environment == Environment.PRODUCTION
+    return orjson.dumps(representation.event(event, settings.public_url or "", live=live))
 
 
 def _settle(future: Future, task: asyncio.Task) -> None:
@@ -345,7 +346,7 @@ def _round(
 async def _attempt_one(settings: Settings, client: Sender, claim: Claim) -> dict:
     logs.bind(account=claim.account_id, environment=claim.environment)
     try:
-        body = body_of(claim.event, settings)
+        body = body_of(claim.event, claim.environment, settings)
         attempt = await _attempt(client, claim, body, settings.webhook_targets, clock.now())
         _log(claim, attempt)
         return attempt

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from urllib.parse import urljoin
 
 import pytest
@@ -406,7 +407,8 @@ def _job_body(job: dict) -> dict:
 
 
 def test_an_acceptance_after_the_quotes_period_ended_says_why(client, sandbox_key, sandbox_clock):
-    at = sandbox_clock.start()
+    # An hour before midnight (UTC): a period that ends on the next day is kept as given.
+    at = sandbox_clock.start((int(time.time()) // DAY + 1) * DAY - 3600)
     # Coverage for two hours, starting in a minute: over before the session lapses.
     made = underwrite(client, sandbox_key, quote={"effective_date": at + 60, "end_date": at + 7200})
     session = open_session(client, sandbox_key, made["quote"]["id"], cancel_url=CANCEL)

@@ -201,7 +201,7 @@ def test_a_delete_answers_the_deleted_object_which_is_then_gone(client, sandbox_
 
     assert response.status_code == 200, response.text
     deleted = response.json()
-    assert set(deleted) == {"id", "object", "deleted", "deleted_at"}
+    assert set(deleted) == {"id", "object", "livemode", "deleted", "deleted_at"}
     assert (deleted["id"], deleted["object"], deleted["deleted"]) == (
         before["id"],
         before["object"],

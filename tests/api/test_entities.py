@@ -42,6 +42,7 @@ def test_create_returns_the_whole_stored_entity(client, sandbox_key):
     assert created == {
         "id": created["id"],
         "object": "entity",
+        "livemode": False,
         "created": created["created"],
         **body,
     }
@@ -57,6 +58,7 @@ def test_only_the_name_is_required_and_the_rest_defaults(client, sandbox_key):
     assert created == {
         "id": created["id"],
         "object": "entity",
+        "livemode": False,
         "created": created["created"],
         "name": "Acme",
         "address": None,

@@ -165,7 +165,7 @@ def test_a_replayed_creation_records_no_second_event(client, sandbox_key):
 def test_contractor_deleted_carries_the_deletion_confirmation(client, sandbox_key):
     person = contractor(client, sandbox_key)
     confirmation = delete(client, sandbox_key, f"contractors/{person['id']}")
-    assert set(confirmation) == {"id", "object", "deleted", "deleted_at"}
+    assert set(confirmation) == {"id", "object", "livemode", "deleted", "deleted_at"}
     assert only(client, sandbox_key, "contractor.deleted") == confirmation
 
 
@@ -357,7 +357,7 @@ def test_a_no_op_update_of_a_bound_assignment_records_nothing(client, sandbox_ke
 def test_deleting_a_bound_assignment_records_cancelled_and_deleted(client, sandbox_key, bound):
     assignment = bound["assignment"]
     confirmation = delete(client, sandbox_key, f"assignments/{assignment['id']}")
-    assert set(confirmation) == {"id", "object", "deleted", "deleted_at"}
+    assert set(confirmation) == {"id", "object", "livemode", "deleted", "deleted_at"}
     assert only(client, sandbox_key, "assignment.deleted") == confirmation
     # The assignment as it was, its certificates withdrawn.
     voided = {**assignment, "certificates": {}, "certificate_refresh_pending": False}

@@ -44,7 +44,7 @@ def _assert_is_toml_row(category: dict, row: dict) -> None:
     assert category["object"] == "job_category"
     assert isinstance(category["created"], int) and category["created"] >= 0
     assert {name: category[name] for name in FIELDS} == {name: row[name] for name in FIELDS}
-    assert set(category) == {"object", "created", *FIELDS}
+    assert set(category) == {"object", "livemode", "created", *FIELDS}
 
 
 def test_the_list_is_the_seeded_catalogue(client, sandbox_key):
@@ -110,14 +110,22 @@ def test_every_key_sees_the_same_catalogue(client, new_key):
         "production, account b": new_key(Environment.PRODUCTION, account="acct_b"),
     }
     catalogues = {name: _walk(client, key, limit=100) for name, key in keys.items()}
-    reference = catalogues["sandbox, account a"]
+    # The same categories, each shown with the livemode of the key that asked.
+    for name, catalogue in catalogues.items():
+        assert {c["livemode"] for c in catalogue} == {name.startswith("production")}, name
+    reference = _without_livemode(catalogues["sandbox, account a"])
     assert set(c["id"] for c in reference) == set(_toml_rows())
     for name, catalogue in catalogues.items():
-        assert catalogue == reference, name
+        assert _without_livemode(catalogue) == reference, name
     for key in keys.values():
         response = client.get(f"{URL}/{AUTOMOTIVE}", headers=bearer(key))
         assert response.status_code == 200, response.text
-        assert response.json() == next(c for c in reference if c["id"] == AUTOMOTIVE)
+        shown = _without_livemode([response.json()])[0]
+        assert shown == next(c for c in reference if c["id"] == AUTOMOTIVE)
+
+
+def _without_livemode(categories: list[dict]) -> list[dict]:
+    return [{k: v for k, v in c.items() if k != "livemode"} for c in categories]
 
 
 @pytest.mark.parametrize("method", ["post", "put", "delete"])

@@ -74,7 +74,8 @@ def test_create_returns_the_whole_stored_job(client, sandbox_key, entity):
     job = response.json()
     assert job["id"].startswith("jb_")
     assert isinstance(job["created"], int) and job["created"] > 0
-    assert job == {"id": job["id"], "object": "job", "created": job["created"], **body}
+    expected = {"id": job["id"], "object": "job", "livemode": False, "created": job["created"]}
+    assert job == {**expected, **body}
     fetched = client.get(f"{URL}/{job['id']}", headers=bearer(sandbox_key))
     assert fetched.status_code == 200
     assert fetched.json() == job

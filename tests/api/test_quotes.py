@@ -203,10 +203,28 @@ def test_end_date_defaults_to_30_days_after_a_given_effective_date(api):
 
 def test_given_dates_are_kept(api):
     effective = int(time.time()) + 3 * DAY
-    quote = api.quote(api.contractor(), api.job(), effective_date=effective, end_date=effective + 1)
-    assert (quote["effective_date"], quote["end_date"]) == (effective, effective + 1)
+    end = effective + DAY
+    quote = api.quote(api.contractor(), api.job(), effective_date=effective, end_date=end)
+    assert (quote["effective_date"], quote["end_date"]) == (effective, end)
     fetched = api.get(quote["id"]).json()
-    assert (fetched["effective_date"], fetched["end_date"]) == (effective, effective + 1)
+    assert (fetched["effective_date"], fetched["end_date"]) == (effective, end)
+
+
+@pytest.mark.parametrize("end_of_day", [0, 1, "last second"])
+def test_an_end_date_on_the_effective_dates_day_moves_to_the_next_day(api, end_of_day):
+    """As the reference has it: "If the end_date is on the same day as the effective_date, it
+    will automatically be adjusted to the start of the next day"."""
+    midnight = (int(time.time()) // DAY + 3) * DAY
+    effective = midnight + 9 * 3600  # 09:00 UTC
+    end = midnight + DAY - 1 if end_of_day == "last second" else effective + end_of_day
+    contractor, job = api.contractor(), api.job()
+    quote = api.quote(contractor, job, effective_date=effective, end_date=end)
+    assert (quote["effective_date"], quote["end_date"]) == (effective, midnight + DAY)
+    assert api.get(quote["id"]).json()["end_date"] == midnight + DAY
+    # An update onto the same day moves it too.
+    updated = api.put(quote["id"], end_date=effective + 60)
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["end_date"] == midnight + DAY
 
 
 def test_an_end_date_alone_is_checked_against_the_default_effective_date(api):
@@ -272,8 +290,8 @@ def test_a_term_of_at_most_a_year(api):
     assert_error(response, 400, "end_date_invalid", "end_date")
 
 
-@pytest.mark.parametrize("offset", [0, -1, -DAY])
-def test_an_end_date_not_after_the_effective_date_is_a_400(api, offset):
+@pytest.mark.parametrize("offset", [-1, -DAY])
+def test_an_end_date_before_the_effective_date_is_a_400(api, offset):
     effective = int(time.time()) + 5 * DAY
     response = api.post_quote(
         contractor=api.contractor()["id"],
@@ -619,9 +637,9 @@ def test_update_refuses_an_effective_date_of_now(api, sandbox_clock):
     assert_error(response, 400, "effective_date_invalid", "effective_date")
 
 
-def test_update_refuses_an_end_date_not_after_the_effective_date(api):
+def test_update_refuses_an_end_date_before_the_effective_date(api):
     quote = api.quote(api.contractor(), api.job())
-    response = api.put(quote["id"], end_date=quote["effective_date"])
+    response = api.put(quote["id"], end_date=quote["effective_date"] - 1)
     assert_error(response, 400, "end_date_invalid", "end_date")
     assert api.get(quote["id"]).json() == quote
 

@@ -219,6 +219,7 @@ def test_a_new_clock_replaces_the_old_and_deleting_it_brings_back_the_wall_clock
     assert deleted.json() == {
         "id": second["id"],
         "object": "test_clock",
+        "livemode": False,
         "deleted": True,
         "deleted_at": deleted.json()["deleted_at"],
     }

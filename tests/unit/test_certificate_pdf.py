@@ -6,6 +6,7 @@ import pytest
 from pypdf import PdfReader
 
 from server.pdf.certificate import CertificateDocument, render_certificate
+from server.pdf.layout import SPECIMEN_STAMP
 
 JAN_1_2025 = 1735689600
 JAN_1_2026 = 1767225600
@@ -25,6 +26,7 @@ DOCUMENT = CertificateDocument(
     effective_date=JAN_1_2025,
     end_date=JAN_1_2026,
     issued=DEC_30_2024_NOON,
+    specimen=False,
 )
 
 
@@ -118,3 +120,10 @@ def test_a_different_period_renders_differently():
     text = text_of(changed)
     assert "2025-01-01 to 2025-07-01" in text
     assert "2026-01-01" not in text
+
+
+def test_a_sandbox_certificate_is_stamped_as_a_specimen_and_a_live_one_is_not():
+    stamped = text_of(render_certificate(replace(DOCUMENT, specimen=True)))
+    assert SPECIMEN_STAMP in stamped
+    assert "Certificate of Insurance" in stamped  # the stamp lies under the page, not over it
+    assert SPECIMEN_STAMP not in text_of(render_certificate(DOCUMENT))

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from pypdf import PdfReader
 
-from server.pdf.layout import FALLBACK_FONTS, Document
+from server.pdf.layout import FALLBACK_FONTS, SPECIMEN_STAMP, Document
 from server.pdf.policy import (
     Coverage,
     PolicyDocument,
@@ -50,6 +50,7 @@ DOCUMENT = PolicyDocument(
     effective_date=JAN_1_2025,
     expiration_date=JAN_1_2026,
     issued=DEC_30_2024_NOON,
+    specimen=False,
 )
 
 
@@ -125,6 +126,12 @@ def test_a_long_document_runs_onto_further_pages():
     # The rows after the address reach the last page.
     assert "2024-12-30" in read(pdf).pages[-1].extract_text()
 
+    # A sandbox's document is stamped as a specimen on every page; a live one on none.
+    specimen = read(render_policy(replace(document, specimen=True))).pages
+    assert len(specimen) > 1
+    assert all(SPECIMEN_STAMP in page.extract_text() for page in specimen)
+    assert SPECIMEN_STAMP not in text
+
 
 @pytest.mark.parametrize(
     ("cents", "money", "limit"),
@@ -179,7 +186,7 @@ def test_latin1_text_embeds_no_font():
 def test_fallback_fonts_are_loaded_only_for_what_dejavu_cannot_draw(name, fallbacks):
     """Loading a font costs more than the rest of a document. Every document has line breaks
     (in the address), which no font draws: they call for no fallback."""
-    document = Document([name, "12 Harbor Road\nPortland, ME 04101"])
+    document = Document([name, "12 Harbor Road\nPortland, ME 04101"], specimen=False)
     fallback_keys = {family.lower() for family in FALLBACK_FONTS}  # fpdf's keys of the fonts
     assert (fallback_keys <= set(document.fonts)) is fallbacks, document.fonts
 
