@@ -2941,12 +2941,22 @@ class WebhookEndpoint(BaseModel):
     strings (see `EventTypeName`), so that new event types are not a breaking change.
 
     """
+    events: list[EnabledEventType] = Field(
+        ..., examples=[["assignment.created", "assignment.extended"]], min_length=1
+    )
+    """
+    The event types delivered to the endpoint, `["*"]` for every type. An open list of
+    strings (see `EventTypeName`), so that new event types are not a breaking change.
+
+    """
     status: WebhookEndpointStatus
 
 
 class WebhookEndpointCreate(BaseModel):
     """
-    The fields of a new webhook endpoint.
+    The fields of a new webhook endpoint. `events` is the current reference's name for
+    `enabled_events`: send either (or both, the same list).
+
     """
 
     model_config = ConfigDict(
@@ -2985,6 +2995,14 @@ class WebhookEndpointCreate(BaseModel):
     created without `enabled_events` gets), or a list of types, without `*`.
 
     """
+    events: AllEventTypes | ChosenEventTypes | None = Field(
+        None, examples=[["assignment.created", "assignment.extended"]]
+    )
+    """
+    The event types delivered to the endpoint: `["*"]` for every type (what an endpoint
+    created without `enabled_events` gets), or a list of types, without `*`.
+
+    """
 
 
 class WebhookEndpointList(RootModel[list[WebhookEndpoint]]):
@@ -3004,6 +3022,7 @@ class WebhookEndpointList(RootModel[list[WebhookEndpoint]]):
                     "url": "https://1099jobcloud.com/hooks/1099policy",
                     "description": None,
                     "enabled_events": ["*"],
+                    "events": ["*"],
                     "status": "enabled",
                 }
             ]
@@ -3025,7 +3044,10 @@ class WebhookEndpointStatus(StrEnum):
 
 class WebhookEndpointUpdate(BaseModel):
     """
-    The fields of a webhook endpoint to change; fields left out stay as they are.
+    The fields of a webhook endpoint to change; fields left out stay as they are. `events`
+    is the current reference's name for `enabled_events`: send either (or both, the same
+    list).
+
     """
 
     model_config = ConfigDict(
@@ -3057,6 +3079,14 @@ class WebhookEndpointUpdate(BaseModel):
     What the endpoint is for; `null` removes it.
     """
     enabled_events: AllEventTypes | ChosenEventTypes | None = Field(
+        None, examples=[["assignment.created", "assignment.extended"]]
+    )
+    """
+    The event types delivered to the endpoint: `["*"]` for every type (what an endpoint
+    created without `enabled_events` gets), or a list of types, without `*`.
+
+    """
+    events: AllEventTypes | ChosenEventTypes | None = Field(
         None, examples=[["assignment.created", "assignment.extended"]]
     )
     """
@@ -3115,6 +3145,14 @@ class WebhookEndpointWithSecret(BaseModel):
     What the endpoint is for.
     """
     enabled_events: list[EnabledEventType] = Field(
+        ..., examples=[["assignment.created", "assignment.extended"]], min_length=1
+    )
+    """
+    The event types delivered to the endpoint, `["*"]` for every type. An open list of
+    strings (see `EventTypeName`), so that new event types are not a breaking change.
+
+    """
+    events: list[EnabledEventType] = Field(
         ..., examples=[["assignment.created", "assignment.extended"]], min_length=1
     )
     """

@@ -2083,6 +2083,12 @@ class WebhookEndpoint(TypedDict):
     strings (see `EventTypeName`), so that new event types are not a breaking change.
 
     """
+    events: list[str]
+    """
+    The event types delivered to the endpoint, `["*"]` for every type. An open list of
+    strings (see `EventTypeName`), so that new event types are not a breaking change.
+
+    """
     status: Literal["enabled", "disabled"]
     """
     Whether events are delivered to the endpoint.
@@ -2091,7 +2097,9 @@ class WebhookEndpoint(TypedDict):
 
 class WebhookEndpointCreate(TypedDict, closed=True):
     """
-    The fields of a new webhook endpoint.
+    The fields of a new webhook endpoint. `events` is the current reference's name for
+    `enabled_events`: send either (or both, the same list).
+
     """
 
     url: str
@@ -2144,6 +2152,42 @@ class WebhookEndpointCreate(TypedDict, closed=True):
     created without `enabled_events` gets), or a list of types, without `*`.
 
     """
+    events: NotRequired[
+        list[Literal["*"]]
+        | list[
+            Literal[
+                "contractor.created",
+                "contractor.updated",
+                "contractor.deleted",
+                "quote.created",
+                "quote.updated",
+                "application.created",
+                "application.complete",
+                "application.expired",
+                "policy.created",
+                "policy.active",
+                "policy.updated",
+                "policy.cancelled",
+                "policy.reactivated",
+                "policy.expired",
+                "assignment.created",
+                "assignment.active",
+                "assignment.updated",
+                "assignment.extended",
+                "assignment.cancelled",
+                "assignment.deleted",
+                "invoice.created",
+                "invoice.updated",
+                "invoice.paid",
+                "invoice.deleted",
+            ]
+        ]
+    ]
+    """
+    The event types delivered to the endpoint: `["*"]` for every type (what an endpoint
+    created without `enabled_events` gets), or a list of types, without `*`.
+
+    """
 
 
 WebhookEndpointList: TypeAlias = list[WebhookEndpoint]
@@ -2154,7 +2198,10 @@ Webhook endpoints, the most recent first.
 
 class WebhookEndpointUpdate(TypedDict, closed=True):
     """
-    The fields of a webhook endpoint to change; fields left out stay as they are.
+    The fields of a webhook endpoint to change; fields left out stay as they are. `events`
+    is the current reference's name for `enabled_events`: send either (or both, the same
+    list).
+
     """
 
     url: NotRequired[str]
@@ -2172,6 +2219,42 @@ class WebhookEndpointUpdate(TypedDict, closed=True):
     What the endpoint is for; `null` removes it.
     """
     enabled_events: NotRequired[
+        list[Literal["*"]]
+        | list[
+            Literal[
+                "contractor.created",
+                "contractor.updated",
+                "contractor.deleted",
+                "quote.created",
+                "quote.updated",
+                "application.created",
+                "application.complete",
+                "application.expired",
+                "policy.created",
+                "policy.active",
+                "policy.updated",
+                "policy.cancelled",
+                "policy.reactivated",
+                "policy.expired",
+                "assignment.created",
+                "assignment.active",
+                "assignment.updated",
+                "assignment.extended",
+                "assignment.cancelled",
+                "assignment.deleted",
+                "invoice.created",
+                "invoice.updated",
+                "invoice.paid",
+                "invoice.deleted",
+            ]
+        ]
+    ]
+    """
+    The event types delivered to the endpoint: `["*"]` for every type (what an endpoint
+    created without `enabled_events` gets), or a list of types, without `*`.
+
+    """
+    events: NotRequired[
         list[Literal["*"]]
         | list[
             Literal[
@@ -2253,6 +2336,12 @@ class WebhookEndpointWithSecret(TypedDict):
     What the endpoint is for.
     """
     enabled_events: list[str]
+    """
+    The event types delivered to the endpoint, `["*"]` for every type. An open list of
+    strings (see `EventTypeName`), so that new event types are not a breaking change.
+
+    """
+    events: list[str]
     """
     The event types delivered to the endpoint, `["*"]` for every type. An open list of
     strings (see `EventTypeName`), so that new event types are not a breaking change.

@@ -291,6 +291,7 @@ def webhook_endpoint(record: Record, *, live: bool) -> schemas.WebhookEndpoint:
         "url": record["url"],
         "description": record["description"],
         "enabled_events": record["enabled_events"],
+        "events": record["enabled_events"],  # the current reference's name for the same list
         "status": record["status"],
     }
 

@@ -110,6 +110,21 @@ def route_events(uow: UnitOfWork) -> None:
     route(uow.deliveries, uow.principal)
 
 
+def _one_subscription(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields with `events`, the current reference's name for `enabled_events`, taken as
+    `enabled_events`: either may be sent, or both with the same list."""
+    if "events" not in fields:
+        return dict(fields)
+    both = "enabled_events" in fields and fields["enabled_events"] != fields["events"]
+    if both:
+        raise InvalidRequest(
+            "events and enabled_events are one list: send either, or the same list in both.",
+            param="events",
+        )
+    rest = {name: value for name, value in fields.items() if name != "events"}
+    return {**rest, "enabled_events": fields["events"]}
+
+
 def _check(fields: Mapping[str, Any], targets: TargetPolicy) -> None:
     if "url" in fields:
         check_http_url(fields["url"], "url", "events are POSTed there")
@@ -131,9 +146,10 @@ def _check(fields: Mapping[str, Any], targets: TargetPolicy) -> None:
 
 
 def create(
-    uow: UnitOfWork, fields: schemas.WebhookEndpointCreate, *, targets: TargetPolicy
+    uow: UnitOfWork, body: schemas.WebhookEndpointCreate, *, targets: TargetPolicy
 ) -> dict[str, Any]:
     """The new endpoint, with its secret: the only time the secret is shown."""
+    fields = _one_subscription(body)
     _check(fields, targets)
     route_events(uow)
     secret = new_secret()
@@ -167,9 +183,10 @@ def update(
     *,
     targets: TargetPolicy,
 ) -> dict[str, Any]:
-    _check(changes, targets)
+    fields = _one_subscription(changes)
+    _check(fields, targets)
     route_events(uow)
-    updated = uow.webhook_endpoints.update(endpoint_id, changes)
+    updated = uow.webhook_endpoints.update(endpoint_id, fields)
     return required(updated, "webhook_endpoint", endpoint_id, param="webhook_endpoint_id")
 
 

@@ -276,7 +276,8 @@ def test_update_changes_only_the_fields_sent(client, sandbox_key):
     changed = ok(update(client, sandbox_key, made["id"], url=new_url))
     assert changed == {**made, "url": new_url}
     changed = ok(update(client, sandbox_key, made["id"], enabled_events=["policy.cancelled"]))
-    assert changed == {**made, "url": new_url, "enabled_events": ["policy.cancelled"]}
+    chosen = ["policy.cancelled"]
+    assert changed == {**made, "url": new_url, "enabled_events": chosen, "events": chosen}
     assert ok(retrieve(client, sandbox_key, made["id"])) == changed
 
 
@@ -490,3 +491,32 @@ def test_deleting_an_endpoint_removes_its_deliveries(client, route, sandbox_key,
     assert_error(response, 404, "resource_not_found", "webhook_endpoint_id")
     # Another endpoint's deliveries of the same event stay.
     assert len(deliveries(client, sandbox_key, kept["id"])) == 1
+
+
+# `events`, as the current reference names the list
+
+
+def test_events_is_the_current_references_name_for_enabled_events(client, sandbox_key):
+    body = {"url": URL, "events": ["assignment.cancelled", "policy.active"]}
+    made = created(client.post(BASE, json=body, headers=bearer(sandbox_key)))
+    assert made["events"] == made["enabled_events"] == body["events"]
+    same = {"url": URL, "events": ["policy.active"], "enabled_events": ["policy.active"]}
+    assert created(client.post(BASE, json=same, headers=bearer(sandbox_key)))["events"] == [
+        "policy.active"
+    ]
+    changed = ok(update(client, sandbox_key, made["id"], events=["*"]))
+    assert changed["events"] == changed["enabled_events"] == ["*"]
+    assert ok(retrieve(client, sandbox_key, made["id"]))["events"] == ["*"]
+
+
+def test_events_and_enabled_events_that_differ_are_a_400(client, sandbox_key):
+    body = {"url": URL, "events": ["policy.active"], "enabled_events": ["policy.cancelled"]}
+    assert_error(
+        client.post(BASE, json=body, headers=bearer(sandbox_key)), 400, "invalid_input", "events"
+    )
+    made = endpoint(client, sandbox_key)
+    response = update(
+        client, sandbox_key, made["id"], events=["*"], enabled_events=["policy.active"]
+    )
+    assert_error(response, 400, "invalid_input", "events")
+    assert ok(retrieve(client, sandbox_key, made["id"]))["enabled_events"] == ["*"]
