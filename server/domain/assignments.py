@@ -90,8 +90,13 @@ def _default_coverage(uow: UnitOfWork, job_id: str) -> list[rating.CoverageType]
     return (entity or {}).get("required_coverage") or ["general"]
 
 
+def _without_binding(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A body's fields of the assignment itself: `bind` and `policy` say how to bind it."""
+    return {name: value for name, value in body.items() if name not in ("bind", "policy")}
+
+
 def create(uow: UnitOfWork, body: schemas.AssignmentCreate) -> dict[str, Any]:
-    fields: dict[str, Any] = {k: v for k, v in body.items() if k not in ("bind", "policy")}
+    fields = _without_binding(body)
     wanted = body.get("bind", True)
     if "coverage_type" not in fields:
         fields["coverage_type"] = _default_coverage(uow, fields["job"])
@@ -171,11 +176,10 @@ def update(
     # An unbound assignment is rated again, and bound if it now can be, even by a PUT that
     # changes nothing (the contractor may hold a covering policy since).
     wanted = given.get("bind", record["bind_requested"])
-    asked = {k: v for k, v in given.items() if k not in ("bind", "policy")}
-    fields = quotes.checked_dates({**record, **asked}, changes, uow.now)
+    fields = quotes.checked_dates({**record, **_without_binding(given)}, changes, uow.now)
     rated = quotes.rated(uow, fields)
     binding = _bound_to(uow, rated, wanted=wanted, named=given.get("policy"))
-    if not changed and not binding["bind"]:
+    if not changed and wanted == record["bind_requested"] and not binding["bind"]:
         return record
     record = uow.assignments.update(assignment_id, {**rated, **binding, "bind_requested": wanted})
     if record["bind"]:

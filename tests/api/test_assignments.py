@@ -566,6 +566,19 @@ def test_bind_false_leaves_a_covered_assignment_unbound_until_an_update_asks(
     assert bound_now.json()["policy"] == covered["policy"]["id"]
 
 
+def test_an_update_with_bind_false_keeps_an_unbound_assignment_unbound(client, sandbox_key):
+    made = underwrite(client, sandbox_key)  # no policy yet: the assignment is unbound
+    assignment = created(assign_to(client, sandbox_key, made))
+    url = f"{BASE}/{assignment['id']}"
+    kept = client.put(url, json={"bind": False}, headers=bearer(sandbox_key))
+    assert kept.status_code == 200 and kept.json()["bind"] is False
+    bind(client, sandbox_key, made["quote"]["id"])  # now a policy covers it...
+    still = client.put(url, json={}, headers=bearer(sandbox_key))
+    assert still.status_code == 200 and still.json()["bind"] is False  # ...but binding was refused
+    bound_now = client.put(url, json={"bind": True}, headers=bearer(sandbox_key))
+    assert bound_now.status_code == 200 and bound_now.json()["bind"] is True
+
+
 def test_an_assignment_binds_to_the_policy_it_names(client, sandbox_key, covered):
     # A second policy of the contractor that covers the same: each assignment takes the one it
     # names.
