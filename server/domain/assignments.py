@@ -211,10 +211,7 @@ def extend(uow: UnitOfWork, job_id: str, end_date: int, *, send_email: bool) -> 
     """One atomic step: the assignment's row is locked from the read through the checks to the
     write, so concurrent extensions of a job take turns, each checked against the end date the
     one before left (the end date only grows)."""
-    required(uow.jobs.get(job_id), "job", job_id, param="job_id")
-    record = uow.assignments.latest_for_job(job_id, for_update=True)
-    if record is None:
-        raise NotFound("assignment for the job", job_id, param="job_id")
+    record = _open_of_job(uow, job_id)
     _check_extension(uow, record, end_date, send_email=send_email)
     if end_date == record["end_date"] and record["certificate_refresh_pending"]:
         # The same end date again while its certificates are being regenerated: that
@@ -231,12 +228,8 @@ def extend(uow: UnitOfWork, job_id: str, end_date: int, *, send_email: bool) -> 
 
 def _check_extension(uow: UnitOfWork, record: dict, end_date: int, *, send_email: bool) -> None:
     """The extend document's 400s, in its order: voided or cancelled, expired, shortening, more
-    than a year; then the no-op that the email forbids."""
+    than a year (voided or cancelled: `_open_of_job`); then the no-op that the email forbids."""
     assignment_id = record["id"]
-    if record["deleted_at"] is not None:
-        raise _refused(f"The assignment {assignment_id} has been voided.", "assignment_cancelled")
-    if record["cancelled"]:
-        raise _cancelled(record)
     if not record["bind"]:
         raise _refused(f"The assignment {assignment_id} is not bound.", "assignment_not_bound")
     policy = uow.policies.get(record["policy"])
@@ -285,14 +278,7 @@ def cancel(uow: UnitOfWork, job_id: str, reason: str | None) -> dict[str, Any]:
     """Cancel the job's assignment before it starts: its coverage of the job ends, its
     certificates stop being served, the contractor is told, `assignment.cancelled` published.
     The row is locked from the read to the write, as an extension's is."""
-    required(uow.jobs.get(job_id), "job", job_id, param="job_id")
-    record = uow.assignments.latest_for_job(job_id, for_update=True)
-    if record is None:
-        raise NotFound("assignment for the job", job_id, param="job_id")
-    if record["deleted_at"] is not None:
-        raise _refused(f"The assignment {record['id']} has been voided.", "assignment_cancelled")
-    if record["cancelled"]:
-        raise _cancelled(record)
+    record = _open_of_job(uow, job_id)
     if record["effective_date"] <= uow.now:
         raise _refused(
             f"The assignment {record['id']} started at {record['effective_date']}; only an "
@@ -312,6 +298,21 @@ def cancel(uow: UnitOfWork, job_id: str, reason: str | None) -> dict[str, Any]:
     record = {**record, **cancelled}
     uow.enqueue(Task(NOTIFY_CANCELLATION, record["id"]))
     uow.publish("assignment.cancelled", events.ASSIGNMENT, record)
+    return record
+
+
+def _open_of_job(uow: UnitOfWork, job_id: str) -> dict[str, Any]:
+    """The job's most recently created assignment, its row locked until the unit of work ends
+    (extend and cancel address an assignment by its job): a 404 for an unknown job or one
+    without an assignment, `assignment_cancelled` for one voided or cancelled."""
+    required(uow.jobs.get(job_id), "job", job_id, param="job_id")
+    record = uow.assignments.latest_for_job(job_id, for_update=True)
+    if record is None:
+        raise NotFound("assignment for the job", job_id, param="job_id")
+    if record["deleted_at"] is not None:
+        raise _refused(f"The assignment {record['id']} has been voided.", "assignment_cancelled")
+    if record["cancelled"]:
+        raise _cancelled(record)
     return record
 
 

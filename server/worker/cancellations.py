@@ -23,15 +23,11 @@ def notify(context: Context, task: ClaimedTask) -> Record | None:
     job_name = job["name"] if job else assignment["job"]
     reason = assignment["cancellation_reason"]
     lines = [
-        f"Hello {contractor['first_name']},",
-        "",
         f"Your insurance coverage for {job_name} (assignment {assignment['id']}), which was to "
         f"start on {format_date(assignment['effective_date'])} (UTC), has been cancelled"
         + (f" ({reason})." if reason else "."),
         "Its certificates of insurance are no longer valid. Your policy and your coverage for "
         "other assignments are unchanged.",
-        "",
-        "1099Policy",
     ]
 
     def record(uow: UnitOfWork) -> None:
@@ -40,7 +36,7 @@ def notify(context: Context, task: ClaimedTask) -> Record | None:
             context,
             recipient=contractor["email"],
             subject=f"Your coverage for {job_name} is cancelled",
-            body="\n".join(lines),
+            body=email.letter(contractor, lines),
             about=assignment["id"],
         )
 

@@ -110,8 +110,6 @@ def _email_extension(
     job_name = job["name"] if job else assignment["job"]
     certificates = assignment["certificates"]
     lines = [
-        f"Hello {contractor['first_name']},",
-        "",
         f"Your insurance coverage for {job_name} (assignment {assignment['id']}) "
         "has been extended.",
         f"It now runs from {format_date(assignment['effective_date'])} "
@@ -123,8 +121,6 @@ def _email_extension(
             f"{context.file_url(certificates[rating.COVERAGE_KEYS[coverage]])}"
             for coverage in assignment["coverage_type"]
         ),
-        "",
-        "1099Policy",
     ]
     email.record(
         uow,
@@ -132,6 +128,6 @@ def _email_extension(
         recipient=contractor["email"],
         subject=f"Your coverage for {job_name} is extended to "
         f"{format_date(assignment['end_date'])}",
-        body="\n".join(lines),
+        body=email.letter(contractor, lines),
         about=assignment["id"],
     )

@@ -37,6 +37,11 @@ def record(
         uow.enqueue(Task(SEND_EMAIL, email["id"]))
 
 
+def letter(contractor: dict, paragraphs: list[str]) -> str:
+    """An email's body to the contractor: the greeting, the lines given, the signature."""
+    return "\n".join([f"Hello {contractor['first_name']},", "", *paragraphs, "", "1099Policy"])
+
+
 def _give_up(uow: UnitOfWork, task: ClaimedTask, error: str) -> None:
     uow.emails.update(task.subject, {"status": "failed", "last_error": error[:2000]})
 
