@@ -1,1 +1,1 @@
-"""Code generation from openapi.yaml: the pydantic models in server/models.py."""
+"""Code generation from openapi.yaml: the pydantic models in server/contract/models.py."""

@@ -1,7 +1,7 @@
 """`python -m codegen` regenerates, from openapi.yaml, the types the server is checked against:
-server/models.py (pydantic models) and server/schemas.py (the same schemas as TypedDicts, which
-cost nothing at run time: the representation functions, the bodies handed to the domain and
-the webhook payloads are annotated with them, and mypy checks every use).
+server/contract/models.py (pydantic models) and server/contract/schemas.py (the same schemas as
+TypedDicts, which cost nothing at run time: the representation functions, the bodies handed to
+the domain and the webhook payloads are annotated with them, and mypy checks every use).
 `python -m codegen --check` exits 1 with a diff when a committed file is stale."""
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ class Output:
 
 
 OUTPUTS = (
-    Output(ROOT / "server" / "models.py", ()),
+    Output(ROOT / "server" / "contract" / "models.py", ()),
     # Nullable fields are `X | None`, optional ones NotRequired, enums Literal strings: the
     # shapes of the JSON itself.
     Output(
-        ROOT / "server" / "schemas.py",
+        ROOT / "server" / "contract" / "schemas.py",
         (
             "--output-model-type",
             "typing.TypedDict",

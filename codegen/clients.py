@@ -27,8 +27,8 @@ from pathlib import Path
 
 import yaml
 
-from server.resolver import snake_case
-from server.spec import HTTP_METHODS
+from server.contract.spec import HTTP_METHODS
+from server.middleware.resolver import snake_case
 from spec.node import ensure_node_modules, tool
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,20 +16,21 @@ from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
-from server import files, hosted, logs
-from server.config import Settings
+from server.contract.spec import load_spec, spec_path
+from server.core import logs
+from server.core.settings import Settings
 from server.domain import keys as api_keys
 from server.middleware import errors
+from server.middleware.envelope import RequestEnvelope
 from server.middleware.idempotency import Idempotency
 from server.middleware.operations import Operations
 from server.middleware.rate_limit import RateLimiter, RateLimitMiddleware
-from server.middleware.request_id import RequestEnvelope
+from server.middleware.resolver import TagResolver
 from server.middleware.security import KeyCache, security_map
 from server.middleware.statement_counts import StatementCounts
 from server.middleware.validation import RequestValidation
-from server.resolver import TagResolver
-from server.spec import load_spec, spec_path
 from server.store.db import Database, migrate
+from server.web import files, hosted
 from server.worker import Worker
 
 

@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from server import logs
-from server.config import Settings, SettingsError, env_name
+from server.core import logs
 from server.core.errors import NotFound
 from server.core.principals import DEFAULT_ACCOUNT, Environment
+from server.core.settings import Settings, SettingsError, env_name
 from server.domain import keys
 from server.sandbox import examples as sample_data
 from server.sandbox.triggers import TRIGGERS
@@ -180,11 +180,12 @@ def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level,
-        # One format for every line (server/logs.py); server.access writes the access lines.
+        # One format for every line (server/core/logs.py); server.access writes the access lines.
         log_config=logs.config(settings.log_level, settings.log_format),
         access_log=False,
-        # Bounded request heads, request deadlines and connection caps (server/connections.py).
-        http="server.connections:BoundedHttpProtocol",
+        # Bounded request heads, request deadlines and connection caps
+        # (server/middleware/connections.py).
+        http="server.middleware.connections:BoundedHttpProtocol",
         ws="none",
     )
 
@@ -416,7 +417,7 @@ def account_id(value: str) -> str:
 
 
 def version() -> str:
-    from server.spec import load_spec
+    from server.contract.spec import load_spec
 
     contract = load_spec()["info"]["version"]
     return f"{PROG} {metadata.version('ten99policy-server')} (contract {contract})"

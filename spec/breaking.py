@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from server.spec import HTTP_METHODS
+from server.contract.spec import HTTP_METHODS
 from spec.node import ROOT, NodeMissing, ensure_node_modules, tool
 
 SPEC = ROOT / "openapi.yaml"

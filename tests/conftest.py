@@ -27,9 +27,9 @@ import pytest
 
 from server import worker
 from server.app import create_app
-from server.config import Settings
 from server.core import clock
 from server.core.principals import Environment
+from server.core.settings import Settings
 from server.domain import keys
 from server.sandbox import examples
 from server.store.db import Database, migrate

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from server.spec import load_spec
+from server.contract.spec import load_spec
 from tests.conformance.gate import implemented_operations
 
 SPEC = load_spec()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from server import schemas
 from server.api import page
 from server.api import representation as show
+from server.contract import schemas
 from server.domain import jobs
 from server.store.unit_of_work import UnitOfWork
 

@@ -2,9 +2,9 @@
 
 Responses, lists, events and webhook deliveries all go through these functions, so an object
 reads the same wherever it appears. Each returns the resource's type generated from openapi.yaml
-(server/schemas.py), so that mypy names any field written here that the contract does not have,
-or lacks. Links (a policy's `pdf_url`, a session's `url`) are made on `base`, where the caller
-reaches this server; events keep them as paths (base ""), and `event()` puts them on the
+(server/contract/schemas.py), so that mypy names any field written here that the contract does
+not have, or lacks. Links (a policy's `pdf_url`, a session's `url`) are made on `base`, where the
+caller reaches this server; events keep them as paths (base ""), and `event()` puts them on the
 reader's base when it shows one. Statuses that time changes (a policy expires, a session too)
 are as of `at`: now for a response, the event's time for an event.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal, TypedDict, cast
 
-from server import schemas
+from server.contract import schemas
 from server.core.links import application_path, file_path
 from server.domain import application_sessions, events, invoices, policies
 

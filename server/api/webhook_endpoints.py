@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from server import schemas
 from server.api import page
 from server.api import representation as show
-from server.config import Settings
+from server.contract import schemas
+from server.core.settings import Settings
 from server.domain import webhooks
 from server.store.unit_of_work import UnitOfWork
 

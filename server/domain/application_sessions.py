@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from server import schemas
+from server.contract import schemas
 from server.core.errors import DomainError, InvalidRequest
 from server.core.pagination import PageRequest
 from server.domain import events, policies, rating, required
@@ -90,7 +90,7 @@ def update(
 
 
 # The hosted page: no API key, the session id is the credential. Its unit of work is the
-# session owner's (server/hosted.py finds the owner by the id).
+# session owner's (server/web/hosted.py finds the owner by the id).
 
 
 @dataclass(frozen=True)

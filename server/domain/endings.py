@@ -3,7 +3,7 @@ their sandbox's time (a test clock's, or the wall clock), and what keeps one fro
 
 from __future__ import annotations
 
-from server.store.test_clocks import Ending
+from server.store.clocks import Ending
 
 # A policy expires on its expiration date, unless it was cancelled or deleted before.
 POLICY_EXPIRY = Ending("policy", at="expiration_date", unless=("cancelled", "deleted_at"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server import schemas
+from server.contract import schemas
 from server.core.errors import InvalidRequest, NotFound
 from server.core.pagination import PageRequest
 from server.domain import policies, required

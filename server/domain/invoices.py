@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from server import schemas
+from server.contract import schemas
 from server.core.errors import InvalidRequest
 from server.core.pagination import PageRequest
 from server.core.principals import Environment

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from server import schemas
+from server.contract import schemas
 from server.core.errors import InvalidRequest, NotFound
 from server.core.pagination import PageRequest
 from server.domain import required

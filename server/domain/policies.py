@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from server import schemas
+from server.contract import schemas
 from server.core.errors import InvalidRequest
 from server.core.pagination import PageRequest
 from server.domain import coverage, events, rating, required

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from server import schemas
+from server.contract import schemas
 from server.core.egress import TargetPolicy, TargetRefused, check_host
 from server.core.errors import InvalidRequest, NotFound
 from server.core.ids import new_id

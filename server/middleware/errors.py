@@ -10,6 +10,7 @@ from connexion.lifecycle import ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.types import Send
 
+from server.contract.spec import HTTP_METHODS, path_patterns
 from server.core.errors import (
     AuthenticationFailed,
     DomainError,
@@ -17,7 +18,6 @@ from server.core.errors import (
     NotFound,
     PermissionDenied,
 )
-from server.spec import HTTP_METHODS, path_patterns
 
 logger = logging.getLogger("server.errors")
 

@@ -18,11 +18,11 @@ from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server.config import Settings
 from server.core.errors import DomainError
 from server.core.principals import Principal
+from server.core.settings import Settings
 from server.middleware.errors import error_body, status_of
-from server.middleware.request_id import request_id_of
+from server.middleware.request_ids import request_id_of
 from server.middleware.security import ENVIRONMENT_HEADER, token_info_of
 from server.middleware.validation import CHECKED
 from server.store.db import Database

@@ -14,7 +14,7 @@ from limits.aio.strategies import FixedWindowRateLimiter as AsyncFixedWindow
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server.config import OFF
+from server.core.settings import OFF
 from server.middleware.errors import RequestRefused
 from server.middleware.security import token_info_of
 

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from connexion.security import NO_VALUE, BasicSecurityHandler, BearerSecurityHandler
 
-from server import logs
+from server.core import logs
 from server.core.errors import AuthenticationFailed
 from server.core.principals import ALL_KEY_PREFIXES, Principal, hash_key
 from server.middleware.errors import RequestRefused

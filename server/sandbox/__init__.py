@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from server.contract.spec import load_spec
 from server.core.principals import Environment, Principal
 from server.domain import (
     application_sessions,
@@ -17,7 +18,6 @@ from server.domain import (
     policies,
     quotes,
 )
-from server.spec import load_spec
 from server.store.db import Database
 
 T = TypeVar("T")

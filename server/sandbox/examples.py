@@ -10,12 +10,12 @@ valid whatever the wall clock says."""
 
 from __future__ import annotations
 
-from server import schemas
-from server.config import Settings
+from server.contract import schemas
 from server.core import ids
 from server.core.principals import Environment, Principal, hash_key
+from server.core.settings import Settings
 from server.core.statuses import DISABLED
-from server.domain import invoices, keys, test_clocks, webhooks
+from server.domain import clocks, invoices, keys, webhooks
 from server.domain.terms import DAY
 from server.sandbox import Sandbox, example
 from server.store.db import Database
@@ -67,7 +67,7 @@ def make(database: Database, settings: Settings) -> str:
         work.wipe_sandbox(Principal(account_id, Environment.SANDBOX))
     sandbox = Sandbox(database, account_id)
     with ids.chosen(IDS["test_clock"]):
-        sandbox.run(test_clocks.create, {"frozen_time": TIME, "name": "The examples' time"})
+        sandbox.run(clocks.create, {"frozen_time": TIME, "name": "The examples' time"})
     _make(sandbox, settings)
     return account_id
 

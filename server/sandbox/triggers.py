@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from server.config import Settings
+from server.core.settings import Settings
 from server.domain import (
     application_sessions,
     assignments,

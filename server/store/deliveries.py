@@ -35,7 +35,7 @@ from sqlalchemy.orm import aliased
 
 from server.core.principals import Principal
 from server.core.statuses import ENABLED, PENDING
-from server.store import test_clocks
+from server.store import clocks
 from server.store.events import EVENTS
 from server.store.tables import events, events_to_route, webhook_deliveries, webhook_endpoints
 from server.store.tables import test_clocks as test_clocks_table
@@ -226,7 +226,7 @@ def _due(for_principal: bool) -> Select:
     the principal's `account_id` and `environment`."""
     deliveries = webhook_deliveries
     wall = bindparam("wall", type_=BigInteger)
-    now = test_clocks.time_of(deliveries, wall)
+    now = clocks.time_of(deliveries, wall)
     due = (
         select(deliveries.c.seq, now.label("now"), webhook_endpoints)
         .join(webhook_endpoints, webhook_endpoints.c.id == deliveries.c.endpoint_id)

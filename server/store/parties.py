@@ -9,6 +9,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Table, bindparam, select
 
 from server.core.principals import Principal
+from server.store.clocks import CALLERS_FROZEN_TIME
 from server.store.contractors import CONTRACTORS
 from server.store.entities import ENTITIES
 from server.store.jobs import JOBS
@@ -16,7 +17,6 @@ from server.store.listing import owns
 from server.store.prepared import Prepared
 from server.store.records import owner
 from server.store.tables import contractors, entities, jobs
-from server.store.test_clocks import CALLERS_FROZEN_TIME
 
 _PARTS: tuple[tuple[str, Table], ...] = (
     ("contractor", contractors),

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from server.core.lazy import lazy
 from server.core.principals import Principal
-from server.store import application_sessions, documents, emails, sandboxes, test_clocks
+from server.store import application_sessions, clocks, documents, emails, sandboxes
 from server.store.deliveries import DeliveryQueue
 from server.store.idempotency import IdempotencyKeys
 from server.store.keys import KeyStore
@@ -38,8 +38,8 @@ class ServerWork:
     def idempotency_keys(self) -> IdempotencyKeys:
         return IdempotencyKeys(self._connection)
 
-    def due_expiries(self, endings: Sequence[test_clocks.Ending]) -> list[test_clocks.Expiry]:
-        return test_clocks.due_expiries(self._connection, endings, self.wall())
+    def due_expiries(self, endings: Sequence[clocks.Ending]) -> list[clocks.Expiry]:
+        return clocks.due_expiries(self._connection, endings, self.wall())
 
     def file(self, token: str) -> documents.Document | None:
         return documents.fetch(self._connection, token)

@@ -21,6 +21,7 @@ from server.core.principals import Environment, Principal
 from server.store import events
 from server.store.application_sessions import ApplicationSessionRepository
 from server.store.assignments import AssignmentRepository
+from server.store.clocks import TestClockRepository, frozen_time
 from server.store.contractors import CONTRACTORS
 from server.store.deliveries import DeliveryQueue
 from server.store.documents import Documents
@@ -35,7 +36,6 @@ from server.store.policies import PolicyRepository
 from server.store.quotes import QUOTES
 from server.store.records import Records, Repository
 from server.store.tasks import TaskQueue
-from server.store.test_clocks import TestClockRepository, frozen_time
 from server.store.webhooks import EndpointRepository
 
 

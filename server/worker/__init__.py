@@ -22,19 +22,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from server import logs
-from server.config import Settings
-from server.core import clock
+from server.core import clock, logs
 from server.core.principals import Principal
+from server.core.settings import Settings
 from server.store.db import Database
 from server.store.tasks import ClaimedTask
 from server.worker import (
     cancellations,
     certificates,
+    clocks,
     documents,
     email,
     expiries,
-    test_clocks,
     webhooks,
 )
 from server.worker.registry import KINDS, Context, Stale, Unfinished
@@ -42,7 +41,7 @@ from server.worker.registry import KINDS, Context, Stale, Unfinished
 log = logging.getLogger(__name__)
 
 # The modules that register the kinds of task the worker runs, when they are imported.
-TASK_MODULES = (cancellations, certificates, documents, email, test_clocks)
+TASK_MODULES = (cancellations, certificates, clocks, documents, email)
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = 5  # seconds before the first retry; doubled each time

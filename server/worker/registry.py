@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from server.config import Settings
 from server.core.links import file_path
 from server.core.principals import Principal
+from server.core.settings import Settings
 from server.store.db import Database
 from server.store.tasks import ClaimedTask
 from server.store.unit_of_work import UnitOfWork

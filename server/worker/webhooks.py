@@ -26,12 +26,11 @@ import aiohttp
 import orjson
 from yarl import URL
 
-from server import logs
 from server.api import representation
-from server.config import Settings
-from server.core import clock, egress
+from server.core import clock, egress, logs
 from server.core.egress import TargetPolicy
 from server.core.principals import Environment, Principal
+from server.core.settings import Settings
 from server.core.statuses import DELIVERED, ENABLED, FAILED, PENDING
 from server.domain import webhooks
 from server.store.db import Database

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from server.app import create_app
-from server.config import SettingsError
+from server.core.settings import SettingsError
 from server.middleware import security
 from tests.conftest import assert_error, bearer, settings_from
 

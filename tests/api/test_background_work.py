@@ -155,7 +155,7 @@ def test_two_workers_run_each_task_once(client, sandbox_key, database, settings)
 
 def test_the_servers_own_worker_regenerates_in_the_background(database_url, sandbox_key):
     from server.app import create_app
-    from server.config import Settings
+    from server.core.settings import Settings
 
     app = create_app(Settings(database_url=database_url, validate_responses=True, worker=True))
     with app.test_client() as client:

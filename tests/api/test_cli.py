@@ -9,7 +9,7 @@ import pytest
 
 from server.app import create_app
 from server.cli import main
-from server.config import Settings
+from server.core.settings import Settings
 from server.domain import keys
 from server.domain.keys import KEY_HINT_LENGTH
 from server.middleware.security import KEY_CACHE_SECONDS

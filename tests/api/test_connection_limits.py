@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from server.config import Settings
+from server.core.settings import Settings
 from tests.conftest import settings_from
 from tests.live import LiveServer, running_server
 

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
+from server.contract.spec import load_spec
 from server.sandbox import examples
-from server.spec import load_spec
 from tests.conformance.gate import implemented_operations
 from tests.conftest import basic, restore
 

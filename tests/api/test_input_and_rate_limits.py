@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.app import create_app
-from server.config import SettingsError
+from server.core.settings import SettingsError
 from server.middleware.validation import MAX_BODY_BYTES
 from server.store.tables import contractors
 from tests.conftest import assert_error, bearer, new_contractor, settings_from

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
+from server.contract.spec import load_spec
 from server.core.principals import Environment
 from server.domain import keys
-from server.spec import load_spec
 from server.store.keys import KeyStore
 from tests.conformance.gate import is_implemented, load_operations
 from tests.conftest import FACTORIES, NESTED, bearer, created, new_contractor

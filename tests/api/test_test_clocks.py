@@ -13,11 +13,11 @@ import pytest
 
 from server import worker
 from server.core.principals import Environment
+from server.domain.clocks import ADVANCE
 from server.domain.policies import ISSUE_DOCUMENT
 from server.domain.terms import DAY
-from server.domain.test_clocks import ADVANCE
 from server.pdf.layout import format_date
-from server.worker import test_clocks as clock_worker
+from server.worker import clocks as clock_worker
 from server.worker import webhooks as delivery
 from tests.api.test_assignments import assign, extend
 from tests.api.test_policies import pdf_text

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from server.cli import main
+from server.contract.spec import load_spec
 from server.sandbox.triggers import TRIGGERS, fire
-from server.spec import load_spec
 from tests.conftest import bearer, created
 from tests.webhook_receiver import Receiver
 

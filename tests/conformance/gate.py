@@ -17,8 +17,8 @@ from urllib.parse import urlparse
 
 from connexion.utils import get_function_from_name
 
-from server.resolver import handler_name
-from server.spec import HTTP_METHODS, load_spec, path_patterns
+from server.contract.spec import HTTP_METHODS, load_spec, path_patterns
+from server.middleware.resolver import handler_name
 
 HERE = Path(__file__).resolve().parent
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from server.connections import _Coalescing
+from server.middleware.connections import _Coalescing
 
 
 class Recording:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from server.spec import load_spec
+from server.contract.spec import load_spec
 from tests.conformance import gate
 from tests.conformance.gate import load_operations
 

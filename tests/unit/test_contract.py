@@ -11,9 +11,9 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
+from server.contract.spec import HTTP_METHODS, load_spec, spec_path
 from server.core.errors import InvalidRequest
 from server.domain.urls import check_http_url
-from server.spec import HTTP_METHODS, load_spec, spec_path
 from tests.conformance.hooks import before_load_schema, links_in
 
 SPEC = load_spec()

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from server import logs
+from server.core import logs
 
 
 @pytest.fixture

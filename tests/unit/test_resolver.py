@@ -1,6 +1,6 @@
 import pytest
 
-from server.resolver import snake_case
+from server.middleware.resolver import snake_case
 
 
 @pytest.mark.parametrize(

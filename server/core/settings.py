@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     # Each answer says how many statements and transactions its request ran (a header).
     count_statements: bool = False
     log_level: str = "info"
-    # "human" lines, or "json": one object per line (server/logs.py).
+    # "human" lines, or "json": one object per line (server/core/logs.py).
     log_format: str = "human"
     # `limits` notation, per API key; several limits separate with ";". "off" disables them.
     rate_limit: str = DEFAULT_RATE_LIMIT
@@ -80,9 +80,9 @@ class Settings(BaseSettings):
     # Which addresses webhook deliveries may go to (server/core/egress.py): public ones, and
     # this machine's by default, where a developer runs a receiver.
     webhook_targets: TargetPolicy = TargetPolicy.LOOPBACK
-    # Connections (server/connections.py): the largest request line and headers, in bytes; the
-    # seconds a client has to send a whole request; the connections one client address may
-    # hold open (None: no cap), and all clients together.
+    # Connections (server/middleware/connections.py): the largest request line and headers, in
+    # bytes; the seconds a client has to send a whole request; the connections one client address
+    # may hold open (None: no cap), and all clients together.
     max_header_bytes: PositiveInt = 16 * 1024
     request_timeout: PositiveInt = 30
     connections_per_client: PositiveInt | None = 64

@@ -22,7 +22,7 @@ from typing import cast
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from server.config import Settings
+from server.core.settings import Settings
 from server.middleware.errors import RequestRefused, send_refusal
 
 logger = logging.getLogger("server.connections")

@@ -1,7 +1,7 @@
 """Test clocks: a sandbox's own time. While a sandbox has one, everything in it that depends on
 the time (quote dates, policy and session expiry, extensions, invoices, webhook retries) reads
 the clock's `frozen_time` instead of the wall clock, and stands still until the clock is
-advanced. Advancing is the background worker's (server/worker/test_clocks.py): it moves the
+advanced. Advancing is the background worker's (server/worker/clocks.py): it moves the
 clock from one due moment to the next, announcing expiries and having the deliveries due made
 at each, and the clock is `advancing` until it reaches its target."""
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from server import schemas
+from server.contract import schemas
 from server.core.errors import InvalidRequest, PermissionDenied
 from server.core.pagination import PageRequest
 from server.core.principals import Environment
@@ -18,7 +18,7 @@ from server.core.statuses import ADVANCING, READY
 from server.domain import required
 from server.domain.endings import ENDINGS
 from server.domain.terms import DAY
-from server.store.test_clocks import ClockTaken
+from server.store.clocks import ClockTaken
 from server.store.unit_of_work import Task, UnitOfWork
 
 ADVANCE = "advance_test_clock"  # the task that moves a clock to its target

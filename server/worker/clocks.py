@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from server.domain import test_clocks
+from server.domain import clocks
 from server.store.tasks import ClaimedTask
 from server.worker import expiries
 from server.worker.registry import Context, Record, Unfinished, task_kind
@@ -19,7 +19,7 @@ from server.worker.registry import Context, Record, Unfinished, task_kind
 SLICE_SECONDS = 0.25
 
 
-@task_kind(test_clocks.ADVANCE)
+@task_kind(clocks.ADVANCE)
 def advance(context: Context, task: ClaimedTask) -> Record | None:
     database, principal = context.database, task.principal
     slice_ends = time.monotonic() + SLICE_SECONDS
@@ -27,12 +27,12 @@ def advance(context: Context, task: ClaimedTask) -> Record | None:
         # What is due at the clock's time first (at the start, what a frozen clock left).
         expiries.announce_due(database)
         with database.unit_of_work(principal) as uow:
-            step = test_clocks.move_on(uow, task.subject)
-        if step is test_clocks.Step.GONE:
+            step = clocks.move_on(uow, task.subject)
+        if step is clocks.Step.GONE:
             return None
-        if step is test_clocks.Step.ARRIVED:
-            return lambda uow: test_clocks.arrived(uow, task.subject)
-        if step is test_clocks.Step.WAITING:
+        if step is clocks.Step.ARRIVED:
+            return lambda uow: clocks.arrived(uow, task.subject)
+        if step is clocks.Step.WAITING:
             context.deliver(principal, max(0.0, slice_ends - time.monotonic()))
         if time.monotonic() >= slice_ends:
             raise Unfinished(f"test clock {task.subject} is on its way")

@@ -1,0 +1,57 @@
+"""Route templates: what the access line and the metrics name a request by. An operation's is
+its path template in the spec; the capability paths (/files/<token>, /apply/<session id>) become
+their placeholders, so that no capability reaches a log or a metric label."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from starlette.types import Scope
+
+from server.contract.spec import HTTP_METHODS
+from server.core.links import APPLICATION_PAGE, FILES
+from server.middleware.resolver import snake_case
+
+# The templates of the paths served beside the API's operations, by their first segment.
+_OTHER_ROUTES = {"/files": FILES, "/apply": APPLICATION_PAGE}
+
+
+def static_path_methods(spec: dict) -> dict[str, set[str]]:
+    """The methods of each spec path without parameters, by full request path."""
+    base = urlparse(spec.get("servers", [{}])[0].get("url", "")).path.rstrip("/")
+    return {
+        base + template: {method.upper() for method in item if method in HTTP_METHODS}
+        for template, item in spec.get("paths", {}).items()
+        if "{" not in template
+    }
+
+
+def operation_routes(spec: dict) -> dict[str, str]:
+    """The full path template of each operation, by the name of its handler, which connexion's
+    routing records (server/middleware/resolver.py)."""
+    base = urlparse(spec.get("servers", [{}])[0].get("url", "")).path.rstrip("/")
+    return {
+        snake_case(operation["operationId"]): base + template
+        for template, item in spec.get("paths", {}).items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    }
+
+
+class RouteTemplates:
+    def __init__(self, spec: dict):
+        self._operations = operation_routes(spec)
+
+    def of(self, scope: Scope) -> str:
+        """The route template of a request served (or refused), never a capability path."""
+        routed = scope.get("extensions", {}).get("connexion_routing", {})
+        handler = routed.get("operation_id") or ""
+        route = self._operations.get(handler.rpartition(".")[2])
+        if route is not None:
+            return route
+        # /files/<token>, /apply/<session id>/accept: the capability becomes its placeholder.
+        _, first, *rest = scope["path"].split("/", 3)
+        template = _OTHER_ROUTES.get(f"/{first}")
+        if template is not None and rest and rest[0]:
+            return "/".join([template, *rest[1:]])
+        return scope["path"]
