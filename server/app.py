@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from functools import partial
 
@@ -17,7 +18,7 @@ from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
 from server.contract.spec import load_spec, spec_path
-from server.core import logs
+from server.core import heartbeat, logs
 from server.core.settings import Settings
 from server.domain import keys as api_keys
 from server.middleware import errors
@@ -29,9 +30,11 @@ from server.middleware.resolver import TagResolver
 from server.middleware.security import KeyCache, security_map
 from server.middleware.statement_counts import StatementCounts
 from server.middleware.validation import RequestValidation
-from server.store.db import Database, migrate
-from server.web import files, hosted
+from server.store import schema
+from server.store.db import Database
+from server.web import files, hosted, operator
 from server.worker import Worker
+from server.worker.registry import KINDS
 
 
 def middlewares(settings: Settings, database: Database, limiter: RateLimiter) -> list:
@@ -40,7 +43,8 @@ def middlewares(settings: Settings, database: Database, limiter: RateLimiter) ->
     files, the hosted page, unresolved operations) reaches connexion's own app."""
     return [
         *([StatementCounts] if settings.count_statements else []),
-        partial(RequestEnvelope, spec=load_spec()),  # request ids, early 405 and 413
+        # request ids, early 405 and 413, access lines and metrics
+        partial(RequestEnvelope, spec=load_spec(), fixed_paths=operator.PATHS),
         ExceptionMiddleware,  # every error in the contract's shape (server/middleware/errors.py)
         RoutingMiddleware,
         SecurityMiddleware,  # API keys (server/security.py)
@@ -62,14 +66,16 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     limiter = RateLimiter(settings.rate_limit, settings.redis_url)
     failures = RateLimiter(settings.auth_failure_limit, settings.redis_url)
     database = Database(settings.database_url)
-    migrate(database.engine)
+    schema.prepare(database.engine, may_migrate=settings.migrate_at_start)
     if settings.api_key:
         with database.server_work() as work:
             api_keys.ensure_key(work.keys, settings.api_key)
 
+    worker = Worker(database, settings) if settings.worker else None
+    probes = operator.Probes(database, _scheduler_age(worker), task_kinds=KINDS)
+
     @asynccontextmanager
     async def lifespan(_app):
-        worker = Worker(database, settings) if settings.worker else None
         if worker:
             worker.start()
         # What start-up made (the contract and its schemas, the modules) lives as long as the
@@ -101,7 +107,19 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     errors.install(app, load_spec())
     files.add_route(app, database)
     hosted.add_routes(app, database)
+    operator.add_routes(app, probes)
     # connexion builds its stack on the first request; build it now so that a broken spec or
     # handler fails at start-up instead.
     app.middleware.app, app.middleware.middleware_stack = app.middleware._build_middleware_stack()
     return app
+
+
+def _scheduler_age(worker: Worker | None) -> Callable[[], float | None] | None:
+    """How long ago the scheduler of this server last went round: its own worker's, or that of
+    the worker process `serve` started beside it; None where it has none (TEN99_WORKER=off)."""
+    if worker is not None:
+        return worker.heartbeat.age
+    beating = heartbeat.of_environment()
+    if beating is not None:
+        return partial(heartbeat.file_age, beating)
+    return None

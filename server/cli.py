@@ -1,4 +1,4 @@
-"""`ten99-server serve | worker | check-config | keys create | keys list | keys revoke |
+"""`ten99-server serve | worker | migrate | check-config | keys create | keys list | keys revoke |
 mail list | examples | trigger`: each checks the settings first, and reports what stops it in one
 line."""
 
@@ -9,8 +9,10 @@ import logging
 import multiprocessing
 import os
 import re
+import shutil
 import socket
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,14 +25,17 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from server.core import logs
+from server.core import heartbeat, logs
 from server.core.errors import NotFound
+from server.core.heartbeat import HEARTBEAT_FILE, Heartbeat
+from server.core.metrics import MULTIPROCESS_DIR
 from server.core.principals import DEFAULT_ACCOUNT, Environment
 from server.core.settings import Settings, SettingsError, env_name
 from server.domain import keys
 from server.sandbox import examples as sample_data
 from server.sandbox.triggers import TRIGGERS
-from server.store.db import Database, migrate
+from server.store import schema
+from server.store.db import Database, make_engine
 from server.store.keys import KeyStore
 
 PROG = "ten99-server"
@@ -76,14 +81,19 @@ def _database(settings: Settings, *, create: bool = False, checkpoints: bool = T
         )
     database = Database(settings.database_url, checkpoints=checkpoints)
     try:
-        migrate(database.engine)
-    except DBAPIError as unreachable:
+        schema.prepare(database.engine, may_migrate=settings.migrate_at_start)
+    except (DBAPIError, schema.SchemaNotCurrent) as failed:
         database.dispose()
-        reason = str(unreachable.orig).strip().splitlines()[0] if unreachable.orig else ""
-        raise CommandFailed(
-            f"cannot reach the database {_shown(settings.database_url)}: {reason}"
-        ) from None
+        raise _database_failed(settings, failed) from None
     return database
+
+
+def _database_failed(settings: Settings, failed: Exception) -> CommandFailed:
+    shown = _shown(settings.database_url)
+    if isinstance(failed, DBAPIError):
+        reason = str(failed.orig).strip().splitlines()[0] if failed.orig else ""
+        return CommandFailed(f"cannot reach the database {shown}: {reason}")
+    return CommandFailed(f"{shown}: {failed}")
 
 
 @contextmanager
@@ -128,12 +138,8 @@ def listen_url(host: str, port: int) -> str:
 
 def serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    try:
-        socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)
-    except socket.gaierror as unknown:
-        raise CommandFailed(f"--host {args.host!r}: {unknown.strerror}", status=2) from None
-    except UnicodeError:  # an empty or overlong label, refused before any lookup
-        raise CommandFailed(f"--host {args.host!r}: not a host name", status=2) from None
+    _check_host(args.host, args.port)
+    logs.configure(settings.log_level, settings.log_format)  # what migrating at start says
     new_key = _prepare(settings)
     if new_key:
         print(
@@ -158,16 +164,43 @@ def serve(args: argparse.Namespace) -> int:
                 "to the address other machines reach this server at.",
                 file=sys.stderr,
             )
-    # The background work runs in a process of its own: its threads then never hold a write
-    # lock a request waits on while they wait for this process's interpreter.
-    background = _start_worker_process() if settings.worker else None
-    os.environ["TEN99_WORKER"] = "off"
-    try:
-        _run_uvicorn(args, settings)
-    finally:
-        if background is not None:
-            _stop_worker_process(background)
+    with _runtime_folder(settings):
+        # The background work runs in a process of its own: its threads then never hold a
+        # write lock a request waits on while they wait for this process's interpreter.
+        background = _start_worker_process() if settings.worker else None
+        os.environ["TEN99_WORKER"] = "off"
+        try:
+            _run_uvicorn(args, settings)
+        finally:
+            if background is not None:
+                _stop_worker_process(background)
     return 0
+
+
+@contextmanager
+def _runtime_folder(settings: Settings) -> Iterator[None]:
+    """A folder the processes of this `serve` share while it runs: their metrics' files (one
+    /metrics adds up every process's counts) and the worker process's heartbeat, which its
+    server processes' /readyz reads. Named in the environment, before any process starts."""
+    folder = Path(tempfile.mkdtemp(prefix="ten99-serve-"))
+    try:
+        if not os.environ.get(MULTIPROCESS_DIR):  # else the operator's own, kept as it is
+            (folder / "metrics").mkdir()
+            os.environ[MULTIPROCESS_DIR] = str(folder / "metrics")
+        if settings.worker:
+            os.environ[HEARTBEAT_FILE] = str(folder / "scheduler.beat")
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_host(host: str, port: int) -> None:
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as unknown:
+        raise CommandFailed(f"--host {host!r}: {unknown.strerror}", status=2) from None
+    except UnicodeError:  # an empty or overlong label, refused before any lookup
+        raise CommandFailed(f"--host {host!r}: not a host name", status=2) from None
 
 
 def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
@@ -212,8 +245,11 @@ def _stop_worker_process(background: BaseProcess) -> None:
 def worker(args: argparse.Namespace) -> int:
     """The background work alone (tasks and webhook deliveries), until SIGINT or SIGTERM: run
     several beside `TEN99_WORKER=off ten99-server serve --workers N` on PostgreSQL."""
+    settings = _settings(args)
+    if args.port is not None:
+        _check_host(args.host, args.port)
     print(f"{PROG} worker: running; Ctrl-C stops it.", flush=True)
-    _run_worker(_settings(args))
+    _run_worker(settings, probes_host=args.host, probes_port=args.port)
     return 0
 
 
@@ -222,24 +258,58 @@ def _serve_worker(parent: int) -> None:
     _run_worker(Settings.from_env(), parent)
 
 
-def _run_worker(settings: Settings, parent: int | None = None) -> None:
+def _run_worker(
+    settings: Settings,
+    parent: int | None = None,
+    probes_host: str = "127.0.0.1",
+    probes_port: int | None = None,
+) -> None:
     """The worker until SIGINT or SIGTERM, or until the process `parent` (`serve`'s, whose
-    worker this is) is gone."""
+    worker this is) is gone; with `probes_port`, /healthz, /readyz and /metrics on it."""
     import signal
 
+    from server.web import operator
     from server.worker import Worker
+    from server.worker.registry import KINDS
 
     logs.configure(settings.log_level, settings.log_format)
     # `serve`'s worker process leaves SQLite's checkpoints to the server's.
     database = _database(settings, checkpoints=parent is None)
     # No request of this process wakes it when work is queued: it looks often.
-    background = Worker(database, settings, interval=POLL_SECONDS)
+    beating = heartbeat.of_environment() if parent is not None else None
+    background = Worker(database, settings, interval=POLL_SECONDS, heartbeat=Heartbeat(beating))
+    probes_server = None
+    if probes_port is not None:
+        probes = operator.Probes(database, background.heartbeat.age, task_kinds=KINDS)
+        probes_server = operator.serve_in_thread(probes, probes_host, probes_port)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: background.stop())
     background.start()
     background.wait(while_alive=parent)
     background.stop()
+    if probes_server is not None:
+        probes_server.shutdown()
     database.dispose()
+
+
+def migrate(args: argparse.Namespace) -> int:
+    """The schema brought up to date, as a step of its own: run it before the new version's
+    `serve` and `worker` processes start with TEN99_MIGRATE_AT_START=off."""
+    settings = _settings(args)
+    engine = make_engine(settings.database_url)
+    try:
+        before, after = schema.migrate(engine)
+    except DBAPIError as unreachable:
+        raise _database_failed(settings, unreachable) from None
+    finally:
+        engine.dispose()
+    shown = _shown(settings.database_url)
+    if before == after:
+        print(f"{shown}: {after.describe()}; nothing to do")
+    else:
+        start = f"revision {before.current}" if before.current else "an empty database"
+        print(f"{shown}: migrated from {start} to revision {after.current}")
+    return 0
 
 
 def check_config(args: argparse.Namespace) -> int:
@@ -249,8 +319,10 @@ def check_config(args: argparse.Namespace) -> int:
     if path is not None and not path.exists():
         print(f"database: {path} does not exist yet; `{PROG} serve` creates it here")
     else:
-        _database(settings).dispose()
-        print(f"database: {_shown(settings.database_url)} reached and migrated")
+        database = _database(settings)
+        current = schema.version(database.engine)
+        database.dispose()
+        print(f"database: {_shown(settings.database_url)} reached; {current.describe()}")
     if settings.redis_url:
         import redis
 
@@ -458,14 +530,28 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="server processes; share one PostgreSQL and one Redis (TEN99_REDIS_URL) between them",
     )
-    command(
+    worker_parser = command(
         commands,
         "worker",
         worker,
         "run the background work (certificates, email, webhooks) alone",
         parents=[database],
     )
+    worker_parser.add_argument(
+        "--port",
+        type=port,
+        help="serve /healthz, /readyz and /metrics on this port (default: none)",
+    )
+    worker_parser.add_argument("--host", default="127.0.0.1", help="address of --port's listener")
 
+    command(
+        commands,
+        "migrate",
+        migrate,
+        "bring the database's schema up to date (safe to repeat), as a step before the servers "
+        "start; TEN99_MIGRATE_AT_START=off then forbids them to migrate",
+        parents=[database],
+    )
     command(
         commands,
         "check-config",

@@ -32,8 +32,9 @@ from server.core.principals import Environment
 from server.core.settings import Settings
 from server.domain import keys
 from server.sandbox import examples
-from server.store.db import Database, migrate
+from server.store.db import Database
 from server.store.keys import KeyStore
+from server.store.schema import migrate
 from tests import postgres
 from tests.live import LiveServer, running_server
 

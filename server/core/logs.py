@@ -133,7 +133,13 @@ def config(level: str, log_format: str) -> dict:
         "formatters": {"server": {"()": f"{formatter.__module__}.{formatter.__qualname__}"}},
         "handlers": {"stderr": handler},
         "root": {"handlers": ["stderr"], "level": level.upper()},
-        "loggers": {"uvicorn": quiet, "uvicorn.error": quiet, "uvicorn.access": quiet},
+        "loggers": {
+            "uvicorn": quiet,
+            "uvicorn.error": quiet,
+            "uvicorn.access": quiet,
+            # Alembic names its dialect at every start; server.store.schema says what it migrated.
+            "alembic": {"level": "WARNING"},
+        },
     }
 
 

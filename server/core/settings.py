@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     mail_from: str = "1099Policy <no-reply@localhost>"
     # Run the background worker (certificates, email, webhooks) inside the server process.
     worker: bool = True
+    # Whether `serve` and `worker` bring the schema up to date as they start; off, they refuse
+    # to start on a stale schema, and `ten99-server migrate` (a step of a rollout) moves it.
+    migrate_at_start: bool = True
     # Seconds a worker holds a task it runs, renewed while it runs: a worker that died (or
     # lost its database) lets its task go this long after, to the next worker.
     task_lease_seconds: PositiveInt = 30

@@ -1,7 +1,8 @@
 """The outermost layer: what every request and response gets, whatever answers it.
 
 Each request's log lines carry its id, and once served it has an access line (server.access)
-naming its route template, never the path itself: a path may be a capability (/files/<token>).
+and is counted in the metrics (server/core/metrics.py), both naming its route template, never the
+path itself: a path may be a capability (/files/<token>).
 
 Every response carries a `request-id` header and `X-Content-Type-Options: nosniff`, and once
 the API key is known a `Ten99Policy-Environment` header, the environment that answered. A body
@@ -15,11 +16,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.core import logs
+from server.core import logs, metrics
 from server.middleware.errors import RequestRefused, send_refusal
 from server.middleware.request_ids import assign_request_id
 from server.middleware.routes import RouteTemplates, static_path_methods
@@ -30,10 +32,10 @@ access = logging.getLogger("server.access")
 
 
 class RequestEnvelope:
-    def __init__(self, app: ASGIApp, spec: dict):
+    def __init__(self, app: ASGIApp, spec: dict, fixed_paths: Iterable[str] = ()):
         self.app = app
         self.static_methods = static_path_methods(spec)
-        self.routes = RouteTemplates(spec)
+        self.routes = RouteTemplates(spec, fixed_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,14 +71,12 @@ class RequestEnvelope:
             else:
                 await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            metrics.request_done(scope["method"], self.routes.label(scope), status, seconds)
             if access.isEnabledFor(logging.INFO):
-                details = {
-                    "method": scope["method"],
-                    "route": self.routes.of(scope),
-                    "status": status,
-                }
-                duration_ms = round((time.perf_counter() - started) * 1000, 1)
-                access.info("request", extra={**details, "duration_ms": duration_ms})
+                route = self.routes.of(scope)
+                details = {"method": scope["method"], "route": route, "status": status}
+                access.info("request", extra={**details, "duration_ms": round(seconds * 1000, 1)})
 
     def _refusal(self, scope: Scope) -> RequestRefused | None:
         """Refusals that need nothing but the request line and headers."""

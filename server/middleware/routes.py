@@ -4,6 +4,7 @@ their placeholders, so that no capability reaches a log or a metric label."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import urlparse
 
 from starlette.types import Scope
@@ -39,11 +40,31 @@ def operation_routes(spec: dict) -> dict[str, str]:
 
 
 class RouteTemplates:
-    def __init__(self, spec: dict):
+    def __init__(self, spec: dict, fixed_paths: Iterable[str] = ()):
         self._operations = operation_routes(spec)
+        base = urlparse(spec.get("servers", [{}])[0].get("url", "")).path.rstrip("/")
+        self._fixed = {*fixed_paths, f"{base}/openapi.json", f"{base}/openapi.yaml"}
+        self._swagger_ui = f"{base}/ui"
 
     def of(self, scope: Scope) -> str:
-        """The route template of a request served (or refused), never a capability path."""
+        """The route template of a request served (or refused), never a capability path; the
+        path itself where no route serves it."""
+        return self._template(scope) or scope["path"]
+
+    def label(self, scope: Scope) -> str:
+        """The same, for a metric's label: every path no route serves is `unmatched`, so that
+        a scanner's random paths do not make a label each."""
+        template = self._template(scope)
+        if template is not None:
+            return template
+        path = scope["path"]
+        if path in self._fixed:
+            return path
+        if path.startswith(self._swagger_ui):
+            return self._swagger_ui + "/{file}"
+        return "unmatched"
+
+    def _template(self, scope: Scope) -> str | None:
         routed = scope.get("extensions", {}).get("connexion_routing", {})
         handler = routed.get("operation_id") or ""
         route = self._operations.get(handler.rpartition(".")[2])
@@ -54,4 +75,4 @@ class RouteTemplates:
         template = _OTHER_ROUTES.get(f"/{first}")
         if template is not None and rest and rest[0]:
             return "/".join([template, *rest[1:]])
-        return scope["path"]
+        return None

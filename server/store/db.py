@@ -1,4 +1,4 @@
-"""Engine, transactions, migrations, and where database work runs.
+"""Engine, transactions, and where database work runs (migrations: server/store/schema.py).
 
 A request's database work runs on the event loop itself. On SQLite it runs inline: a statement
 takes microseconds, and a hop to a thread costs more than the work (two Python threads hand the
@@ -25,14 +25,11 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
 import orjson
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import greenlet_spawn
@@ -44,8 +41,6 @@ from server.store.group_commit import GroupCommit, Handed
 from server.store.server_work import ServerWork
 from server.store.unit_of_work import UnitOfWork
 
-MIGRATIONS = Path(__file__).parent / "migrations"
-MIGRATION_LOCK = 1099_0001  # the PostgreSQL advisory lock held while migrating
 # Background threads' connections (psycopg): the worker's task threads and its deliverer.
 POSTGRES_POOL_SIZE = 12
 # Requests' connections (asyncpg): one per unit of work in progress, at most this many; past
@@ -202,18 +197,6 @@ def _autocommit(connection: Connection) -> Iterator[Any]:
 
 # Set while a request's database work runs in its greenlet on the event loop (PostgreSQL).
 _ON_LOOP: ContextVar[bool] = ContextVar("ten99_database_on_loop", default=False)
-
-
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # Processes started together (`serve` and `worker`s) migrate one after the other.
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
 
 
 def _on_loop(work: Callable[[], T]) -> T:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -33,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from server.core.metrics import Backlog
 from server.core.principals import Principal
 from server.core.statuses import ENABLED, PENDING
 from server.store import clocks
@@ -313,6 +315,24 @@ class DeliveryQueue:
 
     def __init__(self, connection: Connection):
         self.connection = connection
+
+    def backlog(self, wall: int) -> Backlog:
+        """The deliveries due (each in its sandbox's time) and free to attempt, the ones a
+        worker holds, and how long the oldest due one has waited."""
+        deliveries = webhook_deliveries
+        now = clocks.time_of(deliveries, literal(wall, BigInteger))
+        due, waited = self.connection.execute(
+            select(func.count(), func.max(now - deliveries.c.next_attempt_at))
+            .select_from(deliveries)
+            .join(webhook_endpoints, webhook_endpoints.c.id == deliveries.c.endpoint_id)
+            .where(*_attemptable(now), _free(literal(wall, BigInteger)))
+        ).one()
+        held = self.connection.execute(
+            select(func.count())
+            .select_from(deliveries)
+            .where(deliveries.c.status == PENDING, deliveries.c.leased_until > wall)
+        ).scalar_one()
+        return Backlog("webhook_delivery", due, held, waited or 0)
 
     def unrouted(
         self, limit: int, endpoint_status: str, principal: Principal | None = None

@@ -9,8 +9,9 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Connection
 
 from server.core.lazy import lazy
+from server.core.metrics import Backlog
 from server.core.principals import Principal
-from server.store import application_sessions, clocks, documents, emails, sandboxes
+from server.store import application_sessions, clocks, documents, emails, sandboxes, schema
 from server.store.deliveries import DeliveryQueue
 from server.store.idempotency import IdempotencyKeys
 from server.store.keys import KeyStore
@@ -37,6 +38,14 @@ class ServerWork:
     @lazy
     def idempotency_keys(self) -> IdempotencyKeys:
         return IdempotencyKeys(self._connection)
+
+    def backlog(self) -> list[Backlog]:
+        """The queued work of every kind, for /metrics."""
+        wall = self.wall()
+        return [*self.tasks.backlog(wall), self.deliveries.backlog(wall)]
+
+    def schema_version(self) -> schema.SchemaVersion:
+        return schema.version_on(self._connection)
 
     def due_expiries(self, endings: Sequence[clocks.Ending]) -> list[clocks.Expiry]:
         return clocks.due_expiries(self._connection, endings, self.wall())

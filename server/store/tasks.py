@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, insert, literal, select, update
 
+from server.core.metrics import Backlog
 from server.core.principals import Environment, Principal
 from server.store import deferred
 from server.store.prepared import insert_into
@@ -136,6 +137,25 @@ class TaskQueue:
             )
         )
         self.finish(seq, at)
+
+    def backlog(self, at: int) -> list[Backlog]:
+        """Each kind's tasks not done: due at `at` and not taken, or held (leased by a worker,
+        or waiting for a retry); and how long the oldest due one has waited."""
+        due = tasks.c.run_after <= at
+        rows = self.connection.execute(
+            select(
+                tasks.c.kind,
+                func.count().filter(due),
+                func.count().filter(~due),
+                func.min(tasks.c.run_after).filter(due),
+            )
+            .where(tasks.c.done_at.is_(None))
+            .group_by(tasks.c.kind)
+        )
+        return [
+            Backlog(kind, due_count, held, at - oldest if oldest is not None else 0)
+            for kind, due_count, held, oldest in rows
+        ]
 
     def pending(self) -> int:
         query = select(func.count()).select_from(tasks).where(tasks.c.done_at.is_(None))

@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from server.core import clock, logs
+from server.core import clock, logs, metrics
+from server.core.heartbeat import Heartbeat
 from server.core.principals import Principal
 from server.core.settings import Settings
 from server.store.db import Database
@@ -164,14 +165,17 @@ def _run(context: Context, task: ClaimedTask) -> None:
             uow.complete_task(task.seq)
         details["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
         log.info("task done", extra=details)
+        metrics.task_done(task.kind, "done")
     except Unfinished:
         with context.database.server_work() as work:
             work.tasks.resume(task.seq, work.wall())
         log.info("task runs on after the tasks due meanwhile", extra=details)
+        metrics.task_done(task.kind, "resumed")
     except Stale:
         with context.database.server_work() as work:
             work.tasks.postpone(task.seq, work.wall(), "stale: run again")
         log.info("task stale: its subject changed while it ran; it runs again", extra=details)
+        metrics.task_done(task.kind, "stale")
     except Exception as error:
         summary = traceback.format_exception_only(error)[-1].strip()
         log.warning("task failed", exc_info=error, extra={**details, "error": summary})
@@ -185,7 +189,9 @@ def _failed(context: Context, kind, task: ClaimedTask, error: str) -> None:
         retry_at = clock.now() + BACKOFF_BASE * 2 ** (task.attempts - 1)
         with context.database.server_work() as work:
             work.tasks.postpone(task.seq, retry_at, error)
+        metrics.task_done(task.kind, "failed")
         return
+    metrics.task_done(task.kind, "given_up")
     with context.database.unit_of_work(task.principal) as uow:
         if kind is not None and kind.give_up is not None:
             kind.give_up(uow, task, error)
@@ -291,10 +297,17 @@ class Worker:
     event loop for deliveries), so that no kind holds up another. Work queued in this process
     wakes it at once; queued by another, it is found within `interval`."""
 
-    def __init__(self, database: Database, settings: Settings, interval: float = 0.5):
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        interval: float = 0.5,
+        heartbeat: Heartbeat | None = None,
+    ):
         self._database = database
         self._settings = settings
         self._interval = interval
+        self.heartbeat = heartbeat or Heartbeat()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._schedule, name="ten99-worker", daemon=True)
 
@@ -329,6 +342,7 @@ class Worker:
             ]
             try:
                 while not self._stopping.is_set():
+                    self.heartbeat.beat()
                     self._database.work_ready.clear()
                     now = time.monotonic()
                     for kind in kinds:

@@ -27,7 +27,7 @@ import orjson
 from yarl import URL
 
 from server.api import representation
-from server.core import clock, egress, logs
+from server.core import clock, egress, logs, metrics
 from server.core.egress import TargetPolicy
 from server.core.principals import Environment, Principal
 from server.core.settings import Settings
@@ -362,6 +362,7 @@ def _outcomes(settings: Settings, finished: list[tuple[Claim, Future[dict]]]) ->
         error = future.exception()
         if error is not None:
             log.error("delivery %s failed unexpectedly", claim.seq, exc_info=error)
+            metrics.delivery_attempted("crashed")
             continue
         attempt = future.result()
         if attempt["error"] is None:
@@ -371,6 +372,7 @@ def _outcomes(settings: Settings, finished: list[tuple[Claim, Future[dict]]]) ->
             first_delay = settings.webhook_retry_seconds
             retry_at = webhooks.next_attempt(claim.created, tried, claim.now, first_delay)
             status = PENDING if retry_at is not None else FAILED
+        metrics.delivery_attempted("retrying" if status == PENDING else status)
         outcomes.append(Outcome(claim, attempt, status, retry_at))
     return outcomes
 

@@ -13,8 +13,9 @@ from server.core.settings import Settings
 from server.domain import keys
 from server.domain.keys import KEY_HINT_LENGTH
 from server.middleware.security import KEY_CACHE_SECONDS
-from server.store.db import Database, migrate
+from server.store.db import Database
 from server.store.keys import KeyStore
+from server.store.schema import migrate
 from tests.conftest import bearer
 from tests.live import free_port
 
@@ -209,7 +210,7 @@ def test_check_config_reaches_the_database_and_shows_the_settings(capsys, monkey
     monkeypatch.setenv("TEN99_CONNECTIONS_PER_CLIENT", "off")
     assert main(["check-config"]) == 0
     out = capsys.readouterr().out
-    assert "reached and migrated" in out
+    assert "reached; the schema is current" in out
     assert "TEN99_API_KEY=(set)" in out
     assert "notshown" not in out
     assert "TEN99_CONNECTIONS_PER_CLIENT=off" in out
@@ -231,3 +232,35 @@ def test_every_option_has_help(capsys):
         out = capsys.readouterr().out
         assert "--database URL" in out
         assert "(default:" in out or command == ["worker"] or command == ["check-config"]
+
+
+def test_migrate_is_a_step_of_its_own_and_safe_to_repeat(capsys, tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    assert main(["migrate", "--database", url]) == 0
+    assert re.search(
+        r"migrated from an empty database to revision \d{4}\n", capsys.readouterr().out
+    )
+    assert main(["migrate", "--database", url]) == 0
+    again = capsys.readouterr().out
+    assert "the schema is current (revision" in again
+    assert again.rstrip().endswith("nothing to do")
+
+
+def test_with_migration_at_start_forbidden_a_stale_schema_is_one_line_and_exit_1(
+    capsys, monkeypatch, tmp_path
+):
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    monkeypatch.setenv("TEN99_MIGRATE_AT_START", "off")
+    # serve creates its SQLite file, and stops at its empty schema; the others stop there too.
+    for command in (["serve", "--port", str(free_port())], ["keys", "create"], ["worker"]):
+        assert main([*command, "--database", url]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert "the database has no schema; this server needs revision" in err
+        assert "run `ten99-server migrate` first" in err
+    assert main(["migrate", "--database", url]) == 0
+    assert main(["keys", "create", "--database", url]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("t9k_test_")
+    with pytest.raises(Exception, match="TEN99_MIGRATE_AT_START=off"):
+        other = f"sqlite:///{tmp_path / 'other.db'}"
+        create_app(Settings(database_url=other, migrate_at_start=False))

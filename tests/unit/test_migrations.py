@@ -7,7 +7,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from server.store.db import make_engine, migrate
+from server.store.db import make_engine
+from server.store.schema import migrate
 from server.store.tables import metadata
 from tests import postgres
 
