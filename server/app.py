@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         gc.freeze()
         yield
         if worker:
-            worker.stop()
+            worker.stop(settings.shutdown_grace_seconds)
         await database.close_requests()
         database.dispose()
 

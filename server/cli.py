@@ -5,11 +5,13 @@ line."""
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import multiprocessing
 import os
 import re
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -26,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from server.core import heartbeat, logs
+from server.core.egress import TargetPolicy
 from server.core.errors import NotFound
 from server.core.heartbeat import HEARTBEAT_FILE, Heartbeat
 from server.core.metrics import MULTIPROCESS_DIR
@@ -127,7 +130,7 @@ POLL_SECONDS = 0.1  # how often a worker process looks for due work
 # `serve`'s worker process gives way to its server processes when the CPU is short: requests are
 # answered first, and the background work they queued catches up as soon as there is time.
 WORKER_NICENESS = 10
-WORKER_STOP_SECONDS = 45  # past the worker's own bound on finishing what it holds
+WORKER_STOP_MARGIN_SECONDS = 5  # past the worker's own grace, before it is killed
 WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
@@ -139,6 +142,8 @@ def listen_url(host: str, port: int) -> str:
 def serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _check_host(args.host, args.port)
+    if not _loopback_only(args.host):
+        settings = _shared_targets(settings, f"`serve --host {args.host}` listens beyond loopback")
     logs.configure(settings.log_level, settings.log_format)  # what migrating at start says
     new_key = _prepare(settings)
     if new_key:
@@ -169,12 +174,19 @@ def serve(args: argparse.Namespace) -> int:
         # write lock a request waits on while they wait for this process's interpreter.
         background = _start_worker_process() if settings.worker else None
         os.environ["TEN99_WORKER"] = "off"
+        # uvicorn answers SIGTERM by closing its listener and answering the requests in flight,
+        # then raises the signal again: here, to end `serve` through the `finally` below.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         try:
             _run_uvicorn(args, settings)
         finally:
             if background is not None:
-                _stop_worker_process(background)
+                _stop_worker_process(background, settings.shutdown_grace_seconds)
     return 0
+
+
+def _exit_on_signal(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 @contextmanager
@@ -192,6 +204,31 @@ def _runtime_folder(settings: Settings) -> Iterator[None]:
         yield
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _loopback_only(host: str) -> bool:
+    """Whether `host` (what --host names) is reached from this machine alone."""
+    try:
+        answers = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return False
+    return all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in answers)
+
+
+def _shared_targets(settings: Settings, why: str) -> Settings:
+    """Unless TEN99_WEBHOOK_TARGETS says otherwise, a server others reach sends webhook
+    deliveries to public addresses only: none of its users may make it POST to a service of
+    the host or network it runs in. Its processes read the setting from the environment."""
+    name = env_name("webhook_targets")
+    if os.environ.get(name):
+        return settings
+    os.environ[name] = TargetPolicy.DENY.value
+    print(
+        f"{PROG}: {why}: webhook deliveries go to public addresses only ({name}=deny; "
+        "set it to loopback or allow to change that).",
+        file=sys.stderr,
+    )
+    return settings.model_copy(update={"webhook_targets": TargetPolicy.DENY})
 
 
 def _check_host(host: str, port: int) -> None:
@@ -220,6 +257,8 @@ def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
         # (server/middleware/connections.py).
         http="server.middleware.connections:BoundedHttpProtocol",
         ws="none",
+        # Requests still unanswered this long after SIGTERM are cut.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 
@@ -234,9 +273,9 @@ def _start_worker_process() -> BaseProcess:
     return background
 
 
-def _stop_worker_process(background: BaseProcess) -> None:
+def _stop_worker_process(background: BaseProcess, grace: int) -> None:
     background.terminate()
-    background.join(timeout=WORKER_STOP_SECONDS)
+    background.join(timeout=grace + WORKER_STOP_MARGIN_SECONDS)
     if background.is_alive():
         background.kill()
         background.join()
@@ -245,7 +284,7 @@ def _stop_worker_process(background: BaseProcess) -> None:
 def worker(args: argparse.Namespace) -> int:
     """The background work alone (tasks and webhook deliveries), until SIGINT or SIGTERM: run
     several beside `TEN99_WORKER=off ten99-server serve --workers N` on PostgreSQL."""
-    settings = _settings(args)
+    settings = _shared_targets(_settings(args), "a worker of its own serves a shared server")
     if args.port is not None:
         _check_host(args.host, args.port)
     print(f"{PROG} worker: running; Ctrl-C stops it.", flush=True)
@@ -265,9 +304,8 @@ def _run_worker(
     probes_port: int | None = None,
 ) -> None:
     """The worker until SIGINT or SIGTERM, or until the process `parent` (`serve`'s, whose
-    worker this is) is gone; with `probes_port`, /healthz, /readyz and /metrics on it."""
-    import signal
-
+    worker this is) is gone; with `probes_port`, /healthz, /readyz and /metrics on it. Then
+    it stops within TEN99_SHUTDOWN_GRACE_SECONDS, and the process ends."""
     from server.web import operator
     from server.worker import Worker
     from server.worker.registry import KINDS
@@ -283,13 +321,17 @@ def _run_worker(
         probes = operator.Probes(database, background.heartbeat.age, task_kinds=KINDS)
         probes_server = operator.serve_in_thread(probes, probes_host, probes_port)
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: background.stop())
+        signal.signal(signum, lambda *_: background.request_stop())
     background.start()
     background.wait(while_alive=parent)
-    background.stop()
+    background.stop(settings.shutdown_grace_seconds)
     if probes_server is not None:
         probes_server.shutdown()
     database.dispose()
+    # What was unfinished is handed back; a thread still stuck in it (a DNS lookup, an SMTP
+    # server) must not hold the process past its grace, as the interpreter's exit would.
+    logging.shutdown()
+    os._exit(0)
 
 
 def migrate(args: argparse.Namespace) -> int:

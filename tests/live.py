@@ -15,7 +15,7 @@ import urllib.request
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from server.core.principals import Environment
@@ -37,6 +37,7 @@ class LiveServer:
     api_key: str
     database_url: str
     pid: int = 0  # of `serve`, which leads a process group of its own (its worker process too)
+    process: subprocess.Popen | None = field(default=None, compare=False, repr=False)
 
     def new_key(self, environment: Environment = Environment.SANDBOX) -> str:
         """A key of a new account of its own, so that tests sharing this server never see each
@@ -92,14 +93,17 @@ def running_server(
     *,
     database_url: str | None = None,
     workers: int = 1,
-    env: dict[str, str] | None = None,
+    env: dict[str, str | None] | None = None,
     log_path: Path | None = None,
+    host: str = "127.0.0.1",
 ) -> Iterator[LiveServer]:
     """`ten99-server serve` on a free port, with a fresh sandbox key; a fresh SQLite file
     unless `database_url` names another database.
 
     Its webhook deliveries to hosts elsewhere go to a proxy that is not there (`OFFLINE`), so
-    that none leaves this machine; receivers on 127.0.0.1 are reached directly."""
+    that none leaves this machine; receivers on 127.0.0.1 are reached directly. A variable of
+    `env` set to None is left out of the server's environment. It listens on `host`, and is
+    reached on 127.0.0.1."""
     api_key = "t9k_test_" + secrets.token_urlsafe(16)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/api/v1"
@@ -114,10 +118,11 @@ def running_server(
             **OFFLINE,
             **(env or {}),
         }
+        server_env = {name: value for name, value in server_env.items() if value is not None}
         log_path = log_path or Path(tmp) / "server.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("w") as log:
-            command = [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1"]
+            command = [sys.executable, "-m", "server", "serve", "--host", host]
             command += ["--port", str(port), "--workers", str(workers)]
             server = subprocess.Popen(
                 command,
@@ -129,7 +134,7 @@ def running_server(
             )
             try:
                 wait_until_up(f"{base_url}/openapi.json", server)
-                yield LiveServer(base_url, api_key, database_url, server.pid)
+                yield LiveServer(base_url, api_key, database_url, server.pid, server)
             finally:
                 stop(server, f"the server on port {port}")
 

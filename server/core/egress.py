@@ -56,10 +56,31 @@ def check_address(address: IPAddress, policy: TargetPolicy) -> None:
         if policy is TargetPolicy.LOOPBACK:
             return
         raise TargetRefused(f"{address} is a loopback address")
+    if isinstance(address, ipaddress.IPv6Address):
+        _check_ipv6_forms(address)
     if not address.is_global or address.is_multicast:
         raise TargetRefused(
             f"{address} is a private, link-local, shared, multicast or reserved address"
         )
+
+
+# NAT64's well-known prefix: a translator's IPv6 form of any IPv4 address, in its last 32 bits.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def _check_ipv6_forms(address: ipaddress.IPv6Address) -> None:
+    """TargetRefused for an IPv6 address that reaches an IPv4 one that is not public (6to4, a
+    NAT64 translation, the deprecated IPv4-compatible form), or that no public host has (a
+    reserved or site-local address). A NAT64 form of a public IPv4 address is public."""
+    embedded = address.sixtofour
+    if address in _NAT64:
+        embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if embedded is not None:
+        if not embedded.is_global:
+            raise TargetRefused(f"{address} reaches {embedded}, which is not a public address")
+        return
+    if address.is_reserved or address.is_site_local:
+        raise TargetRefused(f"{address} is a reserved or site-local address")
 
 
 def check_host(host: str, policy: TargetPolicy) -> None:

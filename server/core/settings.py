@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # Whether `serve` and `worker` bring the schema up to date as they start; off, they refuse
     # to start on a stale schema, and `ten99-server migrate` (a step of a rollout) moves it.
     migrate_at_start: bool = True
+    # Seconds a stopping process (SIGTERM) gives the requests it is answering, and then the
+    # background work it runs, to end; work still running then is handed back to the next
+    # worker. `serve` with its worker process ends within twice this, and a few seconds.
+    shutdown_grace_seconds: PositiveInt = 10
     # Seconds a worker holds a task it runs, renewed while it runs: a worker that died (or
     # lost its database) lets its task go this long after, to the next worker.
     task_lease_seconds: PositiveInt = 30

@@ -22,8 +22,10 @@ from typing import cast
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from server.core import logs
 from server.core.settings import Settings
 from server.middleware.errors import RequestRefused, send_refusal
+from server.middleware.request_ids import assign_request_id, new_request_id
 
 logger = logging.getLogger("server.connections")
 
@@ -47,13 +49,29 @@ _open: dict[str, int] = {}
 
 
 def _refusal_app(refused: RequestRefused):
-    """An ASGI app that answers every request of a connection with `refused`, then closes it."""
+    """An ASGI app that answers every request of a connection with `refused`, then closes it:
+    in place of the app, so with the headers the request envelope gives every answer."""
     refused.headers["Connection"] = "close"
+    refused.headers["X-Content-Type-Options"] = "nosniff"
 
     async def refuse(scope, receive, send) -> None:
-        await send_refusal(send, refused)
+        request_id = assign_request_id(scope)
+        client = scope["client"][0] if scope.get("client") else None
+        _log_answer(client, refused.status, refused.message, request_id)
+        headers = {**refused.headers, "request-id": request_id}
+        answer = RequestRefused(refused.status, refused.code, refused.message, headers=headers)
+        await send_refusal(send, answer)
 
     return refuse
+
+
+def _log_answer(address: str | None, status: int, message: str, request_id: str) -> None:
+    """A line for an answer the connection layer gave, with the id the client was told."""
+    logs.bind(request_id=request_id)
+    try:
+        logger.info("%s: %s", address, message, extra={"status": status})
+    finally:
+        logs.unbind()
 
 
 class _Coalescing:
@@ -211,7 +229,6 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         answered = self.cycle is not None and self.cycle.response_started
         unanswered = self.in_head or (self.reading and not answered)
         if unanswered:
-            logger.info("%s: request not received within %ss", self.address, self.request_timeout)
             self._answer(
                 408,
                 "request_timeout",
@@ -222,7 +239,6 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def _refuse_head(self) -> None:
-        logger.info("%s: request head over %d bytes", self.address, self.max_head_bytes)
         self._answer(
             431,
             "request_header_too_large",
@@ -232,6 +248,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def _answer(self, status: int, code: str, message: str) -> None:
         """Answer straight on the transport, as the app was never reached, and close."""
         self._disarm()
+        request_id = new_request_id()
+        _log_answer(self.address, status, message, request_id)
         body = json.dumps({"error_code": code, "message": message}).encode()
         head = [STATUS_LINE[status]]
         head += [
@@ -241,6 +259,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             b"content-type: application/json\r\n",
             b"content-length: %d\r\n" % len(body),
             b"x-content-type-options: nosniff\r\n",
+            b"request-id: %s\r\n" % request_id.encode(),
             b"connection: close\r\n\r\n",
         ]
         self.transport.write(b"".join(head) + body)

@@ -495,6 +495,14 @@ class DeliveryQueue:
         held = [o for o in outcomes if holding.get(o.claim.seq) == o.claim.lease]
         return held, [o.claim for o in outcomes if holding.get(o.claim.seq) != o.claim.lease]
 
+    def hand_back(self, claims: list[Claim]) -> None:
+        """Give up claims whose attempts did not end (the worker is stopping): each delivery is
+        free for the next worker at once, where its lease is still this claim's. A receiver may
+        then see the event twice, as it may after any lost answer: it has the same id."""
+        if claims:
+            values = [{"b_seq": claim.seq, "b_lease": claim.lease} for claim in claims]
+            self.connection.execute(_RECORD_ATTEMPT, values)
+
     def record(self, outcomes: list[Outcome]) -> None:
         """Append each attempt and set its outcome, where the lease of its claim still holds."""
         if outcomes:

@@ -124,6 +124,20 @@ class TaskQueue:
             .values(run_after=until)
         )
 
+    def hand_back(self, task: ClaimedTask, at: int) -> None:
+        """Give up a claim unfinished, for the next worker at `at`: a worker that stops does not
+        hold its tasks until their leases run out, and the claim does not count as an attempt.
+        Nothing changes if the task is done or claimed again meanwhile."""
+        self.connection.execute(
+            update(tasks)
+            .where(
+                tasks.c.seq == task.seq,
+                tasks.c.done_at.is_(None),
+                tasks.c.attempts == task.attempts,
+            )
+            .values(run_after=at, attempts=task.attempts - 1)
+        )
+
     def resume(self, seq: int, at: int) -> None:
         """Queue the rest of the task's work behind every task queued so far, due at `at`: a copy
         of it, as new, takes its place (the claim's attempt was a slice of the work, not a try

@@ -17,7 +17,7 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
@@ -53,6 +53,10 @@ PURGE_EVERY_SECONDS = 10 * 60  # expired idempotency keys
 ANNOUNCE_EVERY_SECONDS = 0.1  # at most, however often tasks end
 TASK_THREADS = 4  # tasks running at once in a worker
 TASK_SHARE = 2  # of them one account's at most
+# A worker that stops waits this long for the work it runs (TEN99_SHUTDOWN_GRACE_SECONDS where
+# a command stops it), then hands back what is left.
+STOP_GRACE_SECONDS = 10
+STOP_MARGIN_SECONDS = 2  # to record what ended and hand back the rest
 
 
 def run_due(database: Database, settings: Settings, leases: _LeaseKeeper | None = None) -> int:
@@ -265,9 +269,18 @@ class _Tasks:
         self._a_task_ended = True
         self._wake()
 
-    def stop(self) -> None:
-        self._pool.shutdown(wait=True)
+    def stop(self, deadline: float = math.inf) -> None:
+        """The tasks running end by `deadline` (time.monotonic()), or are handed back to the
+        next worker, their threads left to end as they may."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        left = None if deadline == math.inf else max(0.0, deadline - time.monotonic())
+        _done, unfinished = wait(self._running, timeout=left)
         self._leases.stop()
+        if unfinished:
+            with self._context.database.server_work() as work:
+                for future in unfinished:
+                    work.tasks.hand_back(self._running[future], work.wall())
+            log.warning("stopping: %d tasks handed back unfinished", len(unfinished))
 
 
 @dataclass
@@ -286,7 +299,7 @@ class _Every:
         self._next = self.clock() + self.seconds
         self.work()
 
-    def stop(self) -> None:
+    def stop(self, deadline: float = math.inf) -> None:
         pass
 
 
@@ -309,20 +322,30 @@ class Worker:
         self._interval = interval
         self.heartbeat = heartbeat or Heartbeat()
         self._stopping = threading.Event()
+        self._deadline: float | None = None  # of the stop, once asked
         self._thread = threading.Thread(target=self._schedule, name="ten99-worker", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Stop taking work (from a signal handler: `stop` then waits for what runs)."""
         self._stopping.set()
         self._database.work_ready.set()
-        self._thread.join(timeout=30)
+
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Take no more work, and wait up to `grace` seconds for what runs: what has not ended
+        then is handed back to the next worker (server/store's `hand_back`)."""
+        if self._deadline is None:
+            self._deadline = time.monotonic() + grace
+        self.request_stop()
+        if self._thread.is_alive():
+            self._thread.join(timeout=grace + STOP_MARGIN_SECONDS)
 
     def wait(self, while_alive: int | None = None) -> None:
-        """Block until stopped (for `ten99-server worker`), or until the process `while_alive`
-        (this one's parent) is gone."""
-        while not self._stopping.wait(1):
+        """Block until asked to stop (for `ten99-server worker`), or until the process
+        `while_alive` (this one's parent) is gone."""
+        while not self._stopping.wait(0.2):
             if while_alive is not None and os.getppid() != while_alive:
                 return
 
@@ -355,8 +378,9 @@ class Worker:
                     next_due = min(kind.due_at(now) for kind in kinds)
                     self._database.work_ready.wait(min(max(0.0, next_due - now), self._interval))
             finally:
+                deadline = self._deadline if self._deadline is not None else math.inf
                 for kind in kinds:
-                    kind.stop()
+                    kind.stop(deadline)
 
 
 class _Kind(Protocol):
@@ -368,5 +392,5 @@ class _Kind(Protocol):
     def step(self, now: float) -> None:
         """Record what ended, start what is due; never waits on the work itself."""
 
-    def stop(self) -> None:
-        """Wait for the work in progress, and record it."""
+    def stop(self, deadline: float) -> None:
+        """Wait until `deadline` for the work in progress, and record it; hand back the rest."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import math
 import threading
 import time
 import urllib.request
@@ -220,6 +221,7 @@ class Deliveries:
         self._hurried = False  # an advancing clock waits for a round
         self._last_round = 0.0
         self._round_ended = threading.Condition()
+        self._stopping = False
 
     def due_at(self, now: float) -> float:
         """The monotonic time of the next round: a moment after an attempt ended or events
@@ -250,6 +252,8 @@ class Deliveries:
         sandbox = (principal.account_id, principal.environment.value)
         in_flight = [(claim.account_id, claim.environment) for claim in self._running.values()]
         with self._round_ended:
+            if self._stopping:
+                return
             if sandbox not in in_flight:
                 self._hurried = True
                 self._wake()
@@ -288,12 +292,20 @@ class Deliveries:
             self._first_ended_at = time.monotonic()
         self._wake()
 
-    def stop(self) -> None:
-        """What is in flight ends within TIMEOUT, and is recorded."""
-        wait(self._running)
-        outcomes = _outcomes(self._settings, [(c, f) for f, c in self._running.items()])
+    def stop(self, deadline: float = math.inf) -> None:
+        """What is in flight by `deadline` (time.monotonic()) is recorded; what is not is
+        handed back to the next worker (every attempt ends within TIMEOUT anyway)."""
+        self._stopping = True
+        with self._round_ended:
+            self._round_ended.notify_all()  # an advance waiting for a round waits no more
+        left = None if deadline == math.inf else max(0.0, deadline - time.monotonic())
+        ended, unfinished = wait(self._running, timeout=left)
+        outcomes = _outcomes(self._settings, [(self._running[f], f) for f in ended])
         with self._database.server_work() as work:
             work.deliveries.record(outcomes)
+            work.deliveries.hand_back([self._running[f] for f in unfinished])
+        if unfinished:
+            log.warning("stopping: %d webhook attempts handed back unfinished", len(unfinished))
         self._running.clear()
 
 

@@ -5,6 +5,7 @@ Each probe talks raw HTTP over a socket to a live server, as a slow or hostile c
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -74,6 +75,9 @@ def error(sock: socket.socket, status: int, code: str) -> dict:
     assert got == status, body
     assert headers["connection"] == "close"
     assert headers["content-type"] == "application/json"
+    # As every answer has, though the app never saw the request.
+    assert headers["x-content-type-options"] == "nosniff"
+    assert re.fullmatch(r"req_[A-Za-z0-9]{16}", headers["request-id"])
     found = json.loads(body)
     assert found["error_code"] == code
     return found
@@ -211,6 +215,8 @@ def test_the_server_holds_at_most_max_connections():
         status, headers, body = answer(sock)
         assert (status, json.loads(body)["error_code"]) == (503, "service_unavailable")
         assert headers["retry-after"] == "1"
+        assert headers["request-id"].startswith("req_")
+        assert headers["x-content-type-options"] == "nosniff"
         for sock in held:
             sock.close()
 

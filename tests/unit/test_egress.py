@@ -40,8 +40,25 @@ INTERNAL = [
     "printer.local",
     "0xa9fea9fe",
     "2852039166",
+    # IPv6 forms that reach a private or loopback IPv4 address, or no public host.
+    "::7f00:1",  # IPv4-compatible 127.0.0.1
+    "::a00:1",  # IPv4-compatible 10.0.0.1
+    "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+    "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+    "64:ff9b:1::a00:1",  # local-use NAT64
+    "2002:a00:1::",  # 6to4 of 10.0.0.1
+    "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+    "fec0::1",  # site-local
+    "::",
 ]
-PUBLIC = ["example.com", "hooks.platform.example", "93.184.216.34", "2606:4700::6810:85e5"]
+PUBLIC = [
+    "example.com",
+    "hooks.platform.example",
+    "93.184.216.34",
+    "2606:4700::6810:85e5",
+    "64:ff9b::5db8:d822",  # NAT64 of 93.184.216.34
+    "2002:5db8:d822::1",  # 6to4 of 93.184.216.34
+]
 
 
 @pytest.mark.parametrize("host", INTERNAL)

@@ -1,0 +1,192 @@
+"""Running it for a team: several `serve` processes on one PostgreSQL database, probes an
+orchestrator can trust, metrics across processes, and the defaults of a server others reach."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import suppress
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine, text
+
+from server.store import schema
+from tests import postgres
+from tests.conftest import assert_error, bearer
+from tests.live import OFFLINE, free_port, running_server, stop, wait_until_up
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture
+def empty_postgres():
+    reason = postgres.unreachable_reason()
+    if reason:
+        pytest.skip(reason)
+    with postgres.fresh_database("ten99_team") as url:
+        yield url
+
+
+def _serve(url: str, port: int, log, **env: str) -> subprocess.Popen:
+    environment = {
+        **os.environ,
+        **OFFLINE,
+        "TEN99_DATABASE_URL": url,
+        "TEN99_API_KEY": "t9k_test_team0123456789abcdef",
+        "TEN99_LOG_LEVEL": "info",
+        **env,
+    }
+    command = [sys.executable, "-m", "server", "serve", "--port", str(port)]
+    return subprocess.Popen(
+        command, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+@pytest.mark.postgres
+def test_three_servers_started_together_on_an_empty_database_migrate_it_once(
+    empty_postgres, tmp_path
+):
+    ports = [free_port() for _ in range(3)]
+    logs = [(tmp_path / f"serve{n}.log").open("w") for n in range(3)]
+    servers = [_serve(empty_postgres, port, log) for port, log in zip(ports, logs, strict=True)]
+    try:
+        for port, server in zip(ports, servers, strict=True):
+            wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
+            ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+            assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+    finally:
+        for n, server in enumerate(servers):
+            stop(server, f"serve {n}")
+        for log in logs:
+            log.close()
+    said = [(tmp_path / f"serve{n}.log").read_text() for n in range(3)]
+    migrated = [text for text in said if "migrated the schema from nothing" in text]
+    assert len(migrated) == 1, said
+    engine = create_engine(empty_postgres)
+    try:
+        with engine.connect() as connection:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    finally:
+        engine.dispose()
+    assert versions == [(schema.head(),)]
+
+
+class _Proxy:
+    """A TCP proxy to PostgreSQL that the test can take away (every connection cut, and the
+    port refusing) and bring back, as a database host that goes down and comes up."""
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.port = free_port()
+        self._sockets: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+        self.start()
+
+    def start(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with suppress(OSError):
+            sink.shutdown(socket.SHUT_RDWR)
+
+    def take_away(self) -> None:
+        assert self._listener is not None
+        self._listener.close()
+        for sock in self._sockets:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self._sockets.clear()
+
+
+def _poll(url: str, status: int, within: float) -> float:
+    """Seconds until `url` answers `status`; fails after `within`."""
+    started = time.monotonic()
+    while True:
+        with suppress(httpx.TransportError):
+            if httpx.get(url, timeout=5).status_code == status:
+                return time.monotonic() - started
+        assert time.monotonic() - started < within, f"{url} did not answer {status}"
+        time.sleep(0.1)
+
+
+@pytest.mark.postgres
+def test_readyz_is_503_within_seconds_of_the_database_going_away_while_healthz_stays_200(
+    empty_postgres,
+):
+    from sqlalchemy.engine import make_url
+
+    real = make_url(empty_postgres)
+    proxy = _Proxy((real.host or "127.0.0.1", real.port or 5432))
+    through = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    with running_server(database_url=through) as server:
+        origin = server.base_url.removesuffix("/api/v1")
+        assert httpx.get(f"{origin}/readyz").status_code == 200
+        proxy.take_away()
+        took = _poll(f"{origin}/readyz", 503, within=10)
+        gone = httpx.get(f"{origin}/readyz", timeout=10)
+        assert re.search(r"the database did not answer", gone.json()["problems"][0])
+        assert httpx.get(f"{origin}/healthz").status_code == 200
+        # /metrics still answers, and says the database is down.
+        scraped = httpx.get(f"{origin}/metrics", timeout=10).text
+        assert "ten99_database_up 0.0" in scraped
+        proxy.start()
+        back = _poll(f"{origin}/readyz", 200, within=15)
+    print(f"/readyz turned 503 {took:.1f} s after the database went away, 200 {back:.1f} s after")
+
+
+def test_metrics_add_up_every_process_of_serve(tmp_path):
+    with running_server(workers=2) as server:
+        origin = server.base_url.removesuffix("/api/v1")
+        with httpx.Client(timeout=10) as http:
+            for _ in range(40):  # new connections: both processes answer some
+                http.get(
+                    f"{server.base_url}/contractors",
+                    headers={**bearer(server.api_key), "Connection": "close"},
+                )
+            scraped = http.get(f"{origin}/metrics").text
+    counted = {
+        (sample.labels.get("route"), sample.labels.get("status")): sample.value
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+        if sample.name == "ten99_http_requests_total"
+    }
+    assert counted[("/api/v1/contractors", "200")] == 40
+
+
+def test_a_server_listening_beyond_loopback_refuses_loopback_webhook_targets(tmp_path):
+    log = tmp_path / "serve.log"
+    with running_server(
+        host="0.0.0.0", env={"TEN99_WEBHOOK_TARGETS": None}, log_path=log
+    ) as server:
+        refused = httpx.post(
+            f"{server.base_url}/webhook_endpoints",
+            json={"url": "http://127.0.0.1:9000/hooks", "enabled_events": ["contractor.created"]},
+            headers=bearer(server.api_key),
+        )
+    assert_error(refused, 400, "url_not_allowed", "url")
+    assert "TEN99_WEBHOOK_TARGETS=deny" in log.read_text()
