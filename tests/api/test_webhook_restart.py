@@ -47,7 +47,14 @@ def _server(database_url: str, *, worker: bool):
 @contextmanager
 def running_worker(database_url: str) -> Iterator[subprocess.Popen]:
     """`ten99-server worker` on the database, until the block ends (SIGTERM)."""
-    env = {**os.environ, **ENV, "TEN99_DATABASE_URL": database_url}
+    # The receivers are on this machine; a worker of its own delivers to public addresses only
+    # unless told otherwise.
+    env = {
+        **os.environ,
+        **ENV,
+        "TEN99_DATABASE_URL": database_url,
+        "TEN99_WEBHOOK_TARGETS": "loopback",
+    }
     with tempfile.TemporaryDirectory(prefix="ten99-worker-") as tmp:
         log = (Path(tmp) / "worker.log").open("w")
         process = subprocess.Popen(
