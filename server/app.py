@@ -18,7 +18,7 @@ from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
 from server.contract.spec import load_spec, spec_path
-from server.core import heartbeat, logs
+from server.core import heartbeat, logs, telemetry
 from server.core.settings import Settings
 from server.domain import keys as api_keys
 from server.middleware import errors
@@ -27,17 +27,23 @@ from server.middleware.idempotency import Idempotency
 from server.middleware.operations import Operations
 from server.middleware.rate_limit import RateLimiter, RateLimitMiddleware
 from server.middleware.resolver import TagResolver
+from server.middleware.routes import RouteTemplates
 from server.middleware.security import KeyCache, security_map
 from server.middleware.statement_counts import StatementCounts
 from server.middleware.validation import RequestValidation
-from server.store import schema
+from server.store import schema, statements
 from server.store.db import Database
 from server.web import files, hosted, operator
 from server.worker import Worker
 from server.worker.registry import KINDS
 
 
-def middlewares(settings: Settings, database: Database, limiter: RateLimiter) -> list:
+def middlewares(
+    settings: Settings,
+    database: Database,
+    limiter: RateLimiter,
+    tracing: telemetry.Tracing | None = None,
+) -> list:
     """The request path, outermost first: one layer per promise (the README's "How a request
     is served"). Operations answers every resolved operation; what it passes on (Swagger UI,
     files, the hosted page, unresolved operations) reaches connexion's own app."""
@@ -47,6 +53,12 @@ def middlewares(settings: Settings, database: Database, limiter: RateLimiter) ->
         partial(RequestEnvelope, spec=load_spec(), fixed_paths=operator.PATHS),
         ExceptionMiddleware,  # every error in the contract's shape (server/middleware/errors.py)
         RoutingMiddleware,
+        # a span per request, once routing has named its operation (OTEL_EXPORTER_OTLP_*)
+        *(
+            [tracing.middleware(RouteTemplates(load_spec(), operator.PATHS).label)]
+            if tracing
+            else []
+        ),
         SecurityMiddleware,  # API keys (server/security.py)
         partial(RateLimitMiddleware, limiter=limiter),
         RequestValidation,
@@ -65,7 +77,11 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         logs.configure(settings.log_level, settings.log_format)
     limiter = RateLimiter(settings.rate_limit, settings.redis_url)
     failures = RateLimiter(settings.auth_failure_limit, settings.redis_url)
-    database = Database(settings.database_url)
+    tracing = telemetry.from_environment()
+    statements.trace_with(tracing.statement_span if tracing else None)
+    database = Database(
+        settings.database_url, on_engine=tracing.instrument_engine if tracing else None
+    )
     schema.prepare(database.engine, may_migrate=settings.migrate_at_start)
     if settings.api_key:
         with database.server_work() as work:
@@ -88,12 +104,14 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             worker.stop(settings.shutdown_grace_seconds)
         await database.close_requests()
         database.dispose()
+        if tracing:
+            tracing.shutdown()
 
     app = AsyncApp(
         __name__,
         specification_dir=str(spec_path().parent),
         lifespan=lifespan,
-        middlewares=middlewares(settings, database, limiter),
+        middlewares=middlewares(settings, database, limiter, tracing),
     )
     app.add_api(
         spec_path().name,
@@ -112,6 +130,10 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     # handler fails at start-up instead.
     app.middleware.app, app.middleware.middleware_stack = app.middleware._build_middleware_stack()
     return app
+
+
+def _route_names() -> Callable[[dict], str]:
+    return RouteTemplates(load_spec(), operator.PATHS).label
 
 
 def _scheduler_age(worker: Worker | None) -> Callable[[], float | None] | None:

@@ -265,10 +265,20 @@ class _TakenOnce:
 class Database:
     """One engine; `transaction()` is one database transaction."""
 
-    def __init__(self, url: str, *, checkpoints: bool = True):
+    def __init__(
+        self,
+        url: str,
+        *,
+        checkpoints: bool = True,
+        on_engine: Callable[[Engine], None] | None = None,
+    ):
         """`checkpoints`: whether this process copies SQLite's log into the database; off in
-        `serve`'s worker process, where the server's own process does it."""
+        `serve`'s worker process, where the server's own process does it. `on_engine` is
+        called with each engine made (to trace its statements)."""
         self.engine = make_engine(url)
+        self._on_engine = on_engine
+        if on_engine is not None:
+            on_engine(self.engine)
         self._checkpoints = checkpoints
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         # PostgreSQL: background reads need no transaction of their own (at READ COMMITTED each
@@ -513,6 +523,8 @@ class Database:
             if self._request_connections is not None:
                 await greenlet_spawn(self._request_connections.close)
             self._requests, self._requests_loop = make_request_engine(self._url), loop
+            if self._on_engine is not None:
+                self._on_engine(self._requests.sync_engine)
             self._request_connections = _KeptConnections(
                 self._requests.sync_engine, POSTGRES_REQUEST_KEPT
             )

@@ -86,7 +86,11 @@ class Prepared:
         cursor = driver.cursor()
         statements.statement()
         try:
-            cursor.execute(sql, params)
+            if statements.tracer is None:
+                cursor.execute(sql, params)
+            else:
+                with statements.tracer(sql, dialect.name):
+                    cursor.execute(sql, params)
         except dialect.loaded_dbapi.Error as error:
             # As a SQLAlchemy execution would: its exception classes, and a connection that was
             # lost is invalidated, so that the next transaction opens a new one.

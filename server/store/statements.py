@@ -6,8 +6,8 @@ reports them per operation); otherwise counting costs a context variable's read 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -56,3 +56,15 @@ def counted_by(counts: Counts | None) -> Iterator[None]:
         yield
     finally:
         _CURRENT.reset(token)
+
+
+# Opens a span around each statement the store runs itself (store/prepared.py), where traces
+# are sent (server/core/telemetry.py); SQLAlchemy's own statements are traced by its engine.
+Tracer = Callable[[str, str], AbstractContextManager]
+tracer: Tracer | None = None
+
+
+def trace_with(statement_span: Tracer | None) -> None:
+    """Trace each statement in `statement_span(sql, database system)`; None: trace none."""
+    global tracer
+    tracer = statement_span

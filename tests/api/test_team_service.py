@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 
 from server.store import schema
 from tests import postgres
-from tests.conftest import assert_error, bearer
+from tests.conftest import assert_error, bearer, new_contractor
 from tests.live import OFFLINE, free_port, running_server, stop, wait_until_up
 
 pytestmark = pytest.mark.live
@@ -190,3 +190,84 @@ def test_a_server_listening_beyond_loopback_refuses_loopback_webhook_targets(tmp
         )
     assert_error(refused, 400, "url_not_allowed", "url")
     assert "TEN99_WEBHOOK_TARGETS=deny" in log.read_text()
+
+
+class _Collector:
+    """An OTLP/HTTP trace receiver: every span exported to it, decoded."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+            ExportTraceServiceRequest,
+        )
+
+        spans = self.spans = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                exported = ExportTraceServiceRequest.FromString(body)
+                for resource in exported.resource_spans:
+                    for scope in resource.scope_spans:
+                        spans.extend(scope.spans)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+
+
+def test_traces_go_to_the_otlp_endpoint_named_by_route_with_database_spans_beneath():
+    collector = _Collector()
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+    try:
+        with running_server(env=env) as server:
+            headers = bearer(server.api_key)
+            made = httpx.post(
+                f"{server.base_url}/contractors", json=new_contractor(), headers=headers
+            ).json()
+            httpx.get(f"{server.base_url}/contractors/{made['id']}", headers=headers)
+            deadline = time.monotonic() + 15
+            name = "GET /api/v1/contractors/{contractor_id}"
+            while not any(span.name == name for span in collector.spans):
+                assert time.monotonic() < deadline, [span.name for span in collector.spans]
+                time.sleep(0.1)
+    finally:
+        collector.close()
+    request = next(span for span in collector.spans if span.name == name)
+    beneath = [
+        span
+        for span in collector.spans
+        if span.trace_id == request.trace_id and span.span_id != request.span_id
+    ]
+    attributes = {
+        attribute.key: attribute.value.string_value
+        for span in beneath
+        for attribute in span.attributes
+    }
+    assert attributes.get("db.system") == "sqlite", [span.name for span in beneath]
+    assert made["id"] not in request.name
+
+
+def test_without_an_otlp_endpoint_nothing_of_opentelemetry_is_loaded(tmp_path):
+    probe = (
+        "import sys\n"
+        "from server.app import create_app\n"
+        "from server.core.settings import Settings\n"
+        f"create_app(Settings(database_url='sqlite:///{tmp_path}/t.db', worker=False))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('opentelemetry')))\n"
+    )
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("OTEL_")}
+    ran = subprocess.run(
+        [sys.executable, "-c", probe], env=clean, capture_output=True, text=True, check=True
+    )
+    assert ran.stdout.strip().splitlines()[-1] == "[]"
