@@ -142,10 +142,11 @@ def listen_url(host: str, port: int) -> str:
 def serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _check_host(args.host, args.port)
-    if not _loopback_only(args.host):
-        settings = _shared_targets(settings, f"`serve --host {args.host}` listens beyond loopback")
     logs.configure(settings.log_level, settings.log_format)  # what migrating at start says
     new_key = _prepare(settings)
+    if not _loopback_only(args.host):
+        why = f"`serve --host {args.host}` listens beyond loopback"
+        settings = _shared_targets(settings, why, export=True)
     if new_key:
         print(
             f"No API key existed, so a sandbox key was created. It is shown only now:\n\n"
@@ -215,14 +216,16 @@ def _loopback_only(host: str) -> bool:
     return all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in answers)
 
 
-def _shared_targets(settings: Settings, why: str) -> Settings:
+def _shared_targets(settings: Settings, why: str, *, export: bool) -> Settings:
     """Unless TEN99_WEBHOOK_TARGETS says otherwise, a server others reach sends webhook
     deliveries to public addresses only: none of its users may make it POST to a service of
-    the host or network it runs in. Its processes read the setting from the environment."""
+    the host or network it runs in. With `export`, for the processes `serve` starts, which read
+    their settings from the environment."""
     name = env_name("webhook_targets")
     if os.environ.get(name):
         return settings
-    os.environ[name] = TargetPolicy.DENY.value
+    if export:
+        os.environ[name] = TargetPolicy.DENY.value
     print(
         f"{PROG}: {why}: webhook deliveries go to public addresses only ({name}=deny; "
         "set it to loopback or allow to change that).",
@@ -284,7 +287,7 @@ def _stop_worker_process(background: BaseProcess, grace: int) -> None:
 def worker(args: argparse.Namespace) -> int:
     """The background work alone (tasks and webhook deliveries), until SIGINT or SIGTERM: run
     several beside `TEN99_WORKER=off ten99-server serve --workers N` on PostgreSQL."""
-    settings = _shared_targets(_settings(args), "a worker of its own serves a shared server")
+    settings = _settings(args)
     if args.port is not None:
         _check_host(args.host, args.port)
     print(f"{PROG} worker: running; Ctrl-C stops it.", flush=True)
@@ -313,6 +316,9 @@ def _run_worker(
     logs.configure(settings.log_level, settings.log_format)
     # `serve`'s worker process leaves SQLite's checkpoints to the server's.
     database = _database(settings, checkpoints=parent is None)
+    if parent is None:
+        why = "a worker of its own serves a shared server"
+        settings = _shared_targets(settings, why, export=False)
     # No request of this process wakes it when work is queued: it looks often.
     beating = heartbeat.of_environment() if parent is not None else None
     background = Worker(database, settings, interval=POLL_SECONDS, heartbeat=Heartbeat(beating))
