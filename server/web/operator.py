@@ -12,6 +12,8 @@ import concurrent.futures
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -21,7 +23,6 @@ from starlette.responses import Response
 
 from server.core import heartbeat, metrics
 from server.store.db import Database
-from server.store.server_work import ServerWork
 
 HEALTH, READY, METRICS = "/healthz", "/readyz", "/metrics"
 PATHS = (HEALTH, READY, METRICS)
@@ -30,9 +31,13 @@ JSON = "application/json"
 DATABASE_TIMEOUT_SECONDS = 2.0  # a database slower than this to answer is as good as gone
 
 
-def _database_state(work: ServerWork) -> tuple[str | None, list[metrics.Backlog]]:
-    found = work.schema_version()
-    return (None if found.is_current else found.describe()), work.backlog()
+@dataclass(frozen=True)
+class DatabaseState:
+    """What the database answered: whether its schema is this code's (None) or why not, and,
+    for /metrics, the queued work."""
+
+    schema_problem: str | None
+    backlog: list[metrics.Backlog] | None = None
 
 
 class Probes:
@@ -51,29 +56,37 @@ class Probes:
         self._started = time.monotonic()
         self._threads = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ten99-probe")
 
-    def _read(self) -> tuple[str | None, list[metrics.Backlog]]:
+    def _read(self, backlog: bool) -> DatabaseState:
         with self._database.server_work(write=False) as work:
-            return _database_state(work)
+            found = work.schema_version()
+            problem = None if found.is_current else found.describe()
+            return DatabaseState(problem, work.backlog() if backlog else None)
 
-    async def read_async(self) -> tuple[str | None, list[metrics.Backlog]] | None:
-        """The schema's state and the backlog; None when the database does not answer in time."""
+    async def read_async(self, path: str) -> DatabaseState | None:
+        """What `path` needs of the database; None when it does not answer in time."""
+        if path == HEALTH:
+            return None
+        read = partial(self._read, path == METRICS)
         try:
-            return await asyncio.wait_for(self._database.run(self._read), DATABASE_TIMEOUT_SECONDS)
+            return await asyncio.wait_for(self._database.run(read), DATABASE_TIMEOUT_SECONDS)
         except Exception:  # unreachable, timed out, or refused: the same to a probe
             return None
 
-    def read(self) -> tuple[str | None, list[metrics.Backlog]] | None:
+    def read(self, path: str) -> DatabaseState | None:
+        if path == HEALTH:
+            return None
         try:
-            return self._threads.submit(self._read).result(DATABASE_TIMEOUT_SECONDS)
+            future = self._threads.submit(self._read, path == METRICS)
+            return future.result(DATABASE_TIMEOUT_SECONDS)
         except Exception:
             return None
 
-    def problems(self, state: tuple[str | None, list[metrics.Backlog]] | None) -> list[str]:
+    def problems(self, state: DatabaseState | None) -> list[str]:
         found = []
         if state is None:
             found.append(f"the database did not answer within {DATABASE_TIMEOUT_SECONDS:g} s")
-        elif state[0] is not None:
-            found.append(state[0])
+        elif state.schema_problem is not None:
+            found.append(state.schema_problem)
         if self._scheduler_age is not None:
             age = self._scheduler_age()
             if age is None:
@@ -82,14 +95,15 @@ class Probes:
                 found.append(f"the background scheduler has not gone round for {age:.0f} s")
         return found
 
-    def backlog(self, state: tuple[str | None, list[metrics.Backlog]] | None):
-        if state is None:
+    def backlog(self, state: DatabaseState | None) -> list[metrics.Backlog] | None:
+        """The queued work of every kind, those with nothing queued too."""
+        if state is None or state.backlog is None:
             return None
-        listed = {item.kind: item for item in state[1]}
+        listed = {item.kind: item for item in state.backlog}
         idle = [metrics.Backlog(kind, 0, 0, 0) for kind in self._task_kinds if kind not in listed]
         return [*listed.values(), *idle]
 
-    def answer(self, path: str, state) -> tuple[int, bytes, str]:
+    def answer(self, path: str, state: DatabaseState | None) -> tuple[int, bytes, str]:
         """Status, body and content type of `path`, one of PATHS."""
         if path == METRICS:
             body, content_type = metrics.exposition(self.backlog(state))
@@ -109,8 +123,7 @@ class Probes:
 def add_routes(app, probes: Probes) -> None:
     async def endpoint(request: Request) -> Response:
         path = request.url.path
-        state = None if path == HEALTH else await probes.read_async()
-        status, body, content_type = probes.answer(path, state)
+        status, body, content_type = probes.answer(path, await probes.read_async(path))
         return Response(
             body, status, media_type=content_type, headers={"Cache-Control": "no-store"}
         )
@@ -136,7 +149,7 @@ def serve_in_thread(probes: Probes, host: str, port: int) -> WSGIServer:
         if path not in PATHS or environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found\n"]
-        status, body, content_type = probes.answer(path, None if path == HEALTH else probes.read())
+        status, body, content_type = probes.answer(path, probes.read(path))
         reason = {200: "OK", 503: "Service Unavailable"}[status]
         start_response(f"{status} {reason}", [("Content-Type", content_type), *NOT_CACHED.items()])
         return [body]

@@ -99,10 +99,10 @@ def test_a_stuck_scheduler_makes_a_process_unready(settings):
     database = Database(settings.database_url)
     try:
         probes = operator.Probes(database, scheduler_age=lambda: 31.0)
-        status, body, _ = probes.answer(operator.READY, probes.read())
+        status, body, _ = probes.answer(operator.READY, probes.read(operator.READY))
         assert status == 503
         assert b"has not gone round for 31 s" in body
         going = operator.Probes(database, scheduler_age=lambda: 0.2)
-        assert going.answer(operator.READY, going.read())[0] == 200
+        assert going.answer(operator.READY, going.read(operator.READY))[0] == 200
     finally:
         database.dispose()
