@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, literal, select, update
+from sqlalchemy import Connection, Select, Update, func, insert, literal, select, update
 
 from server.core.metrics import Backlog
 from server.core.principals import Environment, Principal
@@ -114,28 +114,14 @@ class TaskQueue:
     def renew(self, task: ClaimedTask, until: int) -> None:
         """Keep the task's lease until `until`, while its claim is still the latest (attempts
         unchanged) and it is not done."""
-        self.connection.execute(
-            update(tasks)
-            .where(
-                tasks.c.seq == task.seq,
-                tasks.c.done_at.is_(None),
-                tasks.c.attempts == task.attempts,
-            )
-            .values(run_after=until)
-        )
+        self.connection.execute(_still_claimed(task).values(run_after=until))
 
     def hand_back(self, task: ClaimedTask, at: int) -> None:
         """Give up a claim unfinished, for the next worker at `at`: a worker that stops does not
         hold its tasks until their leases run out, and the claim does not count as an attempt.
         Nothing changes if the task is done or claimed again meanwhile."""
         self.connection.execute(
-            update(tasks)
-            .where(
-                tasks.c.seq == task.seq,
-                tasks.c.done_at.is_(None),
-                tasks.c.attempts == task.attempts,
-            )
-            .values(run_after=at, attempts=task.attempts - 1)
+            _still_claimed(task).values(run_after=at, attempts=task.attempts - 1)
         )
 
     def resume(self, seq: int, at: int) -> None:
@@ -174,6 +160,16 @@ class TaskQueue:
     def pending(self) -> int:
         query = select(func.count()).select_from(tasks).where(tasks.c.done_at.is_(None))
         return self.connection.execute(query).scalar_one()
+
+
+def _still_claimed(task: ClaimedTask) -> Update:
+    """An update of `task` while its claim is the latest (attempts unchanged) and it is not
+    done: a worker changes only what it still holds."""
+    return update(tasks).where(
+        tasks.c.seq == task.seq,
+        tasks.c.done_at.is_(None),
+        tasks.c.attempts == task.attempts,
+    )
 
 
 def _due(query: Select, at: int, skipping: Collection[str]) -> Select:

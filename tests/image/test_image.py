@@ -12,23 +12,13 @@ import pytest
 import redis
 
 from tests import postgres
+from tests.conftest import new_contractor
 from tests.image import build, chroot
 from tests.live import free_port, wait_until_up
 
 SITE_PACKAGES = Path("opt/ten99/lib/python3.11/site-packages")
 DEFAULT_COMMAND = ["ten99-server", "serve", "--host", "0.0.0.0", "--port", "8000"]
-CONTRACTOR = {
-    "first_name": "Joe",
-    "last_name": "Parker",
-    "email": "parker@gmail.com",
-    "phone": "415-474-9088",
-    "address": {
-        "line1": "1 Kearny St",
-        "locality": "San Francisco",
-        "postalcode": "94104",
-        "region": "CA",
-    },
-}
+CONTRACTOR = new_contractor()  # the README's first POST
 # Tools of the build, the tests and development: none belongs in the image.
 NOT_SHIPPED = (
     "pip",
