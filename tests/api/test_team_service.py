@@ -159,39 +159,6 @@ def test_readyz_is_503_within_seconds_of_the_database_going_away_while_healthz_s
     print(f"/readyz turned 503 {took:.1f} s after the database went away, 200 {back:.1f} s after")
 
 
-def test_metrics_add_up_every_process_of_serve(tmp_path):
-    with running_server(workers=2) as server:
-        origin = server.base_url.removesuffix("/api/v1")
-        with httpx.Client(timeout=10) as http:
-            for _ in range(40):  # new connections: both processes answer some
-                http.get(
-                    f"{server.base_url}/contractors",
-                    headers={**bearer(server.api_key), "Connection": "close"},
-                )
-            scraped = http.get(f"{origin}/metrics").text
-    counted = {
-        (sample.labels.get("route"), sample.labels.get("status")): sample.value
-        for family in text_string_to_metric_families(scraped)
-        for sample in family.samples
-        if sample.name == "ten99_http_requests_total"
-    }
-    assert counted[("/api/v1/contractors", "200")] == 40
-
-
-def test_a_server_listening_beyond_loopback_refuses_loopback_webhook_targets(tmp_path):
-    log = tmp_path / "serve.log"
-    with running_server(
-        host="0.0.0.0", env={"TEN99_WEBHOOK_TARGETS": None}, log_path=log
-    ) as server:
-        refused = httpx.post(
-            f"{server.base_url}/webhook_endpoints",
-            json={"url": "http://127.0.0.1:9000/hooks", "enabled_events": ["contractor.created"]},
-            headers=bearer(server.api_key),
-        )
-    assert_error(refused, 400, "url_not_allowed", "url")
-    assert "TEN99_WEBHOOK_TARGETS=deny" in log.read_text()
-
-
 class _Collector:
     """An OTLP/HTTP trace receiver: every span exported to it, decoded."""
 
@@ -226,23 +193,68 @@ class _Collector:
         self._server.shutdown()
 
 
-def test_traces_go_to_the_otlp_endpoint_named_by_route_with_database_spans_beneath():
+@pytest.fixture(scope="module")
+def team_server(tmp_path_factory):
+    """One server as a team runs it, shared by the tests below: two processes, listening on
+    every interface with no TEN99_WEBHOOK_TARGETS, sending traces to a collector."""
     collector = _Collector()
-    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+    env = {
+        "TEN99_WEBHOOK_TARGETS": None,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+    }
+    log = tmp_path_factory.mktemp("team") / "serve.log"
     try:
-        with running_server(env=env) as server:
-            headers = bearer(server.api_key)
-            made = httpx.post(
-                f"{server.base_url}/contractors", json=new_contractor(), headers=headers
-            ).json()
-            httpx.get(f"{server.base_url}/contractors/{made['id']}", headers=headers)
-            deadline = time.monotonic() + 15
-            name = "GET /api/v1/contractors/{contractor_id}"
-            while not any(span.name == name for span in collector.spans):
-                assert time.monotonic() < deadline, [span.name for span in collector.spans]
-                time.sleep(0.1)
+        with running_server(workers=2, host="0.0.0.0", env=env, log_path=log) as server:
+            yield server, collector, log
     finally:
         collector.close()
+
+
+def _requests_counted(origin: str, route: str, status: str) -> float:
+    scraped = httpx.get(f"{origin}/metrics", timeout=10).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+        if sample.name == "ten99_http_requests_total"
+        and (sample.labels.get("route"), sample.labels.get("status")) == (route, status)
+    )
+
+
+def test_metrics_add_up_every_process_of_serve(team_server):
+    server, _collector, _log = team_server
+    origin = server.base_url.removesuffix("/api/v1")
+    before = _requests_counted(origin, "/api/v1/contractors", "200")
+    with httpx.Client(timeout=10) as http:
+        headers = {**bearer(server.api_key), "Connection": "close"}
+        for _ in range(40):  # new connections: both processes answer some
+            http.get(f"{server.base_url}/contractors", headers=headers)
+    assert _requests_counted(origin, "/api/v1/contractors", "200") - before == 40
+
+
+def test_a_server_listening_beyond_loopback_refuses_loopback_webhook_targets(team_server):
+    server, _collector, log = team_server
+    refused = httpx.post(
+        f"{server.base_url}/webhook_endpoints",
+        json={"url": "http://127.0.0.1:9000/hooks", "enabled_events": ["contractor.created"]},
+        headers=bearer(server.api_key),
+    )
+    assert_error(refused, 400, "url_not_allowed", "url")
+    assert "TEN99_WEBHOOK_TARGETS=deny" in log.read_text()
+
+
+def test_traces_go_to_the_otlp_endpoint_named_by_route_with_database_spans_beneath(team_server):
+    server, collector, _log = team_server
+    headers = bearer(server.api_key)
+    made = httpx.post(f"{server.base_url}/contractors", json=new_contractor(), headers=headers)
+    made = made.json()
+    httpx.get(f"{server.base_url}/contractors/{made['id']}", headers=headers)
+    deadline = time.monotonic() + 15
+    name = "GET /api/v1/contractors/{contractor_id}"
+    while not any(span.name == name for span in collector.spans):
+        assert time.monotonic() < deadline, [span.name for span in collector.spans]
+        time.sleep(0.1)
     request = next(span for span in collector.spans if span.name == name)
     beneath = [
         span
