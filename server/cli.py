@@ -327,7 +327,7 @@ def _run_worker(
         probes = operator.Probes(database, background.heartbeat.age, task_kinds=KINDS)
         probes_server = operator.serve_in_thread(probes, probes_host, probes_port)
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: background.request_stop())
+        signal.signal(signum, lambda *_: background.request_stop(settings.shutdown_grace_seconds))
     background.start()
     background.wait(while_alive=parent)
     background.stop(settings.shutdown_grace_seconds)

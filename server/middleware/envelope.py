@@ -72,9 +72,9 @@ class RequestEnvelope:
                 await self.app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
-            metrics.request_done(scope["method"], self.routes.label(scope), status, seconds)
+            route, label = self.routes.names(scope)
+            metrics.request_done(scope["method"], label, status, seconds)
             if access.isEnabledFor(logging.INFO):
-                route = self.routes.of(scope)
                 details = {"method": scope["method"], "route": route, "status": status}
                 access.info("request", extra={**details, "duration_ms": round(seconds * 1000, 1)})
 

@@ -46,23 +46,22 @@ class RouteTemplates:
         self._fixed = {*fixed_paths, f"{base}/openapi.json", f"{base}/openapi.yaml"}
         self._swagger_ui = f"{base}/ui"
 
-    def of(self, scope: Scope) -> str:
-        """The route template of a request served (or refused), never a capability path; the
-        path itself where no route serves it."""
-        return self._template(scope) or scope["path"]
-
-    def label(self, scope: Scope) -> str:
-        """The same, for a metric's label: every path no route serves is `unmatched`, so that
-        a scanner's random paths do not make a label each."""
+    def names(self, scope: Scope) -> tuple[str, str]:
+        """The request's route for the access line and for a metric's label: its template,
+        never a capability path. Where no route serves it, the access line names the path, and
+        the label is `unmatched`, so that a scanner's random paths do not make a label each."""
         template = self._template(scope)
         if template is not None:
-            return template
+            return template, template
         path = scope["path"]
         if path in self._fixed:
-            return path
+            return path, path
         if path.startswith(self._swagger_ui):
-            return self._swagger_ui + "/{file}"
-        return "unmatched"
+            return path, self._swagger_ui + "/{file}"
+        return path, "unmatched"
+
+    def label(self, scope: Scope) -> str:
+        return self.names(scope)[1]
 
     def _template(self, scope: Scope) -> str | None:
         routed = scope.get("extensions", {}).get("connexion_routing", {})

@@ -328,17 +328,19 @@ class Worker:
     def start(self) -> None:
         self._thread.start()
 
-    def request_stop(self) -> None:
-        """Stop taking work (from a signal handler: `stop` then waits for what runs)."""
+    def request_stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Take no more work, and give what runs `grace` seconds from now to end (from a signal
+        handler: `stop` then waits for it). The deadline is set before the scheduler is woken,
+        which reads it as it stops."""
+        if self._deadline is None:
+            self._deadline = time.monotonic() + grace
         self._stopping.set()
         self._database.work_ready.set()
 
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Take no more work, and wait up to `grace` seconds for what runs: what has not ended
         then is handed back to the next worker (server/store's `hand_back`)."""
-        if self._deadline is None:
-            self._deadline = time.monotonic() + grace
-        self.request_stop()
+        self.request_stop(grace)
         if self._thread.is_alive():
             self._thread.join(timeout=grace + STOP_MARGIN_SECONDS)
 
@@ -378,7 +380,8 @@ class Worker:
                     next_due = min(kind.due_at(now) for kind in kinds)
                     self._database.work_ready.wait(min(max(0.0, next_due - now), self._interval))
             finally:
-                deadline = self._deadline if self._deadline is not None else math.inf
+                # Set by request_stop, which ends the loop; the default's, if the loop failed.
+                deadline = self._deadline or time.monotonic() + STOP_GRACE_SECONDS
                 for kind in kinds:
                     kind.stop(deadline)
 
