@@ -59,6 +59,59 @@ class Address(BaseModel):
     """
 
 
+class AddressInput(BaseModel):
+    """
+    A postal address.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    line1: str = Field(
+        ...,
+        examples=["1 Kearny St"],
+        max_length=200,
+        min_length=1,
+        pattern="^[^\\x00]*$",
+    )
+    """
+    Address line 1 (street address or PO box).
+    """
+    line2: str | None = Field(
+        None, examples=["Suite 400"], max_length=200, pattern="^[^\\x00]*$"
+    )
+    """
+    Address line 2 (apartment, suite, unit or building).
+    """
+    locality: str = Field(
+        ...,
+        examples=["San Francisco"],
+        max_length=100,
+        min_length=1,
+        pattern="^[^\\x00]*$",
+    )
+    """
+    City, district, suburb, town or village.
+    """
+    region: str = Field(..., examples=["CA"], pattern="^[A-Z]{2}$")
+    """
+    2-letter state code.
+    """
+    postalcode: PostalCodeInput1 | PostalCodeInput2
+    """
+    ZIP or postal code, as a request sends it: a string, or a number as the reference
+    documents' examples send it (`"postalcode": 94104`). A number is stored and answered as
+    the string of its five digits, with the zeros a number loses put back (`2134` is `"02134"`).
+
+    """
+    country: str | None = Field(None, examples=["US"], pattern="^[A-Z]{2,3}$")
+    """
+    ISO 3166-1 country code: 2 letters (`US`), or 3 (`USA`) as the official client
+    libraries send it. Stored as given.
+
+    """
+
+
 class AddressOrNull(BaseModel):
     """
     A postal address, or `null` when there is none.
@@ -98,6 +151,55 @@ class AddressOrNull(BaseModel):
     )
     """
     ZIP or postal code.
+    """
+    country: str | None = Field(None, examples=["US"], pattern="^[A-Z]{2,3}$")
+    """
+    ISO 3166-1 country code: 2 letters (`US`), or 3 (`USA`) as the official client
+    libraries send it. Stored as given.
+
+    """
+
+
+class AddressOrNullInput(BaseModel):
+    """
+    A postal address, or `null` when there is none.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    line1: str = Field(
+        ...,
+        examples=["One Apple Park Way"],
+        max_length=200,
+        min_length=1,
+        pattern="^[^\\x00]*$",
+    )
+    """
+    Address line 1 (street address or PO box).
+    """
+    line2: str | None = Field(
+        None, examples=["Building 4"], max_length=200, pattern="^[^\\x00]*$"
+    )
+    """
+    Address line 2 (apartment, suite, unit or building).
+    """
+    locality: str = Field(
+        ..., examples=["Cupertino"], max_length=100, min_length=1, pattern="^[^\\x00]*$"
+    )
+    """
+    City, district, suburb, town or village.
+    """
+    region: str = Field(..., examples=["CA"], pattern="^[A-Z]{2}$")
+    """
+    2-letter state code.
+    """
+    postalcode: PostalCodeInput1 | PostalCodeInput2
+    """
+    ZIP or postal code, as a request sends it: a string, or a number as the reference
+    documents' examples send it (`"postalcode": 94104`). A number is stored and answered as
+    the string of its five digits, with the zeros a number loses put back (`2134` is `"02134"`).
+
     """
     country: str | None = Field(None, examples=["US"], pattern="^[A-Z]{2,3}$")
     """
@@ -773,7 +875,7 @@ class ContractorCreate(BaseModel):
     at least that much; a contractor whose experience is not given is not refused for it.
 
     """
-    address: Address
+    address: AddressInput
     tax_identification: str | None = Field(
         None,
         examples=["12-3456789"],
@@ -856,7 +958,7 @@ class ContractorUpdate(BaseModel):
     at least that much; a contractor whose experience is not given is not refused for it.
 
     """
-    address: Address | None = None
+    address: AddressInput | None = None
     tax_identification: str | None = Field(
         None,
         examples=["12-3456789"],
@@ -1257,7 +1359,7 @@ class EntityCreate(BaseModel):
     """
     The contracting entity's legal name.
     """
-    address: AddressOrNull | None = None
+    address: AddressOrNullInput | None = None
     coverage_limit: CoverageLimit | None = None
     required_coverage: list[CoverageType] | None = Field(
         None, examples=[["general", "workers-comp"]], max_length=3
@@ -1343,7 +1445,7 @@ class EntityUpdate(BaseModel):
     """
     The contracting entity's legal name.
     """
-    address: AddressOrNull | None = None
+    address: AddressOrNullInput | None = None
     coverage_limit: CoverageLimit | None = None
     required_coverage: list[CoverageType] | None = Field(
         None, examples=[["general", "workers-comp"]], max_length=3
@@ -1971,6 +2073,61 @@ class JobAddress(BaseModel):
     """
 
 
+class JobAddressInput(BaseModel):
+    """
+    The job address where the work will be done; `null` (or left out on creation) when the job
+    will be done remotely. Only the state and the ZIP code are required.
+
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    line1: str | None = Field(
+        None,
+        examples=["1 Kearny St"],
+        max_length=200,
+        min_length=1,
+        pattern="^[^\\x00]*$",
+    )
+    """
+    Address line 1 (street address or PO box).
+    """
+    line2: str | None = Field(
+        None, examples=["Suite 400"], max_length=200, pattern="^[^\\x00]*$"
+    )
+    """
+    Address line 2 (apartment, suite, unit or building).
+    """
+    locality: str | None = Field(
+        None,
+        examples=["San Francisco"],
+        max_length=100,
+        min_length=1,
+        pattern="^[^\\x00]*$",
+    )
+    """
+    City, district, suburb, town or village.
+    """
+    region: str = Field(..., examples=["CA"], pattern="^[A-Z]{2}$")
+    """
+    2-letter state code.
+    """
+    postalcode: PostalCodeInput1 | PostalCodeInput2
+    """
+    ZIP or postal code, as a request sends it: a string, or a number as the reference
+    documents' examples send it (`"postalcode": 94104`). A number is stored and answered as
+    the string of its five digits, with the zeros a number loses put back (`2134` is `"02134"`).
+
+    """
+    country: str | None = Field(None, examples=["US"], pattern="^[A-Z]{2,3}$")
+    """
+    ISO 3166-1 country code: 2 letters (`US`), or 3 (`USA`) as the official client
+    libraries send it. Stored as given.
+
+    """
+
+
 class JobCategory(BaseModel):
     """
     A job category code. Job category codes are pre-approved by 1099Policy so you can offer
@@ -2120,7 +2277,7 @@ class JobCreate(BaseModel):
     `null` when not given. It is shown as given: rating does not use it.
 
     """
-    address: JobAddress | None = None
+    address: JobAddressInput | None = None
 
 
 class JobList(RootModel[list[Job]]):
@@ -2226,7 +2383,7 @@ class JobUpdate(BaseModel):
     `null` when not given. It is shown as given: rating does not use it.
 
     """
-    address: JobAddress | None = None
+    address: JobAddressInput | None = None
 
 
 class Policy(BaseModel):
@@ -2371,6 +2528,28 @@ class PolicyUpdate(BaseModel):
     expiration_date: int | None = Field(None, examples=[1646818364], ge=0)
     """
     A point in time, in seconds since the Unix epoch.
+    """
+
+
+class PostalCodeInput1(RootModel[str]):
+    root: str = Field(
+        ..., examples=["94104"], pattern="^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$"
+    )
+    """
+    ZIP or postal code, as a request sends it: a string, or a number as the reference
+    documents' examples send it (`"postalcode": 94104`). A number is stored and answered as
+    the string of its five digits, with the zeros a number loses put back (`2134` is `"02134"`).
+
+    """
+
+
+class PostalCodeInput2(RootModel[int]):
+    root: int = Field(..., examples=[94104], ge=0, le=99999)
+    """
+    ZIP or postal code, as a request sends it: a string, or a number as the reference
+    documents' examples send it (`"postalcode": 94104`). A number is stored and answered as
+    the string of its five digits, with the zeros a number loses put back (`2134` is `"02134"`).
+
     """
 
 

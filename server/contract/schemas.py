@@ -39,6 +39,42 @@ class Address(TypedDict, closed=True):
     """
 
 
+class AddressInput(TypedDict, closed=True):
+    """
+    A postal address.
+    """
+
+    line1: str
+    """
+    Address line 1 (street address or PO box).
+    """
+    line2: NotRequired[str | None]
+    """
+    Address line 2 (apartment, suite, unit or building).
+    """
+    locality: str
+    """
+    City, district, suburb, town or village.
+    """
+    region: str
+    """
+    2-letter state code.
+    """
+    postalcode: str | int
+    """
+    ZIP or postal code, as a request sends it: a string, or a number as the reference
+    documents' examples send it (`"postalcode": 94104`). A number is stored and answered as
+    the string of its five digits, with the zeros a number loses put back (`2134` is `"02134"`).
+
+    """
+    country: NotRequired[str | None]
+    """
+    ISO 3166-1 country code: 2 letters (`US`), or 3 (`USA`) as the official client
+    libraries send it. Stored as given.
+
+    """
+
+
 class AddressOrNull(TypedDict, closed=True):
     """
     A postal address, or `null` when there is none.
@@ -63,6 +99,42 @@ class AddressOrNull(TypedDict, closed=True):
     postalcode: str
     """
     ZIP or postal code.
+    """
+    country: NotRequired[str | None]
+    """
+    ISO 3166-1 country code: 2 letters (`US`), or 3 (`USA`) as the official client
+    libraries send it. Stored as given.
+
+    """
+
+
+class AddressOrNullInput(TypedDict, closed=True):
+    """
+    A postal address, or `null` when there is none.
+    """
+
+    line1: str
+    """
+    Address line 1 (street address or PO box).
+    """
+    line2: NotRequired[str | None]
+    """
+    Address line 2 (apartment, suite, unit or building).
+    """
+    locality: str
+    """
+    City, district, suburb, town or village.
+    """
+    region: str
+    """
+    2-letter state code.
+    """
+    postalcode: str | int
+    """
+    ZIP or postal code, as a request sends it: a string, or a number as the reference
+    documents' examples send it (`"postalcode": 94104`). A number is stored and answered as
+    the string of its five digits, with the zeros a number loses put back (`2134` is `"02134"`).
+
     """
     country: NotRequired[str | None]
     """
@@ -539,7 +611,7 @@ class ContractorCreate(TypedDict, closed=True):
     at least that much; a contractor whose experience is not given is not refused for it.
 
     """
-    address: Address
+    address: AddressInput
     tax_identification: NotRequired[str]
     """
     The contractor's tax identification number: an employer identification number (EIN)
@@ -594,7 +666,7 @@ class ContractorUpdate(TypedDict, closed=True):
     at least that much; a contractor whose experience is not given is not refused for it.
 
     """
-    address: NotRequired[Address]
+    address: NotRequired[AddressInput]
     tax_identification: NotRequired[str]
     """
     The contractor's tax identification number. Stored, never returned.
@@ -928,7 +1000,7 @@ class EntityCreate(TypedDict, closed=True):
     """
     The contracting entity's legal name.
     """
-    address: NotRequired[AddressOrNull | None]
+    address: NotRequired[AddressOrNullInput | None]
     coverage_limit: NotRequired[CoverageLimit | None]
     required_coverage: NotRequired[
         list[Literal["general", "professional", "workers-comp"]]
@@ -958,7 +1030,7 @@ class EntityUpdate(TypedDict, closed=True):
     """
     The contracting entity's legal name.
     """
-    address: NotRequired[AddressOrNull | None]
+    address: NotRequired[AddressOrNullInput | None]
     coverage_limit: NotRequired[CoverageLimit | None]
     required_coverage: NotRequired[
         list[Literal["general", "professional", "workers-comp"]]
@@ -1420,6 +1492,44 @@ class JobAddress(TypedDict, closed=True):
     """
 
 
+class JobAddressInput(TypedDict, closed=True):
+    """
+    The job address where the work will be done; `null` (or left out on creation) when the job
+    will be done remotely. Only the state and the ZIP code are required.
+
+    """
+
+    line1: NotRequired[str]
+    """
+    Address line 1 (street address or PO box).
+    """
+    line2: NotRequired[str | None]
+    """
+    Address line 2 (apartment, suite, unit or building).
+    """
+    locality: NotRequired[str]
+    """
+    City, district, suburb, town or village.
+    """
+    region: str
+    """
+    2-letter state code.
+    """
+    postalcode: str | int
+    """
+    ZIP or postal code, as a request sends it: a string, or a number as the reference
+    documents' examples send it (`"postalcode": 94104`). A number is stored and answered as
+    the string of its five digits, with the zeros a number loses put back (`2134` is `"02134"`).
+
+    """
+    country: NotRequired[str | None]
+    """
+    ISO 3166-1 country code: 2 letters (`US`), or 3 (`USA`) as the official client
+    libraries send it. Stored as given.
+
+    """
+
+
 class JobCategory(TypedDict):
     """
     A job category code. Job category codes are pre-approved by 1099Policy so you can offer
@@ -1529,7 +1639,7 @@ class JobCreate(TypedDict, closed=True):
     `null` when not given. It is shown as given: rating does not use it.
 
     """
-    address: NotRequired[JobAddress | None]
+    address: NotRequired[JobAddressInput | None]
 
 
 JobList: TypeAlias = list[Job]
@@ -1587,7 +1697,7 @@ class JobUpdate(TypedDict, closed=True):
     `null` when not given. It is shown as given: rating does not use it.
 
     """
-    address: NotRequired[JobAddress | None]
+    address: NotRequired[JobAddressInput | None]
 
 
 class Policy(TypedDict):

@@ -8,7 +8,7 @@ from typing import Any
 from server.contract import schemas
 from server.core.errors import InvalidRequest, NotFound
 from server.core.pagination import PageRequest
-from server.domain import events, policies, required
+from server.domain import addresses, events, policies, required
 from server.store.unit_of_work import UnitOfWork
 
 MAX_METADATA_KEYS = 50
@@ -52,7 +52,7 @@ def check_metadata_size(metadata: dict[str, str]) -> None:
 def create(uow: UnitOfWork, fields: schemas.ContractorCreate) -> dict[str, Any]:
     metadata = merge_custom_metadata({}, fields.get("custom_metadata") or {})
     check_metadata_size(metadata)
-    record = uow.contractors.add({**fields, "custom_metadata": metadata}, uow.now)
+    record = uow.contractors.add({**addresses.stored(fields), "custom_metadata": metadata}, uow.now)
     uow.publish("contractor.created", events.CONTRACTOR, record)
     return record
 
@@ -74,7 +74,7 @@ def update(
     # change to the tax id alone reports no event that would look like the last one.
     before = retrieve(uow, contractor_id)
     current = uow.contractors.stored(contractor_id)
-    record = uow.contractors.update(contractor_id, apply_update(current, changes))
+    record = uow.contractors.update(contractor_id, apply_update(current, addresses.stored(changes)))
     if record != before:
         uow.publish("contractor.updated", events.CONTRACTOR, record)
     return record

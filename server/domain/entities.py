@@ -7,7 +7,7 @@ from typing import Any
 from server.contract import schemas
 from server.core.errors import InvalidRequest, NotFound
 from server.core.pagination import PageRequest
-from server.domain import policies, required
+from server.domain import addresses, policies, required
 from server.store.unit_of_work import UnitOfWork
 
 
@@ -22,9 +22,8 @@ def check_coverage_limit(limit: schemas.CoverageLimit | None) -> None:
 
 
 def create(uow: UnitOfWork, fields: schemas.EntityCreate) -> dict[str, Any]:
-    fields = {"required_coverage": [], **fields}
     check_coverage_limit(fields.get("coverage_limit"))
-    return uow.entities.add(fields, uow.now)
+    return uow.entities.add({"required_coverage": [], **addresses.stored(fields)}, uow.now)
 
 
 def retrieve(uow: UnitOfWork, entity_id: str) -> dict[str, Any]:
@@ -37,7 +36,7 @@ def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
 
 def update(uow: UnitOfWork, entity_id: str, changes: schemas.EntityUpdate) -> dict[str, Any]:
     check_coverage_limit(changes.get("coverage_limit"))
-    updated = uow.entities.update(entity_id, changes)
+    updated = uow.entities.update(entity_id, addresses.stored(changes))
     return required(updated, "entity", entity_id, param="entity_id")
 
 

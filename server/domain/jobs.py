@@ -8,7 +8,7 @@ from typing import Any
 from server.contract import schemas
 from server.core.errors import InvalidRequest, NotFound
 from server.core.pagination import PageRequest
-from server.domain import required
+from server.domain import addresses, required
 from server.store.unit_of_work import UnitOfWork
 
 
@@ -37,7 +37,7 @@ def check_references(uow: UnitOfWork, fields: Mapping[str, Any]) -> None:
 
 def create(uow: UnitOfWork, fields: schemas.JobCreate) -> dict[str, Any]:
     check_references(uow, fields)
-    return uow.jobs.add(fields, uow.now)
+    return uow.jobs.add(addresses.stored(fields), uow.now)
 
 
 def retrieve(uow: UnitOfWork, job_id: str) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
 def update(uow: UnitOfWork, job_id: str, changes: schemas.JobUpdate) -> dict[str, Any]:
     retrieve(uow, job_id)
     check_references(uow, changes)
-    return uow.jobs.update(job_id, changes)
+    return uow.jobs.update(job_id, addresses.stored(changes))
 
 
 def delete(uow: UnitOfWork, job_id: str) -> int:

@@ -1,9 +1,12 @@
 """The reference documents' own examples (seeds: api-reference-1.6.12, assignments-extend), replayed
 in their order from a contractor to a bound policy to an extended assignment. Only what cannot
-be replayed as written is substituted: the ids each step made, the documents' dates (in 2022,
-long past), and `postalcode` as a string (spec/CHANGELOG.md says why)."""
+be replayed as written is substituted: the ids each step made and the documents' dates (in 2022,
+long past). Their numeric `postalcode`, their `limit` in a GET's JSON body and their id repeated
+in a DELETE's body are sent as written."""
 
 from __future__ import annotations
+
+import json
 
 from server.core.clock import now
 from tests.conftest import bearer, created
@@ -15,7 +18,7 @@ CONTRACTOR = {
     "address": {
         "line1": "1 Kearny St",
         "locality": "San Francisco",
-        "postalcode": "94104",
+        "postalcode": 94104,
         "region": "CA",
     },
     "company_name": "Acme Co.",
@@ -30,7 +33,7 @@ ENTITY = {
     "address": {
         "line1": "One Apple Park Way",
         "locality": "Cupertino",
-        "postalcode": "95014",
+        "postalcode": 95014,
         "region": "CA",
     },
     "coverage_limit": {"aggregate_limit": 200000000, "occurrence_limit": 100000000},
@@ -64,8 +67,14 @@ def test_the_documents_examples_from_contractor_to_extended_assignment(client, s
     def post(path: str, body: dict) -> dict:
         return created(client.post(f"{BASE}{path}", json=body, headers=bearer(sandbox_key)))
 
+    def with_body(method: str, path: str, body: dict):
+        headers = {**bearer(sandbox_key), "Content-Type": "application/json"}
+        return client.request(method, f"{BASE}{path}", content=json.dumps(body), headers=headers)
+
     contractor = post("/contractors", CONTRACTOR)
+    assert contractor["address"]["postalcode"] == "94104"
     entity = post("/entities", ENTITY)
+    assert entity["address"]["postalcode"] == "95014"
     job = post("/jobs", {**JOB, "entity": entity["id"]})
     quote = post("/quotes", {**QUOTE, "contractor": contractor["id"], "job": job["id"]})
     # The documents' contractor gives no experience and their job asks for ten years.
@@ -91,3 +100,13 @@ def test_the_documents_examples_from_contractor_to_extended_assignment(client, s
     assert extended.status_code == 200, extended.text
     assert extended.json()["end_date"] == extension["end_date"]
     assert extended.json()["certificate_refresh_pending"] is True
+
+    listed = with_body("GET", "/contractors", {"limit": 25})
+    assert listed.status_code == 200, listed.text
+    assert [c["id"] for c in listed.json()] == [contractor["id"]]
+
+    deleted = with_body(
+        "DELETE", f"/contractors/{contractor['id']}", {"contractor": contractor["id"]}
+    )
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["deleted"] is True

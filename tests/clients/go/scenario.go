@@ -46,7 +46,8 @@ func main() {
 	client := ten99policy.NewAPIClient(config)
 	ctx := context.Background()
 
-	address := ten99policy.NewAddress("1 Kearny St", "San Francisco", "CA", "94104")
+	zip := "94104"
+	address := ten99policy.NewAddressInput("1 Kearny St", "San Francisco", "CA", ten99policy.StringAsPostalCodeInput(&zip))
 	body := ten99policy.NewContractorCreate("Joe", "Parker", "parker@gmail.com", "415-474-9088", *address)
 	contractor, response, err := client.ContractorsAPI.CreateContractor(ctx).ContractorCreate(*body).Execute()
 	succeeded(err, response, 201, "createContractor")
@@ -79,9 +80,13 @@ func main() {
 	entity, response, err := client.EntitiesAPI.CreateEntity(ctx).EntityCreate(*ten99policy.NewEntityCreate("Acme Logistics")).Execute()
 	succeeded(err, response, 201, "createEntity")
 	job := ten99policy.NewJobCreate("Field technician", "Repair cars on site", entity.GetId(), "jc_MTqpkbkp6G", 15000, ten99policy.WAGETYPE_FLATFEE)
-	job.SetAddress(*ten99policy.NewJobAddress("CA", "94104"))
+	// A postal code may be sent as a number, as the reference documents send it.
+	zipNumber := int32(94104)
+	job.SetAddress(*ten99policy.NewJobAddressInput("CA", ten99policy.Int32AsPostalCodeInput(&zipNumber)))
 	madeJob, response, err := client.JobsAPI.CreateJob(ctx).JobCreate(*job).Execute()
 	succeeded(err, response, 201, "createJob")
+	jobAddress := madeJob.GetAddress()
+	check(jobAddress.GetPostalcode() == "94104", "the numeric postal code answered as a string")
 	coverage := []ten99policy.CoverageType{ten99policy.COVERAGETYPE_GENERAL}
 	quote, response, err := client.QuotesAPI.CreateQuote(ctx).QuoteCreate(*ten99policy.NewQuoteCreate(id, madeJob.GetId(), coverage)).Execute()
 	succeeded(err, response, 201, "createQuote")
