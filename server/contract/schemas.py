@@ -1068,6 +1068,7 @@ class Error(TypedDict):
     | `coverage_limit_invalid` | 400 | an entity's occurrence limit is above its aggregate limit |
     | `quote_not_eligible` | 400 | the quote cannot be bound (the contractor is not eligible) |
     | `cant_update_create_new_quote` | 400 | a quote that was bound cannot change: make a new one |
+    | `contractor_has_matching_policy` | 400 | the contractor has a policy on file for the cover a new quote asks for |
     | `policy_already_exists` | 400 | the quote was already bound to a policy |
     | `policy_not_updatable` | 400 | the policy's state does not allow the change |
     | `job_is_used` | 400 | a policy was issued for one of the job's assignments: it cannot be deleted |

@@ -108,12 +108,40 @@ def checked_dates(fields: dict[str, Any], given: Mapping[str, Any], at: int) -> 
     return fields
 
 
+def refuse_matching_policy(
+    uow: UnitOfWork, fields: Mapping[str, Any], contractor: dict, job: dict
+) -> None:
+    """A contractor with a policy on file that covers what the quote asks for (the same
+    coverage types, job category and work state, in a term that meets the quote's) is covered
+    already: its assignments use that policy, so a second quote is refused, as the reference's
+    repeat-coverage guide says."""
+    state = work_state(job, contractor)
+    wanted = set(fields["coverage_type"])
+    on_file = uow.policies.live_for_contractor_during(
+        contractor["id"], fields["effective_date"], fields["end_date"]
+    )
+    for policy, covered in on_file:
+        if (
+            set(covered["coverage_type"]) == wanted
+            and covered["category_code"] == job["category_code"]
+            and work_state(covered, contractor) == state
+        ):
+            raise InvalidRequest(
+                f"Contractor already has a matching policy on file ({policy['id']}).",
+                code="contractor_has_matching_policy",
+                param="contractor",
+            )
+
+
 def create(uow: UnitOfWork, fields: schemas.QuoteCreate) -> dict[str, Any]:
     # The parties are read first, as their read brings the sandbox's time along; the dates are
     # still ruled on before a missing party is.
     found = uow.parties.of(fields["contractor"], fields["job"])
     dated = checked_dates(default_dates(fields, uow.now), fields, uow.now)
-    quote = uow.quotes.add(rated_on(uow, dated, found), uow.now)
+    rated_fields = rated_on(uow, dated, found)
+    assert found is not None  # rated_on refuses a missing party
+    refuse_matching_policy(uow, dated, found[0], found[1])
+    quote = uow.quotes.add(rated_fields, uow.now)
     uow.publish("quote.created", events.QUOTE, quote)
     return quote
 

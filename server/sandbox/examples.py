@@ -125,9 +125,11 @@ def _make(sandbox: Sandbox, settings: Settings) -> None:
     _made(IDS["cancellable_job"], lambda: sandbox.job(entity))
     sandbox.assignment(covered["id"], IDS["cancellable_job"])
 
-    # A job of the covered contractor with coverage over September 2024, and an invoice at the
-    # example id, whose creation is the example event.
-    _made(IDS["invoiced_job"], lambda: sandbox.job(entity))
+    # A job of the covered contractor with coverage over September 2024 (in another state: a
+    # second quote for the cover on file would be refused), and an invoice at the example id,
+    # whose creation is the example event.
+    elsewhere = example("JobAddressInput", region="NV", postalcode="89501")
+    _made(IDS["invoiced_job"], lambda: sandbox.job(entity, address=elsewhere))
     sandbox.policy(sandbox.quote(covered["id"], IDS["invoiced_job"])["id"])
     start, end = INVOICED_CYCLE
     body = example(

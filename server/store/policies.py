@@ -61,6 +61,34 @@ class PolicyRepository(Repository):
             for row in self.connection.execute(query)
         ]
 
+    def live_for_contractor_during(
+        self, contractor_id: str, start: int, end: int
+    ) -> list[tuple[dict, dict]]:
+        """The contractor's policies that are not cancelled and whose term meets [start, end),
+        each with the coverage types of its quote and the category and address of its job."""
+        query = (
+            self._with_quotes()
+            .join(jobs, jobs.c.id == quotes.c.job)
+            .add_columns(quotes.c.coverage_type, jobs.c.category_code, jobs.c.address)
+            .where(
+                quotes.c.contractor == contractor_id,
+                policies.c.cancelled.is_(False),
+                policies.c.expiration_date > start,
+                policies.c.effective_date < end,
+            )
+        )
+        return [
+            (
+                POLICIES.record(row),
+                {
+                    "coverage_type": row.coverage_type,
+                    "category_code": row.category_code,
+                    "address": row.address,
+                },
+            )
+            for row in self.connection.execute(query)
+        ]
+
     def page_for_contractor(self, contractor_id: str, page: PageRequest) -> list[dict]:
         """One page of the policies bound from quotes for the contractor."""
         query = self._with_quotes().where(quotes.c.contractor == contractor_id)

@@ -580,12 +580,13 @@ def test_an_update_with_bind_false_keeps_an_unbound_assignment_unbound(client, s
 
 
 def test_an_assignment_binds_to_the_policy_it_names(client, sandbox_key, covered):
-    # A second policy of the contractor that covers the same: each assignment takes the one it
-    # names.
+    # A second policy of the contractor that covers what the assignments ask for (general
+    # liability; the same cover again would be refused as on file): each assignment takes the
+    # one it names.
     quote = {
         "contractor": covered["contractor"]["id"],
         "job": covered["job"]["id"],
-        "coverage_type": ["general", "workers-comp"],
+        "coverage_type": ["general"],
     }
     second = created(client.post("/api/v1/quotes", json=quote, headers=bearer(sandbox_key)))
     policies = [covered["policy"]["id"], bind(client, sandbox_key, second["id"])["id"]]

@@ -61,11 +61,23 @@ class Collection:
     parent: Callable[..., str] | None = None
 
 
+# The states of the jobs `_policy_of` covers in turn: a contractor's policies on file for the
+# same cover (coverage, job category and work state) would refuse a second quote.
+_WORK_STATES = itertools.cycle(
+    ["CA", "NV", "OR", "WA", "AZ", "UT", "CO", "NM", "TX", "NY", "NJ", "PA", "IL", "GA", "FL"]
+)
+
+
 def _policy_of(client, key, contractor_id: str) -> str:
     """A new policy of the contractor, for a job of its own."""
     made = underwrite(client, key)
+    address = {"postalcode": "94104", "region": next(_WORK_STATES)}
     job = created(
-        client.post(f"{BASE}/jobs", json=new_job(made["entity"]["id"]), headers=bearer(key))
+        client.post(
+            f"{BASE}/jobs",
+            json=new_job(made["entity"]["id"], address=address),
+            headers=bearer(key),
+        )
     )
     body = {"contractor": contractor_id, "job": job["id"], "coverage_type": ["general"]}
     quote = created(client.post(f"{BASE}/quotes", json=body, headers=bearer(key)))

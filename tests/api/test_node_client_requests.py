@@ -209,6 +209,10 @@ def test_the_readme_flow_with_its_default_production_environment_and_a_test_key(
     refused = raises("InvalidInputError", node.update, "quotes", quote["id"], {"name": "Mechanic"})
     assert refused.body["param"] == "name"
 
+    # A quote for the application session, made while the contractor has no policy on file
+    # (after the policy below, a quote for the same cover is refused).
+    session_quote = node.create("quotes", body)
+
     # The README binds with quote_id and is_active; the documents' create takes `quote`.
     raises(
         "InvalidInputError", node.create, "policies", {"quote_id": quote["id"], "is_active": True}
@@ -216,7 +220,6 @@ def test_the_readme_flow_with_its_default_production_environment_and_a_test_key(
     policy = node.create("policies", {"quote": quote["id"]})
     assert policy["status"] == "active"
 
-    session_quote = node.create("quotes", body)
     session = node.create(
         "applicationSessions",
         {

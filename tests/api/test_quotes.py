@@ -703,9 +703,51 @@ def test_a_bound_quote_cannot_be_updated(client, sandbox_key, api):
 def test_an_unbound_quote_of_the_same_contractor_can_still_be_updated(client, sandbox_key, api):
     made = underwrite(client, sandbox_key)
     bind(client, sandbox_key, made["quote"]["id"])
-    other = api.quote(made["contractor"], made["job"])
+    other = api.quote(made["contractor"], made["job"], coverage_type=["workers-comp"])
     response = api.put(other["id"], coverage_type=["general", "workers-comp"])
     assert response.status_code == 200, response.text
+
+
+# --- Cover on file ----------------------------------------------------------------------------
+
+
+def test_a_quote_for_cover_on_file_is_refused_and_any_other_is_not(client, sandbox_key, api):
+    made = underwrite(client, sandbox_key, quote={"coverage_type": ["general", "workers-comp"]})
+    policy = bind(client, sandbox_key, made["quote"]["id"])
+    contractor, entity = made["contractor"], made["entity"]
+    # The same cover for another job of the same category and state, in any order.
+    same_cover = api.job(entity=entity["id"], name="Another shop")
+    refused = api.post_quote(
+        contractor=contractor["id"], job=same_cover["id"], coverage_type=["workers-comp", "general"]
+    )
+    body = assert_error(refused, 400, "contractor_has_matching_policy", "contractor")
+    assert body["message"] == f"Contractor already has a matching policy on file ({policy['id']})."
+
+    # Other coverage, another category, another state, or a term after the policy's.
+    api.quote(contractor, same_cover, coverage_type=["general"])
+    other_category = api.job(entity=entity["id"], category_code=HIGH_RISK)
+    api.quote(contractor, other_category, coverage_type=["general", "workers-comp"])
+    elsewhere = api.job(entity=entity["id"], address={"postalcode": "89501", "region": "NV"})
+    api.quote(contractor, elsewhere, coverage_type=["general", "workers-comp"])
+    after = {
+        "effective_date": policy["expiration_date"],
+        "end_date": policy["expiration_date"] + DAY,
+    }
+    api.quote(contractor, same_cover, coverage_type=["general", "workers-comp"], **after)
+    # Another contractor has nothing on file.
+    api.quote(api.contractor(), same_cover, coverage_type=["general", "workers-comp"])
+
+
+def test_a_cancelled_policy_is_no_cover_on_file(client, sandbox_key, api):
+    made = underwrite(client, sandbox_key)
+    policy = bind(client, sandbox_key, made["quote"]["id"])
+    again = {"contractor": made["contractor"]["id"], "job": made["job"]["id"]}
+    assert_error(
+        api.post_quote(**again, coverage_type=["general"]), 400, "contractor_has_matching_policy"
+    )
+    deleted = client.delete(f"{BASE}/policies/{policy['id']}", headers=bearer(sandbox_key))
+    assert deleted.status_code == 200, deleted.text
+    assert api.post_quote(**again, coverage_type=["general"]).status_code == 201
 
 
 # --- List and retrieve ------------------------------------------------------------------------

@@ -165,7 +165,8 @@ def test_every_delivery_is_signed_and_carries_the_event_as_the_api_shows_it(
     quote = created(
         client.post(
             f"{BASE}/quotes",
-            json={**parties, "coverage_type": ["general"]},
+            # not the cover the policy has on file, which would be refused
+            json={**parties, "coverage_type": ["general", "workers-comp"]},
             headers=bearer(sandbox_key),
         )
     )
