@@ -41,6 +41,18 @@ def quote(contractor_id, job_id, **fields):
     return ten99policy.Quotes.create(**{**body, **fields})
 
 
+def unbound_quote(insured):
+    """A quote for the insured's job, of another contractor: the insured has the cover on file,
+    and a quote for it is refused."""
+    return quote(contractor(years_experience=20).id, insured["job"].id)
+
+
+def test_a_quote_for_cover_on_file_raises_its_error_class(insured):
+    with pytest.raises(ten99policy.error.ContractorHasMatchingPolicyError) as refused:
+        quote(insured["contractor"].id, insured["job"].id)
+    assert refused.value.http_status == 400
+
+
 @pytest.fixture
 def insured():
     """An entity, a contractor with enough experience for the README's job, that job, an
@@ -121,14 +133,14 @@ def test_policies_every_method(insured):
 
 
 def test_the_readmes_policy_creation_names_a_field_the_contract_calls_quote(insured):
-    fresh = quote(insured["contractor"].id, insured["job"].id)
+    fresh = unbound_quote(insured)
     with pytest.raises(error.InvalidInputError) as refused:
         ten99policy.Policies.create(quote_id=fresh.id, is_active=True)
     assert "quote" in str(refused.value)
 
 
 def test_application_sessions_every_method(insured):
-    fresh = quote(insured["contractor"].id, insured["job"].id)
+    fresh = unbound_quote(insured)
     session = ten99policy.InsuranceApplicationSessions.create(
         quote=fresh.id,
         success_url="http://example.com/success",
@@ -279,7 +291,7 @@ def test_production_named_with_a_test_key_answers_from_the_sandbox(configured):
 
 
 def test_a_completed_session_raises_application_already_complete(server, insured):
-    fresh = quote(insured["contractor"].id, insured["job"].id)
+    fresh = unbound_quote(insured)
     session = ten99policy.InsuranceApplicationSessions.create(quote=fresh.id)
 
     host = server.base_url.removesuffix("/api/v1")
