@@ -16,7 +16,7 @@ from typing import Any, Literal, TypedDict, cast
 
 from server.contract import schemas
 from server.core.links import application_path, file_path
-from server.domain import application_sessions, events, invoices, policies
+from server.domain import application_sessions, events, invoices, policies, rating
 
 Record = dict[str, Any]
 
@@ -68,12 +68,10 @@ def _address(address: Record) -> schemas.Address:
 def _add_rates(shown: schemas.Quote | schemas.Assignment, breakdown: Record) -> None:
     """The rate of each coverage quoted, at the top level too (`gl_net_rate`, ...): only the
     quoted ones."""
-    if "gl" in breakdown:
-        shown["gl_net_rate"] = breakdown["gl"]["net_rate"]
-    if "wc" in breakdown:
-        shown["wc_net_rate"] = breakdown["wc"]["net_rate"]
-    if "pl" in breakdown:
-        shown["pl_net_rate"] = breakdown["pl"]["net_rate"]
+    fields = cast(dict[str, Any], shown)  # the keys are the contract's, made from rating's
+    for key in rating.COVERAGE_KEYS.values():
+        if key in breakdown:
+            fields[f"{key}_net_rate"] = breakdown[key]["net_rate"]
 
 
 def contractor(record: Record, *, live: bool) -> schemas.Contractor:
@@ -147,7 +145,7 @@ class _Rated(TypedDict):
     created: int
     contractor: str
     job: str
-    coverage_type: list[Literal["general", "professional", "workers-comp"]]
+    coverage_type: list[rating.CoverageType]
     effective_date: int
     end_date: int
     net_rate: int
@@ -205,14 +203,11 @@ def assignment(record: Record, base: str, *, live: bool) -> schemas.Assignment:
 
 def _certificates(tokens: dict[str, str], base: str) -> schemas.Certificates:
     """The link to each coverage's certificate (`gl_coi_pdf_url`, ...): only those issued."""
-    links: schemas.Certificates = {}
-    if "gl" in tokens:
-        links["gl_coi_pdf_url"] = base + file_path(tokens["gl"])
-    if "wc" in tokens:
-        links["wc_coi_pdf_url"] = base + file_path(tokens["wc"])
-    if "pl" in tokens:
-        links["pl_coi_pdf_url"] = base + file_path(tokens["pl"])
-    return links
+    links: dict[str, str] = {}
+    for key in rating.COVERAGE_KEYS.values():
+        if key in tokens:
+            links[f"{key}_coi_pdf_url"] = base + file_path(tokens[key])
+    return cast(schemas.Certificates, links)
 
 
 def policy(record: Record, at: int, base: str, *, live: bool) -> schemas.Policy:

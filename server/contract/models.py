@@ -407,8 +407,8 @@ class ApplicationSessionUpdate(BaseModel):
 class Assignment(BaseModel):
     """
     A contractor assigned to a job, with the coverage it needs. An unbound assignment
-    (`bind: false`) carries its rating: `gl_net_rate`, `wc_net_rate`, `pl_net_rate` (for the
-    coverage types requested) and `quote_json`. A bound assignment (`bind: true`) is covered
+    (`bind: false`) carries its rating: `gl_net_rate`, `wc_net_rate`, `pl_net_rate`,
+    `ml_net_rate`, `cl_net_rate` (for the coverage types requested) and `quote_json`. A bound assignment (`bind: true`) is covered
     by `policy` and carries its `certificates` and `certificate_refresh_pending`.
 
     """
@@ -442,11 +442,13 @@ class Assignment(BaseModel):
     The ID of a job.
     """
     coverage_type: list[CoverageType] = Field(
-        ..., examples=[["general", "workers-comp"]], max_length=3, min_length=1
+        ..., examples=[["general", "workers-comp"]], max_length=5, min_length=1
     )
     """
     An array of coverage types that can include one or more of the following insurance
-    coverage values: `general`, `professional` and `workers-comp`.
+    coverage values: `general`, `professional`, `workers-comp`, `media` and `cyber`. Note
+    that `media` and `cyber` coverage requires `general` coverage, except for Hawaii (HI)
+    residents where general liability is not available.
 
     """
     effective_date: int = Field(..., examples=[1646818364], ge=0)
@@ -514,6 +516,18 @@ class Assignment(BaseModel):
     every $100 earned, in cents.
 
     """
+    ml_net_rate: int | None = Field(None, examples=[14], ge=0)
+    """
+    The amount of money the 1099 contractor pays in media liability premium per every
+    $100 earned, in cents.
+
+    """
+    cl_net_rate: int | None = Field(None, examples=[16], ge=0)
+    """
+    The amount of money the 1099 contractor pays in cyber liability premium per every
+    $100 earned, in cents.
+
+    """
     quote_json: QuoteBreakdown | None = None
 
 
@@ -569,11 +583,13 @@ class AssignmentCreate(BaseModel):
     The ID of a job.
     """
     coverage_type: list[CoverageType] | None = Field(
-        None, examples=[["general", "workers-comp"]], max_length=3, min_length=1
+        None, examples=[["general", "workers-comp"]], max_length=5, min_length=1
     )
     """
     An array of coverage types that can include one or more of the following insurance
-    coverage values: `general`, `professional` and `workers-comp`.
+    coverage values: `general`, `professional`, `workers-comp`, `media` and `cyber`. Note
+    that `media` and `cyber` coverage requires `general` coverage, except for Hawaii (HI)
+    residents where general liability is not available.
 
     """
     effective_date: int | None = Field(None, examples=[1646818364], ge=0)
@@ -691,11 +707,13 @@ class AssignmentUpdate(BaseModel):
     The ID of a contractor.
     """
     coverage_type: list[CoverageType] | None = Field(
-        None, examples=[["general", "workers-comp"]], max_length=3, min_length=1
+        None, examples=[["general", "workers-comp"]], max_length=5, min_length=1
     )
     """
     An array of coverage types that can include one or more of the following insurance
-    coverage values: `general`, `professional` and `workers-comp`.
+    coverage values: `general`, `professional`, `workers-comp`, `media` and `cyber`. Note
+    that `media` and `cyber` coverage requires `general` coverage, except for Hawaii (HI)
+    residents where general liability is not available.
 
     """
     effective_date: int | None = Field(None, examples=[1646818364], ge=0)
@@ -747,6 +765,18 @@ class Certificates(BaseModel):
     )
     """
     The professional liability certificate of insurance.
+    """
+    ml_coi_pdf_url: str | None = Field(
+        None, examples=["/bound-policies/prod/ml_coi_pl_wv23Q3lMc1_1691420903.pdf"]
+    )
+    """
+    The media liability certificate of insurance.
+    """
+    cl_coi_pdf_url: str | None = Field(
+        None, examples=["/bound-policies/prod/cl_coi_pl_wv23Q3lMc1_1691420903.pdf"]
+    )
+    """
+    The cyber liability certificate of insurance.
     """
 
 
@@ -999,12 +1029,19 @@ class CoverageLimit(BaseModel):
 
 class CoverageType(StrEnum):
     """
-    A kind of insurance coverage.
+    A kind of insurance coverage: `general` liability, `professional` liability, workers'
+    compensation (`workers-comp`), `media` liability and `cyber` liability. Media and cyber
+    coverage are written beside general liability (a quote for either without `general` is
+    not eligible), except for contractors resident in Hawaii, where general liability is not
+    offered.
+
     """
 
     general = "general"
     professional = "professional"
     workers_comp = "workers-comp"
+    media = "media"
+    cyber = "cyber"
 
 
 class Cursor(RootModel[str]):
@@ -1289,7 +1326,7 @@ class EnabledEventType(RootModel[str]):
         ...,
         examples=["assignment.extended"],
         max_length=100,
-        pattern="^(\\*|[a-z_]+\\.[a-z_]+)$",
+        pattern="^(\\*|[a-z_]+(\\.[a-z_]+)+)$",
     )
 
 
@@ -1331,12 +1368,13 @@ class Entity(BaseModel):
     address: AddressOrNull | None = None
     coverage_limit: CoverageLimit | None = None
     required_coverage: list[CoverageType] = Field(
-        ..., examples=[["general", "workers-comp"]], max_length=3
+        ..., examples=[["general", "workers-comp"]], max_length=5
     )
     """
     The insurance coverage that the contracting entity requires of the independent
     contractor: an array of coverage types that can include one or more of `general`,
-    `professional` and `workers-comp`. An empty array, the default, requires none.
+    `professional`, `workers-comp`, `media` and `cyber`. An empty array, the default,
+    requires none.
 
     """
 
@@ -1362,12 +1400,13 @@ class EntityCreate(BaseModel):
     address: AddressOrNullInput | None = None
     coverage_limit: CoverageLimit | None = None
     required_coverage: list[CoverageType] | None = Field(
-        None, examples=[["general", "workers-comp"]], max_length=3
+        None, examples=[["general", "workers-comp"]], max_length=5
     )
     """
     The insurance coverage that the contracting entity requires of the independent
     contractor: an array of coverage types that can include one or more of `general`,
-    `professional` and `workers-comp`. An empty array, the default, requires none.
+    `professional`, `workers-comp`, `media` and `cyber`. An empty array, the default,
+    requires none.
 
     """
 
@@ -1448,12 +1487,13 @@ class EntityUpdate(BaseModel):
     address: AddressOrNullInput | None = None
     coverage_limit: CoverageLimit | None = None
     required_coverage: list[CoverageType] | None = Field(
-        None, examples=[["general", "workers-comp"]], max_length=3
+        None, examples=[["general", "workers-comp"]], max_length=5
     )
     """
     The insurance coverage that the contracting entity requires of the independent
     contractor: an array of coverage types that can include one or more of `general`,
-    `professional` and `workers-comp`. An empty array, the default, requires none.
+    `professional`, `workers-comp`, `media` and `cyber`. An empty array, the default,
+    requires none.
 
     """
 
@@ -1553,6 +1593,7 @@ class Event(BaseModel):
     | `application.expired` | a session lapses, 24 hours after its creation, without the contractor accepting | the session |
     | `policy.created` | a policy is bound (by the API or an application session) | the policy |
     | `policy.active` | a newly bound policy is in force | the policy |
+    | `policy.active.media` | a newly bound policy with media liability (`media`) is in force, beside `policy.active` | the policy |
     | `policy.updated` | a policy's dates change (an update, or an assignment that lengthens it) | the policy |
     | `policy.cancelled` | a policy is cancelled by an update, deleted, or cancelled with its contractor or entity | the policy |
     | `policy.reactivated` | a cancelled policy is switched on again | the policy |
@@ -1588,10 +1629,11 @@ class Event(BaseModel):
         ...,
         examples=["assignment.extended"],
         max_length=100,
-        pattern="^[a-z_]+\\.[a-z_]+$",
+        pattern="^[a-z_]+(\\.[a-z_]+)+$",
     )
     """
-    The type of an event, `<object>.<change>`: one of the values of `EventType` today. New
+    The type of an event, `<object>.<change>` (a change may have a further part, as in
+    `policy.active.media`): one of the values of `EventType` today. New
     types may be added in any release, so it is an open string here: ignore types you do
     not know.
 
@@ -1678,6 +1720,7 @@ class EventType(StrEnum):
     application_expired = "application.expired"
     policy_created = "policy.created"
     policy_active = "policy.active"
+    policy_active_media = "policy.active.media"
     policy_updated = "policy.updated"
     policy_cancelled = "policy.cancelled"
     policy_reactivated = "policy.reactivated"
@@ -1795,7 +1838,7 @@ class Invoice(BaseModel):
     """
     The premium owed, in cents, the sum of the premiums of `lines`.
     """
-    lines: list[InvoiceLine] = Field(..., max_length=3, min_length=1)
+    lines: list[InvoiceLine] = Field(..., max_length=5, min_length=1)
     """
     The premium of each coverage type in force, and how it was computed.
     """
@@ -2173,11 +2216,13 @@ class JobCategory(BaseModel):
     """
     risk_class: RiskClass
     available_coverage: list[CoverageType] = Field(
-        ..., examples=[["general", "workers-comp"]], max_length=3, min_length=1
+        ..., examples=[["general", "workers-comp"]], max_length=5, min_length=1
     )
     """
     An array of coverage types that can include one or more of the following insurance
-    coverage values: `general`, `professional` and `workers-comp`.
+    coverage values: `general`, `professional`, `workers-comp`, `media` and `cyber`. Note
+    that `media` and `cyber` coverage requires `general` coverage, except for Hawaii (HI)
+    residents where general liability is not available.
 
     """
     approved: bool = Field(..., examples=[True])
@@ -2590,11 +2635,13 @@ class Quote(BaseModel):
     The ID of a job.
     """
     coverage_type: list[CoverageType] = Field(
-        ..., examples=[["general", "workers-comp"]], max_length=3, min_length=1
+        ..., examples=[["general", "workers-comp"]], max_length=5, min_length=1
     )
     """
     An array of coverage types that can include one or more of the following insurance
-    coverage values: `general`, `professional` and `workers-comp`.
+    coverage values: `general`, `professional`, `workers-comp`, `media` and `cyber`. Note
+    that `media` and `cyber` coverage requires `general` coverage, except for Hawaii (HI)
+    residents where general liability is not available.
 
     """
     effective_date: int = Field(..., examples=[1646818364], ge=0)
@@ -2639,6 +2686,18 @@ class Quote(BaseModel):
     every $100 earned, in cents.
 
     """
+    ml_net_rate: int | None = Field(None, examples=[14], ge=0)
+    """
+    The amount of money the 1099 contractor pays in media liability premium per every
+    $100 earned, in cents.
+
+    """
+    cl_net_rate: int | None = Field(None, examples=[16], ge=0)
+    """
+    The amount of money the 1099 contractor pays in cyber liability premium per every
+    $100 earned, in cents.
+
+    """
     quote_json: QuoteBreakdown
 
 
@@ -2646,13 +2705,16 @@ class QuoteBreakdown(BaseModel):
     """
     The JSON representation of the component parts that make up the total premium amount
     due, including, for example, the net rate, taxes and fees: one part for each coverage type
-    quoted (`gl` general liability, `wc` workers' compensation, `pl` professional liability).
+    quoted (`gl` general liability, `wc` workers' compensation, `pl` professional liability,
+    `ml` media liability, `cl` cyber liability).
 
     """
 
     gl: QuoteBreakdownPart | None = None
     wc: QuoteBreakdownPart | None = None
     pl: QuoteBreakdownPart | None = None
+    ml: QuoteBreakdownPart | None = None
+    cl: QuoteBreakdownPart | None = None
 
 
 class QuoteBreakdownPart(BaseModel):
@@ -2695,11 +2757,13 @@ class QuoteCreate(BaseModel):
     The ID of a job.
     """
     coverage_type: list[CoverageType] = Field(
-        ..., examples=[["general", "workers-comp"]], max_length=3, min_length=1
+        ..., examples=[["general", "workers-comp"]], max_length=5, min_length=1
     )
     """
     An array of coverage types that can include one or more of the following insurance
-    coverage values: `general`, `professional` and `workers-comp`.
+    coverage values: `general`, `professional`, `workers-comp`, `media` and `cyber`. Note
+    that `media` and `cyber` coverage requires `general` coverage, except for Hawaii (HI)
+    residents where general liability is not available.
 
     """
     effective_date: int | None = Field(None, examples=[1646818364], ge=0)
@@ -2776,11 +2840,13 @@ class QuoteUpdate(BaseModel):
     The ID of a job.
     """
     coverage_type: list[CoverageType] | None = Field(
-        None, examples=[["general", "workers-comp"]], max_length=3, min_length=1
+        None, examples=[["general", "workers-comp"]], max_length=5, min_length=1
     )
     """
     An array of coverage types that can include one or more of the following insurance
-    coverage values: `general`, `professional` and `workers-comp`.
+    coverage values: `general`, `professional`, `workers-comp`, `media` and `cyber`. Note
+    that `media` and `cyber` coverage requires `general` coverage, except for Hawaii (HI)
+    residents where general liability is not available.
 
     """
     effective_date: int | None = Field(None, examples=[1646818364], ge=0)
@@ -2999,10 +3065,11 @@ class WebhookDelivery(BaseModel):
         ...,
         examples=["assignment.extended"],
         max_length=100,
-        pattern="^[a-z_]+\\.[a-z_]+$",
+        pattern="^[a-z_]+(\\.[a-z_]+)+$",
     )
     """
-    The type of an event, `<object>.<change>`: one of the values of `EventType` today. New
+    The type of an event, `<object>.<change>` (a change may have a further part, as in
+    `policy.active.media`): one of the values of `EventType` today. New
     types may be added in any release, so it is an open string here: ignore types you do
     not know.
 

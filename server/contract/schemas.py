@@ -259,8 +259,8 @@ class ApplicationSessionUpdate(TypedDict, closed=True):
 class Assignment(TypedDict):
     """
     A contractor assigned to a job, with the coverage it needs. An unbound assignment
-    (`bind: false`) carries its rating: `gl_net_rate`, `wc_net_rate`, `pl_net_rate` (for the
-    coverage types requested) and `quote_json`. A bound assignment (`bind: true`) is covered
+    (`bind: false`) carries its rating: `gl_net_rate`, `wc_net_rate`, `pl_net_rate`,
+    `ml_net_rate`, `cl_net_rate` (for the coverage types requested) and `quote_json`. A bound assignment (`bind: true`) is covered
     by `policy` and carries its `certificates` and `certificate_refresh_pending`.
 
     """
@@ -291,10 +291,14 @@ class Assignment(TypedDict):
     """
     The ID of a job.
     """
-    coverage_type: list[Literal["general", "professional", "workers-comp"]]
+    coverage_type: list[
+        Literal["general", "professional", "workers-comp", "media", "cyber"]
+    ]
     """
     An array of coverage types that can include one or more of the following insurance
-    coverage values: `general`, `professional` and `workers-comp`.
+    coverage values: `general`, `professional`, `workers-comp`, `media` and `cyber`. Note
+    that `media` and `cyber` coverage requires `general` coverage, except for Hawaii (HI)
+    residents where general liability is not available.
 
     """
     effective_date: int
@@ -360,6 +364,18 @@ class Assignment(TypedDict):
     every $100 earned, in cents.
 
     """
+    ml_net_rate: NotRequired[int]
+    """
+    The amount of money the 1099 contractor pays in media liability premium per every
+    $100 earned, in cents.
+
+    """
+    cl_net_rate: NotRequired[int]
+    """
+    The amount of money the 1099 contractor pays in cyber liability premium per every
+    $100 earned, in cents.
+
+    """
     quote_json: NotRequired[QuoteBreakdown]
 
 
@@ -398,10 +414,14 @@ class AssignmentCreate(TypedDict, closed=True):
     """
     The ID of a job.
     """
-    coverage_type: NotRequired[list[Literal["general", "professional", "workers-comp"]]]
+    coverage_type: NotRequired[
+        list[Literal["general", "professional", "workers-comp", "media", "cyber"]]
+    ]
     """
     An array of coverage types that can include one or more of the following insurance
-    coverage values: `general`, `professional` and `workers-comp`.
+    coverage values: `general`, `professional`, `workers-comp`, `media` and `cyber`. Note
+    that `media` and `cyber` coverage requires `general` coverage, except for Hawaii (HI)
+    residents where general liability is not available.
 
     """
     effective_date: NotRequired[int]
@@ -467,10 +487,14 @@ class AssignmentUpdate(TypedDict, closed=True):
     """
     The ID of a contractor.
     """
-    coverage_type: NotRequired[list[Literal["general", "professional", "workers-comp"]]]
+    coverage_type: NotRequired[
+        list[Literal["general", "professional", "workers-comp", "media", "cyber"]]
+    ]
     """
     An array of coverage types that can include one or more of the following insurance
-    coverage values: `general`, `professional` and `workers-comp`.
+    coverage values: `general`, `professional`, `workers-comp`, `media` and `cyber`. Note
+    that `media` and `cyber` coverage requires `general` coverage, except for Hawaii (HI)
+    residents where general liability is not available.
 
     """
     effective_date: NotRequired[int]
@@ -514,6 +538,14 @@ class Certificates(TypedDict):
     pl_coi_pdf_url: NotRequired[str]
     """
     The professional liability certificate of insurance.
+    """
+    ml_coi_pdf_url: NotRequired[str]
+    """
+    The media liability certificate of insurance.
+    """
+    cl_coi_pdf_url: NotRequired[str]
+    """
+    The cyber liability certificate of insurance.
     """
 
 
@@ -982,11 +1014,14 @@ class Entity(TypedDict):
     """
     address: NotRequired[AddressOrNull | None]
     coverage_limit: NotRequired[CoverageLimit | None]
-    required_coverage: list[Literal["general", "professional", "workers-comp"]]
+    required_coverage: list[
+        Literal["general", "professional", "workers-comp", "media", "cyber"]
+    ]
     """
     The insurance coverage that the contracting entity requires of the independent
     contractor: an array of coverage types that can include one or more of `general`,
-    `professional` and `workers-comp`. An empty array, the default, requires none.
+    `professional`, `workers-comp`, `media` and `cyber`. An empty array, the default,
+    requires none.
 
     """
 
@@ -1003,12 +1038,13 @@ class EntityCreate(TypedDict, closed=True):
     address: NotRequired[AddressOrNullInput | None]
     coverage_limit: NotRequired[CoverageLimit | None]
     required_coverage: NotRequired[
-        list[Literal["general", "professional", "workers-comp"]]
+        list[Literal["general", "professional", "workers-comp", "media", "cyber"]]
     ]
     """
     The insurance coverage that the contracting entity requires of the independent
     contractor: an array of coverage types that can include one or more of `general`,
-    `professional` and `workers-comp`. An empty array, the default, requires none.
+    `professional`, `workers-comp`, `media` and `cyber`. An empty array, the default,
+    requires none.
 
     """
 
@@ -1033,12 +1069,13 @@ class EntityUpdate(TypedDict, closed=True):
     address: NotRequired[AddressOrNullInput | None]
     coverage_limit: NotRequired[CoverageLimit | None]
     required_coverage: NotRequired[
-        list[Literal["general", "professional", "workers-comp"]]
+        list[Literal["general", "professional", "workers-comp", "media", "cyber"]]
     ]
     """
     The insurance coverage that the contracting entity requires of the independent
     contractor: an array of coverage types that can include one or more of `general`,
-    `professional` and `workers-comp`. An empty array, the default, requires none.
+    `professional`, `workers-comp`, `media` and `cyber`. An empty array, the default,
+    requires none.
 
     """
 
@@ -1133,6 +1170,7 @@ class Event(TypedDict):
     | `application.expired` | a session lapses, 24 hours after its creation, without the contractor accepting | the session |
     | `policy.created` | a policy is bound (by the API or an application session) | the policy |
     | `policy.active` | a newly bound policy is in force | the policy |
+    | `policy.active.media` | a newly bound policy with media liability (`media`) is in force, beside `policy.active` | the policy |
     | `policy.updated` | a policy's dates change (an update, or an assignment that lengthens it) | the policy |
     | `policy.cancelled` | a policy is cancelled by an update, deleted, or cancelled with its contractor or entity | the policy |
     | `policy.reactivated` | a cancelled policy is switched on again | the policy |
@@ -1164,7 +1202,8 @@ class Event(TypedDict):
     """
     type: str
     """
-    The type of an event, `<object>.<change>`: one of the values of `EventType` today. New
+    The type of an event, `<object>.<change>` (a change may have a further part, as in
+    `policy.active.media`): one of the values of `EventType` today. New
     types may be added in any release, so it is an open string here: ignore types you do
     not know.
 
@@ -1339,9 +1378,14 @@ class InvoiceLine(TypedDict):
     The premium of one coverage type.
     """
 
-    coverage_type: Literal["general", "professional", "workers-comp"]
+    coverage_type: Literal["general", "professional", "workers-comp", "media", "cyber"]
     """
-    A kind of insurance coverage.
+    A kind of insurance coverage: `general` liability, `professional` liability, workers'
+    compensation (`workers-comp`), `media` liability and `cyber` liability. Media and cyber
+    coverage are written beside general liability (a quote for either without `general` is
+    not eligible), except for contractors resident in Hawaii, where general liability is not
+    offered.
+
     """
     net_rate: int
     """
@@ -1572,10 +1616,14 @@ class JobCategory(TypedDict):
     """
     How risky 1099Policy rates the work of a job category.
     """
-    available_coverage: list[Literal["general", "professional", "workers-comp"]]
+    available_coverage: list[
+        Literal["general", "professional", "workers-comp", "media", "cyber"]
+    ]
     """
     An array of coverage types that can include one or more of the following insurance
-    coverage values: `general`, `professional` and `workers-comp`.
+    coverage values: `general`, `professional`, `workers-comp`, `media` and `cyber`. Note
+    that `media` and `cyber` coverage requires `general` coverage, except for Hawaii (HI)
+    residents where general liability is not available.
 
     """
     approved: bool
@@ -1836,10 +1884,14 @@ class Quote(TypedDict):
     """
     The ID of a job.
     """
-    coverage_type: list[Literal["general", "professional", "workers-comp"]]
+    coverage_type: list[
+        Literal["general", "professional", "workers-comp", "media", "cyber"]
+    ]
     """
     An array of coverage types that can include one or more of the following insurance
-    coverage values: `general`, `professional` and `workers-comp`.
+    coverage values: `general`, `professional`, `workers-comp`, `media` and `cyber`. Note
+    that `media` and `cyber` coverage requires `general` coverage, except for Hawaii (HI)
+    residents where general liability is not available.
 
     """
     effective_date: int
@@ -1882,6 +1934,18 @@ class Quote(TypedDict):
     every $100 earned, in cents.
 
     """
+    ml_net_rate: NotRequired[int]
+    """
+    The amount of money the 1099 contractor pays in media liability premium per every
+    $100 earned, in cents.
+
+    """
+    cl_net_rate: NotRequired[int]
+    """
+    The amount of money the 1099 contractor pays in cyber liability premium per every
+    $100 earned, in cents.
+
+    """
     quote_json: QuoteBreakdown
 
 
@@ -1889,13 +1953,16 @@ class QuoteBreakdown(TypedDict):
     """
     The JSON representation of the component parts that make up the total premium amount
     due, including, for example, the net rate, taxes and fees: one part for each coverage type
-    quoted (`gl` general liability, `wc` workers' compensation, `pl` professional liability).
+    quoted (`gl` general liability, `wc` workers' compensation, `pl` professional liability,
+    `ml` media liability, `cl` cyber liability).
 
     """
 
     gl: NotRequired[QuoteBreakdownPart]
     wc: NotRequired[QuoteBreakdownPart]
     pl: NotRequired[QuoteBreakdownPart]
+    ml: NotRequired[QuoteBreakdownPart]
+    cl: NotRequired[QuoteBreakdownPart]
 
 
 class QuoteBreakdownPart(TypedDict):
@@ -1932,10 +1999,14 @@ class QuoteCreate(TypedDict, closed=True):
     """
     The ID of a job.
     """
-    coverage_type: list[Literal["general", "professional", "workers-comp"]]
+    coverage_type: list[
+        Literal["general", "professional", "workers-comp", "media", "cyber"]
+    ]
     """
     An array of coverage types that can include one or more of the following insurance
-    coverage values: `general`, `professional` and `workers-comp`.
+    coverage values: `general`, `professional`, `workers-comp`, `media` and `cyber`. Note
+    that `media` and `cyber` coverage requires `general` coverage, except for Hawaii (HI)
+    residents where general liability is not available.
 
     """
     effective_date: NotRequired[int]
@@ -1969,10 +2040,14 @@ class QuoteUpdate(TypedDict, closed=True):
     """
     The ID of a job.
     """
-    coverage_type: NotRequired[list[Literal["general", "professional", "workers-comp"]]]
+    coverage_type: NotRequired[
+        list[Literal["general", "professional", "workers-comp", "media", "cyber"]]
+    ]
     """
     An array of coverage types that can include one or more of the following insurance
-    coverage values: `general`, `professional` and `workers-comp`.
+    coverage values: `general`, `professional`, `workers-comp`, `media` and `cyber`. Note
+    that `media` and `cyber` coverage requires `general` coverage, except for Hawaii (HI)
+    residents where general liability is not available.
 
     """
     effective_date: NotRequired[int]
@@ -2122,7 +2197,8 @@ class WebhookDelivery(TypedDict):
     """
     event_type: str
     """
-    The type of an event, `<object>.<change>`: one of the values of `EventType` today. New
+    The type of an event, `<object>.<change>` (a change may have a further part, as in
+    `policy.active.media`): one of the values of `EventType` today. New
     types may be added in any release, so it is an open string here: ignore types you do
     not know.
 
@@ -2241,6 +2317,7 @@ class WebhookEndpointCreate(TypedDict, closed=True):
                 "application.expired",
                 "policy.created",
                 "policy.active",
+                "policy.active.media",
                 "policy.updated",
                 "policy.cancelled",
                 "policy.reactivated",
@@ -2277,6 +2354,7 @@ class WebhookEndpointCreate(TypedDict, closed=True):
                 "application.expired",
                 "policy.created",
                 "policy.active",
+                "policy.active.media",
                 "policy.updated",
                 "policy.cancelled",
                 "policy.reactivated",
@@ -2343,6 +2421,7 @@ class WebhookEndpointUpdate(TypedDict, closed=True):
                 "application.expired",
                 "policy.created",
                 "policy.active",
+                "policy.active.media",
                 "policy.updated",
                 "policy.cancelled",
                 "policy.reactivated",
@@ -2379,6 +2458,7 @@ class WebhookEndpointUpdate(TypedDict, closed=True):
                 "application.expired",
                 "policy.created",
                 "policy.active",
+                "policy.active.media",
                 "policy.updated",
                 "policy.cancelled",
                 "policy.reactivated",

@@ -189,6 +189,9 @@ def bind(uow: UnitOfWork, fields: Mapping[str, Any]) -> dict:
     uow.publish("policy.created", events.POLICY, policy)
     if status_of(policy, at) == ACTIVE:
         uow.publish("policy.active", events.POLICY, policy)
+        if "media" in quote["coverage_type"]:
+            # The reference's event of a policy with media cover, beside policy.active.
+            uow.publish("policy.active.media", events.POLICY, policy)
     return policy
 
 

@@ -74,6 +74,7 @@ def rated_on(
         rating.Circumstances(
             coverage_types=fields["coverage_type"],
             state=state,
+            residence=(contractor["address"] or {}).get("region"),
             category_name=category["name"],
             available_coverage=category["available_coverage"],
             required_coverage=entity["required_coverage"] if entity else None,

@@ -12,12 +12,20 @@ from typing import Any, Literal
 RATE_TABLE = Path(__file__).parent / "data" / "rates.toml"
 
 # The short names the API gives each coverage type's rate (`gl_net_rate`, quote_json's `gl`).
-CoverageType = Literal["general", "professional", "workers-comp"]
-COVERAGE_KEYS = {"general": "gl", "professional": "pl", "workers-comp": "wc"}
+CoverageType = Literal["general", "professional", "workers-comp", "media", "cyber"]
+COVERAGE_KEYS = {
+    "general": "gl",
+    "professional": "pl",
+    "workers-comp": "wc",
+    "media": "ml",
+    "cyber": "cl",
+}
 COVERAGE_NAMES = {
     "general": "General liability",
     "professional": "Professional liability",
     "workers-comp": "Workers' compensation",
+    "media": "Media liability",
+    "cyber": "Cyber liability",
 }
 ELIGIBLE_MESSAGE = "Contractor is pre-approved for insurance coverage."
 
@@ -33,6 +41,8 @@ class RateTable:
     risk_purchasing_group_fee: dict[str, int]
     standard_limits: dict[str, int]
     monopolistic_states: dict[str, str]
+    no_general_liability_residents: dict[str, str]
+    need_general_liability: frozenset[str]
 
     @classmethod
     def from_toml(cls, data: dict[str, Any]) -> RateTable:
@@ -47,6 +57,11 @@ class RateTable:
             risk_purchasing_group_fee=data["risk_purchasing_group_fee"],
             standard_limits=data["standard_limits"],
             monopolistic_states=data["eligibility"]["monopolistic_workers_comp_states"],
+            # Rules a table may leave out: none of them then.
+            no_general_liability_residents=data["eligibility"].get(
+                "no_general_liability_residents", {}
+            ),
+            need_general_liability=frozenset(data["eligibility"].get("need_general_liability", ())),
         )
 
     def experience_percent(self, years: int | None) -> int:
@@ -125,6 +140,7 @@ class Circumstances:
 
     coverage_types: list[str]
     state: str | None
+    residence: str | None  # the contractor's own state
     category_name: str
     available_coverage: list[str]
     required_coverage: list[str] | None  # None: the job's entity has been deleted
@@ -140,6 +156,14 @@ def eligibility(table: RateTable, facts: Circumstances) -> tuple[bool, str]:
         reasons.append(
             f"Workers' compensation is not offered in {facts.state} "
             f"({table.monopolistic_states[facts.state]}), a monopolistic-fund state."
+        )
+    not_offered = table.no_general_liability_residents.get(facts.residence or "")
+    if "general" in asked and not_offered:
+        reasons.append(f"General liability is not offered to residents of {not_offered}.")
+    beside_general = sorted(table.need_general_liability.intersection(asked))
+    if beside_general and "general" not in asked and not not_offered:
+        reasons.append(
+            f"General liability coverage is required beside {_names(beside_general)} coverage."
         )
     unavailable = [c for c in asked if c not in facts.available_coverage]
     if unavailable:

@@ -150,6 +150,18 @@ def _invoice_deleted(sandbox: Sandbox) -> str:
     return invoice["id"]
 
 
+# A seeded category that carries media liability (Photography).
+MEDIA_CATEGORY = "jc_GnnsLt3Ckw"
+
+
+def _policy_active_media(sandbox: Sandbox) -> str:
+    contractor = sandbox.contractor(years_experience=10)["id"]
+    entity = sandbox.entity(required_coverage=["general"])["id"]
+    job = sandbox.job(entity, category_code=MEDIA_CATEGORY)["id"]
+    quote = sandbox.quote(contractor, job, coverage_type=["general", "media"])
+    return sandbox.policy(quote["id"])["id"]
+
+
 TRIGGERS: dict[str, Trigger] = {
     "contractor.created": lambda sandbox: sandbox.contractor()["id"],
     "contractor.updated": _contractor_updated,
@@ -161,6 +173,7 @@ TRIGGERS: dict[str, Trigger] = {
     "application.expired": _application_expired,
     "policy.created": lambda sandbox: sandbox.bound()["policy"]["id"],
     "policy.active": lambda sandbox: sandbox.bound()["policy"]["id"],
+    "policy.active.media": _policy_active_media,
     "policy.updated": _policy_updated,
     "policy.cancelled": _policy_cancelled,
     "policy.reactivated": _policy_reactivated,

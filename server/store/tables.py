@@ -213,7 +213,7 @@ assignments = Table(
     Column("quote_json", JSON, nullable=False),
     Column("bind", Boolean, nullable=False),
     Column("policy", String(60), nullable=True),
-    # Coverage key ("gl", "wc", "pl") -> the token of its certificate in `documents`.
+    # Coverage key ("gl", "wc", ... as rating names them) -> its certificate's token.
     Column("certificates", JSON, nullable=True),
     Column("certificate_refresh_pending", Boolean, nullable=False),
     # What the caller asked: an unbound assignment is bound by an update only if it was asked.

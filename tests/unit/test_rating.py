@@ -14,7 +14,7 @@ import pytest
 from server.domain import rating
 from server.domain.rating import Circumstances, RateTable
 
-COVERAGE_TYPES = ["general", "professional", "workers-comp"]
+COVERAGE_TYPES = ["general", "professional", "workers-comp", "media", "cyber"]
 RISK_CLASSES = ["low", "medium", "high"]
 MONOPOLISTIC = ["ND", "OH", "WA", "WY"]
 
@@ -26,6 +26,8 @@ def table_data(**sections) -> dict:
             "general": {"low": 10, "medium": 20, "high": 40},
             "professional": {"low": 30, "medium": 50, "high": 70},
             "workers-comp": {"low": 60, "medium": 80, "high": 200},
+            "media": {"low": 7, "medium": 9, "high": 11},
+            "cyber": {"low": 8, "medium": 12, "high": 16},
         },
         "state_factor": {"default": 100, "AA": 105, "BB": 115, "CC": 104, "DD": 100},
         "experience_factor": {
@@ -269,7 +271,8 @@ def test_risk_purchasing_group_fee_of_the_shipped_table():
         (["workers-comp"], {"wc"}),
         (["general", "workers-comp"], {"gl", "wc"}),
         (["professional", "workers-comp"], {"pl", "wc"}),
-        (COVERAGE_TYPES, {"gl", "pl", "wc"}),
+        (["general", "media", "cyber"], {"gl", "ml", "cl"}),
+        (COVERAGE_TYPES, {"gl", "pl", "wc", "ml", "cl"}),
     ],
 )
 def test_parts_only_for_the_coverage_asked(coverage_types, keys):
@@ -284,9 +287,11 @@ def test_parts_only_for_the_coverage_asked(coverage_types, keys):
 def test_the_net_rate_is_the_sum_of_the_parts():
     table = small_table()
     result = rating.rate(table, COVERAGE_TYPES, "high", "BB", 7)
-    # gl 40 x 1.15 x 0.8 = 36.8 -> 37; pl 70 x 1.15 x 0.8 = 64.4 -> 64; wc 200 x 0.92 = 184.
-    assert [result.parts[k]["net_rate"] for k in ("gl", "pl", "wc")] == [37, 64, 184]
-    assert result.net_rate == 37 + 64 + 184
+    # gl 40 x 1.15 x 0.8 = 36.8 -> 37; pl 70 x 1.15 x 0.8 = 64.4 -> 64; wc 200 x 0.92 = 184;
+    # ml 11 x 1.15 x 0.8 = 10.12 -> 10; cl 16 x 1.15 x 0.8 = 14.72 -> 15.
+    parts = [result.parts[k]["net_rate"] for k in ("gl", "pl", "wc", "ml", "cl")]
+    assert parts == [37, 64, 184, 10, 15]
+    assert result.net_rate == 37 + 64 + 184 + 10 + 15
 
 
 def test_each_part_is_rated_on_its_own():
@@ -307,6 +312,7 @@ def circumstances(**overrides) -> Circumstances:
     facts = Circumstances(
         coverage_types=["general"],
         state="CA",
+        residence="CA",
         category_name="Automotive repair",
         available_coverage=["general", "workers-comp"],
         required_coverage=["general"],
@@ -354,6 +360,44 @@ def test_monopolistic_states_come_from_the_table():
     assert "CA" in message
     ohio = dataclasses.replace(facts, state="OH")
     assert rating.eligibility(table, ohio) == (True, rating.ELIGIBLE_MESSAGE)
+
+
+@pytest.mark.parametrize("asked", [["media"], ["cyber"], ["media", "cyber", "professional"]])
+def test_media_and_cyber_need_general_liability_beside_them(asked):
+    carried = ["general", "professional", "media", "cyber"]
+    eligible, message = eligibility(
+        coverage_types=asked, available_coverage=carried, required_coverage=[]
+    )
+    assert eligible is False
+    assert message.startswith("General liability coverage is required beside")
+    with_general = eligibility(
+        coverage_types=["general", *asked], available_coverage=carried, required_coverage=[]
+    )
+    assert with_general == (True, rating.ELIGIBLE_MESSAGE)
+
+
+def test_residents_of_hawaii_get_no_general_liability_and_media_without_it():
+    carried = ["general", "media", "cyber"]
+    hawaiian = {"residence": "HI", "available_coverage": carried, "required_coverage": []}
+    eligible, message = eligibility(coverage_types=["general", "media"], **hawaiian)
+    assert (eligible, message) == (
+        False,
+        "General liability is not offered to residents of Hawaii.",
+    )
+    assert eligibility(coverage_types=["media", "cyber"], **hawaiian) == (
+        True,
+        rating.ELIGIBLE_MESSAGE,
+    )
+    # Where the work is done does not matter: where the contractor lives does.
+    assert eligibility(coverage_types=["general"], state="HI", residence="CA")[0] is True
+
+
+def test_a_table_without_the_general_liability_rules_has_none():
+    table = small_table(eligibility={"monopolistic_workers_comp_states": {}})
+    facts = circumstances(
+        coverage_types=["media"], residence="HI", available_coverage=["media"], required_coverage=[]
+    )
+    assert rating.eligibility(table, facts) == (True, rating.ELIGIBLE_MESSAGE)
 
 
 def test_a_coverage_the_category_does_not_carry_is_ineligible():
