@@ -1589,7 +1589,11 @@ class Event(BaseModel):
     | `contractor.deleted` | a contractor is deleted (its policies are cancelled, each with its own event) | the deletion confirmation |
     | `quote.created`, `quote.updated` | a quote is created, or an update changes it | the quote |
     | `application.created` | an application session is created | the session |
-    | `application.complete` | the contractor accepts the coverage on the hosted page | the session, with its `policy` |
+    | `application.started` | the contractor opens the hosted page of an open session, the first time | the session |
+    | `application.ineligible` | the hosted page finds the session's quote not eligible (any longer), or a manual review's outcome cannot be bound | the session |
+    | `application.manual_review` | the contractor accepts, reporting claims or losses in the last three years: the application is reviewed (in the sandbox, for an hour) | the session |
+    | `application.manual_review_approved` | a manual review ends approved (in the sandbox, every one whose quote can still be bound), before `application.complete` | the session, with its `policy` |
+    | `application.complete` | the contractor accepts the coverage on the hosted page, or a manual review approves it | the session, with its `policy` |
     | `application.expired` | a session lapses, 24 hours after its creation, without the contractor accepting | the session |
     | `policy.created` | a policy is bound (by the API or an application session) | the policy |
     | `policy.active` | a newly bound policy is in force | the policy |
@@ -1604,7 +1608,9 @@ class Event(BaseModel):
     | `assignment.cancelled` | a bound assignment is voided while its policy is in force, or its policy is cancelled | the assignment |
     | `assignment.deleted` | an assignment is voided | the deletion confirmation |
     | `invoice.created`, `invoice.updated` | an invoice is created, or an update changes its gross pay or pay cycle | the invoice |
-    | `invoice.paid` | an invoice is paid (in the sandbox, marked paid) | the invoice |
+    | `invoice.paid` | an invoice is paid (in the sandbox, marked paid, or its card charged) | the invoice |
+    | `invoice.charge_card_succeeded` | a day after an invoice is made, the contractor's card is charged its premium, and the invoice is paid | the invoice |
+    | `invoice.charge_card_failed` | the charge a day after is declined (in the sandbox: a contractor whose email's local part ends in `+card_declined`); the invoice stays open | the invoice |
     | `invoice.deleted` | an open invoice is deleted | the deletion confirmation |
 
     """
@@ -1716,6 +1722,10 @@ class EventType(StrEnum):
     quote_created = "quote.created"
     quote_updated = "quote.updated"
     application_created = "application.created"
+    application_started = "application.started"
+    application_ineligible = "application.ineligible"
+    application_manual_review = "application.manual_review"
+    application_manual_review_approved = "application.manual_review_approved"
     application_complete = "application.complete"
     application_expired = "application.expired"
     policy_created = "policy.created"
@@ -1734,6 +1744,8 @@ class EventType(StrEnum):
     invoice_created = "invoice.created"
     invoice_updated = "invoice.updated"
     invoice_paid = "invoice.paid"
+    invoice_charge_card_succeeded = "invoice.charge_card_succeeded"
+    invoice_charge_card_failed = "invoice.charge_card_failed"
     invoice_deleted = "invoice.deleted"
 
 

@@ -1166,7 +1166,11 @@ class Event(TypedDict):
     | `contractor.deleted` | a contractor is deleted (its policies are cancelled, each with its own event) | the deletion confirmation |
     | `quote.created`, `quote.updated` | a quote is created, or an update changes it | the quote |
     | `application.created` | an application session is created | the session |
-    | `application.complete` | the contractor accepts the coverage on the hosted page | the session, with its `policy` |
+    | `application.started` | the contractor opens the hosted page of an open session, the first time | the session |
+    | `application.ineligible` | the hosted page finds the session's quote not eligible (any longer), or a manual review's outcome cannot be bound | the session |
+    | `application.manual_review` | the contractor accepts, reporting claims or losses in the last three years: the application is reviewed (in the sandbox, for an hour) | the session |
+    | `application.manual_review_approved` | a manual review ends approved (in the sandbox, every one whose quote can still be bound), before `application.complete` | the session, with its `policy` |
+    | `application.complete` | the contractor accepts the coverage on the hosted page, or a manual review approves it | the session, with its `policy` |
     | `application.expired` | a session lapses, 24 hours after its creation, without the contractor accepting | the session |
     | `policy.created` | a policy is bound (by the API or an application session) | the policy |
     | `policy.active` | a newly bound policy is in force | the policy |
@@ -1181,7 +1185,9 @@ class Event(TypedDict):
     | `assignment.cancelled` | a bound assignment is voided while its policy is in force, or its policy is cancelled | the assignment |
     | `assignment.deleted` | an assignment is voided | the deletion confirmation |
     | `invoice.created`, `invoice.updated` | an invoice is created, or an update changes its gross pay or pay cycle | the invoice |
-    | `invoice.paid` | an invoice is paid (in the sandbox, marked paid) | the invoice |
+    | `invoice.paid` | an invoice is paid (in the sandbox, marked paid, or its card charged) | the invoice |
+    | `invoice.charge_card_succeeded` | a day after an invoice is made, the contractor's card is charged its premium, and the invoice is paid | the invoice |
+    | `invoice.charge_card_failed` | the charge a day after is declined (in the sandbox: a contractor whose email's local part ends in `+card_declined`); the invoice stays open | the invoice |
     | `invoice.deleted` | an open invoice is deleted | the deletion confirmation |
 
     """
@@ -2313,6 +2319,10 @@ class WebhookEndpointCreate(TypedDict, closed=True):
                 "quote.created",
                 "quote.updated",
                 "application.created",
+                "application.started",
+                "application.ineligible",
+                "application.manual_review",
+                "application.manual_review_approved",
                 "application.complete",
                 "application.expired",
                 "policy.created",
@@ -2331,6 +2341,8 @@ class WebhookEndpointCreate(TypedDict, closed=True):
                 "invoice.created",
                 "invoice.updated",
                 "invoice.paid",
+                "invoice.charge_card_succeeded",
+                "invoice.charge_card_failed",
                 "invoice.deleted",
             ]
         ]
@@ -2350,6 +2362,10 @@ class WebhookEndpointCreate(TypedDict, closed=True):
                 "quote.created",
                 "quote.updated",
                 "application.created",
+                "application.started",
+                "application.ineligible",
+                "application.manual_review",
+                "application.manual_review_approved",
                 "application.complete",
                 "application.expired",
                 "policy.created",
@@ -2368,6 +2384,8 @@ class WebhookEndpointCreate(TypedDict, closed=True):
                 "invoice.created",
                 "invoice.updated",
                 "invoice.paid",
+                "invoice.charge_card_succeeded",
+                "invoice.charge_card_failed",
                 "invoice.deleted",
             ]
         ]
@@ -2417,6 +2435,10 @@ class WebhookEndpointUpdate(TypedDict, closed=True):
                 "quote.created",
                 "quote.updated",
                 "application.created",
+                "application.started",
+                "application.ineligible",
+                "application.manual_review",
+                "application.manual_review_approved",
                 "application.complete",
                 "application.expired",
                 "policy.created",
@@ -2435,6 +2457,8 @@ class WebhookEndpointUpdate(TypedDict, closed=True):
                 "invoice.created",
                 "invoice.updated",
                 "invoice.paid",
+                "invoice.charge_card_succeeded",
+                "invoice.charge_card_failed",
                 "invoice.deleted",
             ]
         ]
@@ -2454,6 +2478,10 @@ class WebhookEndpointUpdate(TypedDict, closed=True):
                 "quote.created",
                 "quote.updated",
                 "application.created",
+                "application.started",
+                "application.ineligible",
+                "application.manual_review",
+                "application.manual_review_approved",
                 "application.complete",
                 "application.expired",
                 "policy.created",
@@ -2472,6 +2500,8 @@ class WebhookEndpointUpdate(TypedDict, closed=True):
                 "invoice.created",
                 "invoice.updated",
                 "invoice.paid",
+                "invoice.charge_card_succeeded",
+                "invoice.charge_card_failed",
                 "invoice.deleted",
             ]
         ]

@@ -16,15 +16,25 @@ from server.domain.urls import check_http_url
 from server.store.unit_of_work import UnitOfWork
 
 LIFETIME = DAY
+# How long the sandbox's manual review of an application takes (the reference: "within 24
+# hours"); test clocks reach it at once.
+REVIEW_TIME = 3600
 Status = Literal["open", "complete", "expired"]
 OPEN: Status = "open"
 COMPLETE: Status = "complete"
 EXPIRED: Status = "expired"
 
 
+def in_review(record: dict[str, Any]) -> bool:
+    """Whether the application waits for its manual review's outcome."""
+    return record["review_ends_at"] is not None and not record["review_announced"]
+
+
 def status_of(record: dict[str, Any], at: int) -> Status:
     if record["completed_at"] is not None:
         return COMPLETE
+    if in_review(record):  # open until the review's outcome, whatever its expiry
+        return OPEN
     return EXPIRED if record["expires_at"] <= at else OPEN
 
 
@@ -47,6 +57,10 @@ def create(uow: UnitOfWork, fields: schemas.ApplicationSessionCreate) -> dict[st
             "cancel_url": fields.get("cancel_url"),
             "expires_at": uow.now + LIFETIME,
             "expiry_announced": False,
+            "started": False,
+            "ineligibility_announced": False,
+            "review_ends_at": None,
+            "review_announced": False,
         },
         uow.now,
     )
@@ -127,7 +141,12 @@ def _refusal(uow: UnitOfWork, record: dict) -> DomainError | None:
 
 
 def _closed(record: dict, at: int) -> DomainError | None:
-    """Why the session is over, if it is: completed, or expired."""
+    """Why the session is over, if it is: completed, or expired; or why it waits: in review."""
+    if in_review(record):
+        return InvalidRequest(
+            "This application is in manual review: you will hear of its outcome within 24 hours.",
+            code="application_in_review",
+        )
     status = status_of(record, at)
     if status == COMPLETE:
         return InvalidRequest(
@@ -169,16 +188,76 @@ def application(uow: UnitOfWork, record: dict[str, Any]) -> Application:
     )
 
 
-def accept(uow: UnitOfWork, record: dict[str, Any]) -> dict[str, Any]:
+def opened(uow: UnitOfWork, record: dict[str, Any]) -> None:
+    """The contractor opened the hosted page of an open session: `application.started` the
+    first time, and `application.ineligible` the first time it cannot be bound because its
+    quote is not eligible (any longer)."""
+    if status_of(record, uow.now) != OPEN:
+        return
+    if uow.application_sessions.mark(record["id"], "started"):
+        uow.publish("application.started", events.APPLICATION, record)
+    if _not_eligible(_refusal(uow, record)):
+        _announce_ineligible(uow, record)
+
+
+def _not_eligible(refusal: DomainError | None) -> bool:
+    return refusal is not None and refusal.code == policies.NOT_ELIGIBLE
+
+
+def _announce_ineligible(uow: UnitOfWork, record: dict) -> None:
+    """`application.ineligible`, once per session."""
+    if uow.application_sessions.mark(record["id"], "ineligibility_announced"):
+        uow.publish("application.ineligible", events.APPLICATION, record)
+
+
+def accept(
+    uow: UnitOfWork, record: dict[str, Any], *, claims_reported: bool = False
+) -> dict[str, Any]:
     """Bind the quote's policy and complete the session, in one unit of work; the caller holds
     the session row locked, so a double submit completes it once (the second is
-    `application_already_complete`)."""
+    `application_already_complete`). A contractor who reports claims or losses in the last
+    three years is sent to manual review instead: `application.manual_review`, and the outcome
+    REVIEW_TIME later (`end_review`)."""
     refusal = _refusal(uow, record)
-    if refusal is not None:
+    if refusal is not None:  # its page said why, and announced an ineligible one
         raise refusal
+    if claims_reported:
+        review_ends_at = uow.now + REVIEW_TIME
+        reviewing = uow.application_sessions.update(
+            record["id"],
+            {
+                "review_ends_at": review_ends_at,
+                "expires_at": max(record["expires_at"], review_ends_at),
+            },
+        )
+        uow.publish("application.manual_review", events.APPLICATION, reviewing)
+        return reviewing
+    return _complete(uow, record)
+
+
+def _complete(uow: UnitOfWork, record: dict[str, Any], *, reviewed: bool = False) -> dict:
     policy = policies.bind(uow, {"quote": record["quote"]})
     completed = uow.application_sessions.update(
         record["id"], {"completed_at": uow.now, "policy": policy["id"]}
     )
+    if reviewed:
+        uow.publish("application.manual_review_approved", events.APPLICATION, completed)
     uow.publish("application.complete", events.APPLICATION, completed)
     return completed
+
+
+def end_review(uow: UnitOfWork, session_id: str) -> None:
+    """The manual review's outcome, once its time has come: the sandbox approves every review
+    (`application.manual_review_approved`) and binds the coverage (`application.complete`), or,
+    when the quote can no longer be bound, announces `application.ineligible`."""
+    record = uow.application_sessions.locked(session_id)
+    if record is None or not in_review(record) or record["review_ends_at"] > uow.now:
+        return
+    uow.application_sessions.mark(session_id, "review_announced")
+    reviewed = {**record, "review_announced": True}
+    try:
+        policies.bindable_quote(uow, record["quote"])
+    except DomainError:  # not eligible any longer, a party deleted, bound meanwhile
+        _announce_ineligible(uow, reviewed)
+        return
+    _complete(uow, reviewed, reviewed=True)

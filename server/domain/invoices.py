@@ -14,12 +14,18 @@ from server.core.errors import InvalidRequest
 from server.core.pagination import PageRequest
 from server.core.principals import Environment
 from server.domain import events, quotes, rating, required
+from server.domain.terms import DAY
 from server.store.invoices import CycleInvoiced
 from server.store.unit_of_work import UnitOfWork
 
 Status = Literal["open", "paid"]
 OPEN: Status = "open"
 PAID: Status = "paid"
+# The contractor's card is charged a day after the invoice is made (the reference: the
+# contractor is notified, then charged 24 hours later).
+CHARGE_DELAY = DAY
+# In the sandbox, a contractor whose email's local part ends so has a card that declines.
+DECLINING_CARD = "+card_declined"
 CYCLE_FIELDS = ("gross_pay", "paycycle_startdate", "paycycle_enddate")
 
 
@@ -150,7 +156,15 @@ def create(uow: UnitOfWork, fields: schemas.InvoiceCreate) -> dict[str, Any]:
     billed = _billed(uow, fields)
     _check_not_invoiced(uow, billed, None)
     try:
-        record = uow.invoices.add({**billed, "paid_at": None}, uow.now)
+        record = uow.invoices.add(
+            {
+                **billed,
+                "paid_at": None,
+                "charge_at": uow.now + CHARGE_DELAY,
+                "charge_announced": False,
+            },
+            uow.now,
+        )
     except CycleInvoiced:
         raise _cycle_invoiced("made by a concurrent request") from None
     uow.publish("invoice.created", events.INVOICE, record)
@@ -203,6 +217,33 @@ def update(uow: UnitOfWork, invoice_id: str, changes: schemas.InvoiceUpdate) -> 
     if paying:
         uow.publish("invoice.paid", events.INVOICE, updated)
     return updated
+
+
+def card_declines(contractor: dict[str, Any] | None) -> bool:
+    """Whether the contractor's card declines a charge: in the sandbox, a contractor whose
+    email's local part ends in DECLINING_CARD (`joe+card_declined@example.com`), as a test
+    card number decides a charge; and a deleted contractor, who has no card on file."""
+    if contractor is None:
+        return True
+    local_part = contractor["email"].rpartition("@")[0]
+    return local_part.lower().endswith(DECLINING_CARD)
+
+
+def charge(uow: UnitOfWork, invoice_id: str) -> None:
+    """Charge the contractor's card the premium of an invoice still open, a day after it was
+    made, as the reference's billing does: `invoice.charge_card_succeeded` and the invoice
+    paid, or `invoice.charge_card_failed` and the invoice left open."""
+    record = uow.invoices.get(invoice_id)
+    if record is None or status_of(record) == PAID:
+        return
+    if not uow.invoices.mark(invoice_id, "charge_announced"):
+        return  # another worker charged it
+    if card_declines(uow.contractors.get(record["contractor"])):
+        uow.publish("invoice.charge_card_failed", events.INVOICE, record)
+        return
+    paid = uow.invoices.update(invoice_id, {**record, "paid_at": uow.now})
+    uow.publish("invoice.charge_card_succeeded", events.INVOICE, paid)
+    uow.publish("invoice.paid", events.INVOICE, paid)
 
 
 def delete(uow: UnitOfWork, invoice_id: str) -> int:

@@ -136,6 +136,9 @@ def create(uow: UnitOfWork, fields: schemas.PolicyCreate) -> dict[str, Any]:
     return bind(uow, fields)
 
 
+NOT_ELIGIBLE = "quote_not_eligible"
+
+
 def bindable_quote(uow: UnitOfWork, quote_id: str) -> tuple[dict, dict]:
     """The quote and its parties, if a policy may be issued for it: not yet bound, its
     contractor, job and entity all there, and eligible; otherwise the 400 that says why (a 404
@@ -149,7 +152,7 @@ def bindable_quote(uow: UnitOfWork, quote_id: str) -> tuple[dict, dict]:
     if not quote["eligible"]:
         raise InvalidRequest(
             f"The quote {quote['id']} is not eligible: {quote['eligibility_message']}",
-            code="quote_not_eligible",
+            code=NOT_ELIGIBLE,
             param="quote",
         )
     return quote, found

@@ -55,6 +55,43 @@ def _application_complete(sandbox: Sandbox) -> str:
     return session["id"]
 
 
+def _application_started(sandbox: Sandbox) -> str:
+    # The contractor opens the hosted page.
+    session = sandbox.session(sandbox.underwritten()["quote"]["id"])
+    sandbox.run(
+        lambda uow: application_sessions.opened(uow, uow.application_sessions.get(session["id"]))
+    )
+    return session["id"]
+
+
+def _application_ineligible(sandbox: Sandbox) -> str:
+    # The quote loses the workers' comp its entity requires, then the contractor opens the page.
+    made = sandbox.underwritten()
+    session = sandbox.session(made["quote"]["id"])
+    sandbox.run(quotes.update, made["quote"]["id"], {"coverage_type": ["general"]})
+    sandbox.run(
+        lambda uow: application_sessions.opened(uow, uow.application_sessions.get(session["id"]))
+    )
+    return session["id"]
+
+
+def _reviewed_application(sandbox: Sandbox) -> str:
+    """A session whose contractor reported claims on accepting: in manual review."""
+    session = sandbox.session(sandbox.underwritten()["quote"]["id"])
+
+    def accept(uow) -> None:
+        record = uow.application_sessions.locked(session["id"])
+        application_sessions.accept(uow, record, claims_reported=True)
+
+    sandbox.run(accept)
+    return session["id"]
+
+
+def _application_review_approved(sandbox: Sandbox) -> str:
+    # Sent to review just over a review's time ago: its outcome has come.
+    return _reviewed_application(sandbox.earlier(application_sessions.REVIEW_TIME + 60))
+
+
 def _application_expired(sandbox: Sandbox) -> str:
     # Opened 25 hours ago: it lapsed an hour ago.
     before = sandbox.earlier(application_sessions.LIFETIME + 3600)
@@ -119,8 +156,8 @@ def _assignment_voided(sandbox: Sandbox) -> str:
     return assignment["id"]
 
 
-def _invoice(sandbox: Sandbox) -> dict:
-    made = sandbox.bound()
+def _invoice(sandbox: Sandbox, made: dict[str, dict] | None = None) -> dict:
+    made = made or sandbox.bound()
     start = made["policy"]["effective_date"]
     body = example(
         "InvoiceCreate",
@@ -130,6 +167,19 @@ def _invoice(sandbox: Sandbox) -> dict:
         paycycle_enddate=start + 7 * DAY - 1,
     )
     return sandbox.run(invoices.create, body)
+
+
+def _invoice_charged(sandbox: Sandbox, email: str | None = None) -> str:
+    # Made a day and an hour ago: its contractor's card was charged an hour ago.
+    before = sandbox.earlier(invoices.CHARGE_DELAY + 3600)
+    made = before.bound()
+    if email is not None:
+        before.run(contractors.update, made["contractor"]["id"], {"email": email})
+    return _invoice(before, made)["id"]
+
+
+def _invoice_charge_failed(sandbox: Sandbox) -> str:
+    return _invoice_charged(sandbox, email=f"joe{invoices.DECLINING_CARD}@example.com")
 
 
 def _invoice_updated(sandbox: Sandbox) -> str:
@@ -169,6 +219,10 @@ TRIGGERS: dict[str, Trigger] = {
     "quote.created": lambda sandbox: sandbox.underwritten()["quote"]["id"],
     "quote.updated": _quote_updated,
     "application.created": lambda s: s.session(s.underwritten()["quote"]["id"])["id"],
+    "application.started": _application_started,
+    "application.ineligible": _application_ineligible,
+    "application.manual_review": _reviewed_application,
+    "application.manual_review_approved": _application_review_approved,
     "application.complete": _application_complete,
     "application.expired": _application_expired,
     "policy.created": lambda sandbox: sandbox.bound()["policy"]["id"],
@@ -187,6 +241,8 @@ TRIGGERS: dict[str, Trigger] = {
     "invoice.created": lambda sandbox: _invoice(sandbox)["id"],
     "invoice.updated": _invoice_updated,
     "invoice.paid": _invoice_paid,
+    "invoice.charge_card_succeeded": _invoice_charged,
+    "invoice.charge_card_failed": _invoice_charge_failed,
     "invoice.deleted": _invoice_deleted,
 }
 

@@ -30,6 +30,7 @@ from server.store.prepared import Prepared
 from server.store.records import Records, Repository, owner
 from server.store.tables import (
     application_sessions,
+    invoices,
     policies,
     test_clocks,
     webhook_deliveries,
@@ -68,23 +69,26 @@ def time_of(table: Table, wall: int | ColumnElement[int]) -> ColumnElement[int]:
 
 @dataclass(frozen=True)
 class Ending:
-    """Objects of one kind that end at a time, as the domain states it: the record's field
-    holding the time (`at`), and the fields that, true or set, mean it will not end (`unless`:
-    cancelled, completed, deleted). Each end is announced once: the store marks it."""
+    """Something of the objects of one table that comes at a time, as the domain states it:
+    the record's field holding the time (`at`, no time: it will not come), the fields that, true
+    or set, mean it will not come (`unless`: cancelled, completed, deleted), and the flag the
+    store sets once it was announced (`announced`)."""
 
-    kind: str  # policy, application_session
+    kind: str  # what comes: a policy's expiry, a session's expiry, a review's end, ...
+    table: str  # policy, application_session, invoice
     at: str
     unless: tuple[str, ...] = ()
+    announced: str = "expiry_announced"
 
 
-_TABLES = {"policy": policies, "application_session": application_sessions}
+_TABLES = {"policy": policies, "application_session": application_sessions, "invoice": invoices}
 
 
 def _end_of(ending: Ending) -> tuple[Table, Column, tuple[ColumnElement[bool], ...]]:
     """The table of the ending's objects, the column of their end, and which are pending: not
     announced, and none of `unless` true (a flag) or set (a time)."""
-    table = _TABLES[ending.kind]
-    pending = [table.c.expiry_announced.is_(False)]
+    table = _TABLES[ending.table]
+    pending = [table.c[ending.announced].is_(False), table.c[ending.at].is_not(None)]
     for name in ending.unless:
         column = table.c[name]
         pending.append(column.is_(False) if isinstance(column.type, Boolean) else column.is_(None))
@@ -113,7 +117,7 @@ def _come(ending: Ending, wall: int) -> list[Select]:
 
 @dataclass(frozen=True)
 class Expiry:
-    kind: str  # policy, application_session
+    kind: str  # the Ending's
     principal: Principal
     object_id: str
 

@@ -250,7 +250,12 @@ invoices = Table(
     Column("premium", BigInteger, nullable=False),
     Column("lines", JSON, nullable=False),
     Column("paid_at", BigInteger, nullable=True),
+    # When the contractor's card is charged the premium, a day after the invoice is made, and
+    # whether that was done (`invoice.charge_card_succeeded` or `_failed`).
+    Column("charge_at", BigInteger, nullable=True),
+    Column("charge_announced", Boolean, nullable=False, server_default=false()),
     Index("ix_invoices_owner_seq", "account_id", "environment", "seq"),
+    Index("ix_invoices_charging", "charge_announced", "charge_at"),
     Index(
         "ux_invoices_cycle",
         "account_id",
@@ -312,8 +317,16 @@ application_sessions = Table(
     Column("policy", String(60), nullable=True),
     # Whether `application.expired` was published: once it lapsed uncompleted.
     Column("expiry_announced", Boolean, nullable=False, server_default=false()),
+    # Whether the contractor opened the hosted page (`application.started`), and whether the
+    # session was found ineligible there (`application.ineligible`).
+    Column("started", Boolean, nullable=False, server_default=false()),
+    Column("ineligibility_announced", Boolean, nullable=False, server_default=false()),
+    # A manual review asked for on the page: when it ends, and whether its end was announced.
+    Column("review_ends_at", BigInteger, nullable=True),
+    Column("review_announced", Boolean, nullable=False, server_default=false()),
     Index("ix_application_sessions_owner_seq", "account_id", "environment", "seq"),
     Index("ix_application_sessions_expiring", "expiry_announced", "expires_at"),
+    Index("ix_application_sessions_reviewing", "review_announced", "review_ends_at"),
 )
 
 # A sandbox's test clock: while one exists, the sandbox of its account reads the time from it

@@ -21,7 +21,11 @@ from server.store.db import Database
 
 PAGE = APPLICATION_PAGE
 # A refused session: gone for good (expired), or already done.
-REFUSAL_STATUS = {"session_expired": 410, "application_already_complete": 409}
+REFUSAL_STATUS = {
+    "session_expired": 410,
+    "application_already_complete": 409,
+    "application_in_review": 409,
+}
 # The page carries its credential in its URL: keep it out of caches, referrers and frames.
 HEADERS = {
     "Cache-Control": "private, no-store",
@@ -103,6 +107,10 @@ async def show(
         return _not_found()
     if application.session["completed_at"] is not None:  # a later visit: the coverage is bound
         return _complete(application.session)
+    if refused is None and not application.session["started"]:
+        await database.run(
+            lambda: _for_session(database, session_id, application_sessions.opened, write=True)
+        )
     if refused is not None:  # an acceptance just refused says why, whatever the page would
         application = replace(application, refusal=refused)
     refusal = application.refusal
@@ -113,9 +121,15 @@ async def show(
 
 async def accept(database: Database, request: Request) -> Response:
     session_id = request.path_params["session_id"]
+    form = await request.form()
+    claims_reported = form.get("claims") == "yes"
+
+    def accept_it(uow, record):
+        return application_sessions.accept(uow, record, claims_reported=claims_reported)
+
     try:
         session = await database.run(
-            lambda: _for_session(database, session_id, application_sessions.accept, write=True)
+            lambda: _for_session(database, session_id, accept_it, write=True)
         )
     except NotFound:
         return _not_found()
@@ -132,7 +146,14 @@ async def accept(database: Database, request: Request) -> Response:
 
 
 def _accepted(session: dict) -> Response:
-    """The answer to Accept: back to the platform's success_url, or the page of the outcome."""
+    """The answer to Accept: back to the platform's success_url, or the page of the outcome;
+    the page of the review, for an application sent to manual review."""
+    if application_sessions.in_review(session):
+        message = (
+            "Thank you. Because of the claims you reported, your application is in manual "
+            "review: you will hear of its outcome within 24 hours. You can close this page."
+        )
+        return _page(200, "Application in review", code="in_review", message=message)
     if session["success_url"]:
         return RedirectResponse(session["success_url"], status_code=303, headers=HEADERS)
     return _complete(session)
