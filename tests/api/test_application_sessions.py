@@ -465,3 +465,95 @@ def test_a_bad_update_is_400_and_changes_nothing(client, sandbox_key, body):
     session = open_session(client, sandbox_key, quote, success_url=SUCCESS)
     assert_error(put(client, sandbox_key, session["id"], body), 400, "invalid_input")
     assert retrieve(client, sandbox_key, session["id"])["success_url"] == SUCCESS
+
+
+# --- Events of the page: started, ineligible, manual review --------------------------------
+
+
+def event_types(client, key: str, object_id: str) -> list[str]:
+    """The types of the events about the object, oldest first."""
+    listed = client.get(f"{BASE}/events?limit=100", headers=bearer(key)).json()
+    return [e["type"] for e in reversed(listed) if e["data"]["object"]["id"] == object_id]
+
+
+def test_opening_the_page_starts_the_application_once(client, sandbox_key):
+    session = open_session(client, sandbox_key, underwrite(client, sandbox_key)["quote"]["id"])
+    assert event_types(client, sandbox_key, session["id"]) == ["application.created"]
+    for _ in range(2):
+        assert_page(client.get(page_path(session)), 200)
+    assert event_types(client, sandbox_key, session["id"]) == [
+        "application.created",
+        "application.started",
+    ]
+
+
+def test_a_page_that_finds_its_quote_ineligible_announces_it_once(client, sandbox_key):
+    made = underwrite(client, sandbox_key, entity={"required_coverage": []})
+    session = open_session(client, sandbox_key, made["quote"]["id"])
+    # The entity now requires workers' comp, which the quote leaves out.
+    entity_url = f"{BASE}/entities/{made['entity']['id']}"
+    changed = client.put(
+        entity_url, json={"required_coverage": ["workers-comp"]}, headers=bearer(sandbox_key)
+    )
+    assert changed.status_code == 200, changed.text
+    requote = client.put(
+        f"{BASE}/quotes/{made['quote']['id']}", json={}, headers=bearer(sandbox_key)
+    )
+    assert requote.json()["eligible"] is False, requote.text
+    for _ in range(2):
+        response = client.get(page_path(session))
+        assert_page(response, 400)
+        assert error_code(response) == "quote_not_eligible"
+    assert event_types(client, sandbox_key, session["id"]) == [
+        "application.created",
+        "application.started",
+        "application.ineligible",
+    ]
+
+
+@pytest.mark.storage
+def test_claims_reported_send_the_application_to_review_and_its_approval_binds(
+    client, sandbox_key, sandbox_clock
+):
+    quote_id = underwrite(client, sandbox_key)["quote"]["id"]
+    at = sandbox_clock.start()
+    session = open_session(client, sandbox_key, quote_id, success_url=SUCCESS)
+    assert 'name="claims"' in assert_page(client.get(page_path(session)), 200)
+
+    reviewed = client.post(
+        page_path(session) + "/accept", data={"claims": "yes"}, follow_redirects=False
+    )
+    assert "manual review" in assert_page(reviewed, 200)
+    assert error_code(reviewed) == "in_review"
+    waiting = client.get(page_path(session))
+    assert_page(waiting, 409)
+    assert error_code(waiting) == "application_in_review"
+    assert retrieve(client, sandbox_key, session["id"])["status"] == "open"
+    assert policies(client, sandbox_key) == []
+
+    sandbox_clock.advance(at + 3600 - 1)
+    assert policies(client, sandbox_key) == []
+    sandbox_clock.advance(at + 3600)
+    completed = retrieve(client, sandbox_key, session["id"])
+    assert completed["status"] == "complete"
+    assert [p["id"] for p in policies(client, sandbox_key)] == [completed["policy"]]
+    assert event_types(client, sandbox_key, session["id"]) == [
+        "application.created",
+        "application.started",
+        "application.manual_review",
+        "application.manual_review_approved",
+        "application.complete",
+    ]
+
+
+def test_a_review_lasts_past_the_sessions_expiry(client, sandbox_key, sandbox_clock):
+    quote_id = underwrite(client, sandbox_key)["quote"]["id"]
+    sandbox_clock.start()
+    session = open_session(client, sandbox_key, quote_id)
+    sandbox_clock.advance(session["expires_at"] - 60)  # a minute before it lapses
+    client.post(page_path(session) + "/accept", data={"claims": "yes"}, follow_redirects=False)
+    sandbox_clock.advance(session["expires_at"] + 60)
+    assert retrieve(client, sandbox_key, session["id"])["status"] == "open"
+    sandbox_clock.advance(session["expires_at"] - 60 + 3600)
+    assert retrieve(client, sandbox_key, session["id"])["status"] == "complete"
+    assert "application.expired" not in event_types(client, sandbox_key, session["id"])

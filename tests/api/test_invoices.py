@@ -251,3 +251,51 @@ def test_the_readmes_worked_example(client, sandbox_key):
         {"coverage_type": "workers-comp", "net_rate": 51, "premium": 638},
     ]
     assert invoiced["premium"] == 926
+
+
+# --- The card charged a day after -------------------------------------------------------------
+
+
+@pytest.mark.storage
+def test_a_day_after_the_invoice_the_card_is_charged_and_it_is_paid(
+    client, sandbox_key, sandbox_clock
+):
+    at = sandbox_clock.start()
+    made = underwrite(client, sandbox_key)
+    made["policy"] = bind(client, sandbox_key, made["quote"]["id"])
+    billed = created(invoice(client, sandbox_key, body_for(made)))
+    sandbox_clock.advance(at + DAY - 1)
+    before = client.get(f"{BASE}/{billed['id']}", headers=bearer(sandbox_key)).json()
+    assert before["status"] == "open"
+    sandbox_clock.advance(at + DAY)
+    paid = client.get(f"{BASE}/{billed['id']}", headers=bearer(sandbox_key)).json()
+    assert (paid["status"], paid["paid_at"]) == ("paid", at + DAY)
+    assert event_types(client, sandbox_key) == [
+        "invoice.created",
+        "invoice.charge_card_succeeded",
+        "invoice.paid",
+    ]
+
+
+def test_a_declining_card_leaves_the_invoice_open(client, sandbox_key, sandbox_clock):
+    at = sandbox_clock.start()
+    made = underwrite(client, sandbox_key, contractor={"email": "joe+card_declined@example.com"})
+    made["policy"] = bind(client, sandbox_key, made["quote"]["id"])
+    billed = created(invoice(client, sandbox_key, body_for(made)))
+    sandbox_clock.advance(at + 2 * DAY)
+    still = client.get(f"{BASE}/{billed['id']}", headers=bearer(sandbox_key)).json()
+    assert (still["status"], still["paid_at"]) == ("open", None)
+    assert event_types(client, sandbox_key) == ["invoice.created", "invoice.charge_card_failed"]
+
+
+def test_an_invoice_paid_or_deleted_before_is_not_charged(client, sandbox_key, sandbox_clock):
+    at = sandbox_clock.start()
+    made = underwrite(client, sandbox_key)
+    made["policy"] = bind(client, sandbox_key, made["quote"]["id"])
+    paid = created(invoice(client, sandbox_key, body_for(made)))
+    assert put(client, sandbox_key, paid["id"], {"status": "paid"}).status_code == 200
+    deleted = created(invoice(client, sandbox_key, body_for(made, **cycle_of(made, start_day=9))))
+    gone = client.delete(f"{BASE}/{deleted['id']}", headers=bearer(sandbox_key))
+    assert gone.status_code == 200
+    sandbox_clock.advance(at + 2 * DAY)
+    assert not [t for t in event_types(client, sandbox_key) if "charge_card" in t]
