@@ -4,7 +4,8 @@
   with every component schema exported under its own name, for the typed fetch client
   openapi-fetch.
 - Python: openapi-python-client writes a package (build/clients/python/), with the settings in
-  codegen/python-client.yaml.
+  codegen/python-client.yaml, from the contract with JSON request bodies alone
+  (`json_bodies_only` says why).
 - Go: openapi-generator (its jar, from PyPI, run by Java) writes the package `ten99policy` into a
   GOPATH (build/clients/go/src/ten99policy), with the options in GO_OPTIONS. Without Java it is
   left out, and says so.
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import copy
+import json
 import os
 import re
 import shutil
@@ -119,15 +122,37 @@ def generate_typescript(spec_path: Path, out: Path) -> list[str]:
     return [f"openapi-typescript: {line}" for line in run_generator(command)]
 
 
+def json_bodies_only(spec: dict) -> dict:
+    """The contract with its request bodies as JSON alone. openapi-python-client writes one
+    branch per media type of a body, each testing the body's class; a form and JSON of the same
+    schema test the same class, so the form's branch, written last, would send every body
+    form-encoded (and a nested field as its repr). Every operation takes JSON, which the
+    client then sends."""
+    trimmed = copy.deepcopy(spec)
+    for path_item in trimmed["paths"].values():
+        for method, operation in path_item.items():
+            if method not in HTTP_METHODS:  # the path's parameters
+                continue
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                operation["requestBody"]["content"] = {
+                    "application/json": content["application/json"]
+                }
+    return trimmed
+
+
 def generate_python(spec_path: Path, out: Path) -> list[str]:
     target = python_project(out)
+    view = out / "python-client-openapi.json"
+    view.parent.mkdir(parents=True, exist_ok=True)
+    view.write_text(json.dumps(json_bodies_only(yaml.safe_load(spec_path.read_text()))))
     command = [
         sys.executable,
         "-m",
         "openapi_python_client",
         "generate",
         "--path",
-        str(spec_path),
+        str(view),
         "--output-path",
         str(target),
         "--config",

@@ -25,6 +25,7 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.core.errors import InvalidRequest
+from server.middleware import forms
 from server.middleware.errors import RequestRefused
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -405,8 +406,10 @@ class _Operation:
         body = operation.request_body or {}
         content = body.get("content", {})
         self.media_types = list(content)
-        schema = content.get("application/json", {}).get("schema")
-        self.body_schema = None if schema is None else BodySchema(schema)
+        # A form-encoded body is validated by the JSON body's schema (the contract names the
+        # same one for both), once its strings are typed by it.
+        self.schema = content.get("application/json", {}).get("schema")
+        self.body_schema = None if self.schema is None else BodySchema(self.schema)
         self.body_required = body.get("required", False)
 
     @staticmethod
@@ -515,10 +518,13 @@ class _Operation:
                 code="unsupported_media_type",
                 param="Content-Type",
             )
-        body = _parse_json(raw, _charset(options)) if raw else None
+        if media_type == forms.FORM:  # no fields is an empty form
+            body = _parse_form(raw, _charset(options), self.schema)
+        else:
+            body = _parse_json(raw, _charset(options)) if raw else None
         if body is None:
             if self.body_required:
-                raise InvalidRequest("A JSON request body is required.")
+                raise InvalidRequest("A request body is required.")
             return None
         if self.body_schema is not None:
             self.body_schema.check(body)
@@ -540,13 +546,26 @@ def _charset(options: str) -> str:
     return "utf-8"
 
 
-def _parse_json(raw: bytes, encoding: str) -> t.Any:
+def _text(raw: bytes, encoding: str) -> str:
     try:
-        text = raw.decode(encoding)
+        return raw.decode(encoding)
     except (LookupError, UnicodeDecodeError):
         raise InvalidRequest(
             f"The request body is not valid {encoding} text.", code="bad_request"
         ) from None
+
+
+def _parse_form(raw: bytes, encoding: str, schema: dict | None) -> t.Any:
+    body = forms.decode(_text(raw, encoding), schema)
+    found = _first_unstorable(body)
+    if found is not None:
+        param, why = found
+        raise InvalidRequest(why, code="invalid_input", param=param)
+    return body
+
+
+def _parse_json(raw: bytes, encoding: str) -> t.Any:
+    text = _text(raw, encoding)
     try:
         body = json.loads(text)
     except ValueError as error:
