@@ -11,7 +11,7 @@ are as of `at`: now for a response, the event's time for an event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypedDict, cast
 
 from server.contract import schemas
@@ -39,6 +39,7 @@ EventObject = (
     | schemas.Policy
     | schemas.Assignment
     | schemas.Invoice
+    | schemas.Certificate
     | DeletedWithEvents
 )
 DeletedKind = Literal[
@@ -326,6 +327,35 @@ def webhook_delivery(record: Record, *, live: bool) -> schemas.WebhookDelivery:
     }
 
 
+# What `expand[]` may ask of a certificate's review: its summary, or all of it.
+REVIEW_SUMMARY, REVIEW_FULL = "review_results", "review_results.full"
+_SUMMARY_FIELDS = ("id", "status", "summary", "created")
+
+
+def certificate(
+    record: Record, base: str, *, live: bool, expand: Sequence[str] = ()
+) -> schemas.Certificate:
+    """An uploaded certificate; its review's outcome only where `expand` asks for it."""
+    review = record["review"]
+    shown_review = None
+    if review is not None and REVIEW_FULL in expand:
+        shown_review = review
+    elif review is not None and REVIEW_SUMMARY in expand:
+        shown_review = {name: review[name] for name in _SUMMARY_FIELDS}
+    return {
+        "id": record["id"],
+        "object": "certificate",
+        "livemode": live,
+        "contractor": record["contractor"],
+        "status": record["status"],
+        "created": record["created"],
+        "updated": record["updated"],
+        "filename": record["filename"],
+        "pdf_url": base + file_path(record["document"]),
+        "review_results": cast(schemas.ReviewResults | None, shown_review),
+    }
+
+
 # How an event shows the record it carries, by its kind: (record, at, base, live) -> JSON.
 _EVENT_OBJECTS: dict[str, Callable[[Record, int, str, bool], EventObject]] = {
     events.CONTRACTOR: lambda record, at, base, live: contractor(record, live=live),
@@ -336,6 +366,10 @@ _EVENT_OBJECTS: dict[str, Callable[[Record, int, str, bool], EventObject]] = {
     events.POLICY: lambda record, at, base, live: policy(record, at, base, live=live),
     events.ASSIGNMENT: lambda record, at, base, live: assignment(record, base, live=live),
     events.INVOICE: lambda record, at, base, live: invoice(record, live=live),
+    # The outcome's summary: the event says what became of the certificate.
+    events.CERTIFICATE: lambda record, at, base, live: certificate(
+        record, base, live=live, expand=(REVIEW_SUMMARY,)
+    ),
     events.DELETED: lambda record, at, base, live: cast(
         DeletedWithEvents,
         deletion(record["id"], record["object"], record["deleted_at"], live=live),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 from enum import StrEnum
 from typing import Literal
+from datetime import date
 
 
 class Address(BaseModel):
@@ -736,6 +737,132 @@ class AssignmentUpdate(BaseModel):
     )
     """
     The ID of a policy.
+    """
+
+
+class AuditResult(BaseModel):
+    """
+    The result of one rule of the insurance requirement.
+    """
+
+    id: str = Field(..., examples=["car_Pq3sT5vW7x"], pattern="^car_[A-Za-z0-9]{1,40}$")
+    rule_name: str = Field(..., examples=["General liability"])
+    """
+    What the rule checks.
+    """
+    rule_path: str = Field(..., examples=["coverages.general"])
+    """
+    Where in `parsed_certificate_json` the rule looks.
+    """
+    result: Result = Field(..., examples=["fail"])
+    message: str = Field(
+        ..., examples=["Each occurrence $500,000 is below the required $1,000,000."]
+    )
+    """
+    Why the rule passed or failed.
+    """
+    manually_approved: bool = Field(..., examples=[False])
+    """
+    Whether a reviewer approved the rule although it failed; never in the sandbox.
+    """
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class Certificate(BaseModel):
+    """
+    A certificate of insurance uploaded for review.
+    """
+
+    id: str = Field(..., examples=["ci_YnsHeB9PTo"], pattern="^ci_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of an uploaded certificate of insurance.
+    """
+    object: Literal["certificate"] = Field(..., examples=["certificate"])
+    """
+    The kind of object, always `certificate`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
+    contractor: str = Field(..., examples=["cn_Ehb3bYa"])
+    """
+    The ID of the contractor the certificate insures.
+    """
+    status: CertificateStatus
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    updated: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    filename: str = Field(..., examples=["certificate_of_insurance.pdf"])
+    """
+    The uploaded file's name.
+    """
+    pdf_url: str = Field(
+        ...,
+        examples=[
+            "https://api.1099policy.com/files/kX2o9bq7Lw3YtP0sQm8vR1cD4eF6gH8jK0lM2nP4qS6"
+        ],
+    )
+    """
+    The uploaded PDF, at a path of this server that works without an API key (the random
+    path is the credential).
+
+    """
+    review_results: ReviewResults
+
+
+class CertificateList(RootModel[list[Certificate]]):
+    """
+    Certificates, the most recent first.
+    """
+
+    root: list[Certificate]
+    """
+    Certificates, the most recent first.
+    """
+
+
+class CertificateStatus(StrEnum):
+    """
+    Where the review is: `pending` (uploaded), `processing`, then its outcome: `approved`
+    (every rule passed), `flagged` (some failed: for a compliance review), `denied` (a
+    reviewer refused it) or `error` (it could not be read).
+
+    """
+
+    pending = "pending"
+    processing = "processing"
+    approved = "approved"
+    flagged = "flagged"
+    denied = "denied"
+    error = "error"
+
+
+class CertificateUpload(BaseModel):
+    """
+    A certificate of insurance to review: the PDF (`certificate`) and the contractor it
+    insures (`contractor`). Both are needed: a missing one is 400 `missing_certificate` or
+    `missing_contractor_id`.
+
+    """
+
+    certificate: bytes | None = None
+    """
+    The certificate, a PDF of at most 15 MB.
+    """
+    contractor: str | None = Field(None, examples=["cn_Ehb3bYa"], max_length=60)
+    """
+    The ID of the contractor the certificate insures.
     """
 
 
@@ -1526,6 +1653,10 @@ class Error(BaseModel):
     | `coverage_limit_invalid` | 400 | an entity's occurrence limit is above its aggregate limit |
     | `quote_not_eligible` | 400 | the quote cannot be bound (the contractor is not eligible) |
     | `cant_update_create_new_quote` | 400 | a quote that was bound cannot change: make a new one |
+    | `missing_certificate`, `missing_contractor_id` | 400 | an upload without its file or its contractor |
+    | `invalid_file_type`, `invalid_mime_type`, `invalid_file_size` | 400 | an uploaded certificate is no PDF, or is over 15 MB |
+    | `no_insurance_requirement_found` | 400 | no entity the contractor works for requires coverage to review a certificate against |
+    | `storage_limit_reached` | 400 | the account's uploaded certificates hold all the storage they may |
     | `contractor_has_matching_policy` | 400 | the contractor has a policy on file for the cover a new quote asks for |
     | `policy_already_exists` | 400 | the quote was already bound to a policy |
     | `policy_not_updatable` | 400 | the policy's state does not allow the change |
@@ -1612,6 +1743,10 @@ class Event(BaseModel):
     | `invoice.charge_card_succeeded` | a day after an invoice is made, the contractor's card is charged its premium, and the invoice is paid | the invoice |
     | `invoice.charge_card_failed` | the charge a day after is declined (in the sandbox: a contractor whose email's local part ends in `+card_declined`); the invoice stays open | the invoice |
     | `invoice.deleted` | an open invoice is deleted | the deletion confirmation |
+    | `certificate.approved` | an uploaded certificate's review passed every rule | the certificate |
+    | `certificate.flagged` | an uploaded certificate's review failed some rule: for a compliance review | the certificate |
+    | `certificate.denied` | a reviewer denied an uploaded certificate | the certificate |
+    | `certificate.error` | an uploaded certificate could not be read | the certificate |
 
     """
 
@@ -1666,10 +1801,11 @@ class EventData(BaseModel):
         | DeletedAssignment
         | Invoice
         | DeletedInvoice
+        | Certificate
     )
     """
     The object right after the change: a contractor, quote, application session, policy,
-    assignment or invoice, or, for a `*.deleted` event, the deletion confirmation. Its links use
+    assignment, invoice or certificate, or, for a `*.deleted` event, the deletion confirmation. Its links use
     the server's public base URL (`TEN99_PUBLIC_URL`); in deliveries without one they
     are paths on the server.
 
@@ -1747,6 +1883,10 @@ class EventType(StrEnum):
     invoice_charge_card_succeeded = "invoice.charge_card_succeeded"
     invoice_charge_card_failed = "invoice.charge_card_failed"
     invoice_deleted = "invoice.deleted"
+    certificate_approved = "certificate.approved"
+    certificate_flagged = "certificate.flagged"
+    certificate_denied = "certificate.denied"
+    certificate_error = "certificate.error"
 
 
 class ChosenEventTypes(RootModel[list[EventType]]):
@@ -1785,6 +1925,10 @@ class IdempotencyKey(RootModel[str]):
     with every request, and every request after the first would be refused.
 
     """
+
+
+class Insured(BaseModel):
+    name: str = Field(..., examples=["Jane Smith"])
 
 
 class Invoice(BaseModel):
@@ -2444,6 +2588,28 @@ class JobUpdate(BaseModel):
     address: JobAddressInput | None = None
 
 
+class ParsedCertificate(BaseModel):
+    """
+    What was read from the PDF: the insured's name, and each coverage it states by its
+    coverage type, with its limits in dollars (`null` where the certificate states none, as
+    workers' compensation's statutory limits) and its expiration date.
+
+    """
+
+    insured: Insured
+    coverages: dict[str, ParsedCoverage]
+
+
+class ParsedCoverage(BaseModel):
+    """
+    One coverage a certificate states.
+    """
+
+    each_occurrence_dollars: int = Field(..., examples=[1000000], ge=0)
+    aggregate_dollars: int = Field(..., examples=[2000000], ge=0)
+    expiration_date: date = Field(..., examples=["2027-03-15"])
+
+
 class Policy(BaseModel):
     """
     An insurance policy issued for a quote.
@@ -2869,6 +3035,46 @@ class QuoteUpdate(BaseModel):
     """
     A point in time, in seconds since the Unix epoch.
     """
+
+
+class Result(StrEnum):
+    pass_ = "pass"
+    fail = "fail"
+
+
+class ReviewResults(BaseModel):
+    """
+    The review's outcome: `null` until the review has one, and unless `expand[]` asks for
+    it. `review_results` gives its `id`, `status`, `summary` and `created`;
+    `review_results.full` adds `parsed_certificate_json` and `audit_results`.
+
+    """
+
+    id: str = Field(..., examples=["ca_xYzAbCdEfG"], pattern="^ca_[A-Za-z0-9]{1,40}$")
+    """
+    The ID of the review.
+    """
+    status: CertificateStatus
+    summary: ReviewSummary
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    parsed_certificate_json: ParsedCertificate | None = None
+    audit_results: list[AuditResult] | None = None
+    """
+    One result per rule, in the order they were checked.
+    """
+
+
+class ReviewSummary(BaseModel):
+    """
+    How many rules the certificate was checked against, passed and failed.
+    """
+
+    total_rules: int = Field(..., examples=[2], ge=0)
+    passed: int = Field(..., examples=[1], ge=0)
+    failed: int = Field(..., examples=[1], ge=0)
 
 
 class RiskClass(StrEnum):

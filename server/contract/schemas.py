@@ -518,6 +518,110 @@ class AssignmentUpdate(TypedDict, closed=True):
     """
 
 
+class AuditResult(TypedDict):
+    """
+    The result of one rule of the insurance requirement.
+    """
+
+    id: str
+    rule_name: str
+    """
+    What the rule checks.
+    """
+    rule_path: str
+    """
+    Where in `parsed_certificate_json` the rule looks.
+    """
+    result: Literal["pass", "fail"]
+    message: str
+    """
+    Why the rule passed or failed.
+    """
+    manually_approved: bool
+    """
+    Whether a reviewer approved the rule although it failed; never in the sandbox.
+    """
+    created: int
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class Certificate(TypedDict):
+    """
+    A certificate of insurance uploaded for review.
+    """
+
+    id: str
+    """
+    The ID of an uploaded certificate of insurance.
+    """
+    object: Literal["certificate"]
+    """
+    The kind of object, always `certificate`.
+    """
+    livemode: bool
+    """
+    `true` for an object of the production environment (a live key's), `false` for a
+    sandbox's: nothing a sandbox key made is real cover.
+
+    """
+    contractor: str
+    """
+    The ID of the contractor the certificate insures.
+    """
+    status: Literal["pending", "processing", "approved", "flagged", "denied", "error"]
+    """
+    Where the review is: `pending` (uploaded), `processing`, then its outcome: `approved`
+    (every rule passed), `flagged` (some failed: for a compliance review), `denied` (a
+    reviewer refused it) or `error` (it could not be read).
+
+    """
+    created: int
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    updated: int
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    filename: str
+    """
+    The uploaded file's name.
+    """
+    pdf_url: str | None
+    """
+    The uploaded PDF, at a path of this server that works without an API key (the random
+    path is the credential).
+
+    """
+    review_results: ReviewResults | None
+
+
+CertificateList: TypeAlias = list[Certificate]
+"""
+Certificates, the most recent first.
+"""
+
+
+class CertificateUpload(TypedDict):
+    """
+    A certificate of insurance to review: the PDF (`certificate`) and the contractor it
+    insures (`contractor`). Both are needed: a missing one is 400 `missing_certificate` or
+    `missing_contractor_id`.
+
+    """
+
+    certificate: NotRequired[bytes]
+    """
+    The certificate, a PDF of at most 15 MB.
+    """
+    contractor: NotRequired[str]
+    """
+    The ID of the contractor the certificate insures.
+    """
+
+
 class Certificates(TypedDict):
     """
     The certificates of insurance (COI) of a bound assignment: one PDF for each coverage
@@ -1105,6 +1209,10 @@ class Error(TypedDict):
     | `coverage_limit_invalid` | 400 | an entity's occurrence limit is above its aggregate limit |
     | `quote_not_eligible` | 400 | the quote cannot be bound (the contractor is not eligible) |
     | `cant_update_create_new_quote` | 400 | a quote that was bound cannot change: make a new one |
+    | `missing_certificate`, `missing_contractor_id` | 400 | an upload without its file or its contractor |
+    | `invalid_file_type`, `invalid_mime_type`, `invalid_file_size` | 400 | an uploaded certificate is no PDF, or is over 15 MB |
+    | `no_insurance_requirement_found` | 400 | no entity the contractor works for requires coverage to review a certificate against |
+    | `storage_limit_reached` | 400 | the account's uploaded certificates hold all the storage they may |
     | `contractor_has_matching_policy` | 400 | the contractor has a policy on file for the cover a new quote asks for |
     | `policy_already_exists` | 400 | the quote was already bound to a policy |
     | `policy_not_updatable` | 400 | the policy's state does not allow the change |
@@ -1189,6 +1297,10 @@ class Event(TypedDict):
     | `invoice.charge_card_succeeded` | a day after an invoice is made, the contractor's card is charged its premium, and the invoice is paid | the invoice |
     | `invoice.charge_card_failed` | the charge a day after is declined (in the sandbox: a contractor whose email's local part ends in `+card_declined`); the invoice stays open | the invoice |
     | `invoice.deleted` | an open invoice is deleted | the deletion confirmation |
+    | `certificate.approved` | an uploaded certificate's review passed every rule | the certificate |
+    | `certificate.flagged` | an uploaded certificate's review failed some rule: for a compliance review | the certificate |
+    | `certificate.denied` | a reviewer denied an uploaded certificate | the certificate |
+    | `certificate.error` | an uploaded certificate could not be read | the certificate |
 
     """
 
@@ -1236,10 +1348,11 @@ class EventData(TypedDict):
         | DeletedAssignment
         | Invoice
         | DeletedInvoice
+        | Certificate
     )
     """
     The object right after the change: a contractor, quote, application session, policy,
-    assignment or invoice, or, for a `*.deleted` event, the deletion confirmation. Its links use
+    assignment, invoice or certificate, or, for a `*.deleted` event, the deletion confirmation. Its links use
     the server's public base URL (`TEN99_PUBLIC_URL`); in deliveries without one they
     are paths on the server.
 
@@ -1274,6 +1387,10 @@ A key the caller chooses to make a POST safe to retry: a new one for every new r
 with every request, and every request after the first would be refused.
 
 """
+
+
+class Insured(TypedDict):
+    name: str | None
 
 
 class Invoice(TypedDict):
@@ -1755,6 +1872,28 @@ class JobUpdate(TypedDict, closed=True):
     address: NotRequired[JobAddressInput | None]
 
 
+class ParsedCertificate(TypedDict):
+    """
+    What was read from the PDF: the insured's name, and each coverage it states by its
+    coverage type, with its limits in dollars (`null` where the certificate states none, as
+    workers' compensation's statutory limits) and its expiration date.
+
+    """
+
+    insured: Insured
+    coverages: dict[str, ParsedCoverage]
+
+
+class ParsedCoverage(TypedDict):
+    """
+    One coverage a certificate states.
+    """
+
+    each_occurrence_dollars: int | None
+    aggregate_dollars: int | None
+    expiration_date: str | None
+
+
 class Policy(TypedDict):
     """
     An insurance policy issued for a quote.
@@ -2066,6 +2205,47 @@ class QuoteUpdate(TypedDict, closed=True):
     """
 
 
+class ReviewResults(TypedDict):
+    """
+    The review's outcome: `null` until the review has one, and unless `expand[]` asks for
+    it. `review_results` gives its `id`, `status`, `summary` and `created`;
+    `review_results.full` adds `parsed_certificate_json` and `audit_results`.
+
+    """
+
+    id: str
+    """
+    The ID of the review.
+    """
+    status: Literal["pending", "processing", "approved", "flagged", "denied", "error"]
+    """
+    Where the review is: `pending` (uploaded), `processing`, then its outcome: `approved`
+    (every rule passed), `flagged` (some failed: for a compliance review), `denied` (a
+    reviewer refused it) or `error` (it could not be read).
+
+    """
+    summary: ReviewSummary
+    created: int
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    parsed_certificate_json: NotRequired[ParsedCertificate]
+    audit_results: NotRequired[list[AuditResult]]
+    """
+    One result per rule, in the order they were checked.
+    """
+
+
+class ReviewSummary(TypedDict):
+    """
+    How many rules the certificate was checked against, passed and failed.
+    """
+
+    total_rules: int
+    passed: int
+    failed: int
+
+
 class TestClock(TypedDict):
     """
     A sandbox's own time. While a sandbox has a test clock, everything in it that depends on
@@ -2344,6 +2524,10 @@ class WebhookEndpointCreate(TypedDict, closed=True):
                 "invoice.charge_card_succeeded",
                 "invoice.charge_card_failed",
                 "invoice.deleted",
+                "certificate.approved",
+                "certificate.flagged",
+                "certificate.denied",
+                "certificate.error",
             ]
         ]
     ]
@@ -2387,6 +2571,10 @@ class WebhookEndpointCreate(TypedDict, closed=True):
                 "invoice.charge_card_succeeded",
                 "invoice.charge_card_failed",
                 "invoice.deleted",
+                "certificate.approved",
+                "certificate.flagged",
+                "certificate.denied",
+                "certificate.error",
             ]
         ]
     ]
@@ -2460,6 +2648,10 @@ class WebhookEndpointUpdate(TypedDict, closed=True):
                 "invoice.charge_card_succeeded",
                 "invoice.charge_card_failed",
                 "invoice.deleted",
+                "certificate.approved",
+                "certificate.flagged",
+                "certificate.denied",
+                "certificate.error",
             ]
         ]
     ]
@@ -2503,6 +2695,10 @@ class WebhookEndpointUpdate(TypedDict, closed=True):
                 "invoice.charge_card_succeeded",
                 "invoice.charge_card_failed",
                 "invoice.deleted",
+                "certificate.approved",
+                "certificate.flagged",
+                "certificate.denied",
+                "certificate.error",
             ]
         ]
     ]

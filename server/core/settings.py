@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # background work it runs, to end; work still running then is handed back to the next
     # worker. `serve` with its worker process ends within twice this, and a few seconds.
     shutdown_grace_seconds: PositiveInt = 10
+    # Megabytes the certificates of insurance uploaded for review (an account's, in one
+    # environment) may hold in all.
+    certificate_storage_mb: PositiveInt = 100
     # Seconds a worker holds a task it runs, renewed while it runs: a worker that died (or
     # lost its database) lets its task go this long after, to the next worker.
     task_lease_seconds: PositiveInt = 30

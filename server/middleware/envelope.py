@@ -24,9 +24,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.core import logs, metrics
 from server.middleware.errors import RequestRefused, send_refusal
 from server.middleware.request_ids import assign_request_id
-from server.middleware.routes import RouteTemplates, static_path_methods
+from server.middleware.routes import RouteTemplates, static_path_methods, upload_paths
 from server.middleware.security import ENVIRONMENT_HEADER, token_info_of
-from server.middleware.validation import MAX_BODY_BYTES, too_large
+from server.middleware.validation import MAX_BODY_BYTES, MAX_UPLOAD_BYTES, too_large
 
 access = logging.getLogger("server.access")
 
@@ -35,6 +35,7 @@ class RequestEnvelope:
     def __init__(self, app: ASGIApp, spec: dict, fixed_paths: Iterable[str] = ()):
         self.app = app
         self.static_methods = static_path_methods(spec)
+        self.upload_paths = upload_paths(spec)
         self.routes = RouteTemplates(spec, fixed_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -91,7 +92,8 @@ class RequestEnvelope:
                 f"{scope['method']} is not allowed on {scope['path']}; allowed: {allowed}.",
                 headers={"Allow": allowed},
             )
+        limit = MAX_UPLOAD_BYTES if path in self.upload_paths else MAX_BODY_BYTES
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
-                return too_large()
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                return too_large(limit)
         return None

@@ -75,3 +75,18 @@ class RouteTemplates:
         if template is not None and rest and rest[0]:
             return "/".join([template, *rest[1:]])
         return None
+
+
+def upload_paths(spec: dict) -> set[str]:
+    """The full request paths of the operations that take files (multipart bodies)."""
+    base = urlparse(spec.get("servers", [{}])[0].get("url", "")).path.rstrip("/")
+    return {
+        base + template
+        for template, item in spec.get("paths", {}).items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+        and MULTIPART in operation.get("requestBody", {}).get("content", {})
+    }
+
+
+MULTIPART = "multipart/form-data"

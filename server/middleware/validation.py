@@ -22,13 +22,20 @@ from connexion.json_schema import allow_nullable
 from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
 from jsonschema import Draft4Validator, FormatChecker, ValidationError, validators
 from starlette.datastructures import Headers, QueryParams
+from starlette.datastructures import UploadFile as StarletteUpload
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.core.errors import InvalidRequest
+from server.core.uploads import UploadedFile
 from server.middleware import forms
 from server.middleware.errors import RequestRefused
+from server.middleware.routes import MULTIPART
 
 MAX_BODY_BYTES = 1024 * 1024
+# An operation that takes files (a certificate of 15 MB, and its multipart framing).
+MAX_UPLOAD_BYTES = 16 * 1024 * 1024
+MAX_PARTS = 10
 MAX_ERRORS = 20  # field errors reported for one body
 MAX_SHOWN = 40  # characters of a value repeated in a message
 MAX_MESSAGE = 300  # characters of one error message
@@ -273,16 +280,16 @@ def _too_deep() -> InvalidRequest:
     return InvalidRequest("The request body nests too deeply.", code="bad_request")
 
 
-def too_large() -> RequestRefused:
+def too_large(limit: int = MAX_BODY_BYTES) -> RequestRefused:
     return RequestRefused(
         413,
         "request_too_large",
-        f"The request body must not be larger than {MAX_BODY_BYTES} bytes.",
+        f"The request body must not be larger than {limit} bytes.",
     )
 
 
-async def read_body(receive: Receive) -> bytes:
-    """The whole request body; 413 past MAX_BODY_BYTES."""
+async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole request body; 413 past `limit`."""
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -290,8 +297,8 @@ async def read_body(receive: Receive) -> bytes:
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise too_large()
+        if size > limit:
+            raise too_large(limit)
         chunks.append(chunk)
         if not message.get("more_body"):
             break
@@ -360,6 +367,23 @@ class _Parameter:
     default: t.Any
     validator: Draft4Validator
     quick: t.Callable[[t.Any], bool] | None
+    array: bool = False  # a query parameter given once per value (`expand[]=a&expand[]=b`)
+
+    @property
+    def key(self) -> str:
+        """The handler's argument: the name without the brackets of an array (`expand`)."""
+        return self.name.removesuffix("[]")
+
+    def check_all(self, values: list[str]) -> t.Any:
+        """An array parameter's values; InvalidRequest naming it when one is wrong."""
+        if not values:
+            return self.default if self.default is not None else ()
+        if any(NUL in value for value in values):
+            raise self._invalid("it contains U+0000")
+        error = next(self.validator.iter_errors(values), None)
+        if error is not None:
+            raise self._invalid(error.message)
+        return tuple(values)
 
     def check(self, value: str | None) -> t.Any:
         """The parameter's value, typed; InvalidRequest naming it when it is wrong."""
@@ -408,7 +432,9 @@ class _Operation:
         self.media_types = list(content)
         # A form-encoded body is validated by the JSON body's schema (the contract names the
         # same one for both), once its strings are typed by it.
-        self.schema = content.get("application/json", {}).get("schema")
+        self.schema = (content.get("application/json") or content.get(MULTIPART) or {}).get(
+            "schema"
+        )
         self.body_schema = None if self.schema is None else BodySchema(self.schema)
         self.body_required = body.get("required", False)
 
@@ -423,13 +449,18 @@ class _Operation:
             default=schema.get("default"),
             validator=compile_schema(schema),
             quick=_quick_check(schema),
+            array=schema.get("type") == "array",
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         params = self._parameters(scope, headers)
         raw, body = b"", None
-        if self.media_types:
+        if MULTIPART in self.media_types:
+            raw = await read_body(receive, MAX_UPLOAD_BYTES)
+            body = await self._parts(raw, headers)
+            receive = replay(raw, receive)
+        elif self.media_types:
             raw = await read_body(receive)
             body = self._body(raw, headers)
             receive = replay(raw, receive)
@@ -452,7 +483,9 @@ class _Operation:
         path = scope.get("path_params", {})
         found = {}
         for param in self.parameters:
-            if param.location == "query":
+            if param.array and param.location == "query":
+                found[param.key] = param.check_all(query.getlist(param.name))
+            elif param.location == "query":
                 found[param.name] = param.check(query.get(param.name))
             elif param.location == "path":
                 found[param.name] = param.check(path.get(param.name))
@@ -508,6 +541,43 @@ class _Operation:
                 )
             given[parameter.name] = typed
         return given
+
+    async def _parts(self, raw: bytes, headers: Headers) -> dict[str, t.Any]:
+        """A multipart body's fields: a file part as an UploadedFile, any other as its text.
+        Its text fields are validated by the schema; what the files must be, the domain says."""
+        media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != MULTIPART:
+            raise InvalidRequest(
+                f"Invalid Content-Type ({media_type or 'none'}): send {MULTIPART}.",
+                code="unsupported_media_type",
+                param="Content-Type",
+            )
+
+        async def stream() -> t.AsyncGenerator[bytes, None]:
+            yield raw
+
+        parser = MultiPartParser(headers, stream(), max_files=MAX_PARTS, max_fields=MAX_PARTS)
+        try:
+            form = await parser.parse()
+        except MultiPartException as error:
+            raise InvalidRequest(
+                f"The multipart body is malformed: {error.message}", code="bad_request"
+            ) from None
+        fields: dict[str, t.Any] = {}
+        for name, part in form.multi_items():
+            if isinstance(part, StarletteUpload):
+                content = await part.read()
+                fields.setdefault(name, UploadedFile(part.filename, part.content_type, content))
+                continue
+            if (found := _first_unstorable(part)) is not None:
+                raise InvalidRequest(found[1], code="invalid_input", param=name)
+            fields.setdefault(name, part)
+        if self.body_schema is not None:
+            shown = {
+                k: v.filename or "" if isinstance(v, UploadedFile) else v for k, v in fields.items()
+            }
+            self.body_schema.check(shown)
+        return fields
 
     def _body(self, raw: bytes, headers: Headers) -> t.Any:
         media_type, _, options = headers.get("content-type", "").partition(";")

@@ -41,6 +41,15 @@ class Documents:
         )
         return token
 
+    def content(self, token: str) -> bytes:
+        """The bytes of one of the caller's files; empty when it is gone."""
+        query = select(documents.c.content).where(
+            documents.c.token == token,
+            documents.c.account_id == self.principal.account_id,
+            documents.c.environment == self.principal.environment.value,
+        )
+        return self.connection.execute(query).scalar_one_or_none() or b""
+
     def drop(self, token: str | None) -> None:
         if token is not None:
             self.connection.execute(delete(documents).where(documents.c.token == token))

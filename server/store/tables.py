@@ -329,6 +329,22 @@ application_sessions = Table(
     Index("ix_application_sessions_reviewing", "review_announced", "review_ends_at"),
 )
 
+# A certificate of insurance uploaded for review: its PDF is in `documents` (by token), its
+# review's outcome in `review` (None until it has one).
+uploaded_certificates = Table(
+    "uploaded_certificates",
+    metadata,
+    *_scoped_columns(),
+    Column("contractor", String(60), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("updated", BigInteger, nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("document", String(64), nullable=False),
+    Column("review", JSON, nullable=True),
+    Index("ix_uploaded_certificates_owner_seq", "account_id", "environment", "seq"),
+)
+
 # A sandbox's test clock: while one exists, the sandbox of its account reads the time from it
 # (`frozen_time`) instead of the wall clock. One per account and environment.
 test_clocks = Table(

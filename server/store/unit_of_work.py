@@ -36,6 +36,7 @@ from server.store.policies import PolicyRepository
 from server.store.quotes import QUOTES
 from server.store.records import Records, Repository
 from server.store.tasks import TaskQueue
+from server.store.uploaded_certificates import UploadedCertificateRepository
 from server.store.webhooks import EndpointRepository
 
 
@@ -65,6 +66,7 @@ class UnitOfWork:
     webhook_endpoints = _repository(EndpointRepository)
     invoices = _repository(InvoiceRepository)
     test_clocks = _repository(TestClockRepository)
+    uploaded_certificates = _repository(UploadedCertificateRepository)
 
     def __init__(
         self,

@@ -30,6 +30,7 @@ from server.store.db import Database
 from server.store.tasks import ClaimedTask
 from server.worker import (
     cancellations,
+    certificate_reviews,
     certificates,
     clocks,
     documents,
@@ -42,7 +43,7 @@ from server.worker.registry import KINDS, Context, Stale, Unfinished
 log = logging.getLogger(__name__)
 
 # The modules that register the kinds of task the worker runs, when they are imported.
-TASK_MODULES = (cancellations, certificates, clocks, documents, email)
+TASK_MODULES = (cancellations, certificate_reviews, certificates, clocks, documents, email)
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = 5  # seconds before the first retry; doubled each time
