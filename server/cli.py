@@ -461,6 +461,15 @@ def mail_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def certificate_pdf(args: argparse.Namespace) -> int:
+    """A PDF stating the lines given: a sandbox certificate of insurance whose text decides its
+    review (openapi.yaml's createCertificate)."""
+    from server.pdf import sample
+
+    sys.stdout.buffer.write(sample.stating(*args.lines))
+    return 0
+
+
 def examples(args: argparse.Namespace) -> int:
     settings = _settings(args)
     database = _database(settings, create=True)
@@ -652,6 +661,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mail_listing.add_argument("--limit", type=positive, default=20, help="how many emails to show")
 
+    stating = command(
+        commands,
+        "certificate-pdf",
+        certificate_pdf,
+        "write to standard output a PDF stating LINEs, a certificate of insurance to upload for "
+        "review in the sandbox, where its text decides the review",
+    )
+    stating.add_argument(
+        "lines",
+        nargs="*",
+        metavar="LINE",
+        help='e.g. "General liability: each occurrence $1,000,000; aggregate $2,000,000; '
+        'expires 2099-12-31"',
+    )
     command(
         commands,
         "examples",

@@ -30,6 +30,8 @@ from server.app import create_app
 from server.core import clock
 from server.core.principals import Environment
 from server.core.settings import Settings
+from server.pdf import sample
+from server.sandbox import MEETS_THE_EXAMPLE
 from server.domain import keys
 from server.sandbox import examples
 from server.store.db import Database
@@ -483,7 +485,23 @@ FACTORIES = {
     )["id"],
     "event_id": lambda client, key: _event(client, key),
     "invoice_id": lambda client, key: _invoice(client, key),
+    "certificate_id": lambda client, key: _certificate(client, key),
 }
+
+
+def _certificate(client, key) -> str:
+    """A certificate of insurance uploaded for a new contractor of an entity that requires
+    general liability."""
+    contractor_id = underwrite(client, key)["contractor"]["id"]
+    pdf = sample.stating(*MEETS_THE_EXAMPLE)
+    return created(
+        client.post(
+            "/api/v1/files/certificates",
+            files={"certificate": ("certificate.pdf", pdf, "application/pdf")},
+            data={"contractor": contractor_id},
+            headers=bearer(key),
+        )
+    )["id"]
 
 
 def _delivery(client, key, endpoint_id: str) -> str:

@@ -851,16 +851,16 @@ class CertificateStatus(StrEnum):
 class CertificateUpload(BaseModel):
     """
     A certificate of insurance to review: the PDF (`certificate`) and the contractor it
-    insures (`contractor`). Both are needed: a missing one is 400 `missing_certificate` or
+    insures (`contractor`). A missing one is 400 `missing_certificate` or
     `missing_contractor_id`.
 
     """
 
-    certificate: bytes | None = None
+    certificate: bytes
     """
     The certificate, a PDF of at most 15 MB.
     """
-    contractor: str | None = Field(None, examples=["cn_Ehb3bYa"], max_length=60)
+    contractor: str = Field(..., examples=["cn_Tq4wZm8Rv"], max_length=60)
     """
     The ID of the contractor the certificate insures.
     """

@@ -607,16 +607,16 @@ Certificates, the most recent first.
 class CertificateUpload(TypedDict):
     """
     A certificate of insurance to review: the PDF (`certificate`) and the contractor it
-    insures (`contractor`). Both are needed: a missing one is 400 `missing_certificate` or
+    insures (`contractor`). A missing one is 400 `missing_certificate` or
     `missing_contractor_id`.
 
     """
 
-    certificate: NotRequired[bytes]
+    certificate: bytes
     """
     The certificate, a PDF of at most 15 MB.
     """
-    contractor: NotRequired[str]
+    contractor: str
     """
     The ID of the contractor the certificate insures.
     """

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 from server.contract.spec import load_spec
 from server.core.principals import Environment, Principal
+from server.core.settings import Settings
+from server.core.uploads import UploadedFile
 from server.domain import (
     application_sessions,
     assignments,
@@ -17,10 +19,20 @@ from server.domain import (
     jobs,
     policies,
     quotes,
+    uploaded_certificates,
 )
+from server.pdf import sample
 from server.store.db import Database
 
 T = TypeVar("T")
+
+# The text of a certificate of insurance that meets the requirement of the contract's example
+# entity (general liability at $1M and $2M, workers' compensation) until 2099.
+MEETS_THE_EXAMPLE = (
+    "Insured: Joe Parker",
+    "General liability: each occurrence $1,000,000; aggregate $2,000,000; expires 2099-12-31",
+    "Workers' compensation: statutory; expires 2099-12-31",
+)
 
 
 def example(schema: str, **overrides: Any) -> dict[str, Any]:
@@ -78,6 +90,17 @@ class Sandbox:
         made = self.underwritten(**quote_fields)
         made["policy"] = self.policy(made["quote"]["id"])
         return made
+
+    def certificate(self, contractor_id: str, *lines: str) -> dict:
+        """A certificate of insurance stating `lines`, uploaded for the contractor, its review
+        left to the worker."""
+        file = UploadedFile(
+            "certificate.pdf", uploaded_certificates.PDF_TYPE, sample.stating(*lines)
+        )
+        body = {"certificate": file, "contractor": contractor_id}
+        # The default bound: the sandbox tools upload a few small PDFs.
+        limit = Settings.model_fields["certificate_storage_mb"].default * 1024 * 1024
+        return self.run(uploaded_certificates.upload, body, storage_limit=limit)
 
     def session(self, quote_id: str) -> dict:
         body = example("ApplicationSessionCreate", quote=quote_id)

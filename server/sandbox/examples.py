@@ -17,7 +17,7 @@ from server.core.settings import Settings
 from server.core.statuses import DISABLED
 from server.domain import clocks, invoices, keys, webhooks
 from server.domain.terms import DAY
-from server.sandbox import Sandbox, example
+from server.sandbox import MEETS_THE_EXAMPLE, Sandbox, example
 from server.store.db import Database
 from server.store.unit_of_work import UnitOfWork
 
@@ -49,6 +49,8 @@ IDS = {
     # September 2024.
     "invoiced_job": "jb_jW24jp6GYb",
     "invoice": "in_m47rNFQ3PS",
+    # A certificate of insurance uploaded for the covered contractor.
+    "certificate": "ci_YnsHeB9PTo",
     # The event of the example invoice's creation, and its delivery to the example endpoint.
     "event": "evt_3kT9wQm2ZsLp",
     "delivery": "whd_Vb2kQ8nLp4Xz",
@@ -138,6 +140,10 @@ def _make(sandbox: Sandbox, settings: Settings) -> None:
         job=IDS["invoiced_job"],
         paycycle_startdate=start,
         paycycle_enddate=end,
+    )
+    _made(
+        IDS["certificate"],
+        lambda: sandbox.certificate(covered["id"], *MEETS_THE_EXAMPLE),
     )
     sandbox.run(webhooks.route_events)  # the events so far, before the invoice's
     with ids.chosen(IDS["invoice"], IDS["event"], IDS["delivery"]):

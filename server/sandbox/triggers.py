@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from server.core.settings import Settings
-from server.core.uploads import UploadedFile
 from server.domain import (
     application_sessions,
     assignments,
@@ -19,11 +18,9 @@ from server.domain import (
     invoices,
     policies,
     quotes,
-    uploaded_certificates,
 )
 from server.domain.terms import DAY
-from server.pdf import sample
-from server.sandbox import Sandbox, example
+from server.sandbox import MEETS_THE_EXAMPLE, Sandbox, example
 from server.store.db import Database
 from server.worker import expiries, run_due, webhooks
 
@@ -203,13 +200,7 @@ def _invoice_deleted(sandbox: Sandbox) -> str:
     return invoice["id"]
 
 
-# A certificate that meets the requirement of the contract's example entity (general liability
-# at $1M and $2M, workers' compensation), and the lines that make a review's other outcomes.
-MEETS_THE_EXAMPLE = (
-    "Insured: Joe Parker",
-    "General liability: each occurrence $1,000,000; aggregate $2,000,000; expires 2099-12-31",
-    "Workers' compensation: statutory; expires 2099-12-31",
-)
+# The lines of a certificate whose review ends each way, for the example entity's contractor.
 CERTIFICATE_LINES = {
     "approved": MEETS_THE_EXAMPLE,
     "flagged": MEETS_THE_EXAMPLE[:2],
@@ -224,12 +215,7 @@ def _certificate_reviewed(outcome: str) -> Trigger:
 
     def trigger(sandbox: Sandbox) -> str:
         contractor = sandbox.underwritten()["contractor"]["id"]
-        content = sample.stating(*CERTIFICATE_LINES[outcome])
-        file = UploadedFile("certificate.pdf", uploaded_certificates.PDF_TYPE, content)
-        body = {"certificate": file, "contractor": contractor}
-        # The default bound: a trigger's upload is one small PDF.
-        limit = Settings.model_fields["certificate_storage_mb"].default * 1024 * 1024
-        return sandbox.run(uploaded_certificates.upload, body, storage_limit=limit)["id"]
+        return sandbox.certificate(contractor, *CERTIFICATE_LINES[outcome])["id"]
 
     return trigger
 

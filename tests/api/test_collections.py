@@ -101,6 +101,7 @@ COLLECTIONS = {
     "/invoices": Collection("invoice_id", FACTORIES["invoice_id"]),
     "/webhook_endpoints": Collection("webhook_endpoint_id", FACTORIES["webhook_endpoint_id"]),
     "/events": Collection("event_id", FACTORIES["event_id"]),
+    "/files/certificates": Collection("certificate_id", FACTORIES["certificate_id"]),
     # A sandbox has one clock at most: a new one replaces the one before.
     "/test_clocks": Collection("test_clock_id", FACTORIES["test_clock_id"], count=1),
     # The catalogue is seeded, the same for every account.

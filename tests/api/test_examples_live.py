@@ -11,7 +11,8 @@ import re
 import pytest
 
 from server.contract.spec import load_spec
-from server.sandbox import examples
+from server.pdf import sample
+from server.sandbox import MEETS_THE_EXAMPLE, examples
 from tests.conformance.gate import implemented_operations
 from tests.conftest import basic, restore
 
@@ -38,8 +39,14 @@ def example_request(operation) -> tuple[str, dict | None]:
     body = item[operation.method.lower()].get("requestBody")
     if body is None:
         return path, None
-    schema = body["content"]["application/json"]["schema"]
+    content = body["content"]
+    schema = (content.get("application/json") or content["multipart/form-data"])["schema"]
     return path, SPEC["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]["example"]
+
+
+def is_upload(operation) -> bool:
+    body = SPEC["paths"][operation.path][operation.method.lower()].get("requestBody", {})
+    return "multipart/form-data" in body.get("content", {})
 
 
 def success(operation) -> int:
@@ -59,9 +66,13 @@ def test_every_operations_example_answers_its_documented_success(
     client, example_sandbox, operation
 ):
     path, body = example_request(operation)
-    response = client.request(
-        operation.method, f"/api/v1{path}", json=body, headers=basic(examples.KEY)
-    )
+    url, headers = f"/api/v1{path}", basic(examples.KEY)
+    if is_upload(operation):  # the example's fields, and a certificate that meets them
+        pdf = sample.stating(*MEETS_THE_EXAMPLE)
+        files = {"certificate": ("certificate.pdf", pdf, "application/pdf")}
+        response = client.request(operation.method, url, data=body, files=files, headers=headers)
+    else:
+        response = client.request(operation.method, url, json=body, headers=headers)
     assert response.status_code == success(operation), response.text
 
 
@@ -82,6 +93,7 @@ def test_the_examples_are_at_their_ids_on_the_examples_clock(client, example_san
         "policy": "policies",
         "assignment": "assignments",
         "invoice": "invoices",
+        "certificate": "files/certificates",
         "webhook_endpoint": "webhook_endpoints",
         "event": "events",
     }

@@ -70,6 +70,11 @@ def test_the_readme_walkthrough_runs_top_to_bottom(tmp_path):
     assert "Your insurance coverage for Night shift" in out  # the extension email
     assert '"cancelled":true' in out.replace(" ", "")  # the cancellation
     assert '"cancellation_reason":"client_request"' in out.replace(" ", "")
+    # A certificate review of each outcome; a form-encoded request; cover on file refused.
+    assert '"summary":{"total_rules":1,"passed":1,"failed":0}' in out
+    assert "Each occurrence $500,000 is below the required $1,000,000." in out
+    assert '["certificate.approved","certificate.flagged"]' in out
+    assert '"contractor_has_matching_policy"' in out
     origin = server.base_url.removesuffix("/api/v1")
     assert f"{origin}/files/" in out  # with links that open
     verified = [line for line in out.splitlines() if line.startswith("verified ")]
