@@ -30,10 +30,9 @@ from server.app import create_app
 from server.core import clock
 from server.core.principals import Environment
 from server.core.settings import Settings
-from server.pdf import sample
-from server.sandbox import MEETS_THE_EXAMPLE
 from server.domain import keys
-from server.sandbox import examples
+from server.pdf import sample
+from server.sandbox import MEETS_THE_EXAMPLE, examples
 from server.store.db import Database
 from server.store.keys import KeyStore
 from server.store.schema import migrate

@@ -67,10 +67,11 @@ def test_every_operations_example_answers_its_documented_success(
 ):
     path, body = example_request(operation)
     url, headers = f"/api/v1{path}", basic(examples.KEY)
-    if is_upload(operation):  # the example's fields, and a certificate that meets them
+    if is_upload(operation):  # the example's fields, its file a certificate that meets them
         pdf = sample.stating(*MEETS_THE_EXAMPLE)
         files = {"certificate": ("certificate.pdf", pdf, "application/pdf")}
-        response = client.request(operation.method, url, data=body, files=files, headers=headers)
+        fields = {name: value for name, value in body.items() if name not in files}
+        response = client.request(operation.method, url, data=fields, files=files, headers=headers)
     else:
         response = client.request(operation.method, url, json=body, headers=headers)
     assert response.status_code == success(operation), response.text
