@@ -29,12 +29,12 @@ from sqlalchemy.exc import DBAPIError
 
 from server.core import heartbeat, logs
 from server.core.egress import TargetPolicy
-from server.core.errors import NotFound
+from server.core.errors import DomainError, NotFound
 from server.core.heartbeat import HEARTBEAT_FILE, Heartbeat
 from server.core.metrics import MULTIPROCESS_DIR
 from server.core.principals import DEFAULT_ACCOUNT, Environment
 from server.core.settings import Settings, SettingsError, env_name
-from server.domain import keys
+from server.domain import job_categories, keys
 from server.sandbox import examples as sample_data
 from server.sandbox.triggers import TRIGGERS
 from server.store import schema
@@ -461,6 +461,29 @@ def mail_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def categories_add(args: argparse.Namespace) -> int:
+    """Add a job category to the catalogue, and announce it (`category_code.added`) to every
+    account and environment that has a key."""
+    try:
+        fields = job_categories.new_category(
+            args.name, args.description, args.risk_class, args.coverage, approved=args.approved
+        )
+    except DomainError as refused:
+        raise CommandFailed(str(refused), status=2) from None
+    database = _database(_settings(args))
+    try:
+        with database.server_work() as work:
+            category = work.job_categories.add(fields, work.wall())
+            principals = work.keys.principals()
+        for principal in principals:
+            with database.unit_of_work(principal) as uow:
+                job_categories.announce(uow, category)
+    finally:
+        database.dispose()
+    print(f"{category['id']}  {category['name']}  announced to {len(principals)} account(s)")
+    return 0
+
+
 def certificate_pdf(args: argparse.Namespace) -> int:
     """A PDF stating the lines given: a sandbox certificate of insurance whose text decides its
     review (openapi.yaml's createCertificate)."""
@@ -661,6 +684,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mail_listing.add_argument("--limit", type=positive, default=20, help="how many emails to show")
 
+    categories_parser = command(commands, "categories", None, "manage the job category catalogue")
+    category_commands = categories_parser.add_subparsers(
+        dest="categories_command", required=True, metavar="ACTION"
+    )
+    adding = command(
+        category_commands,
+        "add",
+        categories_add,
+        "add a job category to the catalogue every account reads, and announce it to each "
+        "(category_code.added)",
+        parents=[database],
+    )
+    adding.add_argument("name", help="the category's name, e.g. 'Solar panel installation'")
+    adding.add_argument("--description", required=True, help="what the work is")
+    adding.add_argument(
+        "--risk-class", required=True, choices=job_categories.RISK_CLASSES, help="for rating"
+    )
+    adding.add_argument(
+        "--coverage",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="a coverage type it carries, once each (general is required)",
+    )
+    adding.add_argument(
+        "--unapproved",
+        dest="approved",
+        action="store_false",
+        help="listed, but no job may use it (job_category_not_approved)",
+    )
     stating = command(
         commands,
         "certificate-pdf",

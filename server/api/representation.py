@@ -40,6 +40,7 @@ EventObject = (
     | schemas.Assignment
     | schemas.Invoice
     | schemas.Certificate
+    | schemas.JobCategory
     | DeletedWithEvents
 )
 DeletedKind = Literal[
@@ -366,6 +367,7 @@ _EVENT_OBJECTS: dict[str, Callable[[Record, int, str, bool], EventObject]] = {
     events.POLICY: lambda record, at, base, live: policy(record, at, base, live=live),
     events.ASSIGNMENT: lambda record, at, base, live: assignment(record, base, live=live),
     events.INVOICE: lambda record, at, base, live: invoice(record, live=live),
+    events.JOB_CATEGORY: lambda record, at, base, live: job_category(record, live=live),
     # The outcome's summary: the event says what became of the certificate.
     events.CERTIFICATE: lambda record, at, base, live: certificate(
         record, base, live=live, expand=(REVIEW_SUMMARY,)

@@ -1747,6 +1747,7 @@ class Event(BaseModel):
     | `certificate.flagged` | an uploaded certificate's review failed some rule: for a compliance review | the certificate |
     | `certificate.denied` | a reviewer denied an uploaded certificate | the certificate |
     | `certificate.error` | an uploaded certificate could not be read | the certificate |
+    | `category_code.added` | a job category is added to the catalogue (`ten99-server categories add`), to every account | the job category |
 
     """
 
@@ -1802,10 +1803,11 @@ class EventData(BaseModel):
         | Invoice
         | DeletedInvoice
         | Certificate
+        | JobCategory
     )
     """
     The object right after the change: a contractor, quote, application session, policy,
-    assignment, invoice or certificate, or, for a `*.deleted` event, the deletion confirmation. Its links use
+    assignment, invoice, certificate or job category, or, for a `*.deleted` event, the deletion confirmation. Its links use
     the server's public base URL (`TEN99_PUBLIC_URL`); in deliveries without one they
     are paths on the server.
 
@@ -1887,6 +1889,7 @@ class EventType(StrEnum):
     certificate_flagged = "certificate.flagged"
     certificate_denied = "certificate.denied"
     certificate_error = "certificate.error"
+    category_code_added = "category_code.added"
 
 
 class ChosenEventTypes(RootModel[list[EventType]]):

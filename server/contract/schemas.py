@@ -1301,6 +1301,7 @@ class Event(TypedDict):
     | `certificate.flagged` | an uploaded certificate's review failed some rule: for a compliance review | the certificate |
     | `certificate.denied` | a reviewer denied an uploaded certificate | the certificate |
     | `certificate.error` | an uploaded certificate could not be read | the certificate |
+    | `category_code.added` | a job category is added to the catalogue (`ten99-server categories add`), to every account | the job category |
 
     """
 
@@ -1349,10 +1350,11 @@ class EventData(TypedDict):
         | Invoice
         | DeletedInvoice
         | Certificate
+        | JobCategory
     )
     """
     The object right after the change: a contractor, quote, application session, policy,
-    assignment, invoice or certificate, or, for a `*.deleted` event, the deletion confirmation. Its links use
+    assignment, invoice, certificate or job category, or, for a `*.deleted` event, the deletion confirmation. Its links use
     the server's public base URL (`TEN99_PUBLIC_URL`); in deliveries without one they
     are paths on the server.
 
@@ -2528,6 +2530,7 @@ class WebhookEndpointCreate(TypedDict, closed=True):
                 "certificate.flagged",
                 "certificate.denied",
                 "certificate.error",
+                "category_code.added",
             ]
         ]
     ]
@@ -2575,6 +2578,7 @@ class WebhookEndpointCreate(TypedDict, closed=True):
                 "certificate.flagged",
                 "certificate.denied",
                 "certificate.error",
+                "category_code.added",
             ]
         ]
     ]
@@ -2652,6 +2656,7 @@ class WebhookEndpointUpdate(TypedDict, closed=True):
                 "certificate.flagged",
                 "certificate.denied",
                 "certificate.error",
+                "category_code.added",
             ]
         ]
     ]
@@ -2699,6 +2704,7 @@ class WebhookEndpointUpdate(TypedDict, closed=True):
                 "certificate.flagged",
                 "certificate.denied",
                 "certificate.error",
+                "category_code.added",
             ]
         ]
     ]

@@ -17,7 +17,7 @@ ALL_TYPES = "*"
 # The kinds of object an event carries: how the API shows it (server/api/representation.py).
 CONTRACTOR, QUOTE, APPLICATION = "contractor", "quote", "application_session"
 POLICY, ASSIGNMENT, INVOICE = "policy", "assignment", "invoice"
-CERTIFICATE = "certificate"
+CERTIFICATE, JOB_CATEGORY = "certificate", "job_category"
 DELETED = "deleted"
 
 

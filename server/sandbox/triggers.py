@@ -16,6 +16,7 @@ from server.domain import (
     assignments,
     contractors,
     invoices,
+    job_categories,
     policies,
     quotes,
 )
@@ -220,6 +221,21 @@ def _certificate_reviewed(outcome: str) -> Trigger:
     return trigger
 
 
+def _category_code_added(sandbox: Sandbox) -> str:
+    # Added to the catalogue (every account reads it), announced in this sandbox alone.
+    now = sandbox.now()
+    fields = job_categories.new_category(
+        f"Sandbox category {now}",
+        "A category a trigger added to the catalogue.",
+        "medium",
+        ["general", "workers-comp"],
+    )
+    with sandbox.database.server_work() as work:
+        category = work.job_categories.add(fields, now)
+    sandbox.run(job_categories.announce, category)
+    return category["id"]
+
+
 # A seeded category that carries media liability (Photography).
 MEDIA_CATEGORY = "jc_GnnsLt3Ckw"
 
@@ -265,6 +281,7 @@ TRIGGERS: dict[str, Trigger] = {
     "invoice.charge_card_failed": _invoice_charge_failed,
     "invoice.deleted": _invoice_deleted,
     **{f"certificate.{o}": _certificate_reviewed(o) for o in CERTIFICATE_LINES},
+    "category_code.added": _category_code_added,
 }
 
 

@@ -1,14 +1,16 @@
 """The job category catalogue: one for every account and environment.
 
-Migrations write it and nothing else does, so a process keeps each category it read: rating a
-quote reads its job's category, and need not ask the database again."""
+Migrations and `ten99-server categories add` write it, and a category once written never
+changes, so a process keeps each category it read: rating a quote reads its job's category,
+and need not ask the database again."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, insert, select
 
+from server.core.ids import new_id
 from server.core.pagination import PageRequest
 from server.store.listing import page_of
 from server.store.prepared import Prepared
@@ -34,6 +36,12 @@ class JobCategories:
             found = _READ[category_id] = {name: rows[0][name] for name in COLUMNS}
         # The caller's to change: its one list copied too (deepcopy took ten times as long).
         return {**found, "available_coverage": list(found["available_coverage"])}
+
+    def add(self, fields: dict[str, Any], at: int) -> dict[str, Any]:
+        """A new category of the catalogue, created `at`."""
+        category = {**fields, "id": new_id("jc", 10), "created": at}
+        self.connection.execute(insert(job_categories).values(category))
+        return {name: category[name] for name in COLUMNS}
 
     def page(self, page: PageRequest) -> list[dict[str, Any]]:
         rows = page_of(self.connection, job_categories, select(job_categories), page)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, insert, select, update
 
 from server.core.ids import new_id
-from server.core.principals import Environment
+from server.core.principals import Environment, Principal
 from server.store.tables import accounts, api_keys
 
 
@@ -79,6 +79,19 @@ class KeyStore:
         if environment is not None:
             query = query.where(api_keys.c.environment == environment.value)
         return [_stored(row) for row in self.connection.execute(query)]
+
+    def principals(self) -> list[Principal]:
+        """Every account and environment that has a key not revoked: those the API serves."""
+        query = (
+            select(api_keys.c.account_id, api_keys.c.environment)
+            .where(api_keys.c.revoked_at.is_(None))
+            .distinct()
+            .order_by(api_keys.c.account_id, api_keys.c.environment)
+        )
+        return [
+            Principal(row.account_id, Environment(row.environment))
+            for row in self.connection.execute(query)
+        ]
 
     def revoke(self, key_id: str, at: int) -> StoredKey | None:
         """Revoke a key by its id; the key as it was found (maybe revoked already), or None."""

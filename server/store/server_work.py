@@ -14,6 +14,7 @@ from server.core.principals import Principal
 from server.store import application_sessions, clocks, documents, emails, sandboxes, schema
 from server.store.deliveries import DeliveryQueue
 from server.store.idempotency import IdempotencyKeys
+from server.store.job_categories import JobCategories
 from server.store.keys import KeyStore
 from server.store.tasks import TaskQueue
 
@@ -34,6 +35,10 @@ class ServerWork:
     @lazy
     def deliveries(self) -> DeliveryQueue:
         return DeliveryQueue(self._connection)
+
+    @lazy
+    def job_categories(self) -> JobCategories:
+        return JobCategories(self._connection)
 
     @lazy
     def idempotency_keys(self) -> IdempotencyKeys:

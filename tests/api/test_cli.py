@@ -9,6 +9,7 @@ import pytest
 
 from server.app import create_app
 from server.cli import main
+from server.core.principals import Environment
 from server.core.settings import Settings
 from server.domain import keys
 from server.domain.keys import KEY_HINT_LENGTH
@@ -264,3 +265,26 @@ def test_with_migration_at_start_forbidden_a_stale_schema_is_one_line_and_exit_1
     with pytest.raises(Exception, match="TEN99_MIGRATE_AT_START=off"):
         other = f"sqlite:///{tmp_path / 'other.db'}"
         create_app(Settings(database_url=other, migrate_at_start=False))
+
+
+def test_a_category_added_is_listed_and_announced_to_every_account(client, new_key, capsys):
+    keys_of = [new_key(), new_key(account="acct_two"), new_key(Environment.PRODUCTION)]
+    command = ["categories", "add", "Solar panel installation", "--risk-class", "high"]
+    command += ["--description", "Fitting solar panels on roofs."]
+    assert main([*command, "--coverage", "general", "--coverage", "workers-comp"]) == 0
+    category_id = capsys.readouterr().out.split()[0]
+    for key in keys_of:
+        listed = client.get("/api/v1/category_codes?limit=100", headers=bearer(key)).json()
+        [added] = [c for c in listed if c["id"] == category_id]
+        assert (added["risk_class"], added["approved"]) == ("high", True)
+        events = client.get("/api/v1/events?type=category_code.added", headers=bearer(key))
+        assert [e["data"]["object"]["id"] for e in events.json()] == [category_id]
+
+
+@pytest.mark.parametrize(
+    "coverage", [["workers-comp"], ["general", "jetpack"]], ids=["no general", "unknown"]
+)
+def test_a_category_without_general_or_with_unknown_coverage_is_refused(capsys, coverage):
+    command = ["categories", "add", "Odd jobs", "--risk-class", "low", "--description", "Odd."]
+    assert main([*command, *(f"--coverage={c}" for c in coverage)]) == 2
+    assert "general" in capsys.readouterr().err
