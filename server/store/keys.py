@@ -80,7 +80,7 @@ class KeyStore:
             query = query.where(api_keys.c.environment == environment.value)
         return [_stored(row) for row in self.connection.execute(query)]
 
-    def principals(self) -> list[Principal]:
+    def principals(self) -> tuple[Principal, ...]:
         """Every account and environment that has a key not revoked: those the API serves."""
         query = (
             select(api_keys.c.account_id, api_keys.c.environment)
@@ -88,10 +88,10 @@ class KeyStore:
             .distinct()
             .order_by(api_keys.c.account_id, api_keys.c.environment)
         )
-        return [
+        return tuple(
             Principal(row.account_id, Environment(row.environment))
             for row in self.connection.execute(query)
-        ]
+        )
 
     def revoke(self, key_id: str, at: int) -> StoredKey | None:
         """Revoke a key by its id; the key as it was found (maybe revoked already), or None."""
