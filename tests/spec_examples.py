@@ -20,11 +20,12 @@ UNKNOWN_IDS = {
 
 
 def example_body(path: str, method: str) -> dict | None:
-    """The example of the operation's request body, if it takes one."""
-    body = SPEC["paths"][path][method].get("requestBody")
-    if body is None:
+    """The example of the operation's JSON request body, if it takes one (an upload takes
+    multipart)."""
+    json_body = SPEC["paths"][path][method].get("requestBody", {}).get("content", {})
+    if "application/json" not in json_body:
         return None
-    ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    ref = json_body["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     return SPEC["components"]["schemas"][ref]["example"]
 
 
