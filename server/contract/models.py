@@ -754,7 +754,7 @@ class AuditResult(BaseModel):
     """
     Where in `parsed_certificate_json` the rule looks.
     """
-    result: Result = Field(..., examples=["fail"])
+    result: AuditResultOutcome
     message: str = Field(
         ..., examples=["Each occurrence $500,000 is below the required $1,000,000."]
     )
@@ -769,6 +769,15 @@ class AuditResult(BaseModel):
     """
     A point in time, in seconds since the Unix epoch.
     """
+
+
+class AuditResultOutcome(StrEnum):
+    """
+    Whether the certificate passed the rule.
+    """
+
+    pass_ = "pass"
+    fail = "fail"
 
 
 class Certificate(BaseModel):
@@ -819,6 +828,15 @@ class Certificate(BaseModel):
 
     """
     review_results: ReviewResults
+
+
+class CertificateExpansion(StrEnum):
+    """
+    What of a certificate's review to show.
+    """
+
+    review_results = "review_results"
+    review_results_full = "review_results.full"
 
 
 class CertificateList(RootModel[list[Certificate]]):
@@ -3038,11 +3056,6 @@ class QuoteUpdate(BaseModel):
     """
     A point in time, in seconds since the Unix epoch.
     """
-
-
-class Result(StrEnum):
-    pass_ = "pass"
-    fail = "fail"
 
 
 class ReviewResults(BaseModel):

@@ -533,6 +533,9 @@ class AuditResult(TypedDict):
     Where in `parsed_certificate_json` the rule looks.
     """
     result: Literal["pass", "fail"]
+    """
+    Whether the certificate passed the rule.
+    """
     message: str
     """
     Why the rule passed or failed.
@@ -596,6 +599,12 @@ class Certificate(TypedDict):
 
     """
     review_results: ReviewResults | None
+
+
+CertificateExpansion: TypeAlias = Literal["review_results", "review_results.full"]
+"""
+What of a certificate's review to show.
+"""
 
 
 CertificateList: TypeAlias = list[Certificate]
