@@ -188,6 +188,15 @@ def application(uow: UnitOfWork, record: dict[str, Any]) -> Application:
     )
 
 
+def unannounced(application: Application) -> bool:
+    """Whether the page, opened, has something to announce (`opened`): its start, or an
+    ineligibility found since."""
+    session = application.session
+    return not session["started"] or (
+        _not_eligible(application.refusal) and not session["ineligibility_announced"]
+    )
+
+
 def opened(uow: UnitOfWork, record: dict[str, Any]) -> None:
     """The contractor opened the hosted page of an open session: `application.started` the
     first time, and `application.ineligible` the first time it cannot be bound because its

@@ -107,7 +107,7 @@ async def show(
         return _not_found()
     if application.session["completed_at"] is not None:  # a later visit: the coverage is bound
         return _complete(application.session)
-    if refused is None and not application.session["started"]:
+    if refused is None and application_sessions.unannounced(application):
         await database.run(
             lambda: _for_session(database, session_id, application_sessions.opened, write=True)
         )

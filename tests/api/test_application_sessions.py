@@ -490,6 +490,7 @@ def test_opening_the_page_starts_the_application_once(client, sandbox_key):
 def test_a_page_that_finds_its_quote_ineligible_announces_it_once(client, sandbox_key):
     made = underwrite(client, sandbox_key, entity={"required_coverage": []})
     session = open_session(client, sandbox_key, made["quote"]["id"])
+    assert_page(client.get(page_path(session)), 200)  # started while eligible
     # The entity now requires workers' comp, which the quote leaves out.
     entity_url = f"{BASE}/entities/{made['entity']['id']}"
     changed = client.put(
