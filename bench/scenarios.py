@@ -107,9 +107,12 @@ def set_up(api: Api) -> Fixtures:
     entity = api.create("/entities", ENTITY)["id"]
     job = api.create("/jobs", job_body(entity, "Field technician"))["id"]
     assignment = bound_assignment(api, entity, contractor)
+    # Quoted again and again: a contractor with no policy on file (a quote for cover on file is
+    # refused, contractor_has_matching_policy).
+    uncovered = api.create("/contractors", CONTRACTOR)["id"]
     return Fixtures(
         contractor=contractor,
-        quote_body={"contractor": contractor, "job": job, "coverage_type": COVERAGE},
+        quote_body={"contractor": uncovered, "job": job, "coverage_type": COVERAGE},
         # The same end date without email: the documented 200 no-op that still regenerates
         # the certificates, so every request does the same work.
         extend_body={

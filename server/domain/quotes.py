@@ -10,6 +10,7 @@ from server.core.errors import InvalidRequest
 from server.core.pagination import PageRequest
 from server.domain import events, rating, required
 from server.domain.terms import DAY, check_term
+from server.store.parties import Found
 from server.store.unit_of_work import UnitOfWork
 
 DEFAULT_TERM_DAYS = 30
@@ -50,14 +51,12 @@ def rated(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
     return rated_on(uow, fields, uow.parties.of(fields["contractor"], fields["job"]))
 
 
-def rated_on(
-    uow: UnitOfWork, fields: dict[str, Any], found: tuple[dict, dict, dict | None] | None
-) -> dict[str, Any]:
+def rated_on(uow: UnitOfWork, fields: dict[str, Any], found: Found | None) -> dict[str, Any]:
     """`rated`, on the parties already read (None: not found)."""
     if found is None:  # which one is missing, in the error
         contractor_and_job(uow, fields)
         raise AssertionError("parties found one by one, not together")
-    contractor, job, entity = found  # entity: None once deleted
+    contractor, job, entity = found.contractor, found.job, found.entity  # entity: None once deleted
     category = uow.job_categories.get(job["category_code"])
     assert category is not None  # a job's category_code is a foreign key
     table = rating.rate_table()
@@ -121,14 +120,14 @@ def refuse_matching_policy(
     on_file = uow.policies.live_for_contractor_during(
         contractor["id"], fields["effective_date"], fields["end_date"]
     )
-    for policy, covered in on_file:
+    for covered in on_file:
         if (
             set(covered["coverage_type"]) == wanted
             and covered["category_code"] == job["category_code"]
             and work_state(covered, contractor) == state
         ):
             raise InvalidRequest(
-                f"Contractor already has a matching policy on file ({policy['id']}).",
+                f"Contractor already has a matching policy on file ({covered['id']}).",
                 code="contractor_has_matching_policy",
                 param="contractor",
             )
@@ -141,7 +140,8 @@ def create(uow: UnitOfWork, fields: schemas.QuoteCreate) -> dict[str, Any]:
     dated = checked_dates(default_dates(fields, uow.now), fields, uow.now)
     rated_fields = rated_on(uow, dated, found)
     assert found is not None  # rated_on refuses a missing party
-    refuse_matching_policy(uow, dated, found[0], found[1])
+    if found.policy_on_file:
+        refuse_matching_policy(uow, dated, found.contractor, found.job)
     quote = uow.quotes.add(rated_fields, uow.now)
     uow.publish("quote.created", events.QUOTE, quote)
     return quote

@@ -1,12 +1,13 @@
-"""The parties a quote or an assignment is rated on, in one statement: its contractor, its job
-and the job's entity (three lookups were three round trips to PostgreSQL), and the caller's test
-clock, which the unit of work would otherwise read by itself."""
+"""The parties a quote is rated on, in one statement: its contractor, its job and the job's
+entity (three lookups were three round trips to PostgreSQL), the caller's test clock, which the
+unit of work would otherwise read by itself, and whether the contractor has a policy on file."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Connection, Table, bindparam, exists, select
 
 from server.core.principals import Principal
 from server.store.clocks import CALLERS_FROZEN_TIME
@@ -16,7 +17,7 @@ from server.store.jobs import JOBS
 from server.store.listing import owns
 from server.store.prepared import Prepared
 from server.store.records import owner
-from server.store.tables import contractors, entities, jobs
+from server.store.tables import contractors, entities, jobs, policies, quotes
 
 _PARTS: tuple[tuple[str, Table], ...] = (
     ("contractor", contractors),
@@ -29,16 +30,40 @@ _COLUMNS_OF = {
     part: [(f"{part}__{column.name}", column.name) for column in table.c] for part, table in _PARTS
 }
 _FROZEN_TIME = CALLERS_FROZEN_TIME.label("frozen_time")
+# Whether the contractor has a policy not cancelled: only then is a new quote looked at for
+# cover on file (store/policies.py), a statement more.
+_POLICY_ON_FILE = (
+    exists()
+    .where(
+        # The caller's policies first (an index), few beside a contractor's quotes.
+        policies.c.account_id == bindparam("account_id"),
+        policies.c.environment == bindparam("environment"),
+        policies.c.cancelled.is_(False),
+        policies.c.quote == quotes.c.id,
+        quotes.c.contractor == bindparam("contractor"),
+    )
+    .label("policy_on_file")
+)
 _OF = Prepared(
-    select(*_LABELLED, _FROZEN_TIME)
+    select(*_LABELLED, _FROZEN_TIME, _POLICY_ON_FILE)
     .select_from(
         jobs.join(contractors, contractors.c.id == bindparam("contractor")).outerjoin(
             entities, entities.c.id == jobs.c.entity
         )
     )
     .where(jobs.c.id == bindparam("job")),
-    [*_LABELLED, _FROZEN_TIME],
+    [*_LABELLED, _FROZEN_TIME, _POLICY_ON_FILE],
 )
+
+
+class Found(NamedTuple):
+    """The parties of a quote: its contractor, its job, the job's entity (None once deleted),
+    and whether the contractor has a policy not cancelled."""
+
+    contractor: dict
+    job: dict
+    entity: dict | None
+    policy_on_file: bool
 
 
 class Parties:
@@ -53,9 +78,9 @@ class Parties:
         self.principal = principal
         self._clock_read = clock_read
 
-    def of(self, contractor_id: str, job_id: str) -> tuple[dict, dict, dict | None] | None:
-        """The caller's contractor and job and the job's entity (None once deleted); None when
-        the contractor or the job is not there (or not the caller's)."""
+    def of(self, contractor_id: str, job_id: str) -> Found | None:
+        """The caller's contractor and job and the job's entity; None when the contractor or
+        the job is not there (or not the caller's)."""
         values = {"contractor": contractor_id, "job": job_id, **owner(self.principal)}
         rows = _OF.rows(self.connection, values)
         if not rows:
@@ -70,8 +95,9 @@ class Parties:
         if not (owns(self.principal, contractor) and owns(self.principal, job)):
             return None
         present = entity["id"] is not None and owns(self.principal, entity)
-        return (
+        return Found(
             CONTRACTORS.record(contractor),
             JOBS.record(job),
             ENTITIES.record(entity) if present else None,
+            bool(row["policy_on_file"]),
         )

@@ -3,14 +3,40 @@ bound; the repository hides it from every read."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 
 from server.core.pagination import PageRequest
 from server.store.listing import owned, page_of
-from server.store.records import Records, Repository
+from server.store.prepared import Prepared
+from server.store.records import Records, Repository, owner
 from server.store.tables import jobs, policies, quotes
 
 POLICIES = Records(policies, "pl")
+
+
+_LIVE_DURING = Prepared(
+    select(policies.c.id, quotes.c.coverage_type, jobs.c.category_code, jobs.c.address)
+    .select_from(
+        policies.join(quotes, quotes.c.id == policies.c.quote).join(jobs, jobs.c.id == quotes.c.job)
+    )
+    .where(
+        policies.c.account_id == bindparam("account_id"),
+        policies.c.environment == bindparam("environment"),
+        quotes.c.contractor == bindparam("contractor"),
+        policies.c.cancelled.is_(False),  # a deleted policy is cancelled too
+        policies.c.expiration_date > bindparam("start"),
+        policies.c.effective_date < bindparam("end"),
+    ),
+    [
+        policies.c.id,
+        policies.c.account_id,
+        policies.c.environment,
+        quotes.c.contractor,
+        quotes.c.coverage_type,
+        jobs.c.category_code,
+        jobs.c.address,
+    ],
+)
 
 
 class QuoteAlreadyBound(Exception):
@@ -61,33 +87,12 @@ class PolicyRepository(Repository):
             for row in self.connection.execute(query)
         ]
 
-    def live_for_contractor_during(
-        self, contractor_id: str, start: int, end: int
-    ) -> list[tuple[dict, dict]]:
-        """The contractor's policies that are not cancelled and whose term meets [start, end),
-        each with the coverage types of its quote and the category and address of its job."""
-        query = (
-            self._with_quotes()
-            .join(jobs, jobs.c.id == quotes.c.job)
-            .add_columns(quotes.c.coverage_type, jobs.c.category_code, jobs.c.address)
-            .where(
-                quotes.c.contractor == contractor_id,
-                policies.c.cancelled.is_(False),
-                policies.c.expiration_date > start,
-                policies.c.effective_date < end,
-            )
-        )
-        return [
-            (
-                POLICIES.record(row),
-                {
-                    "coverage_type": row.coverage_type,
-                    "category_code": row.category_code,
-                    "address": row.address,
-                },
-            )
-            for row in self.connection.execute(query)
-        ]
+    def live_for_contractor_during(self, contractor_id: str, start: int, end: int) -> list[dict]:
+        """The contractor's policies that are not cancelled and whose term meets [start, end):
+        each its id, with the coverage types of its quote and the category and address of its
+        job. One prepared statement: every quote asks it."""
+        values = {"contractor": contractor_id, "start": start, "end": end}
+        return _LIVE_DURING.rows(self.connection, {**values, **owner(self.principal)})
 
     def page_for_contractor(self, contractor_id: str, page: PageRequest) -> list[dict]:
         """One page of the policies bound from quotes for the contractor."""

@@ -51,13 +51,13 @@ def test_a_quote_reads_its_parties_and_the_sandbox_clock_in_one_statement(
         "/api/v1/quotes", json={**body, "coverage_type": ["general"]}, headers=bearer(sandbox_key)
     )
     assert quoted.status_code == 201, quoted.text
-    # The contractor, the job, its entity and the clock; the contractor's policies on file (a
-    # quote for cover on file is refused); then the quote, its event and the event's row to
-    # route (on PostgreSQL one statement).
+    # The contractor, the job, its entity, the clock and whether the contractor has a policy
+    # (it has none: no look for cover on file); then the quote, its event and the event's row
+    # to route (on PostgreSQL one statement).
     if database_kind == "sqlite":
-        assert counts(quoted) == {"statements": 5, "transactions": 1}
+        assert counts(quoted) == {"statements": 4, "transactions": 1}
     else:
-        assert counts(quoted) == {"statements": 3, "transactions": 0}
+        assert counts(quoted) == {"statements": 2, "transactions": 0}
 
 
 def test_answers_do_not_count_unless_asked(client, sandbox_key):
