@@ -484,6 +484,24 @@ def categories_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def webhooks_check(args: argparse.Namespace) -> int:
+    """Check a platform's webhook receiver; exit 1 when it accepted a delivery it should have
+    refused, refused one it should have accepted, or took over the timeout."""
+    from server.sandbox import receiver_check
+
+    if not args.secret.startswith("whsec_"):
+        raise CommandFailed("the secret is an endpoint's, whsec_…", status=2)
+    try:
+        outcomes = receiver_check.check(args.url, args.secret)
+    except ValueError as error:  # a secret that is no base64 after its prefix
+        raise CommandFailed(f"the secret is not an endpoint's: {error}", status=2) from None
+    for line in receiver_check.report(outcomes):
+        print(line)
+    failed = [outcome for outcome in outcomes if not outcome.passed]
+    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} as a receiver should answer")
+    return 1 if failed else 0
+
+
 def certificate_pdf(args: argparse.Namespace) -> int:
     """A PDF stating the lines given: a sandbox certificate of insurance whose text decides its
     review (openapi.yaml's createCertificate)."""
@@ -714,6 +732,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="listed, but no job may use it (job_category_not_approved)",
     )
+    webhooks_parser = command(commands, "webhooks", None, "check a webhook receiver")
+    webhook_commands = webhooks_parser.add_subparsers(
+        dest="webhooks_command", required=True, metavar="ACTION"
+    )
+    checking = command(
+        webhook_commands,
+        "check",
+        webhooks_check,
+        "send a receiver signed deliveries (a valid event, the same again, a bad signature, a "
+        "stale timestamp, an altered body) and say which it accepted and refused; exit 1 "
+        "unless it accepted the first two and refused the rest, each within 10 s",
+    )
+    checking.add_argument("url", help="the receiver's URL, e.g. http://127.0.0.1:9000/hooks")
+    checking.add_argument("--secret", required=True, help="the endpoint's signing secret (whsec_…)")
     stating = command(
         commands,
         "certificate-pdf",

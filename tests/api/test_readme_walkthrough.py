@@ -5,6 +5,7 @@ and reach the receiver with deliveries it verifies, an expired policy's among th
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -75,6 +76,7 @@ def test_the_readme_walkthrough_runs_top_to_bottom(tmp_path):
     assert "Each occurrence $500,000 is below the required $1,000,000." in out
     assert '["certificate.approved","certificate.flagged"]' in out
     assert '"contractor_has_matching_policy"' in out
+    assert "5 of 5 as a receiver should answer" in out  # the README's receiver, checked
     origin = server.base_url.removesuffix("/api/v1")
     assert f"{origin}/files/" in out  # with links that open
     verified = [line for line in out.splitlines() if line.startswith("verified ")]
@@ -84,4 +86,7 @@ def test_the_readme_walkthrough_runs_top_to_bottom(tmp_path):
     assert '{"status":"expired","is_active":false}' in out
     assert len([line for line in verified if '"type":"policy.expired"' in line]) >= 2
     assert "/hooks: delivered (answered 200)" in out
-    assert "REJECTED" not in out
+    # No delivery rejected but the three forgeries of `webhooks check`, of its one event.
+    rejected = [line for line in out.splitlines() if line.startswith("REJECTED ")]
+    assert len(rejected) == 3
+    assert len({json.loads(line.split(" ", 1)[1])["id"] for line in rejected}) == 1
