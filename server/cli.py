@@ -617,6 +617,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         return sub
 
+    def actions(name: str, help: str):
+        """A command of actions (`keys create`): the group its actions are added to."""
+        return command(commands, name, None, help).add_subparsers(
+            dest=f"{name}_command", required=True, metavar="ACTION"
+        )
+
     serve_parser = command(
         commands, "serve", serve, "run the API server (uvicorn)", parents=[database]
     )
@@ -658,8 +664,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[database],
     )
 
-    keys_parser = command(commands, "keys", None, "manage API keys")
-    key_commands = keys_parser.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    key_commands = actions("keys", "manage API keys")
     environments = [e.value for e in Environment]
     create = command(
         key_commands, "create", keys_create, "create a key and print it, once", parents=[database]
@@ -691,8 +696,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     revoke.add_argument("key_id", help="the key's id, key_...")
 
-    mail_parser = command(commands, "mail", None, "read the emails the server sent or recorded")
-    mail_commands = mail_parser.add_subparsers(dest="mail_command", required=True, metavar="ACTION")
+    mail_commands = actions("mail", "read the emails the server sent or recorded")
     mail_listing = command(
         mail_commands,
         "list",
@@ -702,10 +706,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mail_listing.add_argument("--limit", type=positive, default=20, help="how many emails to show")
 
-    categories_parser = command(commands, "categories", None, "manage the job category catalogue")
-    category_commands = categories_parser.add_subparsers(
-        dest="categories_command", required=True, metavar="ACTION"
-    )
+    category_commands = actions("categories", "manage the job category catalogue")
     adding = command(
         category_commands,
         "add",
@@ -732,10 +733,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="listed, but no job may use it (job_category_not_approved)",
     )
-    webhooks_parser = command(commands, "webhooks", None, "check a webhook receiver")
-    webhook_commands = webhooks_parser.add_subparsers(
-        dest="webhooks_command", required=True, metavar="ACTION"
-    )
+    webhook_commands = actions("webhooks", "check a webhook receiver")
     checking = command(
         webhook_commands,
         "check",

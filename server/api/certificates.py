@@ -27,7 +27,7 @@ def list_certificates(
 def create_certificate(
     uow: UnitOfWork, body: dict, base_url: str, settings: Settings
 ) -> schemas.Certificate:
-    limit = settings.certificate_storage_mb * 1024 * 1024
+    limit = settings.certificate_storage_bytes
     record = uploaded_certificates.upload(uow, body, storage_limit=limit)
     return show.certificate(record, base_url, live=uow.live)
 

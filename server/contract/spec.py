@@ -24,9 +24,14 @@ def load_spec() -> dict:
     return yaml.safe_load(spec_path().read_text())
 
 
+def base_path(spec: dict) -> str:
+    """The path the spec's first server puts before every path of the spec (`/api/v1`)."""
+    return urlparse(spec.get("servers", [{}])[0].get("url", "")).path.rstrip("/")
+
+
 def path_patterns(spec: dict) -> list[tuple[str, re.Pattern, dict]]:
     """(template, regex of the full request path, path item) for every path of the spec."""
-    base = urlparse(spec.get("servers", [{}])[0].get("url", "")).path.rstrip("/")
+    base = base_path(spec)
     patterns = []
     for template, item in spec.get("paths", {}).items():
         regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(base + template))

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
         except ValidationError as invalid:
             raise SettingsError(describe(invalid)) from None
 
+    @property
+    def certificate_storage_bytes(self) -> int:
+        return self.certificate_storage_mb * 1024 * 1024
+
     @field_validator("database_url")
     @classmethod
     def _database(cls, url: str) -> str:

@@ -181,9 +181,11 @@ def finish(uow: UnitOfWork, certificate_id: str, outcome: dict[str, Any]) -> Non
     record = uow.uploaded_certificates.get(certificate_id)
     if record is None or record["status"] in OUTCOMES:
         return
-    review = {**outcome, "id": ids.new_id("ca"), "created": uow.now}
-    for result in review["audit_results"]:
-        result.update(id=ids.new_id("car"), created=uow.now)
+    results = [
+        {**result, "id": ids.new_id("car"), "created": uow.now}
+        for result in outcome["audit_results"]
+    ]
+    review = {**outcome, "audit_results": results, "id": ids.new_id("ca"), "created": uow.now}
     updated = uow.uploaded_certificates.update(
         certificate_id, {"status": outcome["status"], "updated": uow.now, "review": review}
     )

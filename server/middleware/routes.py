@@ -5,11 +5,10 @@ their placeholders, so that no capability reaches a log or a metric label."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import urlparse
 
 from starlette.types import Scope
 
-from server.contract.spec import HTTP_METHODS
+from server.contract.spec import HTTP_METHODS, base_path
 from server.core.links import APPLICATION_PAGE, FILES
 from server.middleware.resolver import snake_case
 
@@ -19,7 +18,7 @@ _OTHER_ROUTES = {"/files": FILES, "/apply": APPLICATION_PAGE}
 
 def static_path_methods(spec: dict) -> dict[str, set[str]]:
     """The methods of each spec path without parameters, by full request path."""
-    base = urlparse(spec.get("servers", [{}])[0].get("url", "")).path.rstrip("/")
+    base = base_path(spec)
     return {
         base + template: {method.upper() for method in item if method in HTTP_METHODS}
         for template, item in spec.get("paths", {}).items()
@@ -30,7 +29,7 @@ def static_path_methods(spec: dict) -> dict[str, set[str]]:
 def operation_routes(spec: dict) -> dict[str, str]:
     """The full path template of each operation, by the name of its handler, which connexion's
     routing records (server/middleware/resolver.py)."""
-    base = urlparse(spec.get("servers", [{}])[0].get("url", "")).path.rstrip("/")
+    base = base_path(spec)
     return {
         snake_case(operation["operationId"]): base + template
         for template, item in spec.get("paths", {}).items()
@@ -42,7 +41,7 @@ def operation_routes(spec: dict) -> dict[str, str]:
 class RouteTemplates:
     def __init__(self, spec: dict, fixed_paths: Iterable[str] = ()):
         self._operations = operation_routes(spec)
-        base = urlparse(spec.get("servers", [{}])[0].get("url", "")).path.rstrip("/")
+        base = base_path(spec)
         self._fixed = {*fixed_paths, f"{base}/openapi.json", f"{base}/openapi.yaml"}
         self._swagger_ui = f"{base}/ui"
 
@@ -79,7 +78,7 @@ class RouteTemplates:
 
 def upload_paths(spec: dict) -> set[str]:
     """The full request paths of the operations that take files (multipart bodies)."""
-    base = urlparse(spec.get("servers", [{}])[0].get("url", "")).path.rstrip("/")
+    base = base_path(spec)
     return {
         base + template
         for template, item in spec.get("paths", {}).items()

@@ -431,10 +431,9 @@ class _Operation:
         content = body.get("content", {})
         self.media_types = list(content)
         # A form-encoded body is validated by the JSON body's schema (the contract names the
-        # same one for both), once its strings are typed by it.
-        self.schema = (content.get("application/json") or content.get(MULTIPART) or {}).get(
-            "schema"
-        )
+        # same one for both), once its strings are typed by it. A multipart body's fields are
+        # the domain's to judge (`_parts`).
+        self.schema = content.get("application/json", {}).get("schema")
         self.body_schema = None if self.schema is None else BodySchema(self.schema)
         self.body_required = body.get("required", False)
 
@@ -501,7 +500,7 @@ class _Operation:
         `DELETE /contractors/{id} -d '{"contractor":"cn_…"}'`): a query parameter by its name,
         a path parameter by its name or its resource's (`contractor` for `contractor_id`). A
         value the query string or the path gives too must be the same."""
-        media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+        media_type, _ = _content_type(headers)
         if media_type not in ("", "application/json"):
             raise InvalidRequest(
                 f"Invalid Content-Type ({media_type}): this operation takes no body but its"
@@ -546,7 +545,7 @@ class _Operation:
         """A multipart body's fields: a file part as an UploadedFile, any other as its text.
         What the fields must be the domain says, each refusal with its own code (a missing file
         is `missing_certificate`, not a schema's `invalid_input`)."""
-        media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+        media_type, _ = _content_type(headers)
         if media_type != MULTIPART:
             raise InvalidRequest(
                 f"Invalid Content-Type ({media_type or 'none'}): send {MULTIPART}.",
@@ -576,8 +575,8 @@ class _Operation:
         return fields
 
     def _body(self, raw: bytes, headers: Headers) -> t.Any:
-        media_type, _, options = headers.get("content-type", "").partition(";")
-        media_type = media_type.strip().lower() or self.media_types[0]
+        media_type, options = _content_type(headers)
+        media_type = media_type or self.media_types[0]
         if media_type not in self.media_types:
             raise InvalidRequest(
                 f"Invalid Content-Type ({media_type}): send {', '.join(self.media_types)}.",
@@ -598,6 +597,12 @@ class _Operation:
 
 
 _NO_QUERY = QueryParams()
+
+
+def _content_type(headers: Headers) -> tuple[str, str]:
+    """The request's media type, lowercased (empty when none is sent), and its options."""
+    media_type, _, options = headers.get("content-type", "").partition(";")
+    return media_type.strip().lower(), options
 
 
 def _has_body(headers: Headers) -> bool:

@@ -99,7 +99,7 @@ class Sandbox:
         )
         body = {"certificate": file, "contractor": contractor_id}
         # The default bound: the sandbox tools upload a few small PDFs.
-        limit = Settings.model_fields["certificate_storage_mb"].default * 1024 * 1024
+        limit = Settings.model_construct().certificate_storage_bytes
         return self.run(uploaded_certificates.upload, body, storage_limit=limit)
 
     def session(self, quote_id: str) -> dict:

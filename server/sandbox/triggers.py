@@ -46,23 +46,32 @@ def _quote_updated(sandbox: Sandbox) -> str:
     return quote["id"]
 
 
-def _application_complete(sandbox: Sandbox) -> str:
+def _accepted(sandbox: Sandbox, *, claims_reported: bool = False) -> str:
+    """A new session, accepted on its page (with claims reported: sent to manual review)."""
     session = sandbox.session(sandbox.underwritten()["quote"]["id"])
 
     def accept(uow) -> None:
-        application_sessions.accept(uow, uow.application_sessions.locked(session["id"]))
+        record = uow.application_sessions.locked(session["id"])
+        application_sessions.accept(uow, record, claims_reported=claims_reported)
 
     sandbox.run(accept)
     return session["id"]
 
 
-def _application_started(sandbox: Sandbox) -> str:
-    # The contractor opens the hosted page.
-    session = sandbox.session(sandbox.underwritten()["quote"]["id"])
+def _application_complete(sandbox: Sandbox) -> str:
+    return _accepted(sandbox)
+
+
+def _opened(sandbox: Sandbox, session_id: str) -> str:
+    """The contractor opens the session's page."""
     sandbox.run(
-        lambda uow: application_sessions.opened(uow, uow.application_sessions.get(session["id"]))
+        lambda uow: application_sessions.opened(uow, uow.application_sessions.get(session_id))
     )
-    return session["id"]
+    return session_id
+
+
+def _application_started(sandbox: Sandbox) -> str:
+    return _opened(sandbox, sandbox.session(sandbox.underwritten()["quote"]["id"])["id"])
 
 
 def _application_ineligible(sandbox: Sandbox) -> str:
@@ -70,22 +79,11 @@ def _application_ineligible(sandbox: Sandbox) -> str:
     made = sandbox.underwritten()
     session = sandbox.session(made["quote"]["id"])
     sandbox.run(quotes.update, made["quote"]["id"], {"coverage_type": ["general"]})
-    sandbox.run(
-        lambda uow: application_sessions.opened(uow, uow.application_sessions.get(session["id"]))
-    )
-    return session["id"]
+    return _opened(sandbox, session["id"])
 
 
 def _reviewed_application(sandbox: Sandbox) -> str:
-    """A session whose contractor reported claims on accepting: in manual review."""
-    session = sandbox.session(sandbox.underwritten()["quote"]["id"])
-
-    def accept(uow) -> None:
-        record = uow.application_sessions.locked(session["id"])
-        application_sessions.accept(uow, record, claims_reported=True)
-
-    sandbox.run(accept)
-    return session["id"]
+    return _accepted(sandbox, claims_reported=True)
 
 
 def _application_review_approved(sandbox: Sandbox) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from server.domain import rating
 from tests.api.test_policies import pdf_text
-from tests.conftest import bearer, bind, created, underwrite
+from tests.conftest import bearer, bind, created, new_job, underwrite
 
 BASE = "/api/v1"
 DAY = 86400
@@ -67,15 +67,7 @@ def test_a_media_policy_its_document_certificates_and_invoice(client, sandbox_ke
     second_job = created(
         client.post(
             f"{BASE}/jobs",
-            json={
-                "name": "Landing page",
-                "description": "A landing page for a product launch.",
-                "entity": made["entity"]["id"],
-                "category_code": WEB_DESIGN,
-                "wage": 50000,
-                "wage_type": "flatfee",
-                "address": {"postalcode": "94104", "region": "CA"},
-            },
+            json=new_job(made["entity"]["id"], category_code=WEB_DESIGN, wage=50000),
             headers=key,
         )
     )
