@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import load, proc, report
+from bench import load, proc, report, snapshots
 from bench.implementations import (
     DEFAULT_POSTGRES,
     DEFAULT_REDIS,
@@ -164,9 +164,9 @@ def run_implementation(
     scenarios: Sequence[Scenario],
     round_number: int,
     args: argparse.Namespace,
-) -> list[report.Measurement]:
-    """Start it, set it up, run every scenario on it, stop it."""
-    measurements = []
+) -> tuple[list[report.Measurement], list[snapshots.RestoreTiming]]:
+    """Start it, set it up, run every scenario on it, time its restores, stop it."""
+    measurements, restores = [], []
     with implementation.running() as server:
         api = Api(server.base_url, server.api_key)
         fixtures = set_up(api)
@@ -186,7 +186,11 @@ def run_implementation(
                 )
             progress(describe(measurement))
             measurements.append(measurement)
-    return measurements
+        if implementation.restores_snapshots:
+            settle(server)
+            restores.append(snapshots.time_restores(api, implementation.name))
+            progress("  " + snapshots.describe(restores[-1]))
+    return measurements, restores
 
 
 @contextmanager
@@ -210,17 +214,22 @@ def run_rounds(
     args: argparse.Namespace,
 ) -> tuple[list[report.Measurement], list[str]]:
     """Every round runs every implementation in turn; one that fails is noted and the run goes
-    on (the server may be half-way through an edit)."""
-    measurements, failures = [], []
+    on (the server may be half-way through an edit). Returns the measurements, and notes: the
+    failures and the restores' timings."""
+    measurements, failures, restores = [], [], []
     for round_number in range(1, args.rounds + 1):
         for implementation in implementations:
             progress(f"[round {round_number}/{args.rounds}] {implementation.name}")
             try:
-                measurements += run_implementation(implementation, scenarios, round_number, args)
+                measured, restored = run_implementation(
+                    implementation, scenarios, round_number, args
+                )
+                measurements += measured
+                restores += restored
             except (RuntimeError, SetupFailed, OSError) as error:
                 failures.append(f"{implementation.name} failed in round {round_number}: {error}")
                 progress(f"  FAILED: {error}")
-    return measurements, failures
+    return measurements, failures + [snapshots.describe(timing) for timing in restores]
 
 
 def raw_numbers(
@@ -283,16 +292,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if implementation.note:
             remarks.append(implementation.note)
     try:
-        measurements, failures = run_rounds(implementations, scenarios, args)
+        measurements, notes = run_rounds(implementations, scenarios, args)
     except KeyboardInterrupt:
         progress("interrupted: every server started has been stopped; no report written")
         return 130
-    remarks += failures
+    remarks += notes
     if not measurements:
         progress("nothing was measured:\n" + "\n".join(f"- {remark}" for remark in remarks))
         return 1
     without_endpoint = next(s.title for s in SCENARIOS if s.key == "create")
-    remarks = [*report.webhook_notes(measurements, without_endpoint), *remarks]
+    remarks = [
+        *report.webhook_notes(measurements, without_endpoint),
+        *report.request_log_notes(measurements, "sqlite", "sqlite-unlogged"),
+        *remarks,
+    ]
     rows = report.summarize(measurements, names, [s.title for s in scenarios])
     text = report.render(rows, measurements, remarks)
     print(text)

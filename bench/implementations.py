@@ -32,7 +32,15 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 START_TIMEOUT = 120  # seconds; Prism and a PostgreSQL migration take a few
 STOP_TIMEOUT = 20
 # Everything all_implementations() returns, in the order each round runs them.
-NAMES = ("sqlite", "postgresql", "postgresql-2w", "prism", "ceiling", "ceiling-postgresql")
+NAMES = (
+    "sqlite",
+    "sqlite-unlogged",
+    "postgresql",
+    "postgresql-2w",
+    "prism",
+    "ceiling",
+    "ceiling-postgresql",
+)
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,7 @@ class Implementation(ABC):
     # Said under the table when set: how this one ran differently from what its name says.
     note: str | None = None
     delivers_webhooks = False  # measured on the scenarios with a webhook endpoint
+    restores_snapshots = False  # a restore of a snapshot is timed
 
     def unavailable(self) -> str | None:
         """Why it can't run on this machine, or None; may first install what it needs."""
@@ -182,6 +191,8 @@ class Ten99Server(Implementation):
     workers: int = 1
     redis_url: str | None = None
     note: str | None = None
+    request_log: bool = True  # the sandbox's request log, on by default
+    restores_snapshots: bool = True
     delivers_webhooks = True
 
     def unavailable(self) -> str | None:
@@ -211,6 +222,8 @@ class Ten99Server(Implementation):
         }
         if self.redis_url:
             settings["TEN99_REDIS_URL"] = self.redis_url
+        if not self.request_log:
+            settings["TEN99_REQUEST_LOG"] = "false"
         with (
             tempfile.TemporaryDirectory(prefix=f"ten99-bench-{self.name}-") as tmp,
             self.database() as database,
@@ -320,6 +333,12 @@ def all_implementations(postgres_url: str, redis_url: str) -> list[Implementatio
     outside = "CPU and RSS count the server's processes, not PostgreSQL's"
     return [
         Ten99Server("sqlite"),
+        Ten99Server(
+            "sqlite-unlogged",
+            request_log=False,
+            restores_snapshots=False,  # as sqlite's
+            note="sqlite-unlogged: sqlite with the request log off (TEN99_REQUEST_LOG=false)",
+        ),
         Ten99Server("postgresql", postgres_url=postgres_url, note=f"postgresql: {outside}"),
         Ten99Server(
             "postgresql-2w",

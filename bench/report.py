@@ -235,6 +235,24 @@ def webhook_notes(measurements: Sequence[Measurement], without: str) -> list[str
     return notes
 
 
+def request_log_notes(measurements: Sequence[Measurement], logged: str, unlogged: str) -> list[str]:
+    """Each scenario's rate on `logged` beside `unlogged`'s (the same server with the request
+    log off), in the same rounds: what the log costs."""
+    without = {
+        (m.scenario, m.round): m.ok_per_second for m in measurements if m.implementation == unlogged
+    }
+    notes = []
+    for scenario in dict.fromkeys(m.scenario for m in measurements if m.implementation == logged):
+        ratio = median(
+            _ratio(m.ok_per_second, without.get((scenario, m.round)))
+            for m in measurements
+            if (m.implementation, m.scenario) == (logged, scenario)
+        )
+        if ratio is not None:
+            notes.append(f"{logged}, {scenario}: {number(ratio, 2)} times the rate of {unlogged}")
+    return notes
+
+
 def number(value: float | None, digits: int) -> str:
     return MISSING if value is None else f"{value:,.{digits}f}"
 

@@ -23,9 +23,11 @@ from server.core.settings import Settings
 from server.domain import keys as api_keys
 from server.middleware import errors
 from server.middleware.envelope import RequestEnvelope
+from server.middleware.faults import Faults
 from server.middleware.idempotency import Idempotency
 from server.middleware.operations import Operations
 from server.middleware.rate_limit import RateLimiter, RateLimitMiddleware
+from server.middleware.request_log import RequestLog, RequestLogWriter
 from server.middleware.resolver import TagResolver
 from server.middleware.routes import RouteTemplates
 from server.middleware.security import KeyCache, security_map
@@ -37,11 +39,14 @@ from server.web import files, hosted, operator
 from server.worker import Worker
 from server.worker.registry import KINDS
 
+HANDLERS = "server.api"  # the package of the operations' handlers
+
 
 def middlewares(
     settings: Settings,
     database: Database,
     limiter: RateLimiter,
+    request_log: RequestLogWriter,
     tracing: telemetry.Tracing | None = None,
 ) -> list:
     """The request path, outermost first: one layer per promise (the README's "How a request
@@ -51,6 +56,12 @@ def middlewares(
         *([StatementCounts] if settings.count_statements else []),
         # request ids, early 405 and 413, access lines and metrics
         partial(RequestEnvelope, spec=load_spec(), fixed_paths=operator.PATHS),
+        # a sandbox's requests and answers, whatever answered them, written after them
+        *(
+            [partial(RequestLog, writer=request_log, spec=load_spec(), handlers=HANDLERS)]
+            if settings.request_log
+            else []
+        ),
         ExceptionMiddleware,  # every error in the contract's shape (server/middleware/errors.py)
         RoutingMiddleware,
         # a span per request, once routing has named its operation (OTEL_EXPORTER_OTLP_*)
@@ -62,6 +73,7 @@ def middlewares(
         SecurityMiddleware,  # API keys (server/security.py)
         partial(RateLimitMiddleware, limiter=limiter),
         RequestValidation,
+        Faults,  # Ten99Policy-Test-Fault, for sandbox keys
         partial(Idempotency, database=database),
         *([ResponseValidationMiddleware] if settings.validate_responses else []),
         LifespanMiddleware,
@@ -87,6 +99,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         with database.server_work() as work:
             api_keys.ensure_key(work.keys, settings.api_key)
 
+    request_log = RequestLogWriter(database, keep=settings.request_log_limit)
     worker = Worker(database, settings) if settings.worker else None
     probes = operator.Probes(database, _scheduler_age(worker), task_kinds=KINDS)
 
@@ -102,6 +115,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         yield
         if worker:
             worker.stop(settings.shutdown_grace_seconds)
+        request_log.close()
         await database.close_requests()
         database.dispose()
         if tracing:
@@ -111,11 +125,11 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         __name__,
         specification_dir=str(spec_path().parent),
         lifespan=lifespan,
-        middlewares=middlewares(settings, database, limiter, tracing),
+        middlewares=middlewares(settings, database, limiter, request_log, tracing),
     )
     app.add_api(
         spec_path().name,
-        resolver=TagResolver("server.api"),
+        resolver=TagResolver(HANDLERS),
         resolver_error=501,
         strict_validation=True,
         validate_responses=settings.validate_responses,

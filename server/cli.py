@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ from server.core.egress import TargetPolicy
 from server.core.errors import DomainError, NotFound
 from server.core.heartbeat import HEARTBEAT_FILE, Heartbeat
 from server.core.metrics import MULTIPROCESS_DIR
-from server.core.principals import DEFAULT_ACCOUNT, Environment
+from server.core.principals import DEFAULT_ACCOUNT, Environment, Principal, hash_key
 from server.core.settings import Settings, SettingsError, env_name
 from server.domain import job_categories, keys
 from server.sandbox import examples as sample_data
@@ -502,6 +503,68 @@ def webhooks_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def logs_tail(args: argparse.Namespace) -> int:
+    """Print a sandbox's request log as it grows: its latest requests, then each new one."""
+    settings = _settings(args)
+    database = _database(settings)
+    try:
+        with database.server_work(write=False) as work:
+            principal = _sandbox_of(work.keys, args)
+        seq: int | None = None
+        limit = args.last
+        while True:
+            with database.server_work(write=False) as work:
+                logged = work.request_logs_after(principal, seq, limit)
+            for row in logged:
+                print(_logged_line(row), flush=True)
+                seq = row["seq"]
+            if seq is None:
+                seq = 0  # nothing logged yet: from the first request on
+            if not args.follow:
+                return 0
+            limit = LOGS_PAGE
+            time.sleep(LOGS_POLL_SECONDS)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        database.dispose()
+
+
+LOGS_PAGE = 500
+LOGS_POLL_SECONDS = 0.25
+
+
+def _sandbox_of(key_store: KeyStore, args: argparse.Namespace) -> Principal:
+    if args.key is None:
+        if not key_store.account_exists(args.account):
+            raise CommandFailed(f"no account {args.account}")
+        return Principal(args.account, Environment.SANDBOX)
+    found = key_store.find_active(hash_key(args.key))
+    if found is None or found.environment is not Environment.SANDBOX:
+        raise CommandFailed("no active sandbox key is this one", status=2)
+    return Principal(found.account_id, Environment.SANDBOX)
+
+
+def _logged_line(row: dict) -> str:
+    when = datetime.fromtimestamp(row["created"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    parts = [
+        when,
+        row["id"],
+        str(row["status"]),
+        f"{row['method']} {row['path']}",
+        row["operation_id"] or "-",
+        f"{row['duration_us'] / 1000:.1f} ms",
+    ]
+    if row["error_code"]:
+        parts.append(row["error_code"])
+    if row["idempotency_key"]:
+        replayed = " (replayed)" if row["idempotent_replayed"] else ""
+        parts.append(f"key {row['idempotency_key']}{replayed}")
+    if row["test_fault"]:
+        parts.append(f"fault {row['test_fault']}")
+    return "  ".join(parts)
+
+
 def certificate_pdf(args: argparse.Namespace) -> int:
     """A PDF stating the lines given: a sandbox certificate of insurance whose text decides its
     review (openapi.yaml's createCertificate)."""
@@ -732,6 +795,22 @@ def build_parser() -> argparse.ArgumentParser:
         dest="approved",
         action="store_false",
         help="listed, but no job may use it (job_category_not_approved)",
+    )
+    log_commands = actions("logs", "read a sandbox's request log")
+    tailing = command(
+        log_commands,
+        "tail",
+        logs_tail,
+        "print a sandbox's latest requests and answers, then each new one as it is logged "
+        "(Ctrl-C stops)",
+        parents=[database],
+    )
+    whose = tailing.add_mutually_exclusive_group()
+    whose.add_argument("--key", help="the sandbox's key (t9k_test_…)")
+    whose.add_argument("--account", type=account_id, default=DEFAULT_ACCOUNT, help="whose sandbox")
+    tailing.add_argument("--last", type=positive, default=10, help="earlier requests shown first")
+    tailing.add_argument(
+        "--no-follow", dest="follow", action="store_false", help="print them and stop"
     )
     webhook_commands = actions("webhooks", "check a webhook receiver")
     checking = command(

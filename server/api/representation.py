@@ -52,6 +52,7 @@ DeletedKind = Literal[
     "invoice",
     "webhook_endpoint",
     "test_clock",
+    "snapshot",
 ]
 
 
@@ -310,6 +311,39 @@ def test_clock(record: Record, *, live: bool) -> schemas.TestClock:
         "frozen_time": record["frozen_time"],
         "status": record["status"],
         "advancing_to": record["advancing_to"],
+    }
+
+
+def snapshot(record: Record) -> schemas.Snapshot:
+    return {
+        "id": record["id"],
+        "object": "snapshot",
+        "livemode": False,
+        "created": record["created"],
+        "name": record["name"],
+        "objects": record["objects"],
+        "size": record["size"],
+        "frozen_time": record["frozen_time"],
+    }
+
+
+def request_log(record: Record) -> schemas.RequestLog:
+    return {
+        "id": record["id"],
+        "object": "request_log",
+        "livemode": False,
+        "created": record["created"],
+        "method": record["method"],
+        "path": record["path"],
+        "operation_id": record["operation_id"],
+        "status": record["status"],
+        "duration_ms": record["duration_us"] / 1000,
+        "error_code": record["error_code"],
+        "idempotency_key": record["idempotency_key"],
+        "idempotent_replayed": record["idempotent_replayed"],
+        "test_fault": record["test_fault"],
+        "request_body": record["request_body"],
+        "response_body": record["response_body"],
     }
 
 

@@ -1389,6 +1389,35 @@ class DeletedPolicy(BaseModel):
     """
 
 
+class DeletedSnapshot(BaseModel):
+    """
+    The confirmation that a snapshot was deleted.
+    """
+
+    id: str = Field(
+        ..., examples=["snap_Rk2mW8pQzT"], pattern="^snap_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a sandbox snapshot.
+    """
+    object: Literal["snapshot"] = Field(..., examples=["snapshot"])
+    """
+    The kind of object deleted, always `snapshot`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    Always `false` (snapshots are a sandbox tool).
+    """
+    deleted: Literal[True] = Field(..., examples=[True])
+    """
+    Always `true`.
+    """
+    deleted_at: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
 class DeletedTestClock(BaseModel):
     """
     The confirmation that a test clock was deleted.
@@ -1688,7 +1717,8 @@ class Error(BaseModel):
     | `no_active_policy` | 400 | no coverage of the contractor for the job is in force during the pay cycle; or the policy an assignment names is not an active policy of its contractor that covers it |
     | `invoice_exists` | 400 | the contractor, job and pay cycle are invoiced already |
     | `invoice_already_paid` | 400 | a paid invoice cannot change or be deleted |
-    | `sandbox_only` | 400 | only a sandbox key may do this (mark an invoice paid) |
+    | `sandbox_only` | 400 | only a sandbox key may do this (mark an invoice paid, snapshots, resets, request logs, test faults) |
+    | `snapshot_limit_reached` | 400 | the sandbox keeps as many snapshots, or bytes of them, as it may |
     | `url_not_allowed` | 400 | a webhook endpoint's `url` points into the server's own network (loopback, private, link-local, shared, multicast or reserved addresses, however written) |
     | `idempotency` | 400, 409 | an idempotency key reused for another request (400), or its first request still running (409) |
     | `invalid_api_key` | 401 | no API key, or not a valid one |
@@ -1936,6 +1966,20 @@ class FieldError(BaseModel):
     """
     What is wrong with it.
     """
+
+
+class HttpMethod(StrEnum):
+    """
+    An HTTP method.
+    """
+
+    GET = "GET"
+    POST = "POST"
+    PUT = "PUT"
+    DELETE = "DELETE"
+    HEAD = "HEAD"
+    OPTIONS = "OPTIONS"
+    PATCH = "PATCH"
 
 
 class IdempotencyKey(RootModel[str]):
@@ -3058,6 +3102,99 @@ class QuoteUpdate(BaseModel):
     """
 
 
+class RequestLog(BaseModel):
+    """
+    A request a sandbox key made, and its answer. Bodies are kept as text, up to 16,384
+    characters, with secrets redacted (webhook signing secrets, API keys, tax
+    identification numbers); an upload's file is not kept.
+
+    """
+
+    id: str = Field(
+        ..., examples=["req_8fKq2LzX0bWm4TnR"], pattern="^req_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a request, as its answer's `request-id` header gave it.
+    """
+    object: Literal["request_log"] = Field(..., examples=["request_log"])
+    """
+    The kind of object, always `request_log`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    Always `false` (request logs are a sandbox tool).
+    """
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    method: str = Field(..., examples=["POST"])
+    """
+    The request's method.
+    """
+    path: str = Field(..., examples=["/api/v1/quotes"])
+    """
+    The request's path, and its query string if it had one.
+    """
+    operation_id: str = Field(..., examples=["createQuote"])
+    """
+    The operation the request named; `null` if it named none.
+    """
+    status: int = Field(..., examples=[400])
+    """
+    The status of the answer (of the answer dropped, for `disconnect_after_commit`).
+    """
+    duration_ms: float = Field(..., examples=[4.182], ge=0.0)
+    """
+    How long the server took to answer, in milliseconds.
+    """
+    error_code: str = Field(..., examples=["contractor_has_matching_policy"])
+    """
+    The answer's `error_code`, for an error.
+    """
+    idempotency_key: str = Field(..., examples=["7f9c1a52-3b1e-4c55-9d1b-0b7e6f1d2a43"])
+    """
+    The idempotency key the request was sent with.
+    """
+    idempotent_replayed: bool = Field(..., examples=[False])
+    """
+    Whether the answer was a replay of an earlier request's with the same key.
+    """
+    test_fault: str = Field(..., examples=[None])
+    """
+    The `Ten99Policy-Test-Fault` the request asked for.
+    """
+    request_body: str = Field(
+        ...,
+        examples=[
+            '{"contractor":"cn_Ehb3bYa","job":"jb_jsb9KEcTpc","coverage_type":["general"]}'
+        ],
+    )
+    """
+    The request's body, with secrets redacted; `null` without one.
+    """
+    response_body: str = Field(
+        ...,
+        examples=[
+            '{"error_code":"contractor_has_matching_policy","message":"The contractor has a policy on file for this cover."}'
+        ],
+    )
+    """
+    The answer's body, with secrets redacted.
+    """
+
+
+class RequestLogList(RootModel[list[RequestLog]]):
+    """
+    Logged requests, the most recent first.
+    """
+
+    root: list[RequestLog]
+    """
+    Logged requests, the most recent first.
+    """
+
+
 class ReviewResults(BaseModel):
     """
     The review's outcome: `null` until the review has one, and unless `expand[]` asks for
@@ -3101,6 +3238,102 @@ class RiskClass(StrEnum):
     low = "low"
     medium = "medium"
     high = "high"
+
+
+class SandboxReset(BaseModel):
+    """
+    The confirmation that the sandbox was emptied.
+    """
+
+    object: Literal["sandbox_reset"] = Field(..., examples=["sandbox_reset"])
+    """
+    The kind of object, always `sandbox_reset`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    Always `false` (resets are a sandbox tool).
+    """
+    reset_at: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class Snapshot(BaseModel):
+    """
+    A sandbox as it was when the snapshot was made, kept to be restored. A test suite makes
+    one of the state its tests start from, and restores it before each test.
+
+    """
+
+    id: str = Field(
+        ..., examples=["snap_Rk2mW8pQzT"], pattern="^snap_[A-Za-z0-9]{1,40}$"
+    )
+    """
+    The ID of a sandbox snapshot.
+    """
+    object: Literal["snapshot"] = Field(..., examples=["snapshot"])
+    """
+    The kind of object, always `snapshot`.
+    """
+    livemode: bool = Field(..., examples=[False])
+    """
+    Always `false` (snapshots are a sandbox tool).
+    """
+    created: int = Field(..., examples=[1646818364], ge=0)
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    name: str = Field(..., examples=["Two covered contractors"], max_length=200)
+    """
+    What the snapshot is of.
+    """
+    objects: int = Field(..., examples=[42], ge=0)
+    """
+    How many objects the snapshot holds: contractors, entities, jobs, quotes, policies,
+    assignments, invoices, sessions, certificates, webhook endpoints, events, deliveries,
+    emails and the test clock.
+
+    """
+    size: int = Field(..., examples=[18304], ge=0)
+    """
+    The snapshot's size in bytes, compressed, as it counts against the limit.
+    """
+    frozen_time: int = Field(..., examples=[1725148800], ge=0)
+    """
+    The time of the sandbox's test clock when the snapshot was made; `null` without one.
+    """
+
+
+class SnapshotCreate(BaseModel):
+    """
+    What the snapshot is of.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: str = Field(
+        ...,
+        examples=["Two covered contractors"],
+        max_length=200,
+        min_length=1,
+        pattern="^[^\\x00]*$",
+    )
+    """
+    What the snapshot is of.
+    """
+
+
+class SnapshotList(RootModel[list[Snapshot]]):
+    """
+    Snapshots, the most recent first.
+    """
+
+    root: list[Snapshot]
+    """
+    Snapshots, the most recent first.
+    """
 
 
 class TestClock(BaseModel):
@@ -3220,6 +3453,17 @@ class TestClockStatus(StrEnum):
 
     ready = "ready"
     advancing = "advancing"
+
+
+class TestFault(RootModel[str]):
+    root: str = Field(
+        ...,
+        examples=["latency=2000"],
+        pattern="^(disconnect_after_commit|error_before_commit|latency=([0-9]{1,4}|10000))$",
+    )
+    """
+    A fault asked for on purpose (see the `Ten99Policy-Test-Fault` header).
+    """
 
 
 class WageType(StrEnum):

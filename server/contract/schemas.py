@@ -1023,6 +1023,33 @@ class DeletedPolicy(TypedDict):
     """
 
 
+class DeletedSnapshot(TypedDict):
+    """
+    The confirmation that a snapshot was deleted.
+    """
+
+    id: str
+    """
+    The ID of a sandbox snapshot.
+    """
+    object: Literal["snapshot"]
+    """
+    The kind of object deleted, always `snapshot`.
+    """
+    livemode: bool
+    """
+    Always `false` (snapshots are a sandbox tool).
+    """
+    deleted: Literal[True]
+    """
+    Always `true`.
+    """
+    deleted_at: int
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
 class DeletedTestClock(TypedDict):
     """
     The confirmation that a test clock was deleted.
@@ -1235,7 +1262,8 @@ class Error(TypedDict):
     | `no_active_policy` | 400 | no coverage of the contractor for the job is in force during the pay cycle; or the policy an assignment names is not an active policy of its contractor that covers it |
     | `invoice_exists` | 400 | the contractor, job and pay cycle are invoiced already |
     | `invoice_already_paid` | 400 | a paid invoice cannot change or be deleted |
-    | `sandbox_only` | 400 | only a sandbox key may do this (mark an invoice paid) |
+    | `sandbox_only` | 400 | only a sandbox key may do this (mark an invoice paid, snapshots, resets, request logs, test faults) |
+    | `snapshot_limit_reached` | 400 | the sandbox keeps as many snapshots, or bytes of them, as it may |
     | `url_not_allowed` | 400 | a webhook endpoint's `url` points into the server's own network (loopback, private, link-local, shared, multicast or reserved addresses, however written) |
     | `idempotency` | 400, 409 | an idempotency key reused for another request (400), or its first request still running (409) |
     | `invalid_api_key` | 401 | no API key, or not a valid one |
@@ -1389,6 +1417,14 @@ class FieldError(TypedDict):
     """
     What is wrong with it.
     """
+
+
+HttpMethod: TypeAlias = Literal[
+    "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"
+]
+"""
+An HTTP method.
+"""
 
 
 IdempotencyKey: TypeAlias = str
@@ -2216,6 +2252,82 @@ class QuoteUpdate(TypedDict, closed=True):
     """
 
 
+class RequestLog(TypedDict):
+    """
+    A request a sandbox key made, and its answer. Bodies are kept as text, up to 16,384
+    characters, with secrets redacted (webhook signing secrets, API keys, tax
+    identification numbers); an upload's file is not kept.
+
+    """
+
+    id: str
+    """
+    The ID of a request, as its answer's `request-id` header gave it.
+    """
+    object: Literal["request_log"]
+    """
+    The kind of object, always `request_log`.
+    """
+    livemode: bool
+    """
+    Always `false` (request logs are a sandbox tool).
+    """
+    created: int
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    method: str
+    """
+    The request's method.
+    """
+    path: str
+    """
+    The request's path, and its query string if it had one.
+    """
+    operation_id: str | None
+    """
+    The operation the request named; `null` if it named none.
+    """
+    status: int
+    """
+    The status of the answer (of the answer dropped, for `disconnect_after_commit`).
+    """
+    duration_ms: float
+    """
+    How long the server took to answer, in milliseconds.
+    """
+    error_code: str | None
+    """
+    The answer's `error_code`, for an error.
+    """
+    idempotency_key: str | None
+    """
+    The idempotency key the request was sent with.
+    """
+    idempotent_replayed: bool
+    """
+    Whether the answer was a replay of an earlier request's with the same key.
+    """
+    test_fault: str | None
+    """
+    The `Ten99Policy-Test-Fault` the request asked for.
+    """
+    request_body: str | None
+    """
+    The request's body, with secrets redacted; `null` without one.
+    """
+    response_body: str | None
+    """
+    The answer's body, with secrets redacted.
+    """
+
+
+RequestLogList: TypeAlias = list[RequestLog]
+"""
+Logged requests, the most recent first.
+"""
+
+
 class ReviewResults(TypedDict):
     """
     The review's outcome: `null` until the review has one, and unless `expand[]` asks for
@@ -2255,6 +2367,86 @@ class ReviewSummary(TypedDict):
     total_rules: int
     passed: int
     failed: int
+
+
+class SandboxReset(TypedDict):
+    """
+    The confirmation that the sandbox was emptied.
+    """
+
+    object: Literal["sandbox_reset"]
+    """
+    The kind of object, always `sandbox_reset`.
+    """
+    livemode: bool
+    """
+    Always `false` (resets are a sandbox tool).
+    """
+    reset_at: int
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+
+
+class Snapshot(TypedDict):
+    """
+    A sandbox as it was when the snapshot was made, kept to be restored. A test suite makes
+    one of the state its tests start from, and restores it before each test.
+
+    """
+
+    id: str
+    """
+    The ID of a sandbox snapshot.
+    """
+    object: Literal["snapshot"]
+    """
+    The kind of object, always `snapshot`.
+    """
+    livemode: bool
+    """
+    Always `false` (snapshots are a sandbox tool).
+    """
+    created: int
+    """
+    A point in time, in seconds since the Unix epoch.
+    """
+    name: str
+    """
+    What the snapshot is of.
+    """
+    objects: int
+    """
+    How many objects the snapshot holds: contractors, entities, jobs, quotes, policies,
+    assignments, invoices, sessions, certificates, webhook endpoints, events, deliveries,
+    emails and the test clock.
+
+    """
+    size: int
+    """
+    The snapshot's size in bytes, compressed, as it counts against the limit.
+    """
+    frozen_time: int | None
+    """
+    The time of the sandbox's test clock when the snapshot was made; `null` without one.
+    """
+
+
+class SnapshotCreate(TypedDict, closed=True):
+    """
+    What the snapshot is of.
+    """
+
+    name: str
+    """
+    What the snapshot is of.
+    """
+
+
+SnapshotList: TypeAlias = list[Snapshot]
+"""
+Snapshots, the most recent first.
+"""
 
 
 class TestClock(TypedDict):
@@ -2335,6 +2527,12 @@ class TestClockCreate(TypedDict, closed=True):
 TestClockList: TypeAlias = list[TestClock]
 """
 The sandbox's test clock, if it has one.
+"""
+
+
+TestFault: TypeAlias = str
+"""
+A fault asked for on purpose (see the `Ten99Policy-Test-Fault` header).
 """
 
 

@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     # Megabytes the certificates of insurance uploaded for review (an account's, in one
     # environment) may hold in all.
     certificate_storage_mb: PositiveInt = 100
+    # How many snapshots a sandbox keeps at most, and the megabytes they may take in all.
+    snapshots_per_sandbox: PositiveInt = 20
+    snapshot_storage_mb: PositiveInt = 100
+    # Whether sandbox keys' requests are logged (the request log), and how many a sandbox's
+    # log keeps at most (none older than 7 days).
+    request_log: bool = True
+    request_log_limit: PositiveInt = 10_000
     # Seconds a worker holds a task it runs, renewed while it runs: a worker that died (or
     # lost its database) lets its task go this long after, to the next worker.
     task_lease_seconds: PositiveInt = 30
@@ -110,6 +117,10 @@ class Settings(BaseSettings):
     @property
     def certificate_storage_bytes(self) -> int:
         return self.certificate_storage_mb * 1024 * 1024
+
+    @property
+    def snapshot_storage_bytes(self) -> int:
+        return self.snapshot_storage_mb * 1024 * 1024
 
     @field_validator("database_url")
     @classmethod

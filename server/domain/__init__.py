@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.core.errors import NotFound
+from server.core.errors import InvalidRequest, NotFound
 
 
 def required(
@@ -20,3 +20,11 @@ def required(
     if record is None:
         raise NotFound(kind, object_id, param=param, code=code)
     return record
+
+
+def sandbox_only(live: bool, what: str) -> None:
+    """A sandbox tool refuses a live key."""
+    if live:
+        raise InvalidRequest(
+            f"{what} are a sandbox tool: use a sandbox key (t9k_test_...).", code="sandbox_only"
+        )

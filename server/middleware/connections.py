@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 from functools import cache
-from typing import cast
+from typing import Any, cast
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -29,6 +29,8 @@ from server.middleware.request_ids import assign_request_id, new_request_id
 
 logger = logging.getLogger("server.connections")
 
+# A scope extension: closes the request's connection at once, unanswered (middleware/faults.py).
+ABORT = "ten99.abort"
 LINGER_IDLE = 2.0  # seconds without a byte from a refused client, then the connection closes
 LINGER_MAX = 30.0  # seconds a refused client may go on sending at most
 
@@ -196,6 +198,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         self.in_head, self.head_bytes, self.reading = True, 0, True
         super().on_message_begin()
+        extensions: dict[str, Any] = {ABORT: self.transport.abort}
+        self.scope["extensions"] = extensions
 
     def on_headers_complete(self) -> None:
         self.in_head = False

@@ -83,7 +83,10 @@ class Idempotency:
         async def hold(message: Message) -> None:
             held.append(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
-                await self._settle(principal, key, held)
+                if _says_retry(held[0]):  # nothing was done, as the answer says: not saved
+                    await self._release(principal, key)
+                else:
+                    await self._settle(principal, key, held)
                 for each in held:
                     await send(each)
 
@@ -136,6 +139,10 @@ class Idempotency:
                 work.idempotency_keys.release(principal, key)
 
         await self.database.run(release)
+
+
+def _says_retry(start: Message) -> bool:
+    return Headers(raw=start.get("headers", [])).get(SHOULD_RETRY_HEADER) == "true"
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:

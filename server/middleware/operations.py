@@ -19,15 +19,25 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.core.errors import DomainError
+from server.core.faults import FaultBeforeCommit, FaultKind
 from server.core.principals import Principal
 from server.core.settings import Settings
 from server.middleware.errors import error_body, status_of
+from server.middleware.faults import fault_of
+from server.middleware.idempotency import SHOULD_RETRY
 from server.middleware.request_ids import request_id_of
 from server.middleware.security import ENVIRONMENT_HEADER, token_info_of
 from server.middleware.validation import CHECKED
 from server.store.db import Database
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
+FAILED_BEFORE_COMMIT = orjson.dumps(
+    {
+        "error_code": "general",
+        "message": "The request failed before its changes were committed (the fault asked for "
+        "by Ten99Policy-Test-Fault); nothing was kept: retry it.",
+    }
+)
 ENVIRONMENT = ENVIRONMENT_HEADER.lower().encode()
 
 
@@ -46,12 +56,18 @@ class _Operation:
         token_info = token_info_of(scope)
         assert token_info is not None  # every operation requires a key
         principal = token_info["principal"]
-        status, body = await self.database.run(lambda: self._answer(principal, arguments))
+        fault = fault_of(scope)
+        failing = fault is not None and fault.kind is FaultKind.ERROR_BEFORE_COMMIT
+        status, body = await self.database.run(
+            lambda: self._answer(principal, arguments, failing=failing)
+        )
         headers = [
             *JSON_HEADERS,
             (b"content-length", str(len(body)).encode()),
             (ENVIRONMENT, principal.environment.value.encode()),
         ]
+        if body is FAILED_BEFORE_COMMIT:
+            headers.append((SHOULD_RETRY, b"true"))
         request_id = request_id_of(scope)
         if request_id:
             headers.append((b"request-id", request_id.encode()))
@@ -87,14 +103,21 @@ class _Operation:
         name = name[1 : name.find("]")] if name.startswith("[") else name.rsplit(":", 1)[0]
         return "*" in allowed or name in allowed or name == server_host.lower()
 
-    def _answer(self, principal: Principal, arguments: dict[str, t.Any]) -> tuple[int, bytes]:
+    def _answer(
+        self, principal: Principal, arguments: dict[str, t.Any], *, failing: bool = False
+    ) -> tuple[int, bytes]:
         """The handler's answer as (status, JSON bytes), once its unit of work has committed;
-        a domain refusal (its unit of work rolled back) in the error shape."""
+        a domain refusal (its unit of work rolled back) in the error shape; `failing`, a 500
+        in place of the commit (a fault asked for)."""
         try:
             with self.database.unit_of_work(principal, write=self.write) as uow:
                 result = self.function(uow=uow, **arguments)
+                if failing:
+                    raise FaultBeforeCommit
         except DomainError as refused:
             return status_of(refused), orjson.dumps(error_body(refused))
+        except FaultBeforeCommit:
+            return 500, FAILED_BEFORE_COMMIT
         return self.success, orjson.dumps(result)
 
 

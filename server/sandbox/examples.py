@@ -15,7 +15,7 @@ from server.core import ids
 from server.core.principals import Environment, Principal, hash_key
 from server.core.settings import Settings
 from server.core.statuses import DISABLED
-from server.domain import clocks, invoices, keys, webhooks
+from server.domain import clocks, invoices, keys, sandboxes, webhooks
 from server.domain.terms import DAY
 from server.sandbox import MEETS_THE_EXAMPLE, Sandbox, example
 from server.store.db import Database
@@ -54,6 +54,10 @@ IDS = {
     # The event of the example invoice's creation, and its delivery to the example endpoint.
     "event": "evt_3kT9wQm2ZsLp",
     "delivery": "whd_Vb2kQ8nLp4Xz",
+    # A snapshot of the sandbox with all of the above (restoring it puts the examples back),
+    # and the request log's example: a quote refused for the cover on file.
+    "snapshot": "snap_Rk2mW8pQzT",
+    "request": "req_8fKq2LzX0bWm4TnR",
 }
 
 
@@ -66,12 +70,46 @@ def make(database: Database, settings: Settings) -> str:
         if found is None:
             keys.ensure_key(key_store, KEY, ACCOUNT)
         account_id = ACCOUNT if found is None else found.account_id
-        work.wipe_sandbox(Principal(account_id, Environment.SANDBOX))
+        principal = Principal(account_id, Environment.SANDBOX)
+        work.wipe_sandbox(principal)
+        work.forget_requests([IDS["request"]])
+        work.log_requests([_logged_request(principal)])
     sandbox = Sandbox(database, account_id)
     with ids.chosen(IDS["test_clock"]):
         sandbox.run(clocks.create, {"frozen_time": TIME, "name": "The examples' time"})
     _make(sandbox, settings)
+    sandbox.run(lambda uow: uow.snapshots.remove(IDS["snapshot"]))  # an earlier run's
+    limits = sandboxes.Limits(settings.snapshots_per_sandbox, settings.snapshot_storage_bytes)
+    with ids.chosen(IDS["snapshot"]):
+        sandbox.run(sandboxes.create, {"name": "The documents' examples"}, limits)
     return account_id
+
+
+def _logged_request(principal: Principal) -> dict:
+    """The request log's example, in the examples' sandbox."""
+    shown = example("RequestLog")
+    return {
+        **{name: shown[name] for name in LOGGED_AS_SHOWN},
+        "id": IDS["request"],
+        "account_id": principal.account_id,
+        "environment": principal.environment.value,
+        "created": TIME,
+        "duration_us": round(shown["duration_ms"] * 1000),
+    }
+
+
+LOGGED_AS_SHOWN = (
+    "method",
+    "path",
+    "operation_id",
+    "status",
+    "error_code",
+    "idempotency_key",
+    "idempotent_replayed",
+    "test_fault",
+    "request_body",
+    "response_body",
+)
 
 
 def _invoice_and_its_delivery(uow: UnitOfWork, body: schemas.InvoiceCreate) -> None:

@@ -11,7 +11,15 @@ from sqlalchemy import Connection
 from server.core.lazy import lazy
 from server.core.metrics import Backlog
 from server.core.principals import Principal
-from server.store import application_sessions, clocks, documents, emails, sandboxes, schema
+from server.store import (
+    application_sessions,
+    clocks,
+    documents,
+    emails,
+    request_logs,
+    sandboxes,
+    schema,
+)
 from server.store.deliveries import DeliveryQueue
 from server.store.idempotency import IdempotencyKeys
 from server.store.job_categories import JobCategories
@@ -65,4 +73,20 @@ class ServerWork:
         return emails.newest(self._connection, limit)
 
     def wipe_sandbox(self, principal: Principal) -> None:
-        sandboxes.wipe(self._connection, principal)
+        sandboxes.SandboxState(self._connection, principal).wipe()
+
+    def log_requests(self, rows: list[dict]) -> None:
+        """Write requests' log rows (server/middleware/request_log.py)."""
+        request_logs.write(self._connection, rows)
+
+    def forget_requests(self, request_ids: list[str]) -> None:
+        request_logs.forget(self._connection, request_ids)
+
+    def prune_request_logs(
+        self, principals: Sequence[Principal], keep: int, created_before: int
+    ) -> None:
+        request_logs.prune(self._connection, principals, keep, created_before)
+
+    def request_logs_after(self, principal: Principal, seq: int | None, limit: int) -> list[dict]:
+        """The sandbox's logged requests after `seq` (None: the latest), oldest first."""
+        return request_logs.after(self._connection, principal, seq, limit)

@@ -419,3 +419,45 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_chain", "endpoint_id", "object_id", "seq"),
     Index("ix_webhook_deliveries_endpoint_seq", "endpoint_id", "seq"),
 )
+
+# A sandbox as it was, kept to be restored: its rows, compressed, in `sandbox_snapshot_contents`
+# (read only by a restore), its counts here.
+sandbox_snapshots = Table(
+    "sandbox_snapshots",
+    metadata,
+    *_scoped_columns(),
+    Column("name", String(200), nullable=False),
+    Column("objects", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("frozen_time", BigInteger, nullable=True),  # the sandbox's test clock's, if it had one
+    Index("ix_sandbox_snapshots_owner_seq", "account_id", "environment", "seq"),
+)
+
+sandbox_snapshot_contents = Table(
+    "sandbox_snapshot_contents",
+    metadata,
+    Column("snapshot_id", String(60), ForeignKey("sandbox_snapshots.id"), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+)
+
+# A sandbox's request log: each request answered to a sandbox key, by its request id, kept for
+# days and at most a bounded number per sandbox (server/middleware/request_log.py writes it, in
+# batches after the answers). Bodies are kept as text, cut at a bound, with secrets redacted.
+request_logs = Table(
+    "request_logs",
+    metadata,
+    *_scoped_columns(),
+    Column("method", String(10), nullable=False),
+    Column("path", String(2048), nullable=False),
+    Column("operation_id", String(60), nullable=True),
+    Column("status", Integer, nullable=False),
+    Column("duration_us", BigInteger, nullable=False),
+    Column("error_code", String(100), nullable=True),
+    Column("idempotency_key", String(255), nullable=True),
+    Column("idempotent_replayed", Boolean, nullable=False),
+    Column("test_fault", String(40), nullable=True),
+    Column("request_body", Text, nullable=True),
+    Column("response_body", Text, nullable=True),
+    Index("ix_request_logs_owner_seq", "account_id", "environment", "seq"),
+    Index("ix_request_logs_created", "created"),
+)

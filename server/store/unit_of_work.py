@@ -35,6 +35,8 @@ from server.store.parties import Parties
 from server.store.policies import PolicyRepository
 from server.store.quotes import QUOTES
 from server.store.records import Records, Repository
+from server.store.request_logs import RequestLogRepository
+from server.store.sandboxes import SandboxState, SnapshotRepository
 from server.store.tasks import TaskQueue
 from server.store.uploaded_certificates import UploadedCertificateRepository
 from server.store.webhooks import EndpointRepository
@@ -67,6 +69,8 @@ class UnitOfWork:
     invoices = _repository(InvoiceRepository)
     test_clocks = _repository(TestClockRepository)
     uploaded_certificates = _repository(UploadedCertificateRepository)
+    snapshots = _repository(SnapshotRepository)
+    request_logs = _repository(RequestLogRepository)
 
     def __init__(
         self,
@@ -84,6 +88,7 @@ class UnitOfWork:
         self._changes: list[Change] = []
         self._tasks: list[Task] = []
         self._done_tasks: list[int] = []
+        self._work_replaced = False
 
     @property
     def live(self) -> bool:
@@ -117,6 +122,15 @@ class UnitOfWork:
         return Parties(self._connection, self.principal, self._clock_read)
 
     @lazy
+    def sandbox(self) -> SandboxState:
+        return SandboxState(self._connection, self.principal)
+
+    def replaced_work(self) -> None:
+        """The sandbox's queued work and unrouted events were replaced (a restore): the worker
+        is to look again once this unit of work has committed."""
+        self._work_replaced = True
+
+    @lazy
     def job_categories(self) -> JobCategories:
         return JobCategories(self._connection)
 
@@ -142,11 +156,11 @@ class UnitOfWork:
 
     @property
     def enqueued(self) -> bool:
-        return bool(self._tasks)
+        return bool(self._tasks) or self._work_replaced
 
     @property
     def published(self) -> bool:
-        return bool(self._changes)
+        return bool(self._changes) or self._work_replaced
 
     def flush(self) -> None:
         """Write what was published and enqueued, in this transaction."""

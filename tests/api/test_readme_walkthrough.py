@@ -77,6 +77,13 @@ def test_the_readme_walkthrough_runs_top_to_bottom(tmp_path):
     assert '["certificate.approved","certificate.flagged"]' in out
     assert '"contractor_has_matching_policy"' in out
     assert "5 of 5 as a receiver should answer" in out  # the README's receiver, checked
+    assert "2 of 5 as a receiver should answer\nexit 1" in out  # one that accepts anything
+    # A snapshot restored; a fault and its retry; a request found in the log by its id.
+    assert re.search(r"restored: \d+ contractors, as before", out)
+    assert "curl: exit 52 (the connection closed with no answer)" in out
+    assert "ten99policy-idempotent-replayed: true" in out.lower()
+    assert '"path":"/api/v1/contractors/cn_0NoSuchOne","status":404' in out
+    assert "GET /api/v1/contractors/cn_0NoSuchOne  retrieveContractor" in out
     origin = server.base_url.removesuffix("/api/v1")
     assert f"{origin}/files/" in out  # with links that open
     verified = [line for line in out.splitlines() if line.startswith("verified ")]

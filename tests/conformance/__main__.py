@@ -23,7 +23,7 @@ from pathlib import Path
 from server.sandbox import examples
 from tests import postgres
 from tests.conformance import gate
-from tests.live import OFFLINE, running_server
+from tests.live import OFFLINE, LiveServer, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REPORTS = ROOT / "reports" / "conformance"
@@ -48,7 +48,8 @@ def config_for(database: str, reports: Path) -> Path:
     return config
 
 
-def fuzz(base_url: str, args: argparse.Namespace, reports: Path, config: Path) -> int:
+def fuzz(server: LiveServer, args: argparse.Namespace, reports: Path, config: Path) -> int:
+    base_url = server.base_url
     command = [
         sys.executable,
         "-m",
@@ -78,7 +79,8 @@ def fuzz(base_url: str, args: argparse.Namespace, reports: Path, config: Path) -
         command += ["--include-operation-id", op.operation_id]
     if args.max_examples is not None:
         command += ["--max-examples", str(args.max_examples)]
-    env = dict(os.environ)
+    # The sandbox operations' own sandbox (schemathesis.toml).
+    env = {**os.environ, "TEN99_CONFORMANCE_SANDBOX_KEY": server.new_key()}
     if not args.plain:
         env["SCHEMATHESIS_HOOKS"] = "tests.conformance.hooks"
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
@@ -105,7 +107,7 @@ def run(database: str, database_url: str | None, args: argparse.Namespace) -> in
     ) as server:
         make_examples = [str(Path(sys.executable).with_name("ten99-server")), "examples"]
         subprocess.run([*make_examples, "--database", database_url], check=True)
-        fuzz_status = fuzz(server.base_url, args, reports, config_for(database, reports))
+        fuzz_status = fuzz(server, args, reports, config_for(database, reports))
     print(f"\nJUnit report: {reports / 'junit.xml'}\nserver log: {reports / 'server.log'}\n")
     gate_status = gate.main([str(reports / "schemathesis.har")])
     return 1 if fuzz_status or gate_status else 0

@@ -152,6 +152,20 @@ def test_webhook_scenarios_are_compared_with_the_same_server_without_an_endpoint
     )
 
 
+def test_the_request_log_is_compared_with_the_same_server_without_it_round_by_round():
+    measurements = [
+        measured("sqlite", 1, requests=900),
+        measured("sqlite-unlogged", 1, requests=1000),
+        measured("sqlite", 2, requests=1900),
+        measured("sqlite-unlogged", 2, requests=2000),
+        measured("sqlite", 1, requests=500, scenario="POST /contractors"),  # no unlogged twin
+    ]
+    assert report.request_log_notes(measurements, "sqlite", "sqlite-unlogged") == [
+        # Within each round, 0.9 and 0.95; their median.
+        "sqlite, GET /contractors/{id}: 0.93 times the rate of sqlite-unlogged"
+    ]
+
+
 def test_postgresql_rows_are_measured_against_the_postgresql_ceiling():
     measurements = [
         measured("sqlite", 1, requests=1000),

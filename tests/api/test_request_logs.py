@@ -1,0 +1,138 @@
+"""The request log over real HTTP, on both databases: a request found by the request-id its
+answer carried, with its bodies (secrets redacted), status, error code, idempotency key and
+replay; the filters; a refusal of validation logged too; the log's own reads not logged; a
+live key refused; the bound on a sandbox's log; and `ten99-server logs tail` following it."""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server.core.principals import Environment
+from tests.conftest import new_contractor
+from tests.live import eventually
+
+pytestmark = pytest.mark.storage
+
+
+def _api(live, key: str | None = None) -> httpx.Client:
+    return httpx.Client(base_url=live.base_url, auth=(key or live.new_key(), ""), timeout=30)
+
+
+def _logged(api: httpx.Client, request_id: str) -> dict:
+    response = eventually(
+        lambda: api.get(f"/request_logs/{request_id}"), lambda r: r.status_code == 200
+    )
+    return response.json()
+
+
+def test_a_request_is_found_by_its_request_id_with_secrets_redacted(live):
+    api = _api(live)
+    body = new_contractor(tax_identification="123-45-6789")
+    key = str(uuid.uuid4())
+    made = api.post("/contractors", json=body, headers={"Idempotency-Key": key})
+    assert made.status_code == 201, made.text
+    found = _logged(api, made.headers["request-id"])
+    assert found["object"] == "request_log" and found["livemode"] is False
+    assert (found["method"], found["path"], found["operation_id"]) == (
+        "POST",
+        "/api/v1/contractors",
+        "createContractor",
+    )
+    assert (found["status"], found["error_code"], found["idempotency_key"]) == (201, None, key)
+    assert found["idempotent_replayed"] is False and found["duration_ms"] > 0
+    assert "123-45-6789" not in found["request_body"]
+    assert '"tax_identification":"[redacted]"' in found["request_body"]
+    assert made.json()["id"] in found["response_body"]
+
+    replayed = api.post("/contractors", json=body, headers={"Idempotency-Key": key})
+    assert _logged(api, replayed.headers["request-id"])["idempotent_replayed"] is True
+
+    endpoint = api.post("/webhook_endpoints", json={"url": "https://receiver.example/hooks"})
+    secret = endpoint.json()["secret"]
+    shown = _logged(api, endpoint.headers["request-id"])["response_body"]
+    assert secret not in shown and '"secret":"[redacted]"' in shown
+
+
+def test_refusals_are_logged_and_the_filters_find_them(live):
+    api = _api(live)
+    refused = api.post("/contractors", json={"first_name": "Ada"})
+    assert refused.status_code == 400
+    missing = api.get("/contractors/cn_0NoSuchOne")
+    assert missing.status_code == 404
+    found = _logged(api, refused.headers["request-id"])
+    assert (found["status"], found["error_code"]) == (400, "invalid_input")
+    _logged(api, missing.headers["request-id"])
+
+    def ids(**filters) -> list[str]:
+        response = api.get("/request_logs", params=filters)
+        assert response.status_code == 200, response.text
+        return [logged["id"] for logged in response.json()]
+
+    assert ids(status=400) == [refused.headers["request-id"]]
+    assert ids(method="GET") == [missing.headers["request-id"]]
+    assert ids(operation_id="retrieveContractor") == [missing.headers["request-id"]]
+    assert ids() == [missing.headers["request-id"], refused.headers["request-id"]]
+    assert ids(created_gte=found["created"] + 3600) == []
+    assert ids(created_lte=found["created"] + 3600, limit=1) == [missing.headers["request-id"]]
+    # The log's own reads are not in it.
+    listed = api.get("/request_logs").json()
+    assert all(logged["operation_id"] != "listRequestLogs" for logged in listed)
+    response = api.get("/request_logs/req_0NoSuchRequest")
+    assert response.status_code == 404
+
+
+def test_a_live_key_is_refused_and_another_sandbox_sees_nothing(live):
+    api = _api(live)
+    made = api.post("/contractors", json=new_contractor())
+    _logged(api, made.headers["request-id"])
+    other = _api(live)
+    assert other.get(f"/request_logs/{made.headers['request-id']}").status_code == 404
+    assert other.get("/request_logs").json() == []
+    production = _api(live, live.new_key(Environment.PRODUCTION))
+    refused = production.get("/request_logs")
+    assert (refused.status_code, refused.json()["error_code"]) == (400, "sandbox_only")
+
+
+def _line_within(process: subprocess.Popen, seconds: float) -> str:
+    """The process's next line of output, or a failure after `seconds`."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=seconds)
+    except queue.Empty:
+        pytest.fail(f"`logs tail` printed nothing within {seconds} s")
+
+
+def test_logs_tail_follows_a_sandbox_live(live):
+    key = live.new_key()
+    api = _api(live, key)
+    tail = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("ten99-server")),
+            "logs",
+            "tail",
+            "--key",
+            key,
+            "--database",
+            live.database_url,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        made = api.post("/contractors", json=new_contractor())
+        assert made.status_code == 201
+        line = _line_within(tail, seconds=15)
+        assert made.headers["request-id"] in line
+        assert "201" in line and "POST /api/v1/contractors" in line and "createContractor" in line
+    finally:
+        tail.terminate()
+        tail.wait(timeout=10)
