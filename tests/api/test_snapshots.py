@@ -6,7 +6,9 @@ the limits refuse clearly; a live key and another account are refused."""
 from __future__ import annotations
 
 import os
+import threading
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -183,3 +185,45 @@ def test_a_live_key_and_another_account_are_refused(client, new_key, sandbox_key
     assert_error(response, 404, "resource_not_found")
     client.post(f"{BASE}/sandbox/reset", headers=bearer(sandbox_key))
     assert _ids(client, other, "contractors") == [theirs["id"]]
+
+
+def test_a_request_during_a_restore_sees_the_sandbox_before_or_after(live):
+    """Restores back and forth between 50 contractors and 100, over real HTTP, while others
+    list them: each list is one of the two, never a mix."""
+    api = httpx.Client(base_url=live.base_url, auth=(live.new_key(), ""), timeout=30)
+
+    def make(count: int) -> None:
+        for _ in range(count):
+            assert api.post("/contractors", json=new_contractor()).status_code == 201
+
+    def listed() -> frozenset[str]:
+        response = api.get("/contractors", params={"limit": 100})
+        assert response.status_code == 200, response.text
+        return frozenset(found["id"] for found in response.json())
+
+    make(50)
+    fewer = listed()
+    smaller = api.post("/sandbox/snapshots", json={"name": "50"}).json()["id"]
+    make(50)
+    more = listed()
+    larger = api.post("/sandbox/snapshots", json={"name": "100"}).json()["id"]
+    seen: list[frozenset[str]] = []
+    restoring = threading.Event()
+
+    def read_while_restoring() -> None:
+        while not restoring.is_set():
+            seen.append(listed())
+
+    readers = [threading.Thread(target=read_while_restoring) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    try:
+        for snapshot in [smaller, larger] * 5:
+            response = api.post(f"/sandbox/snapshots/{snapshot}/restore")
+            assert response.status_code == 200, response.text
+    finally:
+        restoring.set()
+        for reader in readers:
+            reader.join()
+    assert seen and set(seen) <= {fewer, more}
+    assert listed() == more
