@@ -37,7 +37,7 @@ from server.store.db import Database
 from server.store.keys import KeyStore
 from server.store.schema import migrate
 from tests import postgres
-from tests.live import LiveServer, running_server
+from tests.live import LiveServer, eventually, running_server
 
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
 
@@ -485,7 +485,24 @@ FACTORIES = {
     "event_id": lambda client, key: _event(client, key),
     "invoice_id": lambda client, key: _invoice(client, key),
     "certificate_id": lambda client, key: _certificate(client, key),
+    "snapshot_id": lambda client, key: created(
+        client.post("/api/v1/sandbox/snapshots", json={"name": "factory"}, headers=bearer(key))
+    )["id"],
+    "request_id": lambda client, key: _logged_request(client, key),
 }
+
+
+def _logged_request(client, key) -> str:
+    """The id of a request the key made, once the request log has it (it is written after the
+    answers, in batches)."""
+    request_id = client.get("/api/v1/contractors/cn_0Logged", headers=bearer(key)).headers[
+        "request-id"
+    ]
+    eventually(
+        lambda: client.get(f"/api/v1/request_logs/{request_id}", headers=bearer(key)),
+        lambda response: response.status_code == 200,
+    )
+    return request_id
 
 
 def _certificate(client, key) -> str:

@@ -113,11 +113,16 @@ class RequestLogWriter:
             self._pruned[principal] = now
 
     def close(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self.flush()
+        """Write what is queued and stop the thread; an entry added later starts it again (an
+        app served again, as test clients do)."""
+        with self._lock:
+            self._stopping = True
+            self._wake.set()
+            if self._thread is not None:
+                self._thread.join(timeout=10)
+            self.flush()
+            self._thread, self._stopping = None, False
+            self._wake.clear()
 
 
 def _row(entry: Entry) -> dict[str, Any]:

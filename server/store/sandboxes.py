@@ -30,13 +30,13 @@ from server.store.tables import (
     events_to_route,
     idempotency_keys,
     metadata,
+    request_logs,
     sandbox_snapshot_contents,
     sandbox_snapshots,
 )
 
 FORMAT = 1  # of a snapshot's content; a later one reads this one's
-_NOT_STATE = {"api_keys", "idempotency_keys", "sandbox_snapshots", "request_logs"}
-assert {api_keys.name, idempotency_keys.name, sandbox_snapshots.name} <= _NOT_STATE
+_NOT_STATE = frozenset({api_keys, idempotency_keys, sandbox_snapshots, request_logs})
 
 
 @cache
@@ -45,7 +45,7 @@ def _state_tables() -> tuple[Table, ...]:
     return tuple(
         table
         for table in metadata.sorted_tables
-        if {"account_id", "environment"} <= set(table.c.keys()) and table.name not in _NOT_STATE
+        if {"account_id", "environment"} <= set(table.c.keys()) and table not in _NOT_STATE
     )
 
 

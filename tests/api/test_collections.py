@@ -104,6 +104,9 @@ COLLECTIONS = {
     "/files/certificates": Collection("certificate_id", FACTORIES["certificate_id"]),
     # A sandbox has one clock at most: a new one replaces the one before.
     "/test_clocks": Collection("test_clock_id", FACTORIES["test_clock_id"], count=1),
+    "/sandbox/snapshots": Collection("snapshot_id", FACTORIES["snapshot_id"]),
+    # The factory's requests: the log's own reads are not logged.
+    "/request_logs": Collection("request_id", FACTORIES["request_id"]),
     # The catalogue is seeded, the same for every account.
     "/category_codes": Collection("category_code_id", None, count=0),
     "/contractors/{contractor_id}/policies": Collection(

@@ -115,6 +115,10 @@ class _Proxy:
 
     def take_away(self) -> None:
         assert self._listener is not None
+        # Closed alone, a socket another thread waits on in accept() goes on accepting: the
+        # port would not refuse. Shut down first, the waiting accept() returns at once.
+        with suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         for sock in self._sockets:
             with suppress(OSError):
