@@ -13,6 +13,7 @@ import hashlib
 import json
 
 import schemathesis
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.transport.serialization import Binary
 
 from server.core.faults import HEADER
@@ -53,9 +54,10 @@ def map_body(ctx, body):
 
 
 # A fault asked for on purpose is a 500 or an unanswered request, which the run's checks count
-# as failures, or a wait of up to 10 s; and the fuzzer draws values for the header's pattern
-# that do not match it ("0"), which the server rightly refuses. So the header is not sent:
-# tests/api/test_faults.py makes each fault, and has the server refuse the values that name none.
+# as failures, or a wait of up to 10 s; and the fuzzer takes values that do not match the
+# header's pattern ("0") for valid ones, and the server's 400 for them for a failure. So the
+# header is not sent: tests/api/test_faults.py makes each fault, and has the server refuse
+# values that name none.
 def _no_faults_on_purpose(case) -> None:
     for name in list(case.headers or {}):
         if name.lower() == HEADER.lower():
@@ -71,8 +73,14 @@ def _send_as_json_what_no_form_carries(case) -> None:
     or is a number (`custom_metadata[0]=` is a list's first item), so a body holding one is
     sent as JSON, as openapi.yaml tells a client to: the fuzzer's case then says what it
     means."""
-    if case.media_type == FORM and not _form_carries(case.body):
+    if case.media_type == FORM and not (_form_carries(case.body) and _valid_body(case)):
         object.__setattr__(case, "media_type", "application/json")
+
+
+def _valid_body(case) -> bool:
+    """A form carries strings: a body invalid on purpose (a number where a string goes) reads
+    as valid once it is a form, so it is sent as JSON, which keeps its types."""
+    return case.meta is None or not case.meta.is_negative_at(ParameterLocation.BODY)
 
 
 def _form_carries(value) -> bool:
