@@ -107,8 +107,7 @@ class RequestLogWriter:
         with self._database.server_work() as work:
             work.log_requests(rows)
             if due:
-                created_before = clock.now() - request_logs.KEPT_SECONDS
-                work.prune_request_logs(list(due), self._keep, created_before)
+                work.prune_request_logs(list(due), self._keep)
         for principal in due:
             self._pruned[principal] = now
 

@@ -50,11 +50,8 @@ def forget(connection: Connection, request_ids: list[str]) -> None:
     connection.execute(delete(request_logs).where(request_logs.c.id.in_(request_ids)))
 
 
-def prune(
-    connection: Connection, principals: Iterable[Principal], keep: int, created_before: int
-) -> None:
-    """Of each sandbox's log, only its latest `keep` requests; of every log, none made before
-    `created_before`."""
+def prune(connection: Connection, principals: Iterable[Principal], keep: int) -> None:
+    """Of each sandbox's log, only its latest `keep` requests."""
     table = request_logs
     for principal in principals:
         newest_dropped = (
@@ -68,7 +65,13 @@ def prune(
         connection.execute(
             delete(table).where(*ownership(table, principal), table.c.seq <= newest_dropped)
         )
-    connection.execute(delete(table).where(table.c.created < created_before))
+
+
+def purge_before(connection: Connection, created_before: int) -> int:
+    """Forget every request made before `created_before`; returns how many."""
+    return connection.execute(
+        delete(request_logs).where(request_logs.c.created < created_before)
+    ).rowcount
 
 
 def after(connection: Connection, principal: Principal, seq: int | None, limit: int) -> list[dict]:

@@ -82,10 +82,11 @@ class ServerWork:
     def forget_requests(self, request_ids: list[str]) -> None:
         request_logs.forget(self._connection, request_ids)
 
-    def prune_request_logs(
-        self, principals: Sequence[Principal], keep: int, created_before: int
-    ) -> None:
-        request_logs.prune(self._connection, principals, keep, created_before)
+    def prune_request_logs(self, principals: Sequence[Principal], keep: int) -> None:
+        request_logs.prune(self._connection, principals, keep)
+
+    def purge_request_logs(self, created_before: int) -> int:
+        return request_logs.purge_before(self._connection, created_before)
 
     def request_logs_after(self, principal: Principal, seq: int | None, limit: int) -> list[dict]:
         """The sandbox's logged requests after `seq` (None: the latest), oldest first."""

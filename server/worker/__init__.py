@@ -26,6 +26,7 @@ from server.core import clock, logs, metrics
 from server.core.heartbeat import Heartbeat
 from server.core.principals import Principal
 from server.core.settings import Settings
+from server.domain import request_logs
 from server.store.db import Database
 from server.store.tasks import ClaimedTask
 from server.worker import (
@@ -50,7 +51,7 @@ BACKOFF_BASE = 5  # seconds before the first retry; doubled each time
 # A task's worker holds it for TEN99_TASK_LEASE_SECONDS, renewed while the task runs: every
 # third of that, and every RENEW_EVERY_SECONDS at most.
 RENEW_EVERY_SECONDS = 10
-PURGE_EVERY_SECONDS = 10 * 60  # expired idempotency keys
+PURGE_EVERY_SECONDS = 10 * 60  # expired idempotency keys, requests logged too long ago
 ANNOUNCE_EVERY_SECONDS = 0.1  # at most, however often tasks end
 TASK_THREADS = 4  # tasks running at once in a worker
 TASK_SHARE = 2  # of them one account's at most
@@ -204,13 +205,15 @@ def _failed(context: Context, kind, task: ClaimedTask, error: str) -> None:
         work.tasks.finish(task.seq, work.wall(), error=error)
 
 
-def purge_expired_keys(database: Database) -> int:
-    """Forget the idempotency keys whose 24 hours are over; returns how many."""
+def purge_expired(database: Database) -> int:
+    """Forget the idempotency keys whose 24 hours are over, and the requests logged before the
+    request log's days; returns how many."""
     with database.server_work() as work:
-        purged = work.idempotency_keys.purge_expired(work.wall())
-    if purged:
-        log.info("purged %d expired idempotency keys", purged)
-    return purged
+        keys = work.idempotency_keys.purge_expired(work.wall())
+        logged = work.purge_request_logs(work.wall() - request_logs.KEPT_SECONDS)
+    if keys or logged:
+        log.info("purged %d expired idempotency keys and %d logged requests", keys, logged)
+    return keys + logged
 
 
 class _Tasks:
@@ -364,7 +367,7 @@ class Worker:
                 _Tasks(context, wake, self._interval),
                 deliveries,
                 _Every(ANNOUNCE_EVERY_SECONDS, lambda: expiries.announce_due(self._database)),
-                _Every(PURGE_EVERY_SECONDS, lambda: purge_expired_keys(self._database), clock.now),
+                _Every(PURGE_EVERY_SECONDS, lambda: purge_expired(self._database), clock.now),
             ]
             try:
                 while not self._stopping.is_set():

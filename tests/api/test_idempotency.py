@@ -12,7 +12,7 @@ from server.core.principals import Environment
 from server.domain import contractors as contractor_service
 from server.middleware.idempotency import ABANDONED_AFTER_SECONDS, TTL_SECONDS, fingerprint
 from server.store.tables import contractors, entities, idempotency_keys
-from server.worker import purge_expired_keys
+from server.worker import purge_expired
 from tests.conftest import assert_error, bearer, new_contractor, new_entity
 
 # Saved responses are claimed (an insert that may meet the unique key, a savepoint), replayed
@@ -184,7 +184,7 @@ def test_keys_expire_after_24_hours_and_are_purged(client, sandbox_key, database
     with database.transaction() as session:
         stored = session.execute(select(idempotency_keys.c.key)).scalars().all()
     assert sorted(stored) == ["k-8", "k-9"]
-    assert purge_expired_keys(database) == 1
+    assert purge_expired(database) == 1
     with database.transaction() as session:
         left = session.execute(select(idempotency_keys.c.key)).scalars().all()
     assert left == ["k-8"], "k-9 expired and was purged"

@@ -9,13 +9,17 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
-from server.core.principals import Environment
+from server.core.principals import Environment, Principal
+from server.domain.terms import DAY
+from server.middleware.request_log import Entry, RequestLogWriter
+from server.worker import purge_expired
 from tests.conftest import new_contractor
 from tests.live import eventually
 
@@ -136,3 +140,40 @@ def test_logs_tail_follows_a_sandbox_live(live):
     finally:
         tail.terminate()
         tail.wait(timeout=10)
+
+
+def _entry(principal: Principal, created: int, number: int) -> Entry:
+    return Entry(
+        request_id=f"req_Bound{number}",
+        principal=principal,
+        created=created,
+        method="GET",
+        path="/api/v1/contractors",
+        operation_id="listContractors",
+        status=200,
+        duration_us=1000,
+        idempotency_key=None,
+        replayed=False,
+        fault=None,
+        request_type="",
+        request_body=b"",
+        response_type="application/json",
+        response_body=b"[]",
+    )
+
+
+def test_a_sandboxs_log_keeps_its_latest_and_none_older_than_its_days(database, new_key):
+    new_key()  # the account
+    principal = Principal("acct_a", Environment.SANDBOX)
+    now = int(time.time())
+    writer = RequestLogWriter(database, keep=3)
+    for number in range(5):
+        writer.add(_entry(principal, now - 8 * DAY, number))
+    writer.close()  # written, and cut back to the latest 3
+    with database.server_work(write=False) as work:
+        kept = [row["id"] for row in work.request_logs_after(principal, None, 10)]
+    assert kept == ["req_Bound2", "req_Bound3", "req_Bound4"]
+    # The worker forgets what was logged more than 7 days ago.
+    assert purge_expired(database) == 3
+    with database.server_work(write=False) as work:
+        assert work.request_logs_after(principal, None, 10) == []
