@@ -71,10 +71,11 @@ def restore(client, key: str, snapshot_id: str) -> dict:
 
 
 def test_a_restore_puts_back_objects_clock_events_deliveries_and_queued_work(
-    client, sandbox_key, sandbox_clock, database
+    client, sandbox_key, sandbox_clock, database, run_tasks
 ):
     key = sandbox_key
     start = sandbox_clock.start()
+    clock_id = sandbox_clock.clock["id"]
     endpoint = {"url": "https://receiver.example/hooks", "enabled_events": ["*"]}
     created(client.post(f"{BASE}/webhook_endpoints", json=endpoint, headers=bearer(key)))
     made = underwrite(client, key)
@@ -89,22 +90,24 @@ def test_a_restore_puts_back_objects_clock_events_deliveries_and_queued_work(
     assert saved["frozen_time"] == start and saved["size"] > 0
     assert saved["objects"] >= sum(map(len, before.values()))
 
-    # Everything changes: a new contractor, one deleted, the clock moved, the work done.
+    # Everything changes: a new contractor, one deleted, another clock, the queued work done.
     later = created(client.post(f"{BASE}/contractors", json=new_contractor(), headers=bearer(key)))
     contractor = made["contractor"]["id"]
     assert client.delete(f"{BASE}/contractors/{contractor}", headers=bearer(key)).status_code == 200
-    sandbox_clock.advance(start + 40 * DAY)
+    sandbox_clock.start(start + 40 * DAY)  # replaces the clock
+    run_tasks()
     client.route_events()
     assert _sandbox(client, key) != before
+    assert _pending_work(database) != work_before
 
     assert restore(client, key, saved["id"]) == saved
     assert _sandbox(client, key) == before
     assert _pending_work(database) == work_before
     clock = client.get(f"{BASE}/test_clocks", headers=bearer(key)).json()
-    assert [(c["id"], c["frozen_time"]) for c in clock] == [(sandbox_clock.clock["id"], start)]
+    assert [(c["id"], c["frozen_time"]) for c in clock] == [(clock_id, start)]
     response = client.get(f"{BASE}/contractors/{later['id']}", headers=bearer(key))
     assert_error(response, 404, "resource_not_found")
-    # The restored objects work as any: the contractor is there to quote again.
+    # The contractor deleted after the snapshot is back.
     assert client.get(f"{BASE}/contractors/{contractor}", headers=bearer(key)).status_code == 200
     # And a restore can be repeated: the snapshot stays.
     restore(client, key, saved["id"])
