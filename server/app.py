@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         yield
         if worker:
             worker.stop(settings.shutdown_grace_seconds)
-        request_log.close()
+        await request_log.close()
         await database.close_requests()
         database.dispose()
         if tracing:

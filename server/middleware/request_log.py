@@ -3,13 +3,14 @@ its answer whatever answered it (an operation, or a refusal of validation, idemp
 rate limit), noted as it passes.
 
 The request's own path only copies what it sees (a few references and the bodies' bytes, up to
-a bound) into a queue; a thread writes the queue in batches, redacting and parsing there, a few
-times a second. If the database falls behind, the queue keeps its newest MAX_QUEUED entries."""
+a bound) into a queue, which is written in batches after the answers, redacting and parsing
+there, ten times a second. If the database falls behind, the queue keeps its newest MAX_QUEUED
+entries."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import threading
 import time
 from collections import deque
 from typing import Any, NamedTuple
@@ -31,7 +32,8 @@ from server.store.db import Database
 
 log = logging.getLogger("server.request_log")
 
-FLUSH_SECONDS = 0.2
+FLUSH_SECONDS = 0.1
+BATCH = 200  # entries written at once
 PRUNE_SECONDS = 60  # how often a sandbox's log is cut back to its bound
 MAX_QUEUED = 20_000
 # More than a body the log shows: the cut is made on the characters, after redaction.
@@ -60,49 +62,53 @@ class Entry(NamedTuple):
 
 
 class RequestLogWriter:
-    """The queue of entries, and the thread that writes it."""
+    """The queue of entries, written on the event loop that answers the requests, a batch of at
+    most BATCH at a time: on SQLite a batch is a few milliseconds of the loop, and a thread
+    would take the interpreter from the loop in slices of milliseconds (server/store/db.py); on
+    PostgreSQL the loop goes on while a batch is written."""
 
     def __init__(self, database: Database, keep: int):
         self._database = database
         self._keep = keep
         self._queue: deque[Entry] = deque(maxlen=MAX_QUEUED)
-        self._wake = threading.Event()
-        self._stopping = False
         self._pruned: dict[Principal, float] = {}
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._writing: asyncio.Task | None = None
 
     def add(self, entry: Entry) -> None:
+        """Queue the entry; on an event loop, have it written shortly (elsewhere, `write_all`
+        writes it)."""
         self._queue.append(entry)
-        if self._thread is None:
-            with self._lock:
-                if self._thread is None:
-                    self._thread = threading.Thread(
-                        target=self._run, name="request-log", daemon=True
-                    )
-                    self._thread.start()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        writing = self._writing
+        if writing is None or writing.done() or writing.get_loop() is not loop:
+            self._writing = loop.create_task(self._write_soon())
 
-    def _run(self) -> None:
-        while not self._stopping:
-            self._wake.wait(FLUSH_SECONDS)
+    async def _write_soon(self) -> None:
+        await asyncio.sleep(FLUSH_SECONDS)
+        while self._queue:
             try:
-                self.flush()
-            except Exception:  # the next round tries again; the entries written stay written
+                await self._database.run(self.flush)
+            except Exception:  # what is queued waits for the next request's round
                 log.exception("the request log could not be written")
+                return
+            await asyncio.sleep(0)  # the loop's other work between batches
 
     def flush(self) -> None:
-        """Write what is queued, and cut back the logs that are due."""
+        """Write a batch of what is queued, and cut back the logs that are due."""
         taken: list[Entry] = []
-        while self._queue and len(taken) < MAX_QUEUED:
+        while self._queue and len(taken) < BATCH:
             taken.append(self._queue.popleft())
+        if not taken:
+            return
         now = time.monotonic()
         due = {
             entry.principal
             for entry in taken
             if now - self._pruned.get(entry.principal, 0.0) > PRUNE_SECONDS
         }
-        if not taken:
-            return
         rows = [_row(entry) for entry in taken]
         with self._database.server_work() as work:
             work.log_requests(rows)
@@ -111,17 +117,15 @@ class RequestLogWriter:
         for principal in due:
             self._pruned[principal] = now
 
-    def close(self) -> None:
-        """Write what is queued and stop the thread; an entry added later starts it again (an
-        app served again, as test clients do)."""
-        with self._lock:
-            self._stopping = True
-            self._wake.set()
-            if self._thread is not None:
-                self._thread.join(timeout=10)
+    def write_all(self) -> None:
+        while self._queue:
             self.flush()
-            self._thread, self._stopping = None, False
-            self._wake.clear()
+
+    async def close(self) -> None:
+        """Write all that is queued (at shutdown)."""
+        if self._writing is not None and not self._writing.done():
+            self._writing.cancel()
+        await self._database.run(self.write_all)
 
 
 def _row(entry: Entry) -> dict[str, Any]:

@@ -169,7 +169,7 @@ def test_a_sandboxs_log_keeps_its_latest_and_none_older_than_its_days(database, 
     writer = RequestLogWriter(database, keep=3)
     for number in range(5):
         writer.add(_entry(principal, now - 8 * DAY, number))
-    writer.close()  # written, and cut back to the latest 3
+    writer.write_all()  # written, and cut back to the latest 3
     with database.server_work(write=False) as work:
         kept = [row["id"] for row in work.request_logs_after(principal, None, 10)]
     assert kept == ["req_Bound2", "req_Bound3", "req_Bound4"]
