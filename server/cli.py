@@ -503,6 +503,10 @@ def webhooks_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+LOGS_PAGE = 500  # requests read at once while following
+LOGS_POLL_SECONDS = 0.25
+
+
 def logs_tail(args: argparse.Namespace) -> int:
     """Print a sandbox's request log as it grows: its latest requests, then each new one."""
     settings = _settings(args)
@@ -528,10 +532,6 @@ def logs_tail(args: argparse.Namespace) -> int:
         return 0
     finally:
         database.dispose()
-
-
-LOGS_PAGE = 500
-LOGS_POLL_SECONDS = 0.25
 
 
 def _sandbox_of(key_store: KeyStore, args: argparse.Namespace) -> Principal:

@@ -327,6 +327,10 @@ def snapshot(record: Record) -> schemas.Snapshot:
     }
 
 
+def sandbox_reset(reset_at: int) -> schemas.SandboxReset:
+    return {"object": "sandbox_reset", "livemode": False, "reset_at": reset_at}
+
+
 def request_log(record: Record) -> schemas.RequestLog:
     return {
         "id": record["id"],

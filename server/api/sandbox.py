@@ -38,4 +38,4 @@ def restore_snapshot(uow: UnitOfWork, snapshot_id: str) -> schemas.Snapshot:
 
 
 def reset_sandbox(uow: UnitOfWork) -> schemas.SandboxReset:
-    return {"object": "sandbox_reset", "livemode": False, "reset_at": sandboxes.reset(uow)}
+    return show.sandbox_reset(sandboxes.reset(uow))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.contract import schemas
-from server.core.errors import InvalidRequest
+from server.core.errors import InvalidRequest, NotFound
 from server.core.pagination import PageRequest
 from server.domain import required, sandbox_only
 from server.store.unit_of_work import UnitOfWork
@@ -55,8 +55,9 @@ def list_(uow: UnitOfWork, page: PageRequest) -> list[dict[str, Any]]:
 
 
 def delete(uow: UnitOfWork, snapshot_id: str) -> int:
-    retrieve(uow, snapshot_id)
-    uow.snapshots.remove(snapshot_id)
+    sandbox_only(uow.live, WHAT)
+    if not uow.snapshots.remove(snapshot_id):
+        raise NotFound("snapshot", snapshot_id, param="snapshot_id")
     return uow.wall()
 
 

@@ -15,7 +15,6 @@ from server.store.records import Records, Repository
 from server.store.tables import request_logs
 
 REQUEST_LOGS = Records(request_logs, "req")
-FILTERED = ("status", "method", "operation_id", "idempotency_key")
 
 
 class RequestLogRepository(Repository):

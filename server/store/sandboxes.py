@@ -49,6 +49,12 @@ def _state_tables() -> tuple[Table, ...]:
     )
 
 
+@cache
+def _binary(table: Table) -> frozenset[str]:
+    """The columns of bytes, which a snapshot's JSON holds as base64."""
+    return frozenset(str(c.name) for c in table.columns if isinstance(c.type, LargeBinary))
+
+
 @dataclass(frozen=True)
 class Captured:
     content: bytes  # compressed
@@ -78,15 +84,16 @@ class SandboxState:
             rows = [list(row) for row in self.connection.execute(query)]
             if not rows:
                 continue
-            binary = [i for i, c in enumerate(columns) if isinstance(c.type, LargeBinary)]
+            names = [str(c.name) for c in columns]
+            binary = [i for i, name in enumerate(names) if name in _binary(table)]
             for row in rows:
                 for i in binary:
                     row[i] = base64.b64encode(row[i]).decode()
-            saved[str(table.name)] = {"columns": [str(c.name) for c in columns], "rows": rows}
+            saved[str(table.name)] = {"columns": names, "rows": rows}
             if "id" in table.c:
                 objects += len(rows)
             if table.name == "test_clocks":
-                frozen_time = rows[0][saved[table.name]["columns"].index("frozen_time")]
+                frozen_time = rows[0][names.index("frozen_time")]
         to_route = self.connection.execute(
             select(events.c.id)
             .join(events_to_route, events_to_route.c.event_seq == events.c.seq)
@@ -105,7 +112,7 @@ class SandboxState:
                 continue
             # A column added since keeps its default; one dropped since is left out.
             kept = [(i, name) for i, name in enumerate(saved["columns"]) if name in table.c]
-            binary = {name for _, name in kept if isinstance(table.c[name].type, LargeBinary)}
+            binary = _binary(table)
             rows = [
                 {name: base64.b64decode(row[i]) if name in binary else row[i] for i, name in kept}
                 for row in saved["rows"]
