@@ -6,11 +6,12 @@ a bound. The log is kept KEPT_DAYS days, and at most a bounded number of request
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from server.core.pagination import PageRequest
+from server.core.principals import Principal
 from server.domain import required, sandbox_only
 from server.domain.terms import DAY
 from server.store.unit_of_work import UnitOfWork
@@ -26,7 +27,47 @@ _SECRET_FORM_FIELDS = re.compile(
     r"((?:^|&)(?:%s)=)[^&]*" % "|".join(sorted(SECRET_FIELDS))  # noqa: UP031
 )
 # A body with none of these holds no secret, and is kept as it is, unparsed.
-_MAY_HOLD_SECRETS = (b"whsec_", b"t9k_", b"t9sk_", b"secret", b"tax_identification")
+_MAY_HOLD_SECRETS = ("whsec_", "t9k_", "t9sk_", "secret", "tax_identification")
+
+
+class Entry(NamedTuple):
+    """A request and its answer as they passed (server/middleware/request_log.py): bodies as
+    sent, up to a bound; nothing redacted yet."""
+
+    request_id: str
+    principal: Principal
+    created: int
+    method: str
+    path: str
+    operation_id: str | None
+    status: int
+    duration_us: int
+    idempotency_key: str | None
+    replayed: bool
+    fault: str | None
+    request_type: str
+    request_body: bytes
+    response_type: str
+    response_body: bytes
+
+
+def kept(entry: Entry) -> dict[str, Any]:
+    """The request as the log keeps it, each field as its API object shows it."""
+    return {
+        "id": entry.request_id,
+        "created": entry.created,
+        "method": entry.method,
+        "path": entry.path[:2048],
+        "operation_id": entry.operation_id,
+        "status": entry.status,
+        "duration_us": entry.duration_us,
+        "error_code": error_code(entry.status, entry.response_body),
+        "idempotency_key": entry.idempotency_key,
+        "idempotent_replayed": entry.replayed,
+        "test_fault": entry.fault,
+        "request_body": shown_body(entry.request_body, entry.request_type),
+        "response_body": shown_body(entry.response_body, entry.response_type),
+    }
 
 
 def shown_body(raw: bytes, media_type: str) -> str | None:
@@ -35,10 +76,10 @@ def shown_body(raw: bytes, media_type: str) -> str | None:
         return None
     if media_type.startswith("multipart/"):
         return f"[a multipart body of {len(raw)} bytes, not kept]"
-    if any(marker in raw for marker in _MAY_HOLD_SECRETS):
+    text = raw.decode("utf-8", "replace")
+    # A secret past the cut is not kept: only what is kept is looked at, unless it holds one.
+    if any(marker in text[:MAX_BODY_CHARACTERS] for marker in _MAY_HOLD_SECRETS):
         text = _redacted(raw)
-    else:
-        text = raw.decode("utf-8", "replace")
     if len(text) > MAX_BODY_CHARACTERS:
         return f"{text[:MAX_BODY_CHARACTERS]}… [cut: {len(text)} characters in all]"
     return text

@@ -18,6 +18,7 @@ from server.core.statuses import DISABLED
 from server.domain import clocks, invoices, keys, sandboxes, webhooks
 from server.domain.terms import DAY
 from server.sandbox import MEETS_THE_EXAMPLE, Sandbox, example
+from server.store import request_logs
 from server.store.db import Database
 from server.store.unit_of_work import UnitOfWork
 
@@ -72,8 +73,8 @@ def make(database: Database, settings: Settings) -> str:
         account_id = ACCOUNT if found is None else found.account_id
         principal = Principal(account_id, Environment.SANDBOX)
         work.wipe_sandbox(principal)
-        work.forget_requests([IDS["request"]])
-        work.log_requests([_logged_request(principal)])
+        work.forget_requests(principal, [IDS["request"]])
+        work.log_requests({principal: [request_logs.encoded(_logged_request())]})
     sandbox = Sandbox(database, account_id)
     with ids.chosen(IDS["test_clock"]):
         sandbox.run(clocks.create, {"frozen_time": TIME, "name": "The examples' time"})
@@ -85,14 +86,12 @@ def make(database: Database, settings: Settings) -> str:
     return account_id
 
 
-def _logged_request(principal: Principal) -> dict:
-    """The request log's example, in the examples' sandbox."""
+def _logged_request() -> dict:
+    """The request log's example."""
     shown = example("RequestLog")
     return {
         **{name: shown[name] for name in LOGGED_AS_SHOWN},
         "id": IDS["request"],
-        "account_id": principal.account_id,
-        "environment": principal.environment.value,
         "created": TIME,
         "duration_us": round(shown["duration_ms"] * 1000),
     }

@@ -30,13 +30,13 @@ from server.store.tables import (
     events_to_route,
     idempotency_keys,
     metadata,
-    request_logs,
+    request_log_batches,
     sandbox_snapshot_contents,
     sandbox_snapshots,
 )
 
 FORMAT = 1  # of a snapshot's content; a later one reads this one's
-_NOT_STATE = frozenset({api_keys, idempotency_keys, sandbox_snapshots, request_logs})
+_NOT_STATE = frozenset({api_keys, idempotency_keys, sandbox_snapshots, request_log_batches})
 
 
 @cache

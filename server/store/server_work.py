@@ -75,12 +75,12 @@ class ServerWork:
     def wipe_sandbox(self, principal: Principal) -> None:
         sandboxes.SandboxState(self._connection, principal).wipe()
 
-    def log_requests(self, rows: list[dict]) -> None:
-        """Write requests' log rows (server/middleware/request_log.py)."""
-        request_logs.write(self._connection, rows)
+    def log_requests(self, logged: dict[Principal, list[request_logs.Encoded]]) -> None:
+        """Write each sandbox's logged requests, oldest first (server/middleware/request_log.py)."""
+        request_logs.write(self._connection, logged)
 
-    def forget_requests(self, request_ids: list[str]) -> None:
-        request_logs.forget(self._connection, request_ids)
+    def forget_requests(self, principal: Principal, request_ids: list[str]) -> None:
+        request_logs.forget(self._connection, principal, request_ids)
 
     def prune_request_logs(self, principals: Sequence[Principal], keep: int) -> None:
         request_logs.prune(self._connection, principals, keep)
@@ -89,5 +89,5 @@ class ServerWork:
         return request_logs.purge_before(self._connection, created_before)
 
     def request_logs_after(self, principal: Principal, seq: int | None, limit: int) -> list[dict]:
-        """The sandbox's logged requests after `seq` (None: the latest), oldest first."""
+        """The sandbox's latest logged requests, or those after the batch `seq`, oldest first."""
         return request_logs.after(self._connection, principal, seq, limit)

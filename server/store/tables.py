@@ -440,24 +440,20 @@ sandbox_snapshot_contents = Table(
     Column("content", LargeBinary, nullable=False),
 )
 
-# A sandbox's request log: each request answered to a sandbox key, by its request id, kept for
-# days and at most a bounded number per sandbox (server/middleware/request_log.py writes it, in
-# batches after the answers). Bodies are kept as text, cut at a bound, with secrets redacted.
-request_logs = Table(
-    "request_logs",
+# The sandboxes' request logs: each request answered to a sandbox key, kept for days and at most
+# a bounded number per sandbox. A row is a batch of one sandbox's requests, those written at
+# once, as a compressed JSON array (server/store/request_logs.py); bodies cut at a bound, with
+# secrets redacted (server/domain/request_logs.py).
+request_log_batches = Table(
+    "request_log_batches",
     metadata,
-    *_scoped_columns(),
-    Column("method", String(10), nullable=False),
-    Column("path", String(2048), nullable=False),
-    Column("operation_id", String(60), nullable=True),
-    Column("status", Integer, nullable=False),
-    Column("duration_us", BigInteger, nullable=False),
-    Column("error_code", String(100), nullable=True),
-    Column("idempotency_key", String(255), nullable=True),
-    Column("idempotent_replayed", Boolean, nullable=False),
-    Column("test_fault", String(40), nullable=True),
-    Column("request_body", Text, nullable=True),
-    Column("response_body", Text, nullable=True),
-    Index("ix_request_logs_owner_seq", "account_id", "environment", "seq"),
-    Index("ix_request_logs_created", "created"),
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("environment", String(20), nullable=False),
+    Column("first_created", BigInteger, nullable=False),
+    Column("last_created", BigInteger, nullable=False),
+    Column("size", Integer, nullable=False),  # how many requests
+    Column("entries", LargeBinary, nullable=False),
+    Index("ix_request_log_batches_owner_seq", "account_id", "environment", "seq"),
+    Index("ix_request_log_batches_last_created", "last_created"),
 )

@@ -17,9 +17,10 @@ import httpx
 import pytest
 
 from server.core.principals import Environment, Principal
+from server.domain.request_logs import Entry
 from server.domain.terms import DAY
-from server.middleware.request_log import Entry, RequestLogWriter
 from server.worker import purge_expired
+from server.worker.request_log import RequestLogQueue, RequestLogWriting
 from tests.conftest import new_contractor
 from tests.live import eventually
 
@@ -166,7 +167,7 @@ def test_a_sandboxs_log_keeps_its_latest_and_none_older_than_its_days(database, 
     new_key()  # the account
     principal = Principal("acct_a", Environment.SANDBOX)
     now = int(time.time())
-    writer = RequestLogWriter(database, keep=3)
+    writer = RequestLogQueue(RequestLogWriting(database, keep=3))
     for number in range(5):
         writer.add(_entry(principal, now - 8 * DAY, number))
     writer.write_all()  # written, and cut back to the latest 3
