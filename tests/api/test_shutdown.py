@@ -40,7 +40,8 @@ def _terminate(process) -> float:
 
 def test_a_write_load_loses_no_acknowledged_create_and_no_request_is_cut(tmp_path):
     url = f"sqlite:///{tmp_path / 'load.db'}"
-    env = {"TEN99_SHUTDOWN_GRACE_SECONDS": str(GRACE)}
+    # No rate limit: four writers as fast as the server answers.
+    env = {"TEN99_SHUTDOWN_GRACE_SECONDS": str(GRACE), "TEN99_RATE_LIMIT": "1000000/second"}
     acknowledged: list[str] = []
     unanswered: list[str] = []
     numbers = itertools.count()
