@@ -237,7 +237,8 @@ def webhook_notes(measurements: Sequence[Measurement], without: str) -> list[str
 
 def request_log_notes(measurements: Sequence[Measurement], logged: str, unlogged: str) -> list[str]:
     """Each scenario's rate on `logged` beside `unlogged`'s (the same server with the request
-    log off), in the same rounds: what the log costs."""
+    log off), in the same rounds: what the log costs; with rounds, beside how much `unlogged`'s
+    own rate varied from round to round (the noise a cost hides in)."""
     without = {
         (m.scenario, m.round): m.ok_per_second for m in measurements if m.implementation == unlogged
     }
@@ -248,8 +249,14 @@ def request_log_notes(measurements: Sequence[Measurement], logged: str, unlogged
             for m in measurements
             if (m.implementation, m.scenario) == (logged, scenario)
         )
-        if ratio is not None:
-            notes.append(f"{logged}, {scenario}: {number(ratio, 2)} times the rate of {unlogged}")
+        if ratio is None:
+            continue
+        note = f"{logged}, {scenario}: {number(ratio, 2)} times the rate of {unlogged}"
+        rates = [rate for (named, _), rate in without.items() if named == scenario]
+        if len(rates) > 1 and median(rates):
+            spread = (max(rates) - min(rates)) / median(rates)
+            note += f" (whose own rounds were {spread:.0%} apart)"
+        notes.append(note)
     return notes
 
 
