@@ -74,7 +74,7 @@ def make(database: Database, settings: Settings) -> str:
         principal = Principal(account_id, Environment.SANDBOX)
         work.wipe_sandbox(principal)
         work.forget_requests(principal, [IDS["request"]])
-        work.log_requests({principal: [request_logs.encoded(_logged_request())]})
+        work.log_requests(request_logs.batches_of({principal: [_logged_request()]}))
     sandbox = Sandbox(database, account_id)
     with ids.chosen(IDS["test_clock"]):
         sandbox.run(clocks.create, {"frozen_time": TIME, "name": "The examples' time"})

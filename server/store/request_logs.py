@@ -138,29 +138,21 @@ def _unpacked(packed: bytes) -> list[dict[str, Any]]:
     return orjson.loads(zlib.decompress(packed))
 
 
-Encoded = tuple[int, bytes]  # a logged request's time, and the request as JSON
-
-
-def encoded(entry: dict[str, Any]) -> Encoded:
-    """A logged request as it is written (encoded as it is logged, a batch is written as one
-    string)."""
-    return entry["created"], orjson.dumps(entry)
-
-
-def write(connection: Connection, logged: dict[Principal, list[Encoded]]) -> None:
-    """Each sandbox's requests, oldest first, as one batch."""
-    rows = [
+def batches_of(logged: dict[Principal, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Each sandbox's requests, oldest first, as the row of one batch: made before the
+    transaction that writes them, which then holds the writers' lock only to insert them."""
+    return [
         {
             "account_id": principal.account_id,
             "environment": principal.environment.value,
-            "first_created": min(created for created, _ in entries),
-            "last_created": max(created for created, _ in entries),
-            "size": len(entries),
-            "entries": _packed(b"[" + b",".join(entry for _, entry in entries) + b"]"),
+            **_batch_values(entries),
         }
         for principal, entries in logged.items()
         if entries
     ]
+
+
+def write(connection: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
         connection.execute(insert(batches), rows)
 

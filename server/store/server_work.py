@@ -75,9 +75,10 @@ class ServerWork:
     def wipe_sandbox(self, principal: Principal) -> None:
         sandboxes.SandboxState(self._connection, principal).wipe()
 
-    def log_requests(self, logged: dict[Principal, list[request_logs.Encoded]]) -> None:
-        """Write each sandbox's logged requests, oldest first (server/middleware/request_log.py)."""
-        request_logs.write(self._connection, logged)
+    def log_requests(self, rows: list[dict]) -> None:
+        """Write batches of logged requests (made by server/store/request_logs.py's
+        `batches_of`)."""
+        request_logs.write(self._connection, rows)
 
     def forget_requests(self, principal: Principal, request_ids: list[str]) -> None:
         request_logs.forget(self._connection, principal, request_ids)

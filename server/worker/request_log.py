@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import operator
 import os
 import socket
 import struct
@@ -52,76 +53,67 @@ class RequestLogWriting:
         self._pruned: dict[Principal, float] = {}
 
     def write(self, entries: Sequence[Entry]) -> None:
-        logged: dict[Principal, list[store.Encoded]] = {}
+        logged: dict[Principal, list[dict]] = {}
         for entry in entries:
-            logged.setdefault(entry.principal, []).append(store.encoded(request_logs.kept(entry)))
+            logged.setdefault(entry.principal, []).append(request_logs.kept(entry))
         if not logged:
             return
         now = time.monotonic()
         due = [p for p in logged if now - self._pruned.get(p, 0.0) > PRUNE_SECONDS]
+        rows = store.batches_of(logged)
         with self.database.server_work() as work:
-            work.log_requests(logged)
+            work.log_requests(rows)
             if due:
                 work.prune_request_logs(due, self._keep)
         for principal in due:
             self._pruned[principal] = now
 
 
+# An entry's fields but its sandbox and bodies: sent through the socket as JSON, the bodies after
+# them as they are (bytes, which JSON cannot hold).
+_SENT_AS_JSON = tuple(
+    name for name in Entry._fields if name not in {"principal", "request_body", "response_body"}
+)
+_sent_as_json = operator.attrgetter(*_SENT_AS_JSON)
+
+
 def _frame(entries: Sequence[Entry]) -> bytes:
-    """The entries as sent through the socket: their lengths, then their fields but the bodies
-    as JSON, then the bodies as they are (bytes JSON cannot hold, and would copy slowly)."""
-    fields: list[tuple] = []
-    bodies: list[bytes] = []
-    for entry in entries:
-        principal = entry.principal
-        request_body, response_body = entry.request_body, entry.response_body
-        fields.append(
+    """A batch as sent through the socket: the lengths of its two parts, then each entry's
+    sandbox, body lengths and fields as JSON, then the bodies."""
+    head = orjson.dumps(
+        [
             (
-                principal.account_id,
-                principal.environment.value,
-                *entry[:1],
-                *entry[2:-3],
-                entry.response_type,
-                len(request_body),
-                len(response_body),
+                entry.principal.account_id,
+                entry.principal.environment.value,
+                len(entry.request_body),
+                len(entry.response_body),
+                *_sent_as_json(entry),
             )
-        )
-        bodies += (request_body, response_body)
-    head, tail = orjson.dumps(fields), b"".join(bodies)
+            for entry in entries
+        ]
+    )
+    tail = b"".join(body for entry in entries for body in (entry.request_body, entry.response_body))
     return _LENGTHS.pack(len(head), len(tail)) + head + tail
 
 
 def _entries(head: bytes, tail: bytes) -> list[Entry]:
     entries, at = [], 0
     principals: dict[tuple[str, str], Principal] = {}
-    for *fields, request_length, response_length in orjson.loads(head):
-        account_id, environment, request_id, *values, request_type, response_type = fields
-        request_body = tail[at : at + request_length]
-        at += request_length
-        response_body = tail[at : at + response_length]
-        at += response_length
+    for account_id, environment, request_length, response_length, *fields in orjson.loads(head):
         principal = principals.get((account_id, environment))
         if principal is None:
-            principal = Principal(account_id, Environment(environment))
-            principals[account_id, environment] = principal
-        created, method, path, operation_id, status, duration_us, key, replayed, fault = values
+            principal = principals[account_id, environment] = Principal(
+                account_id, Environment(environment)
+            )
+        request_body = tail[at : at + request_length]
+        response_body = tail[at + request_length : at + request_length + response_length]
+        at += request_length + response_length
         entries.append(
             Entry(
-                request_id,
-                principal,
-                created,
-                method,
-                path,
-                operation_id,
-                status,
-                duration_us,
-                key,
-                replayed,
-                fault,
-                request_type,
-                request_body,
-                response_type,
-                response_body,
+                principal=principal,
+                request_body=request_body,
+                response_body=response_body,
+                **dict(zip(_SENT_AS_JSON, fields, strict=True)),
             )
         )
     return entries
