@@ -27,7 +27,7 @@ from server.middleware.faults import Faults
 from server.middleware.idempotency import Idempotency
 from server.middleware.operations import Operations
 from server.middleware.rate_limit import RateLimiter, RateLimitMiddleware
-from server.middleware.request_log import RequestLog
+from server.middleware.request_log import RequestLog, RequestLogWriter
 from server.middleware.resolver import TagResolver
 from server.middleware.routes import RouteTemplates
 from server.middleware.security import KeyCache, security_map
@@ -38,7 +38,6 @@ from server.store.db import Database
 from server.web import files, hosted, operator
 from server.worker import Worker
 from server.worker.registry import KINDS
-from server.worker.request_log import RequestLogQueue, RequestLogWriting
 
 HANDLERS = "server.api"  # the package of the operations' handlers
 
@@ -47,7 +46,7 @@ def middlewares(
     settings: Settings,
     database: Database,
     limiter: RateLimiter,
-    request_log: RequestLogQueue,
+    request_log: RequestLogWriter,
     tracing: telemetry.Tracing | None = None,
 ) -> list:
     """The request path, outermost first: one layer per promise (the README's "How a request
@@ -59,7 +58,7 @@ def middlewares(
         partial(RequestEnvelope, spec=load_spec(), fixed_paths=operator.PATHS),
         # a sandbox's requests and answers, whatever answered them, written after them
         *(
-            [partial(RequestLog, queue=request_log, spec=load_spec(), handlers=HANDLERS)]
+            [partial(RequestLog, writer=request_log, spec=load_spec(), handlers=HANDLERS)]
             if settings.request_log
             else []
         ),
@@ -100,7 +99,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         with database.server_work() as work:
             api_keys.ensure_key(work.keys, settings.api_key)
 
-    request_log = RequestLogQueue(RequestLogWriting(database, keep=settings.request_log_limit))
+    request_log = RequestLogWriter(database, keep=settings.request_log_limit)
     worker = Worker(database, settings) if settings.worker else None
     probes = operator.Probes(database, _scheduler_age(worker), task_kinds=KINDS)
 

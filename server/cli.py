@@ -171,16 +171,10 @@ def serve(args: argparse.Namespace) -> int:
                 "to the address other machines reach this server at.",
                 file=sys.stderr,
             )
-    with _runtime_folder(settings) as folder:
+    with _runtime_folder(settings):
         # The background work runs in a process of its own: its threads then never hold a
         # write lock a request waits on while they wait for this process's interpreter.
-        # It writes the request log too, which the server processes send it.
-        log_listener = (
-            _request_log_listener(folder) if settings.worker and settings.request_log else None
-        )
-        background = _start_worker_process(log_listener) if settings.worker else None
-        if log_listener is not None:
-            log_listener.close()  # the worker process's own now
+        background = _start_worker_process() if settings.worker else None
         os.environ["TEN99_WORKER"] = "off"
         # uvicorn answers SIGTERM by closing its listener and answering the requests in flight,
         # then raises the signal again: here, to end `serve` through the `finally` below.
@@ -198,7 +192,7 @@ def _exit_on_signal(signum: int, _frame) -> None:
 
 
 @contextmanager
-def _runtime_folder(settings: Settings) -> Iterator[Path]:
+def _runtime_folder(settings: Settings) -> Iterator[None]:
     """A folder the processes of this `serve` share while it runs: their metrics' files (one
     /metrics adds up every process's counts) and the worker process's heartbeat, which its
     server processes' /readyz reads. Named in the environment, before any process starts."""
@@ -209,7 +203,7 @@ def _runtime_folder(settings: Settings) -> Iterator[Path]:
             os.environ[MULTIPROCESS_DIR] = str(folder / "metrics")
         if settings.worker:
             os.environ[HEARTBEAT_FILE] = str(folder / "scheduler.beat")
-        yield folder
+        yield
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -272,23 +266,12 @@ def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
-def _request_log_listener(folder: Path) -> socket.socket:
-    """The socket the worker process reads the request log from, named for the server
-    processes in the environment."""
-    from server.worker import request_log
-
-    path = folder / "request-log.sock"
-    listener = request_log.listen(path)
-    os.environ[request_log.SOCKET_PATH] = str(path)
-    return listener
-
-
-def _start_worker_process(log_listener: socket.socket | None) -> BaseProcess:
+def _start_worker_process() -> BaseProcess:
     """The worker, in a child of this process that ends when it does: forked, so that it starts
     at once with what this process has imported. Its settings are the server processes', from
     the environment `serve` has set."""
     background = multiprocessing.get_context("fork").Process(
-        target=_serve_worker, args=(os.getpid(), log_listener), name="ten99-worker"
+        target=_serve_worker, args=(os.getpid(),), name="ten99-worker"
     )
     background.start()
     return background
@@ -313,9 +296,9 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve_worker(parent: int, log_listener: socket.socket | None) -> None:
+def _serve_worker(parent: int) -> None:
     os.nice(WORKER_NICENESS)
-    _run_worker(Settings.from_env(), parent, log_listener=log_listener)
+    _run_worker(Settings.from_env(), parent)
 
 
 def _run_worker(
@@ -323,13 +306,12 @@ def _run_worker(
     parent: int | None = None,
     probes_host: str = "127.0.0.1",
     probes_port: int | None = None,
-    log_listener: socket.socket | None = None,
 ) -> None:
     """The worker until SIGINT or SIGTERM, or until the process `parent` (`serve`'s, whose
     worker this is) is gone; with `probes_port`, /healthz, /readyz and /metrics on it. Then
     it stops within TEN99_SHUTDOWN_GRACE_SECONDS, and the process ends."""
     from server.web import operator
-    from server.worker import Worker, request_log
+    from server.worker import Worker
     from server.worker.registry import KINDS
 
     logs.configure(settings.log_level, settings.log_format)
@@ -347,16 +329,9 @@ def _run_worker(
         probes_server = operator.serve_in_thread(probes, probes_host, probes_port)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: background.request_stop(settings.shutdown_grace_seconds))
-    receiver = None
-    if log_listener is not None:
-        writing = request_log.RequestLogWriting(database, settings.request_log_limit)
-        receiver = request_log.Receiver(log_listener, writing)
-        receiver.start()
     background.start()
     background.wait(while_alive=parent)
     background.stop(settings.shutdown_grace_seconds)
-    if receiver is not None:
-        receiver.stop(settings.shutdown_grace_seconds)
     if probes_server is not None:
         probes_server.shutdown()
     database.dispose()

@@ -3,19 +3,23 @@ its answer whatever answered it (an operation, or a refusal of validation, idemp
 rate limit), noted as it passes.
 
 Once the answer is sent, this only picks out what the log keeps (a few headers, the bodies as
-they were, up to a bound) and queues it: the redaction and the writing come later, elsewhere
-(server/worker/request_log.py)."""
+they were, up to a bound) and queues it. Ten times a second the queue is written on the event
+loop, in batches, redacting there: each sandbox's requests of a batch as one row. If the
+database falls behind, the queue keeps its newest MAX_QUEUED entries."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections import deque
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.contract.spec import HTTP_METHODS
 from server.core import clock
 from server.core.faults import HEADER as FAULT_HEADER
-from server.core.principals import Environment
+from server.core.principals import Environment, Principal
 from server.domain import request_logs
 from server.domain.request_logs import Entry
 from server.middleware.faults import UNANSWERED
@@ -23,7 +27,15 @@ from server.middleware.idempotency import KEY_ALIAS, KEY_HEADER, REPLAYED_HEADER
 from server.middleware.request_ids import request_id_of
 from server.middleware.resolver import handler_name
 from server.middleware.security import token_info_of
-from server.worker.request_log import RequestLogQueue
+from server.store import request_logs as store
+from server.store.db import Database
+
+log = logging.getLogger("server.request_log")
+
+FLUSH_SECONDS = 0.1
+BATCH = 1000  # entries written at once
+PRUNE_SECONDS = 60  # how often a sandbox's log is cut back to its bound
+MAX_QUEUED = 20_000
 
 # More than a body the log shows: the cut is made on the characters, after redaction.
 MAX_BODY_BYTES = 4 * request_logs.MAX_BODY_CHARACTERS
@@ -40,6 +52,73 @@ def _first_bytes(chunks: list[bytes]) -> bytes:
     return body if len(body) <= MAX_BODY_BYTES else body[:MAX_BODY_BYTES]
 
 
+class RequestLogWriter:
+    """The queue of entries, written on the event loop that answers the requests, a batch of at
+    most BATCH at a time: on SQLite a batch is a millisecond or two of the loop, where a thread
+    would take the interpreter from the loop in slices of milliseconds and another process
+    would hold the writers' lock the loop waits on while the system runs something else
+    (server/store/db.py); on PostgreSQL the loop goes on while a batch is written."""
+
+    def __init__(self, database: Database, keep: int):
+        self._database = database
+        self._keep = keep
+        self._queue: deque[Entry] = deque(maxlen=MAX_QUEUED)
+        self._pruned: dict[Principal, float] = {}
+        self._writing: asyncio.Task | None = None
+
+    def add(self, entry: Entry) -> None:
+        """Queue the entry; on an event loop, have it written shortly (elsewhere, `write_all`
+        writes it)."""
+        self._queue.append(entry)
+        writing = self._writing
+        if writing is not None and not writing.done() and writing.get_loop().is_running():
+            return  # it writes this entry too
+        # Only then: on Python 3.11 asking for the running loop costs a system call.
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._writing = loop.create_task(self._write_soon())
+
+    async def _write_soon(self) -> None:
+        await asyncio.sleep(FLUSH_SECONDS)
+        while self._queue:
+            try:
+                await self._database.run(self.flush)
+            except Exception:  # what is queued waits for the next request's round
+                log.exception("the request log could not be written")
+                return
+            await asyncio.sleep(0)  # the loop's other work between batches
+
+    def flush(self) -> None:
+        """Write a batch of what is queued, and cut back the logs that are due."""
+        logged: dict[Principal, list[dict]] = {}
+        for _ in range(min(BATCH, len(self._queue))):
+            entry = self._queue.popleft()
+            logged.setdefault(entry.principal, []).append(request_logs.kept(entry))
+        if not logged:
+            return
+        now = time.monotonic()
+        due = [p for p in logged if now - self._pruned.get(p, 0.0) > PRUNE_SECONDS]
+        rows = store.batches_of(logged)
+        with self._database.server_work() as work:
+            work.log_requests(rows)
+            if due:
+                work.prune_request_logs(due, self._keep)
+        for principal in due:
+            self._pruned[principal] = now
+
+    def write_all(self) -> None:
+        while self._queue:
+            self.flush()
+
+    async def close(self) -> None:
+        """Write all that is queued (at shutdown)."""
+        if self._writing is not None and not self._writing.done():
+            self._writing.cancel()
+        await self._database.run(self.write_all)
+
+
 def _operation_ids(spec: dict, root: str) -> dict[str, str]:
     """The contract's operationId of each handler connexion's routing names."""
     return {
@@ -53,9 +132,9 @@ def _operation_ids(spec: dict, root: str) -> dict[str, str]:
 
 
 class RequestLog:
-    def __init__(self, app: ASGIApp, queue: RequestLogQueue, spec: dict, handlers: str):
+    def __init__(self, app: ASGIApp, writer: RequestLogWriter, spec: dict, handlers: str):
         self.app = app
-        self.queue = queue
+        self.writer = writer
         self.operation_ids = _operation_ids(spec, handlers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -116,7 +195,7 @@ class RequestLog:
             elif name == _FAULT:
                 fault = value
         query = scope["query_string"]
-        self.queue.add(
+        self.writer.add(
             Entry(
                 request_id_of(scope) or "",
                 principal,

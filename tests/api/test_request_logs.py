@@ -5,7 +5,6 @@ live key refused; the bound on a sandbox's log; and `ten99-server logs tail` fol
 
 from __future__ import annotations
 
-import asyncio
 import queue
 import subprocess
 import sys
@@ -20,8 +19,8 @@ import pytest
 from server.core.principals import Environment, Principal
 from server.domain.request_logs import Entry
 from server.domain.terms import DAY
-from server.worker import purge_expired, request_log
-from server.worker.request_log import RequestLogQueue, RequestLogWriting
+from server.middleware.request_log import RequestLogWriter
+from server.worker import purge_expired
 from tests.conftest import new_contractor
 from tests.live import eventually
 
@@ -168,7 +167,7 @@ def test_a_sandboxs_log_keeps_its_latest_and_none_older_than_its_days(database, 
     new_key()  # the account
     principal = Principal("acct_a", Environment.SANDBOX)
     now = int(time.time())
-    writer = RequestLogQueue(RequestLogWriting(database, keep=3))
+    writer = RequestLogWriter(database, keep=3)
     for number in range(5):
         writer.add(_entry(principal, now - 8 * DAY, number))
     writer.write_all()  # written, and cut back to the latest 3
@@ -183,55 +182,16 @@ def test_the_bounds_cut_through_the_batches_the_log_is_kept_in(database, new_key
     principal = Principal("acct_a", Environment.SANDBOX)
     now = int(time.time())
     old, recent = now - 8 * DAY, now - DAY
-    writing = RequestLogWriting(database, keep=1_000)
+    writer = RequestLogWriter(database, keep=1_000)
     for batch in ((0, old), (1, old)), ((2, old), (3, recent)), ((4, recent), (5, recent)):
-        writing.write([_entry(principal, created, number) for number, created in batch])
+        for number, created in batch:
+            writer.add(_entry(principal, created, number))
+        writer.write_all()  # one batch
     with database.server_work() as work:
         work.prune_request_logs([principal], 5)  # the oldest batch cut to its newest request
     assert _kept(database, principal) == [f"req_Bound{number}" for number in range(1, 6)]
     assert purge_expired(database) == 2  # the old ones, a whole batch and half of one
     assert _kept(database, principal) == ["req_Bound3", "req_Bound4", "req_Bound5"]
-
-
-def test_the_worker_process_writes_what_the_server_process_sends_it(database, new_key, tmp_path):
-    new_key()  # the account
-    principal = Principal("acct_a", Environment.SANDBOX)
-    now = int(time.time())
-    path = tmp_path / "request-log.sock"
-    in_worker, in_server, alone = (_Noting(database, keep=1_000) for _ in range(3))
-    receiver = request_log.Receiver(request_log.listen(path), in_worker)
-    receiver.start()
-    sent = RequestLogQueue(in_server, socket_path=str(path))
-    # With no worker process to send to, the server process writes its log itself.
-    unsent = RequestLogQueue(alone, socket_path=str(tmp_path / "gone.sock"))
-
-    async def serve_and_stop() -> None:
-        for number in range(3):
-            sent.add(_entry(principal, now, number))
-        unsent.add(_entry(principal, now, 3))
-        await asyncio.sleep(request_log.FLUSH_SECONDS * 3)  # one batch each, handed on
-        sent.add(_entry(principal, now, 4))
-        await sent.close()  # what is left goes too, as the server process stops
-        await unsent.close()
-        await database.close_requests()
-
-    asyncio.run(serve_and_stop())
-    receiver.stop(grace=10)
-    assert in_worker.wrote == ["req_Bound0", "req_Bound1", "req_Bound2", "req_Bound4"]
-    assert (in_server.wrote, alone.wrote) == ([], ["req_Bound3"])
-    assert sorted(_kept(database, principal)) == [f"req_Bound{n}" for n in range(5)]
-
-
-class _Noting(RequestLogWriting):
-    """Notes which requests it wrote."""
-
-    def __init__(self, database, keep: int):
-        super().__init__(database, keep)
-        self.wrote: list[str] = []
-
-    def write(self, entries) -> None:
-        super().write(entries)
-        self.wrote += [entry.request_id for entry in entries]
 
 
 def _kept(database, principal: Principal) -> list[str]:
