@@ -48,7 +48,15 @@ _REPLAYED = REPLAYED_HEADER.lower().encode()
 
 def _first_bytes(chunks: list[bytes]) -> bytes:
     """The body of these chunks, up to what the log may show of it."""
-    body = chunks[0] if len(chunks) == 1 else b"".join(chunks[:8])
+    body = chunks[0]
+    if len(chunks) > 1:
+        taken, size = [], 0
+        for chunk in chunks:
+            if size >= MAX_BODY_BYTES:
+                break
+            taken.append(chunk)
+            size += len(chunk)
+        body = b"".join(taken)
     return body if len(body) <= MAX_BODY_BYTES else body[:MAX_BODY_BYTES]
 
 
@@ -167,7 +175,7 @@ class RequestLog:
         principal = token_info["principal"] if token_info else None
         if principal is None or principal.environment is not Environment.SANDBOX:
             return
-        routed = scope["extensions"].get("connexion_routing", {})
+        routed = scope.get("extensions", {}).get("connexion_routing", {})
         operation_id = self.operation_ids.get(routed.get("operation_id", ""))
         if operation_id in NOT_LOGGED:
             return
