@@ -2,12 +2,13 @@
 the server wrote at once (those answered in a tenth of a second), as a compressed JSON array,
 oldest first.
 
-A row a request cost the server under load a third of its rate (each row's indexes, and the
-pages each checkpoint copies); a row a batch costs it a few microseconds a request. Reads decode
-a sandbox's batches, newest first: a sandbox keeps a bounded number of requests."""
+A row a request cost the server thirty microseconds a request under load (each row's indexes,
+and the pages each checkpoint copies); a row a batch, a few. Reads decode a sandbox's batches,
+newest first: a sandbox keeps a bounded number of requests."""
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -61,12 +62,7 @@ class RequestLogRepository:
                         yield entry
 
         if page.starting_after is None and page.ending_before is None:
-            found = []
-            for entry in matching():
-                found.append(entry)
-                if len(found) == page.limit:
-                    break
-            return found
+            return list(itertools.islice(matching(), page.limit))
         return _window(list(matching()), page)
 
 
