@@ -28,7 +28,7 @@ READ_AT_ONCE = 64  # batches read per statement, newest first
 class RequestLogRepository:
     """A sandbox's logged requests, each a dict of the columns its API object shows."""
 
-    def __init__(self, connection: Connection, principal: Principal, _records: None = None):
+    def __init__(self, connection: Connection, principal: Principal):
         self.connection = connection
         self.principal = principal
 
@@ -202,10 +202,7 @@ def prune(connection: Connection, principals: Iterable[Principal], keep: int) ->
                         select(batches.c.entries).where(batches.c.seq == batch.seq)
                     ).scalar_one()
                 )
-                kept = keep - newer
-                _rewrite(
-                    connection, batch.seq, entries, entries[len(entries) - kept :] if kept else []
-                )
+                _rewrite(connection, batch.seq, entries, entries[len(entries) - (keep - newer) :])
                 if index + 1 < len(newest_first):
                     older = newest_first[index + 1].seq
                     connection.execute(
@@ -245,10 +242,13 @@ def after(connection: Connection, principal: Principal, seq: int | None, limit: 
         query = ordered.order_by(batches.c.seq.desc())
     else:
         query = ordered.where(batches.c.seq > seq).order_by(batches.c.seq)
-    found: list[dict] = []
+    read: list[list[dict]] = []
+    count = 0
     for row in connection.execute(query.limit(limit)):
-        entries = [{**entry, "seq": row.seq} for entry in _unpacked(row.entries)]
-        found = found + entries if seq is not None else entries + found
-        if len(found) >= limit:
+        read.append([{**entry, "seq": row.seq} for entry in _unpacked(row.entries)])
+        count += len(read[-1])
+        if count >= limit:
             break
-    return found if seq is not None else found[-limit:]
+    if seq is not None:
+        return [entry for entries in read for entry in entries]
+    return [entry for entries in reversed(read) for entry in entries][-limit:]

@@ -70,7 +70,7 @@ class UnitOfWork:
     test_clocks = _repository(TestClockRepository)
     uploaded_certificates = _repository(UploadedCertificateRepository)
     snapshots = _repository(SnapshotRepository)
-    request_logs = _repository(RequestLogRepository)
+    request_logs = lazy(lambda work: RequestLogRepository(work._connection, work.principal))
 
     def __init__(
         self,
