@@ -10,6 +10,7 @@ database falls behind, the queue keeps its newest MAX_QUEUED entries."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -73,6 +74,7 @@ class RequestLogWriter:
         self._queue: deque[Entry] = deque(maxlen=MAX_QUEUED)
         self._pruned: dict[Principal, float] = {}
         self._writing: asyncio.Task | None = None
+        self._hurry = asyncio.Event()  # the writing task's: write now, without waiting
 
     def add(self, entry: Entry) -> None:
         """Queue the entry; on an event loop, have it written shortly (elsewhere, `write_all`
@@ -86,10 +88,12 @@ class RequestLogWriter:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        self._writing = loop.create_task(self._write_soon())
+        self._hurry = asyncio.Event()
+        self._writing = loop.create_task(self._write_soon(self._hurry))
 
-    async def _write_soon(self) -> None:
-        await asyncio.sleep(FLUSH_SECONDS)
+    async def _write_soon(self, hurry: asyncio.Event) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(hurry.wait(), FLUSH_SECONDS)
         while self._queue:
             try:
                 await self._database.run(self.flush)
@@ -121,9 +125,17 @@ class RequestLogWriter:
             self.flush()
 
     async def close(self) -> None:
-        """Write all that is queued (at shutdown)."""
-        if self._writing is not None and not self._writing.done():
-            self._writing.cancel()
+        """Write all that is queued (at shutdown). A write under way ends first: cut off, its
+        statement could still commit on PostgreSQL after the database was closed."""
+        writing = self._writing
+        # A task of another loop (a test client's, gone) never runs again: write_all writes.
+        if (
+            writing is not None
+            and not writing.done()
+            and writing.get_loop() is asyncio.get_running_loop()
+        ):
+            self._hurry.set()
+            await writing
         await self._database.run(self.write_all)
 
 
