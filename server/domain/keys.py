@@ -24,11 +24,15 @@ def ensure_key(keys: KeyStore, key: str, account_id: str = DEFAULT_ACCOUNT) -> N
     if environment is None:
         raise ValueError(f"TEN99_API_KEY must start with one of {', '.join(ALL_KEY_PREFIXES)}")
     if not keys.exists(hash_key(key)):
-        _add(keys, key, account_id, environment)
+        # Processes started together each ensure it: the first one's stays.
+        _add(keys, key, account_id, environment, unless_present=True)
 
 
-def _add(keys: KeyStore, key: str, account_id: str, environment: Environment) -> StoredKey:
-    return keys.add(hash_key(key), key[:KEY_HINT_LENGTH], account_id, environment, clock.now())
+def _add(
+    keys: KeyStore, key: str, account_id: str, environment: Environment, **how: bool
+) -> StoredKey:
+    hint = key[:KEY_HINT_LENGTH]
+    return keys.add(hash_key(key), hint, account_id, environment, clock.now(), **how)
 
 
 def create_key(keys: KeyStore, environment: Environment, account_id: str = DEFAULT_ACCOUNT) -> str:

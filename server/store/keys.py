@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from server.core.ids import new_id
 from server.core.principals import Environment, Principal
@@ -33,27 +34,42 @@ class KeyStore:
 
     def ensure_account(self, account_id: str, at: int) -> None:
         if not self.account_exists(account_id):
-            self.connection.execute(
-                insert(accounts).values(id=account_id, name=account_id, created=at)
-            )
+            self._insert_unless_present(accounts, id=account_id, name=account_id, created=at)
 
     def add(
-        self, key_hash: str, key_hint: str, account_id: str, environment: Environment, at: int
+        self,
+        key_hash: str,
+        key_hint: str,
+        account_id: str,
+        environment: Environment,
+        at: int,
+        *,
+        unless_present: bool = False,
     ) -> StoredKey:
-        """Store a key's hash for an account, creating the account if it is new."""
+        """Store a key's hash for an account, creating the account if it is new; with
+        `unless_present`, leave a key already stored with this hash as it is (processes
+        starting together, each given the same key)."""
         self.ensure_account(account_id, at)
         stored = StoredKey(new_id("key"), account_id, environment, key_hint, at, None)
-        self.connection.execute(
-            insert(api_keys).values(
-                id=stored.id,
-                account_id=account_id,
-                environment=environment.value,
-                key_hash=key_hash,
-                key_hint=key_hint,
-                created=at,
-            )
-        )
+        values = {
+            "id": stored.id,
+            "account_id": account_id,
+            "environment": environment.value,
+            "key_hash": key_hash,
+            "key_hint": key_hint,
+            "created": at,
+        }
+        if unless_present:
+            self._insert_unless_present(api_keys, **values)
+        else:
+            self.connection.execute(insert(api_keys).values(**values))
         return stored
+
+    def _insert_unless_present(self, table: Table, **values) -> None:
+        """An insert that a row already there (any unique column the same) leaves as it is: a
+        concurrent one waits for the other's commit, then does nothing."""
+        dialect = sqlite if self.connection.dialect.name == "sqlite" else postgresql
+        self.connection.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
 
     def exists(self, key_hash: str) -> bool:
         query = select(api_keys.c.id).where(api_keys.c.key_hash == key_hash)

@@ -17,7 +17,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
+from server.domain import keys
 from server.store import schema
+from server.store.db import Database
 from tests import postgres
 from tests.conftest import assert_error, bearer, new_contractor
 from tests.live import OFFLINE, free_port, running_server, stop, wait_until_up
@@ -57,8 +59,14 @@ def test_three_servers_started_together_on_an_empty_database_migrate_it_once(
     logs = [(tmp_path / f"serve{n}.log").open("w") for n in range(3)]
     servers = [_serve(empty_postgres, port, log) for port, log in zip(ports, logs, strict=True)]
     try:
-        for port, server in zip(ports, servers, strict=True):
-            wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
+        for n, (port, server) in enumerate(zip(ports, servers, strict=True)):
+            try:
+                wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
+            except RuntimeError as failed:  # what the server said is why
+                logs[n].flush()
+                raise RuntimeError(
+                    f"{failed}:\n{(tmp_path / f'serve{n}.log').read_text()}"
+                ) from None
             ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
             assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
     finally:
@@ -76,6 +84,38 @@ def test_three_servers_started_together_on_an_empty_database_migrate_it_once(
     finally:
         engine.dispose()
     assert versions == [(schema.head(),)]
+
+
+@pytest.mark.postgres
+def test_processes_given_the_same_key_at_once_store_it_once(empty_postgres):
+    """Servers started together each make sure of TEN99_API_KEY, after the migration they
+    waited for: at the same moment, none fails on the one that stored it first."""
+    engine = create_engine(empty_postgres)
+    schema.migrate(engine)
+    engine.dispose()
+    databases = [Database(empty_postgres) for _ in range(3)]
+    together = threading.Barrier(len(databases))
+    failed: list[Exception] = []
+
+    def ensure(database: Database) -> None:
+        together.wait()
+        try:
+            with database.server_work() as work:
+                keys.ensure_key(work.keys, "t9k_test_team0123456789abcdef")
+        except Exception as error:
+            failed.append(error)
+
+    threads = [threading.Thread(target=ensure, args=(db,)) for db in databases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with databases[0].server_work(write=False) as work:
+        stored = work.keys.list()
+    for database in databases:
+        database.dispose()
+    assert failed == []
+    assert len(stored) == 1
 
 
 class _Proxy:
