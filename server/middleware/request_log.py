@@ -92,15 +92,18 @@ class RequestLogWriter:
         self._writing = loop.create_task(self._write_soon(self._hurry))
 
     async def _write_soon(self, hurry: asyncio.Event) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(hurry.wait(), FLUSH_SECONDS)
         while self._queue:
-            try:
-                await self._database.run(self.flush)
-            except Exception:  # what is queued waits for the next request's round
-                log.exception("the request log could not be written")
-                return
-            await asyncio.sleep(0)  # the loop's other work between batches
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(hurry.wait(), FLUSH_SECONDS)
+            # Only what was queued by now: what comes while it is written waits for the next
+            # round, or each round would write the few entries answered during the last one.
+            for _ in range(-(-len(self._queue) // BATCH)):
+                try:
+                    await self._database.run(self.flush)
+                except Exception:  # what is queued waits for the next request's round
+                    log.exception("the request log could not be written")
+                    return
+                await asyncio.sleep(0)  # the loop's other work between batches
 
     def flush(self) -> None:
         """Write a batch of what is queued, and cut back the logs that are due."""

@@ -5,6 +5,7 @@ live key refused; the bound on a sandbox's log; and `ten99-server logs tail` fol
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import pytest
 from server.core.principals import Environment, Principal
 from server.domain.request_logs import Entry
 from server.domain.terms import DAY
-from server.middleware.request_log import RequestLogWriter
+from server.middleware.request_log import FLUSH_SECONDS, RequestLogWriter
 from server.worker import purge_expired
 from tests.conftest import new_contractor
 from tests.live import eventually
@@ -192,6 +193,42 @@ def test_the_bounds_cut_through_the_batches_the_log_is_kept_in(database, new_key
     assert _kept(database, principal) == [f"req_Bound{number}" for number in range(1, 6)]
     assert purge_expired(database) == 2  # the old ones, a whole batch and half of one
     assert _kept(database, principal) == ["req_Bound3", "req_Bound4", "req_Bound5"]
+
+
+def test_requests_answered_while_a_batch_is_written_wait_for_the_next_round(database, new_key):
+    """Under steady load each round writes what came in its tenth of a second, not the few
+    requests answered while the last batch was written (a round a batch of ten cost the loop
+    a fifth of its time)."""
+    new_key()  # the account
+    principal = Principal("acct_a", Environment.SANDBOX)
+    now = int(time.time())
+    writer = RequestLogWriter(database, keep=1_000)
+    rounds = []
+    write_batch = writer.flush
+
+    def flush_as_load_goes_on() -> None:
+        write_batch()
+        rounds.append(time.monotonic())
+        if len(rounds) < 4:
+            writer.add(_entry(principal, now, 100 + len(rounds)))  # answered meanwhile
+
+    writer.flush = flush_as_load_goes_on
+
+    async def load() -> float:
+        started = time.monotonic()
+        for number in range(3):
+            writer.add(_entry(principal, now, number))
+        while len(rounds) < 4 and time.monotonic() - started < 30:
+            await asyncio.sleep(0.01)
+        await database.close_requests()  # its connections are of this loop
+        return started
+
+    started = asyncio.run(load())
+    # Each round waited its tenth of a second after the last: a slow machine only delays them.
+    assert len(rounds) == 4
+    for number, written in enumerate(rounds, start=1):
+        assert written - started >= number * FLUSH_SECONDS, [t - started for t in rounds]
+    assert _kept(database, principal) == [f"req_Bound{n}" for n in (0, 1, 2, 101, 102, 103)]
 
 
 def _kept(database, principal: Principal) -> list[str]:
