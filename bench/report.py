@@ -237,25 +237,30 @@ def webhook_notes(measurements: Sequence[Measurement], without: str) -> list[str
 
 def request_log_notes(measurements: Sequence[Measurement], logged: str, unlogged: str) -> list[str]:
     """Each scenario's rate on `logged` beside `unlogged`'s (the same server with the request
-    log off), in the same rounds: what the log costs; with rounds, beside how much `unlogged`'s
-    own rate varied from round to round (the noise a cost hides in)."""
+    log off), in the same rounds: what the log costs; with rounds, the lowest and highest of the
+    rounds' ratios (a cost shows in each), and how much `unlogged`'s own rate varied from round
+    to round (the noise a cost hides in)."""
     without = {
         (m.scenario, m.round): m.ok_per_second for m in measurements if m.implementation == unlogged
     }
     notes = []
     for scenario in dict.fromkeys(m.scenario for m in measurements if m.implementation == logged):
-        ratio = median(
-            _ratio(m.ok_per_second, without.get((scenario, m.round)))
+        ratios = [
+            ratio
             for m in measurements
             if (m.implementation, m.scenario) == (logged, scenario)
-        )
-        if ratio is None:
+            and (ratio := _ratio(m.ok_per_second, without.get((scenario, m.round)))) is not None
+        ]
+        if not ratios:
             continue
-        note = f"{logged}, {scenario}: {number(ratio, 2)} times the rate of {unlogged}"
+        note = f"{logged}, {scenario}: {number(median(ratios), 2)} times the rate of {unlogged}"
         rates = [rate for (named, _), rate in without.items() if named == scenario]
-        if len(rates) > 1 and median(rates):
+        if len(ratios) > 1 and median(rates):
             spread = (max(rates) - min(rates)) / median(rates)
-            note += f" (whose own rounds were {spread:.0%} apart)"
+            note += (
+                f" ({number(min(ratios), 2)} to {number(max(ratios), 2)} round by round;"
+                f" {unlogged}'s own rounds were {spread:.0%} apart)"
+            )
         notes.append(note)
     return notes
 

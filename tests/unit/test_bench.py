@@ -164,7 +164,7 @@ def test_the_request_log_is_compared_with_the_same_server_without_it_round_by_ro
         # Within each round, 0.9 and 0.95; their median. Unlogged, 1000 and 2000 a window:
         # 1000 apart, against their median of 1500.
         "sqlite, GET /contractors/{id}: 0.93 times the rate of sqlite-unlogged "
-        "(whose own rounds were 67% apart)"
+        "(0.90 to 0.95 round by round; sqlite-unlogged's own rounds were 67% apart)"
     ]
 
 
