@@ -197,8 +197,8 @@ def test_the_bounds_cut_through_the_batches_the_log_is_kept_in(database, new_key
 
 def test_requests_answered_while_a_batch_is_written_wait_for_the_next_round(database, new_key):
     """Under steady load each round writes what came in its tenth of a second, not the few
-    requests answered while the last batch was written (a round a batch of ten cost the loop
-    a fifth of its time)."""
+    requests answered while the last batch was written (a round for every ten requests took an
+    eighth of the event loop under GET load)."""
     new_key()  # the account
     principal = Principal("acct_a", Environment.SANDBOX)
     now = int(time.time())
