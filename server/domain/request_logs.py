@@ -78,7 +78,8 @@ def shown_body(raw: bytes, media_type: str) -> str | None:
         return f"[a multipart body of {len(raw)} bytes, not kept]"
     text = raw.decode("utf-8", "replace")
     # A secret past the cut is not kept: only what is kept is looked at, unless it holds one.
-    if any(marker in text[:MAX_BODY_CHARACTERS] for marker in _MAY_HOLD_SECRETS):
+    shown = text[:MAX_BODY_CHARACTERS]
+    if any(marker in shown for marker in _MAY_HOLD_SECRETS):
         text = _redacted(raw)
     if len(text) > MAX_BODY_CHARACTERS:
         return f"{text[:MAX_BODY_CHARACTERS]}… [cut: {len(text)} characters in all]"
