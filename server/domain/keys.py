@@ -29,10 +29,17 @@ def ensure_key(keys: KeyStore, key: str, account_id: str = DEFAULT_ACCOUNT) -> N
 
 
 def _add(
-    keys: KeyStore, key: str, account_id: str, environment: Environment, **how: bool
-) -> StoredKey:
+    keys: KeyStore,
+    key: str,
+    account_id: str,
+    environment: Environment,
+    *,
+    unless_present: bool = False,
+) -> None:
     hint = key[:KEY_HINT_LENGTH]
-    return keys.add(hash_key(key), hint, account_id, environment, clock.now(), **how)
+    keys.add(
+        hash_key(key), hint, account_id, environment, clock.now(), unless_present=unless_present
+    )
 
 
 def create_key(keys: KeyStore, environment: Environment, account_id: str = DEFAULT_ACCOUNT) -> str:

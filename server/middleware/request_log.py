@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 
@@ -97,7 +98,7 @@ class RequestLogWriter:
                 await asyncio.wait_for(hurry.wait(), FLUSH_SECONDS)
             # Only what was queued by now: what comes while it is written waits for the next
             # round, or each round would write the few entries answered during the last one.
-            for _ in range(-(-len(self._queue) // BATCH)):
+            for _ in range(math.ceil(len(self._queue) / BATCH)):
                 try:
                     await self._database.run(self.flush)
                 except Exception:  # what is queued waits for the next request's round

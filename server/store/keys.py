@@ -45,14 +45,13 @@ class KeyStore:
         at: int,
         *,
         unless_present: bool = False,
-    ) -> StoredKey:
+    ) -> None:
         """Store a key's hash for an account, creating the account if it is new; with
         `unless_present`, leave a key already stored with this hash as it is (processes
         starting together, each given the same key)."""
         self.ensure_account(account_id, at)
-        stored = StoredKey(new_id("key"), account_id, environment, key_hint, at, None)
         values = {
-            "id": stored.id,
+            "id": new_id("key"),
             "account_id": account_id,
             "environment": environment.value,
             "key_hash": key_hash,
@@ -63,7 +62,6 @@ class KeyStore:
             self._insert_unless_present(api_keys, **values)
         else:
             self.connection.execute(insert(api_keys).values(**values))
-        return stored
 
     def _insert_unless_present(self, table: Table, **values) -> None:
         """An insert that a row already there (any unique column the same) leaves as it is: a
