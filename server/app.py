@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -36,7 +37,7 @@ from server.middleware.validation import RequestValidation
 from server.store import schema, statements
 from server.store.db import Database
 from server.web import files, hosted, operator
-from server.worker import Worker
+from server.worker import Worker, request_log_process
 from server.worker.registry import KINDS
 
 HANDLERS = "server.api"  # the package of the operations' handlers
@@ -54,13 +55,15 @@ def middlewares(
     files, the hosted page, unresolved operations) reaches connexion's own app."""
     return [
         *([StatementCounts] if settings.count_statements else []),
-        # request ids, early 405 and 413, access lines and metrics
-        partial(RequestEnvelope, spec=load_spec(), fixed_paths=operator.PATHS),
-        # a sandbox's requests and answers, whatever answered them, written after them
-        *(
-            [partial(RequestLog, writer=request_log, spec=load_spec(), handlers=HANDLERS)]
+        # request ids, early 405 and 413, access lines and metrics, and the request log: a
+        # sandbox's requests and answers, whatever answered them, written after them
+        partial(
+            RequestEnvelope,
+            spec=load_spec(),
+            fixed_paths=operator.PATHS,
+            request_log=RequestLog(request_log, load_spec(), HANDLERS)
             if settings.request_log
-            else []
+            else None,
         ),
         ExceptionMiddleware,  # every error in the contract's shape (server/middleware/errors.py)
         RoutingMiddleware,
@@ -99,7 +102,11 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         with database.server_work() as work:
             api_keys.ensure_key(work.keys, settings.api_key)
 
-    request_log = RequestLogWriter(database, keep=settings.request_log_limit)
+    request_log = RequestLogWriter(
+        database,
+        keep=settings.request_log_limit,
+        process=os.environ.get(request_log_process.SOCKET),  # `serve`'s
+    )
     worker = Worker(database, settings) if settings.worker else None
     probes = operator.Probes(database, _scheduler_age(worker), task_kinds=KINDS)
 

@@ -41,6 +41,7 @@ from server.sandbox.triggers import TRIGGERS
 from server.store import schema
 from server.store.db import Database, make_engine
 from server.store.keys import KeyStore
+from server.worker import request_log_process
 
 PROG = "ten99-server"
 
@@ -131,7 +132,7 @@ POLL_SECONDS = 0.1  # how often a worker process looks for due work
 # `serve`'s worker process gives way to its server processes when the CPU is short: requests are
 # answered first, and the background work they queued catches up as soon as there is time.
 WORKER_NICENESS = 10
-WORKER_STOP_MARGIN_SECONDS = 5  # past the worker's own grace, before it is killed
+STOP_MARGIN_SECONDS = 5  # past a process's own grace, before it is killed
 WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
@@ -171,11 +172,13 @@ def serve(args: argparse.Namespace) -> int:
                 "to the address other machines reach this server at.",
                 file=sys.stderr,
             )
-    with _runtime_folder(settings):
+    with _runtime_folder(settings) as folder:
         # The background work runs in a process of its own: its threads then never hold a
         # write lock a request waits on while they wait for this process's interpreter.
         background = _start_worker_process() if settings.worker else None
         os.environ["TEN99_WORKER"] = "off"
+        # So does the request log's writing: the server processes' loops only note requests.
+        request_log = _start_request_log_process(folder) if settings.request_log else None
         # uvicorn answers SIGTERM by closing its listener and answering the requests in flight,
         # then raises the signal again: here, to end `serve` through the `finally` below.
         signal.signal(signal.SIGTERM, _exit_on_signal)
@@ -183,7 +186,10 @@ def serve(args: argparse.Namespace) -> int:
             _run_uvicorn(args, settings)
         finally:
             if background is not None:
-                _stop_worker_process(background, settings.shutdown_grace_seconds)
+                _stop_process(background, settings.shutdown_grace_seconds)
+            # Last: the server processes ship it what they noted until they end.
+            if request_log is not None:
+                _stop_process(request_log, settings.shutdown_grace_seconds)
     return 0
 
 
@@ -192,7 +198,7 @@ def _exit_on_signal(signum: int, _frame) -> None:
 
 
 @contextmanager
-def _runtime_folder(settings: Settings) -> Iterator[None]:
+def _runtime_folder(settings: Settings) -> Iterator[Path]:
     """A folder the processes of this `serve` share while it runs: their metrics' files (one
     /metrics adds up every process's counts) and the worker process's heartbeat, which its
     server processes' /readyz reads. Named in the environment, before any process starts."""
@@ -203,7 +209,7 @@ def _runtime_folder(settings: Settings) -> Iterator[None]:
             os.environ[MULTIPROCESS_DIR] = str(folder / "metrics")
         if settings.worker:
             os.environ[HEARTBEAT_FILE] = str(folder / "scheduler.beat")
-        yield
+        yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -277,12 +283,36 @@ def _start_worker_process() -> BaseProcess:
     return background
 
 
-def _stop_worker_process(background: BaseProcess, grace: int) -> None:
-    background.terminate()
-    background.join(timeout=grace + WORKER_STOP_MARGIN_SECONDS)
-    if background.is_alive():
-        background.kill()
-        background.join()
+def _start_request_log_process(folder: Path) -> BaseProcess:
+    """The process that writes the request log the server processes ship to its socket,
+    forked as the worker is; the socket listens before they start, named in the environment."""
+    path = str(folder / "request-log.sock")
+    listener = request_log_process.listen(path)
+    writer = multiprocessing.get_context("fork").Process(
+        target=_serve_request_log, args=(listener, os.getpid()), name="ten99-request-log"
+    )
+    writer.start()
+    listener.close()
+    os.environ[request_log_process.SOCKET] = path
+    return writer
+
+
+def _serve_request_log(listener: socket.socket, parent: int) -> None:
+    settings = Settings.from_env()
+    logs.configure(settings.log_level, settings.log_format)
+    database = _database(settings)
+    request_log_process.serve(listener, database, settings.request_log_limit, parent)
+    database.dispose()
+    logging.shutdown()
+    os._exit(0)
+
+
+def _stop_process(process: BaseProcess, grace: int) -> None:
+    process.terminate()
+    process.join(timeout=grace + STOP_MARGIN_SECONDS)
+    if process.is_alive():
+        process.kill()
+        process.join()
 
 
 def worker(args: argparse.Namespace) -> int:

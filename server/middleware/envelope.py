@@ -24,19 +24,29 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.core import logs, metrics
 from server.middleware.errors import RequestRefused, send_refusal
 from server.middleware.request_ids import assign_request_id
+from server.middleware.request_log import RequestLog
 from server.middleware.routes import RouteTemplates, static_path_methods, upload_paths
 from server.middleware.security import ENVIRONMENT_HEADER, token_info_of
 from server.middleware.validation import MAX_BODY_BYTES, MAX_UPLOAD_BYTES, too_large
 
 access = logging.getLogger("server.access")
+# Requests that send no body (their receive is not wrapped to note one for the request log).
+BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class RequestEnvelope:
-    def __init__(self, app: ASGIApp, spec: dict, fixed_paths: Iterable[str] = ()):
+    def __init__(
+        self,
+        app: ASGIApp,
+        spec: dict,
+        fixed_paths: Iterable[str] = (),
+        request_log: RequestLog | None = None,
+    ):
         self.app = app
         self.static_methods = static_path_methods(spec)
         self.upload_paths = upload_paths(spec)
         self.routes = RouteTemplates(spec, fixed_paths)
+        self.request_log = request_log  # notes each request and its answer, once sent
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,6 +59,10 @@ class RequestEnvelope:
         logs.bind(request_id=request_id)
         started = time.perf_counter()
         status = 500  # if the app sends nothing
+        sent: list[Message] = []  # for the request log
+        received: list[bytes] = []
+        if self.request_log is not None and scope["method"] not in BODILESS:
+            receive = _noting(receive, received)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -63,6 +77,7 @@ class RequestEnvelope:
                     headers[ENVIRONMENT_HEADER] = token_info["principal"].environment.value
                 # No browser may guess another type than the one declared (a PDF, a page).
                 headers["x-content-type-options"] = "nosniff"
+            sent.append(message)
             await send(message)
 
         try:
@@ -73,6 +88,8 @@ class RequestEnvelope:
                 await self.app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
+            if self.request_log is not None:
+                self.request_log.note(scope, received, sent, seconds)
             route, label = self.routes.names(scope)
             metrics.request_done(scope["method"], label, status, seconds)
             if access.isEnabledFor(logging.INFO):
@@ -97,3 +114,15 @@ class RequestEnvelope:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 return too_large(limit)
         return None
+
+
+def _noting(receive: Receive, received: list[bytes]) -> Receive:
+    """`receive`, noting the request's body as it comes."""
+
+    async def receive_noted() -> Message:
+        message = await receive()
+        if message["type"] == "http.request":
+            received.append(message.get("body", b""))
+        return message
+
+    return receive_noted

@@ -3,41 +3,44 @@ its answer whatever answered it (an operation, or a refusal of validation, idemp
 rate limit), noted as it passes.
 
 Once the answer is sent, this only picks out what the log keeps (a few headers, the bodies as
-they were, up to a bound) and queues it. Ten times a second the queue is written on the event
-loop, in batches, redacting there: each sandbox's requests of a batch as one row. If the
-database falls behind, the queue keeps its newest MAX_QUEUED entries."""
+they were, up to a bound) and queues it. Ten times a second the queue goes, in batches, to
+`serve`'s request-log process, which redacts and writes them, each sandbox's requests of a
+batch as one row (server/worker/request_log_process.py). If that falls behind, the queue keeps
+its newest MAX_QUEUED entries."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import itertools
 import logging
 import math
-import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
 from server.contract.spec import HTTP_METHODS
 from server.core import clock
 from server.core.faults import HEADER as FAULT_HEADER
-from server.core.principals import Environment, Principal
+from server.core.principals import Environment
 from server.domain import request_logs
-from server.domain.request_logs import Entry
 from server.middleware.faults import UNANSWERED
 from server.middleware.idempotency import KEY_ALIAS, KEY_HEADER, REPLAYED_HEADER
 from server.middleware.request_ids import request_id_of
 from server.middleware.resolver import handler_name
 from server.middleware.security import token_info_of
-from server.store import request_logs as store
 from server.store.db import Database
+from server.worker import request_log_process as process
+from server.worker.request_log_process import EntryWriter
 
 log = logging.getLogger("server.request_log")
 
 FLUSH_SECONDS = 0.1
 BATCH = 1000  # entries written at once
-PRUNE_SECONDS = 60  # how often a sandbox's log is cut back to its bound
 MAX_QUEUED = 20_000
+CLOSE_SECONDS = 10  # how long, at shutdown, the request-log process has to answer
 
 # More than a body the log shows: the cut is made on the characters, after redaction.
 MAX_BODY_BYTES = 4 * request_logs.MAX_BODY_CHARACTERS
@@ -63,24 +66,27 @@ def _first_bytes(chunks: list[bytes]) -> bytes:
 
 
 class RequestLogWriter:
-    """The queue of entries, written on the event loop that answers the requests, a batch of at
-    most BATCH at a time: on SQLite a batch is a millisecond or two of the loop, where a thread
-    would take the interpreter from the loop in slices of milliseconds and another process
-    would hold the writers' lock the loop waits on while the system runs something else
-    (server/store/db.py); on PostgreSQL the loop goes on while a batch is written."""
+    """The queue of entries, written in rounds on the event loop that answers the requests, a
+    batch of at most BATCH at a time. Under `serve`, each batch is shipped to its request-log
+    process (server/worker/request_log_process.py), which keeps (redacts) and writes it
+    off this loop: the loop only packs it. Elsewhere (a test client), or once that process is
+    gone, the batch is written here: on SQLite a batch is a few milliseconds of the loop,
+    where a thread would take the interpreter from the loop in slices of milliseconds; on
+    PostgreSQL the loop goes on while it is written."""
 
-    def __init__(self, database: Database, keep: int):
+    def __init__(self, database: Database, keep: int, process: str | None = None):
+        """`process`: the socket of `serve`'s request-log process, if it has one."""
         self._database = database
-        self._keep = keep
-        self._queue: deque[Entry] = deque(maxlen=MAX_QUEUED)
-        self._pruned: dict[Principal, float] = {}
+        self.entries = EntryWriter(database, keep)  # what writes a batch here
+        self._shipping = _Shipping(process, self._write_here) if process else None
+        self._queue: deque[tuple] = deque(maxlen=MAX_QUEUED)  # of `Noted` tuples
         self._writing: asyncio.Task | None = None
         self._hurry = asyncio.Event()  # the writing task's: write now, without waiting
 
-    def add(self, entry: Entry) -> None:
-        """Queue the entry; on an event loop, have it written shortly (elsewhere, `write_all`
-        writes it)."""
-        self._queue.append(entry)
+    def add(self, noted: tuple) -> None:
+        """Queue a request as `RequestLog` notes it (a `Noted`); on an event loop, have it
+        written shortly (elsewhere, `write_all` writes it)."""
+        self._queue.append(noted)
         writing = self._writing
         if writing is not None and not writing.done() and writing.get_loop().is_running():
             return  # it writes this entry too
@@ -99,30 +105,28 @@ class RequestLogWriter:
             # Only what was queued by now: what comes while it is written waits for the next
             # round, or each round would write the few entries answered during the last one.
             for _ in range(math.ceil(len(self._queue) / BATCH)):
+                batch = self._next_batch()
                 try:
-                    await self._database.run(self.flush)
+                    if self._shipping is None or not await self._shipping.ship(batch):
+                        await self._write_here(batch)
                 except Exception:  # what is queued waits for the next request's round
                     log.exception("the request log could not be written")
                     return
                 await asyncio.sleep(0)  # the loop's other work between batches
 
+    async def _write_here(self, batch: list[tuple]) -> None:
+        await self._database.run(functools.partial(self._write_batch, batch))
+
+    def _write_batch(self, batch: list[tuple]) -> None:
+        self.entries.write([process.entry_of(noted) for noted in batch])
+
+    def _next_batch(self) -> list[tuple]:
+        queue = self._queue
+        return [queue.popleft() for _ in range(min(BATCH, len(queue)))]
+
     def flush(self) -> None:
-        """Write a batch of what is queued, and cut back the logs that are due."""
-        logged: dict[Principal, list[dict]] = {}
-        for _ in range(min(BATCH, len(self._queue))):
-            entry = self._queue.popleft()
-            logged.setdefault(entry.principal, []).append(request_logs.kept(entry))
-        if not logged:
-            return
-        now = time.monotonic()
-        due = [p for p in logged if now - self._pruned.get(p, 0.0) > PRUNE_SECONDS]
-        rows = store.batches_of(logged)
-        with self._database.server_work() as work:
-            work.log_requests(rows)
-            if due:
-                work.prune_request_logs(due, self._keep)
-        for principal in due:
-            self._pruned[principal] = now
+        """Write a batch of what is queued, here."""
+        self._write_batch(self._next_batch())
 
     def write_all(self) -> None:
         while self._queue:
@@ -140,7 +144,80 @@ class RequestLogWriter:
         ):
             self._hurry.set()
             await writing
+        if self._shipping is not None:
+            await self._shipping.close()
         await self._database.run(self.write_all)
+
+
+class _Shipping:
+    """Batches shipped to `serve`'s request-log process, each kept until the process answers
+    that it is written. Once the connection is lost, what it did not answer is written here, and
+    so is every batch after (`serve` starts no other process)."""
+
+    def __init__(self, path: str, write_here: Callable[[list[tuple]], Awaitable[None]]):
+        self._path = path
+        self._write_here = write_here
+        self._stream: asyncio.StreamWriter | None = None
+        self._answers: asyncio.Task | None = None
+        self._unanswered: dict[int, list[tuple]] = {}
+        self._numbers = itertools.count()
+        self._lost = False
+        self._closing = False
+
+    async def ship(self, batch: list[tuple]) -> bool:
+        """Whether the batch went to the process (else, write it here)."""
+        if self._lost:
+            return False
+        number = next(self._numbers)
+        try:
+            shipment = process.shipment(number, batch)
+        except ValueError:  # a value marshal does not send (an ASGI app's own header type)
+            return False
+        if self._stream is None:
+            try:
+                answers, self._stream = await asyncio.open_unix_connection(self._path)
+            except OSError as unreachable:
+                self._lose(f"cannot reach it at {self._path}: {unreachable}")
+                return False
+            self._answers = asyncio.create_task(self._read_answers(answers))
+        self._unanswered[number] = batch
+        self._stream.writelines(shipment)
+        with contextlib.suppress(ConnectionError):  # the answers' reader writes it here
+            await self._stream.drain()
+        return True
+
+    async def _read_answers(self, answers: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                number = process.ANSWER.unpack(await answers.readexactly(process.ANSWER.size))[0]
+                self._unanswered.pop(number, None)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            if not self._closing:
+                self._lose("it closed the connection")
+        finally:
+            try:
+                while self._unanswered:
+                    await self._write_here(self._unanswered.pop(min(self._unanswered)))
+            except Exception:
+                log.exception("the request log could not be written")
+
+    def _lose(self, why: str) -> None:
+        self._lost = True
+        log.error("the request-log process is gone (%s): the server writes the log itself", why)
+
+    async def close(self) -> None:
+        """Wait for the process to answer what was shipped; write here what it did not."""
+        if self._stream is None or self._answers is None or self._answers.done():
+            return
+        self._closing = True
+        self._stream.write_eof()  # the process answers what it has, then closes its end
+        try:
+            await asyncio.wait_for(asyncio.shield(self._answers), CLOSE_SECONDS)
+        except TimeoutError:
+            self._answers.cancel()  # what is unanswered is written here as it ends
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._answers
+        self._stream.close()
 
 
 def _operation_ids(spec: dict, root: str) -> dict[str, str]:
@@ -156,37 +233,18 @@ def _operation_ids(spec: dict, root: str) -> dict[str, str]:
 
 
 class RequestLog:
-    def __init__(self, app: ASGIApp, writer: RequestLogWriter, spec: dict, handlers: str):
-        self.app = app
+    """Notes a sandbox's request as the envelope (server/middleware/envelope.py) saw it pass,
+    whatever answered it: no layer of its own, which would wrap every answer's messages once
+    more."""
+
+    def __init__(self, writer: RequestLogWriter, spec: dict, handlers: str):
         self.writer = writer
         self.operation_ids = _operation_ids(spec, handlers)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        received: list[bytes] = []
-        sent: list[Message] = []
-        started = time.perf_counter()
-
-        async def receive_noted() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                received.append(message.get("body", b""))
-            return message
-
-        async def send_noted(message: Message) -> None:
-            sent.append(message)
-            await send(message)
-
-        try:
-            await self.app(scope, receive_noted, send_noted)
-        finally:
-            self._note(scope, received, sent, time.perf_counter() - started)
-
-    def _note(
+    def note(
         self, scope: Scope, received: list[bytes], sent: list[Message], seconds: float
     ) -> None:
+        """Only what must be read here, raw: the request-log process decodes it."""
         token_info = token_info_of(scope)
         principal = token_info["principal"] if token_info else None
         if principal is None or principal.environment is not Environment.SANDBOX:
@@ -195,46 +253,32 @@ class RequestLog:
         operation_id = self.operation_ids.get(routed.get("operation_id", ""))
         if operation_id in NOT_LOGGED:
             return
-        status, replayed, response_type, response_body = 500, False, b"", []
+        status, response_headers, response_body = 500, {}, []
         # The answer dropped on purpose is logged as it was.
-        for message in (*sent, *scope.get(UNANSWERED, ())):
+        for message in [*sent, *scope[UNANSWERED]] if UNANSWERED in scope else sent:
             if message["type"] == "http.response.start":
                 status = message["status"]
-                for name, value in message.get("headers", ()):
-                    name = name.lower()
-                    if name == b"content-type":
-                        response_type = value
-                    elif name == _REPLAYED:
-                        replayed = value == b"true"
+                response_headers = dict(message.get("headers", ()))  # lowercase, as ASGI's
             elif message["type"] == "http.response.body":
                 response_body.append(message.get("body", b""))
-        key = alias = fault = request_type = b""
-        for name, value in scope["headers"]:  # lowercase, as ASGI servers give them
-            if name == b"content-type":
-                request_type = value
-            elif name == _KEY:
-                key = value
-            elif name == _KEY_ALIAS:
-                alias = value
-            elif name == _FAULT:
-                fault = value
-        query = scope["query_string"]
+        headers = dict(scope["headers"])
         self.writer.add(
-            Entry(
+            (  # a Noted, as a plain tuple (server/worker/request_log_process.py)
                 request_id_of(scope) or "",
-                principal,
+                principal.account_id,
                 clock.now(),
                 scope["method"],
-                f"{scope['path']}?{query.decode('latin-1')}" if query else scope["path"],
+                scope["path"],
+                scope["query_string"],
                 operation_id,
                 status,
                 int(seconds * 1_000_000),
-                (key or alias)[:255].decode("latin-1") or None,
-                replayed,
-                fault[:40].decode("latin-1") or None,
-                request_type.decode("latin-1"),
+                headers.get(_KEY) or headers.get(_KEY_ALIAS),
+                response_headers.get(_REPLAYED),
+                headers.get(_FAULT),
+                headers.get(b"content-type"),
                 _first_bytes(received) if received else b"",
-                response_type.decode("latin-1"),
+                response_headers.get(b"content-type"),
                 _first_bytes(response_body) if response_body else b"",
             )
         )

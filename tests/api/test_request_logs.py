@@ -17,13 +17,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.core.principals import Environment, Principal
-from server.domain.request_logs import Entry
+from server.core.principals import DEFAULT_ACCOUNT, Environment, Principal
 from server.domain.terms import DAY
 from server.middleware.request_log import FLUSH_SECONDS, RequestLogWriter
-from server.worker import purge_expired
+from server.store.db import Database
+from server.worker import purge_expired, request_log_process
+from server.worker.request_log_process import EntryWriter, Noted
 from tests.conftest import new_contractor
-from tests.live import eventually
+from tests.live import eventually, running_server
 
 pytestmark = pytest.mark.storage
 
@@ -144,24 +145,27 @@ def test_logs_tail_follows_a_sandbox_live(live):
         tail.wait(timeout=10)
 
 
-def _entry(principal: Principal, created: int, number: int) -> Entry:
-    return Entry(
+def _entry(principal: Principal, created: int, number: int) -> tuple:
+    """A request as the envelope notes it: a `Noted` as a plain tuple."""
+    noted = Noted(
         request_id=f"req_Bound{number}",
-        principal=principal,
+        account_id=principal.account_id,
         created=created,
         method="GET",
         path="/api/v1/contractors",
+        query=b"",
         operation_id="listContractors",
         status=200,
         duration_us=1000,
         idempotency_key=None,
-        replayed=False,
+        replayed=None,
         fault=None,
-        request_type="",
+        request_type=None,
         request_body=b"",
-        response_type="application/json",
+        response_type=b"application/json",
         response_body=b"[]",
     )
+    return tuple(noted)
 
 
 def test_a_sandboxs_log_keeps_its_latest_and_none_older_than_its_days(database, new_key):
@@ -204,15 +208,15 @@ def test_requests_answered_while_a_batch_is_written_wait_for_the_next_round(data
     now = int(time.time())
     writer = RequestLogWriter(database, keep=1_000)
     rounds = []
-    write_batch = writer.flush
+    write_batch = writer.entries.write
 
-    def flush_as_load_goes_on() -> None:
-        write_batch()
+    def write_as_load_goes_on(entries) -> None:
+        write_batch(entries)
         rounds.append(time.monotonic())
         if len(rounds) < 4:
             writer.add(_entry(principal, now, 100 + len(rounds)))  # answered meanwhile
 
-    writer.flush = flush_as_load_goes_on
+    writer.entries.write = write_as_load_goes_on
 
     async def load() -> float:
         started = time.monotonic()
@@ -229,6 +233,77 @@ def test_requests_answered_while_a_batch_is_written_wait_for_the_next_round(data
     for number, written in enumerate(rounds, start=1):
         assert written - started >= number * FLUSH_SECONDS, [t - started for t in rounds]
     assert _kept(database, principal) == [f"req_Bound{n}" for n in (0, 1, 2, 101, 102, 103)]
+
+
+class _Recorded(EntryWriter):
+    """An entry writer that records which requests it wrote, and fails once told to."""
+
+    def __init__(self, database, failing: threading.Event | None = None):
+        super().__init__(database, keep=1_000)
+        self.wrote: list[str] = []
+        self.failing = failing or threading.Event()
+
+    def write(self, entries) -> None:
+        entries = list(entries)
+        if self.failing.is_set():
+            raise RuntimeError("the database refused the batch")
+        super().write(entries)
+        self.wrote += [entry.request_id for entry in entries]
+
+
+def test_what_the_request_log_process_did_not_write_the_server_process_writes(
+    database, new_key, tmp_path
+):
+    """Batches go to `serve`'s request-log process; one it does not answer (it failed, or it is
+    gone), and each after it, the server process writes itself."""
+    new_key()  # the account
+    principal = Principal("acct_a", Environment.SANDBOX)
+    now = int(time.time())
+    path = str(tmp_path / "request-log.sock")
+    in_process = _Recorded(database)
+    log_server = request_log_process.LogServer(request_log_process.listen(path), in_process)
+    serving = threading.Thread(target=log_server.serve_forever)
+    serving.start()
+    writer = RequestLogWriter(database, keep=1_000, process=path)
+    here = writer.entries = _Recorded(database)
+
+    async def requests_while_the_process_fails() -> None:
+        writer.add(_entry(principal, now, 0))
+        while not in_process.wrote:
+            await asyncio.sleep(0.01)
+        in_process.failing.set()  # it closes the connection without answering the next batch
+        writer.add(_entry(principal, now, 1))
+        while not here.wrote:
+            await asyncio.sleep(0.01)
+        writer.add(_entry(principal, now, 2))
+        await writer.close()
+        await database.close_requests()  # its connections are of this loop
+
+    try:
+        asyncio.run(asyncio.wait_for(requests_while_the_process_fails(), 30))
+    finally:
+        log_server.shutdown()
+        serving.join()
+        log_server.server_close()
+    assert in_process.wrote == ["req_Bound0"]
+    assert here.wrote == ["req_Bound1", "req_Bound2"]
+    assert _kept(database, principal) == ["req_Bound0", "req_Bound1", "req_Bound2"]
+
+
+def test_serve_writes_every_request_noted_before_it_stopped(tmp_path):
+    """The server processes ship what they noted until they end; `serve` stops its request-log
+    process last, once that is written."""
+    database_url = f"sqlite:///{tmp_path}/stopped.db"
+    with running_server(database_url=database_url) as server:
+        api = httpx.Client(base_url=server.base_url, auth=(server.api_key, ""), timeout=30)
+        answered = [api.get("/contractors").headers["request-id"] for _ in range(40)]
+        api.close()
+    database = Database(database_url)
+    try:
+        kept = _kept(database, Principal(DEFAULT_ACCOUNT, Environment.SANDBOX))
+    finally:
+        database.dispose()
+    assert kept == answered
 
 
 def _kept(database, principal: Principal) -> list[str]:

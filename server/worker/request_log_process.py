@@ -1,0 +1,179 @@
+"""Writing the request log (server/middleware/request_log.py notes its entries): a batch of
+entries kept as the log shows them (redacted, cut) and written, by a server process itself or
+by the process `serve` starts to write them off its server processes' event loops.
+
+A server process ships each round's entries to that process over a Unix socket in a folder of
+`serve`'s own, as marshal data (plain values: loading them runs no code), and the process
+answers each batch with its number once it is committed. What a server process shipped and
+was not answered when the connection ended, it writes itself: an entry may then be logged
+twice, never lost."""
+
+from __future__ import annotations
+
+import logging
+import marshal
+import os
+import signal
+import socket
+import socketserver
+import struct
+import threading
+import time
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from server.core.principals import Environment, Principal
+from server.domain import request_logs
+from server.domain.request_logs import Entry
+from server.store import request_logs as store
+from server.store.db import Database
+
+log = logging.getLogger("server.request_log")
+
+# The environment variable naming the socket, for the server processes `serve` starts.
+SOCKET = "TEN99_REQUEST_LOG_SOCKET"
+PRUNE_SECONDS = 60  # how often a sandbox's log is cut back to its bound
+SHIPMENT = struct.Struct("!QI")  # a batch's number and its size, before its marshal data
+ANSWER = struct.Struct("!Q")  # the number of a batch written
+MAX_SHIPMENT_BYTES = 256 * 1024 * 1024  # past this, a shipment is not one of ours
+
+
+class EntryWriter:
+    """Writes batches of entries, and cuts back the logs that are due."""
+
+    def __init__(self, database: Database, keep: int):
+        self._database = database
+        self._keep = keep
+        self._pruned: dict[Principal, float] = {}
+
+    def write(self, entries: Iterable[Entry]) -> None:
+        logged: dict[Principal, list[dict]] = {}
+        for entry in entries:
+            logged.setdefault(entry.principal, []).append(request_logs.kept(entry))
+        if not logged:
+            return
+        now = time.monotonic()
+        due = [p for p in logged if now - self._pruned.get(p, 0.0) > PRUNE_SECONDS]
+        rows = store.batches_of(logged)  # before the transaction: the writers' lock waits less
+        with self._database.server_work() as work:
+            work.log_requests(rows)
+            if due:
+                work.prune_request_logs(due, self._keep)
+        for principal in due:
+            self._pruned[principal] = now
+
+
+class Noted(NamedTuple):
+    """A request as the middleware noted it, raw: it goes over the socket as a plain tuple in
+    this order (marshal sends nothing else), and `entry_of` reads it, off the event loop."""
+
+    request_id: str
+    account_id: str  # of a sandbox: only sandboxes keep a log
+    created: int
+    method: str
+    path: str
+    query: bytes
+    operation_id: str | None
+    status: int
+    duration_us: int
+    idempotency_key: bytes | None
+    replayed: bytes | None  # the answer's header
+    fault: bytes | None  # the request's header
+    request_type: bytes | None
+    request_body: bytes
+    response_type: bytes | None
+    response_body: bytes
+
+
+def entry_of(noted: tuple) -> Entry:
+    n = Noted._make(noted)
+    return Entry(
+        n.request_id,
+        Principal(n.account_id, Environment.SANDBOX),
+        n.created,
+        n.method,
+        f"{n.path}?{n.query.decode('latin-1')}" if n.query else n.path,
+        n.operation_id,
+        n.status,
+        n.duration_us,
+        _text(n.idempotency_key, 255) or None,
+        n.replayed == b"true",
+        _text(n.fault, 40) or None,
+        _text(n.request_type),
+        n.request_body,
+        _text(n.response_type),
+        n.response_body,
+    )
+
+
+def _text(header: bytes | None, longest: int | None = None) -> str:
+    return header[:longest].decode("latin-1") if header else ""
+
+
+def shipment(number: int, batch: list[tuple]) -> list[bytes]:
+    """A batch of `Noted` tuples as it is sent to the process: its header, then its data."""
+    data = marshal.dumps(batch)
+    return [SHIPMENT.pack(number, len(data)), data]
+
+
+class _Shipments(socketserver.StreamRequestHandler):
+    """One server process's connection: each batch written, then answered with its number."""
+
+    server: LogServer
+
+    def handle(self) -> None:
+        while header := self.rfile.read(SHIPMENT.size):
+            number, size = SHIPMENT.unpack(header) if len(header) == SHIPMENT.size else (0, -1)
+            data = self.rfile.read(size) if 0 <= size <= MAX_SHIPMENT_BYTES else b""
+            if len(data) != size:
+                log.error("a shipment of the request log was cut off; closing its connection")
+                return
+            try:
+                entries = [entry_of(noted) for noted in marshal.loads(data)]
+                with self.server.writing:
+                    self.server.writer.write(entries)
+            except Exception:  # unanswered, the server process writes the batch itself
+                log.exception("the request log could not be written; closing the connection")
+                return
+            self.wfile.write(ANSWER.pack(number))
+
+
+class LogServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """Serves the server processes' connections on `listener`, a thread each."""
+
+    daemon_threads = False  # at the end, each connection's last batch is written and answered
+    block_on_close = True
+
+    def __init__(self, listener: socket.socket, writer: EntryWriter):
+        super().__init__(listener.getsockname(), _Shipments, bind_and_activate=False)
+        self.socket.close()
+        self.socket = listener
+        self.writer = writer
+        self.writing = threading.Lock()  # one batch at a time: the writer keeps what it pruned
+
+
+def listen(path: str) -> socket.socket:
+    """The socket the process serves, made before the server processes start: they find it."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(64)
+    return listener
+
+
+def serve(listener: socket.socket, database: Database, keep: int, parent: int) -> None:
+    """Write what the server processes ship until SIGTERM, or until the process `parent` is
+    gone; then write what the open connections still send (their processes have ended by
+    then: `serve` stops this process last) and return."""
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops `serve`, which stops this last
+    server = LogServer(listener, EntryWriter(database, keep))
+    accepting = threading.Thread(target=server.serve_forever, name="ten99-request-log")
+    accepting.start()
+    while not stopping.wait(1.0) and os.getppid() == parent:
+        pass
+    server.shutdown()
+    accepting.join()
+    # With `serve` gone, its server processes may be too, or not: nothing to wait for.
+    server.block_on_close = stopping.is_set()
+    server.server_close()  # waits for the connections' threads
