@@ -2,7 +2,8 @@
 
 Each request's log lines carry its id, and once served it has an access line (server.access)
 and is counted in the metrics (server/core/metrics.py), both naming its route template, never the
-path itself: a path may be a capability (/files/<token>).
+path itself: a path may be a capability (/files/<token>). A sandbox's request and its answer are
+noted for its request log (server/middleware/request_log.py).
 
 Every response carries a `request-id` header and `X-Content-Type-Options: nosniff`, and once
 the API key is known a `Ten99Policy-Environment` header, the environment that answered. A body

@@ -123,9 +123,10 @@ class _Shipments(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         while header := self.rfile.read(SHIPMENT.size):
-            number, size = SHIPMENT.unpack(header) if len(header) == SHIPMENT.size else (0, -1)
-            data = self.rfile.read(size) if 0 <= size <= MAX_SHIPMENT_BYTES else b""
-            if len(data) != size:
+            whole = len(header) == SHIPMENT.size
+            number, size = SHIPMENT.unpack(header) if whole else (0, 0)
+            data = self.rfile.read(size) if whole and size <= MAX_SHIPMENT_BYTES else None
+            if data is None or len(data) != size:
                 log.error("a shipment of the request log was cut off; closing its connection")
                 return
             try:
