@@ -290,6 +290,7 @@ def test_what_the_request_log_process_did_not_write_the_server_process_writes(
     assert _kept(database, principal) == ["req_Bound0", "req_Bound1", "req_Bound2"]
 
 
+@pytest.mark.live
 def test_serve_writes_every_request_noted_before_it_stopped(tmp_path):
     """The server processes ship what they noted until they end; `serve` stops its request-log
     process last, once that is written."""
