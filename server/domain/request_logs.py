@@ -26,6 +26,12 @@ _SECRET_VALUES = re.compile(r"whsec_[A-Za-z0-9+/=]+|t9s?k_(?:test|live)_[A-Za-z0
 _SECRET_FORM_FIELDS = re.compile(
     r"((?:^|&)(?:%s)=)[^&]*" % "|".join(sorted(SECRET_FIELDS))  # noqa: UP031
 )
+# In JSON that does not parse (a body cut short): a secret field's string, even one cut in its
+# middle, or its other value but null.
+_SECRET_JSON_FIELDS = re.compile(
+    r'("(?:%s)"\s*:\s*)(?:"(?:[^"\\]|\\.)*(?:"|\Z)|(?!null\b)[^\s,}\]]+)'  # noqa: UP031
+    % "|".join(sorted(SECRET_FIELDS))
+)
 # A body with none of these holds no secret, and is kept as it is, unparsed.
 _MAY_HOLD_SECRETS = ("whsec_", "t9k_", "t9sk_", "secret", "tax_identification")
 
@@ -91,6 +97,7 @@ def _redacted(raw: bytes) -> str:
         return orjson.dumps(_redacted_value(orjson.loads(raw))).decode()
     except orjson.JSONDecodeError:
         text = raw.decode("utf-8", "replace")
+        text = _SECRET_JSON_FIELDS.sub(rf'\1"{REDACTED}"', text)
         return _SECRET_VALUES.sub(REDACTED, _SECRET_FORM_FIELDS.sub(rf"\1{REDACTED}", text))
 
 
