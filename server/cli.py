@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
@@ -276,11 +276,15 @@ def _start_worker_process() -> BaseProcess:
     """The worker, in a child of this process that ends when it does: forked, so that it starts
     at once with what this process has imported. Its settings are the server processes', from
     the environment `serve` has set."""
-    background = multiprocessing.get_context("fork").Process(
-        target=_serve_worker, args=(os.getpid(),), name="ten99-worker"
-    )
-    background.start()
-    return background
+    return _forked(_serve_worker, (os.getpid(),), "ten99-worker")
+
+
+def _forked(target: Callable[..., None], args: tuple, name: str) -> BaseProcess:
+    """A child process running `target(*args)`, forked: it starts at once with what this
+    process has imported."""
+    process = multiprocessing.get_context("fork").Process(target=target, args=args, name=name)
+    process.start()
+    return process
 
 
 def _start_request_log_process(folder: Path) -> BaseProcess:
@@ -288,10 +292,7 @@ def _start_request_log_process(folder: Path) -> BaseProcess:
     forked as the worker is; the socket listens before they start, named in the environment."""
     path = str(folder / "request-log.sock")
     listener = request_log_process.listen(path)
-    writer = multiprocessing.get_context("fork").Process(
-        target=_serve_request_log, args=(listener, os.getpid()), name="ten99-request-log"
-    )
-    writer.start()
+    writer = _forked(_serve_request_log, (listener, os.getpid()), "ten99-request-log")
     listener.close()
     os.environ[request_log_process.SOCKET] = path
     return writer
@@ -300,7 +301,7 @@ def _start_request_log_process(folder: Path) -> BaseProcess:
 def _serve_request_log(listener: socket.socket, parent: int) -> None:
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.log_format)
-    database = _database(settings)
+    database = Database(settings.database_url)  # its schema `serve` prepared before the fork
     request_log_process.serve(listener, database, settings.request_log_limit, parent)
     database.dispose()
     logging.shutdown()

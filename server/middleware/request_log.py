@@ -124,13 +124,10 @@ class RequestLogWriter:
         queue = self._queue
         return [queue.popleft() for _ in range(min(BATCH, len(queue)))]
 
-    def flush(self) -> None:
-        """Write a batch of what is queued, here."""
-        self._write_batch(self._next_batch())
-
     def write_all(self) -> None:
+        """Write what is queued, here."""
         while self._queue:
-            self.flush()
+            self._write_batch(self._next_batch())
 
     async def close(self) -> None:
         """Write all that is queued (at shutdown). A write under way ends first: cut off, its
