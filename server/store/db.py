@@ -214,13 +214,18 @@ def _count_statements(engine: Engine) -> None:
 
 class _WriteLock:
     """SQLite's one writer at a time, among this process's threads and, through a lock on a
-    file beside the database, among processes (`serve` and its worker process): a checkpoint
-    then never runs while another connection commits, in this process or another."""
+    file beside the database, among processes (`serve`, its worker and request-log processes):
+    a checkpoint then never runs while another connection commits, in this process or another.
+
+    The file's modification time is when a process last checkpointed the database: a process
+    that writes copies the log only if no process did lately, rather than each on its own
+    schedule, each holding every writer up."""
 
     def __init__(self, url: str):
         self._threads = threading.Lock()
         database = make_url(url).database
         self._file: int | None = None
+        self._checkpointed_at = 0.0  # time.time(), where there is no file
         if database not in (None, "", ":memory:"):
             self._file = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
 
@@ -237,6 +242,22 @@ class _WriteLock:
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
         self._threads.release()
+
+    def checkpoint_recent(self) -> bool:
+        """Whether a process checkpointed the database within CHECKPOINT_SECONDS (a clock set
+        back counts as long ago)."""
+        if self._file is not None:
+            checkpointed_at = os.fstat(self._file).st_mtime
+        else:
+            checkpointed_at = self._checkpointed_at
+        return 0 <= time.time() - checkpointed_at < CHECKPOINT_SECONDS
+
+    def checkpointing(self) -> None:
+        """Note, for every process, that this one checkpoints the database now."""
+        if self._file is not None:
+            os.utime(self._file)
+        else:
+            self._checkpointed_at = time.time()
 
     def close(self) -> None:
         if self._file is not None:
@@ -300,7 +321,6 @@ class Database:
         self._local = threading.local()
         self._connections: set[Connection] = set()
         self._checkpointer: threading.Thread | None = None
-        self._checkpointed_at = 0.0  # time.monotonic() of the last checkpoint
         self._stopping = threading.Event()
         self._connections_lock = threading.Lock()
         # Set when a unit of work that queued background work commits: the worker wakes.
@@ -337,29 +357,28 @@ class Database:
 
     def checkpoint(self, *, unless_recent: bool = False) -> None:
         """Copy SQLite's write-ahead log into the database, and have it start over (`unless_recent`:
-        unless a request did within CHECKPOINT_SECONDS).
+        unless a process did within CHECKPOINT_SECONDS).
 
         A RESTART checkpoint copies every frame and waits for readers to leave the log, so that
         the next writer starts it over: without that, under steady writes some frames are always
         newer than the last checkpoint and the log grows for as long as the writes go on
-        (hundreds of MB a minute). It holds this process's write lock: SQLite before 3.51.3
+        (hundreds of MB a minute). It holds the write lock: SQLite before 3.51.3
         (Debian 12 ships 3.40) can corrupt the database when a checkpoint runs while another
-        connection commits (the WAL-reset bug, sqlite.org/wal.html#walresetbug), so this
-        process's checkpoints and writes take turns."""
-        with self.engine.connect() as connection:
-            assert self._write_lock is not None  # only SQLite runs the PRAGMAs, and has one
-            with self._write_lock:
-                if not (unless_recent and self._checkpoint_recent()):
-                    self._checkpoint_on(connection.connection.dbapi_connection)
-
-    def _checkpoint_recent(self) -> bool:
-        return time.monotonic() - self._checkpointed_at < CHECKPOINT_SECONDS
+        connection commits (the WAL-reset bug, sqlite.org/wal.html#walresetbug), so checkpoints
+        and writes take turns, in every process."""
+        assert self._write_lock is not None  # only SQLite runs the PRAGMAs, and has one
+        if unless_recent and self._write_lock.checkpoint_recent():
+            return  # without waiting for the lock: looked at again under it
+        with self.engine.connect() as connection, self._write_lock:
+            if not (unless_recent and self._write_lock.checkpoint_recent()):
+                self._checkpoint_on(connection.connection.dbapi_connection)
 
     def _checkpoint_on(self, driver) -> None:
         """A checkpoint on a SQLite connection outside a transaction, the write lock held.
         Another process's reader or writer is waited for only briefly: the next one tries
         again."""
-        self._checkpointed_at = time.monotonic()
+        assert self._write_lock is not None  # SQLite has one
+        self._write_lock.checkpointing()
         driver.execute(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
         try:
             driver.execute("PRAGMA wal_checkpoint(RESTART)")
@@ -475,7 +494,8 @@ class Database:
         """After a commit, the write lock still held: the log copied if it is due. Here, rather
         than in the checkpoint thread: no wait for the interpreter between taking the write
         lock and giving it back."""
-        if self._checkpoints and not self._checkpoint_recent():
+        assert self._write_lock is not None  # SQLite has one
+        if self._checkpoints and not self._write_lock.checkpoint_recent():
             self._checkpoint_on(connection.connection.dbapi_connection)
 
     @contextmanager

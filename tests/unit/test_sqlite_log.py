@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+import time
 
 import pytest
 
@@ -67,3 +69,34 @@ def test_the_log_stays_small_under_steady_writes(database, tmp_path):
 
     written = STEADY_WRITES * PAGE  # at least a page each
     assert (tmp_path / "log.db-wal").stat().st_size < written
+
+
+def test_a_process_leaves_the_log_to_another_that_copied_it_lately(database, tmp_path):
+    """Each of `serve`'s processes that writes checkpoints in the background, each holding every
+    writer up: one finds when another last did (the writer lock file's time), and copies the
+    log only once that is CHECKPOINT_SECONDS old."""
+    path, lock = tmp_path / "log.db", tmp_path / "log.db-writer.lock"
+    # Another Database on the file is another process, as far as the writer lock goes.
+    other = Database(f"sqlite:///{path}")
+    copies: list[bool] = []
+    copy = other._checkpoint_on
+
+    def counted(driver) -> None:
+        copies.append(True)
+        copy(driver)
+
+    other._checkpoint_on = counted  # type: ignore[method-assign]
+    try:
+        database.checkpoint()
+        other.checkpoint(unless_recent=True)
+        assert copies == []  # `database` just did
+
+        an_hour_ago = time.time() - 3600  # the fixture's CHECKPOINT_SECONDS
+        os.utime(lock, (an_hour_ago, an_hour_ago))
+        other.checkpoint(unless_recent=True)
+        assert copies == [True]
+        other.checkpoint(unless_recent=True)
+        database.checkpoint(unless_recent=True)
+        assert copies == [True]  # and neither copies it again so soon
+    finally:
+        other.dispose()
