@@ -18,6 +18,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.core import clock
+from server.core.idempotency import KEY_ALIAS, KEY_HEADER, REPLAYED_HEADER
 from server.core.principals import Principal
 from server.middleware.errors import RequestRefused, send_refusal, unexpected_refusal
 from server.middleware.security import token_info_of
@@ -25,9 +26,6 @@ from server.middleware.validation import CHECKED
 from server.store import idempotency
 from server.store.db import Database
 
-KEY_HEADER = "Ten99Policy-Idempotent-Key"
-KEY_ALIAS = "Idempotency-Key"
-REPLAYED_HEADER = "Ten99Policy-Idempotent-Replayed"
 TTL_SECONDS = 24 * 60 * 60
 # A claim held this long without a response belongs to a process that died mid-request.
 ABANDONED_AFTER_SECONDS = 5 * 60

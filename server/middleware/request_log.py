@@ -2,8 +2,8 @@
 its answer whatever answered it (an operation, or a refusal of validation, idempotency or the
 rate limit), noted as it passes.
 
-Once the answer is sent, this only picks out what the log keeps (a few headers, the bodies as
-they were, up to a bound) and queues it. Ten times a second the queue goes, in batches, to
+Once the answer is sent, this only queues the request's and the answer's headers and bodies as
+they passed (the bodies up to a bound). Ten times a second the queue goes, in batches, to
 `serve`'s request-log process, which redacts and writes them, each sandbox's requests of a
 batch as one row (server/worker/request_log_process.py). If that falls behind, the queue keeps
 its newest MAX_QUEUED entries."""
@@ -23,11 +23,9 @@ from starlette.types import Message, Scope
 
 from server.contract.spec import HTTP_METHODS
 from server.core import clock
-from server.core.faults import HEADER as FAULT_HEADER
 from server.core.principals import Environment
 from server.domain import request_logs
 from server.middleware.faults import UNANSWERED
-from server.middleware.idempotency import KEY_ALIAS, KEY_HEADER, REPLAYED_HEADER
 from server.middleware.request_ids import request_id_of
 from server.middleware.resolver import handler_name
 from server.middleware.security import token_info_of
@@ -46,9 +44,6 @@ CLOSE_SECONDS = 10  # how long, at shutdown, the request-log process has to answ
 MAX_BODY_BYTES = 4 * request_logs.MAX_BODY_CHARACTERS
 # The log's own reads are not logged: reading the log would fill it.
 NOT_LOGGED = frozenset({"listRequestLogs", "retrieveRequestLog"})
-_KEY, _KEY_ALIAS = KEY_HEADER.lower().encode(), KEY_ALIAS.lower().encode()
-_FAULT = FAULT_HEADER.lower().encode()
-_REPLAYED = REPLAYED_HEADER.lower().encode()
 
 
 def _first_bytes(chunks: list[bytes]) -> bytes:
@@ -250,15 +245,14 @@ class RequestLog:
         operation_id = self.operation_ids.get(routed.get("operation_id", ""))
         if operation_id in NOT_LOGGED:
             return
-        status, response_headers, response_body = 500, {}, []
+        status, response_headers, response_body = 500, [], []
         # The answer dropped on purpose is logged as it was.
         for message in [*sent, *scope[UNANSWERED]] if UNANSWERED in scope else sent:
             if message["type"] == "http.response.start":
                 status = message["status"]
-                response_headers = dict(message.get("headers", ()))  # lowercase, as ASGI's
+                response_headers = message.get("headers", [])
             elif message["type"] == "http.response.body":
                 response_body.append(message.get("body", b""))
-        headers = dict(scope["headers"])
         self.writer.add(
             (  # a Noted, as a plain tuple (server/worker/request_log_process.py)
                 request_id_of(scope) or "",
@@ -268,14 +262,11 @@ class RequestLog:
                 scope["path"],
                 scope["query_string"],
                 operation_id,
-                status,
                 int(seconds * 1_000_000),
-                headers.get(_KEY) or headers.get(_KEY_ALIAS),
-                response_headers.get(_REPLAYED),
-                headers.get(_FAULT),
-                headers.get(b"content-type"),
+                scope["headers"],
                 _first_bytes(received) if received else b"",
-                response_headers.get(b"content-type"),
+                status,
+                response_headers,
                 _first_bytes(response_body) if response_body else b"",
             )
         )

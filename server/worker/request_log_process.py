@@ -22,6 +22,8 @@ import time
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from server.core.faults import HEADER as FAULT_HEADER
+from server.core.idempotency import KEY_ALIAS, KEY_HEADER, REPLAYED_HEADER
 from server.core.principals import Environment, Principal
 from server.domain import request_logs
 from server.domain.request_logs import Entry
@@ -36,6 +38,9 @@ PRUNE_SECONDS = 60  # how often a sandbox's log is cut back to its bound
 SHIPMENT = struct.Struct("!QI")  # a batch's number and its size, before its marshal data
 ANSWER = struct.Struct("!Q")  # the number of a batch written
 MAX_SHIPMENT_BYTES = 256 * 1024 * 1024  # past this, a shipment is not one of ours
+_KEY, _KEY_ALIAS = KEY_HEADER.lower().encode(), KEY_ALIAS.lower().encode()
+_FAULT = FAULT_HEADER.lower().encode()
+_REPLAYED = REPLAYED_HEADER.lower().encode()
 
 
 class EntryWriter:
@@ -64,8 +69,9 @@ class EntryWriter:
 
 
 class Noted(NamedTuple):
-    """A request as the middleware noted it, raw: it goes over the socket as a plain tuple in
-    this order (marshal sends nothing else), and `entry_of` reads it, off the event loop."""
+    """A request as the envelope noted it, raw (the ASGI scope's and messages' own values): it
+    goes over the socket as a plain tuple in this order (marshal sends nothing else), and
+    `entry_of` reads it, off the event loop."""
 
     request_id: str
     account_id: str  # of a sandbox: only sandboxes keep a log
@@ -74,19 +80,17 @@ class Noted(NamedTuple):
     path: str
     query: bytes
     operation_id: str | None
-    status: int
     duration_us: int
-    idempotency_key: bytes | None
-    replayed: bytes | None  # the answer's header
-    fault: bytes | None  # the request's header
-    request_type: bytes | None
+    request_headers: list[tuple[bytes, bytes]]  # lowercase names, as ASGI's
     request_body: bytes
-    response_type: bytes | None
+    status: int
+    response_headers: list[tuple[bytes, bytes]]
     response_body: bytes
 
 
 def entry_of(noted: tuple) -> Entry:
     n = Noted._make(noted)
+    sent, answered = dict(n.request_headers), dict(n.response_headers)
     return Entry(
         n.request_id,
         Principal(n.account_id, Environment.SANDBOX),
@@ -96,12 +100,12 @@ def entry_of(noted: tuple) -> Entry:
         n.operation_id,
         n.status,
         n.duration_us,
-        _text(n.idempotency_key, 255) or None,
-        n.replayed == b"true",
-        _text(n.fault, 40) or None,
-        _text(n.request_type),
+        _text(sent.get(_KEY) or sent.get(_KEY_ALIAS), 255) or None,
+        answered.get(_REPLAYED) == b"true",
+        _text(sent.get(_FAULT), 40) or None,
+        _text(sent.get(b"content-type")),
         n.request_body,
-        _text(n.response_type),
+        _text(answered.get(b"content-type")),
         n.response_body,
     )
 

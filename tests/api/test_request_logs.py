@@ -155,14 +155,11 @@ def _entry(principal: Principal, created: int, number: int) -> tuple:
         path="/api/v1/contractors",
         query=b"",
         operation_id="listContractors",
-        status=200,
         duration_us=1000,
-        idempotency_key=None,
-        replayed=None,
-        fault=None,
-        request_type=None,
+        request_headers=[(b"accept", b"application/json")],
         request_body=b"",
-        response_type=b"application/json",
+        status=200,
+        response_headers=[(b"content-type", b"application/json")],
         response_body=b"[]",
     )
     return tuple(noted)
