@@ -74,14 +74,14 @@ class RequestLogWriter:
         self._database = database
         self.entries = EntryWriter(database, keep)  # what writes a batch here
         self._shipping = _Shipping(process, self._write_here) if process else None
-        self._queue: deque[tuple] = deque(maxlen=MAX_QUEUED)  # of `Noted` tuples
+        self._queue: deque[bytes] = deque(maxlen=MAX_QUEUED)  # of packed `Noted`s
         self._writing: asyncio.Task | None = None
         self._hurry = asyncio.Event()  # the writing task's: write now, without waiting
 
     def add(self, noted: tuple) -> None:
-        """Queue a request as `RequestLog` notes it (a `Noted`); on an event loop, have it
-        written shortly (elsewhere, `write_all` writes it)."""
-        self._queue.append(noted)
+        """Queue a request as `RequestLog` notes it (a `Noted`), packed; on an event loop, have
+        it written shortly (elsewhere, `write_all` writes it)."""
+        self._queue.append(process.pack(noted))
         writing = self._writing
         if writing is not None and not writing.done() and writing.get_loop().is_running():
             return  # it writes this entry too
@@ -109,13 +109,13 @@ class RequestLogWriter:
                     return
                 await asyncio.sleep(0)  # the loop's other work between batches
 
-    async def _write_here(self, batch: list[tuple]) -> None:
+    async def _write_here(self, batch: list[bytes]) -> None:
         await self._database.run(functools.partial(self._write_batch, batch))
 
-    def _write_batch(self, batch: list[tuple]) -> None:
-        self.entries.write([process.entry_of(noted) for noted in batch])
+    def _write_batch(self, batch: list[bytes]) -> None:
+        self.entries.write([process.entry_of(packed) for packed in batch])
 
-    def _next_batch(self) -> list[tuple]:
+    def _next_batch(self) -> list[bytes]:
         queue = self._queue
         return [queue.popleft() for _ in range(min(BATCH, len(queue)))]
 
@@ -146,25 +146,22 @@ class _Shipping:
     that it is written. Once the connection is lost, what it did not answer is written here, and
     so is every batch after (`serve` starts no other process)."""
 
-    def __init__(self, path: str, write_here: Callable[[list[tuple]], Awaitable[None]]):
+    def __init__(self, path: str, write_here: Callable[[list[bytes]], Awaitable[None]]):
         self._path = path
         self._write_here = write_here
         self._stream: asyncio.StreamWriter | None = None
         self._answers: asyncio.Task | None = None
-        self._unanswered: dict[int, list[tuple]] = {}
+        self._unanswered: dict[int, list[bytes]] = {}
         self._numbers = itertools.count()
         self._lost = False
         self._closing = False
 
-    async def ship(self, batch: list[tuple]) -> bool:
+    async def ship(self, batch: list[bytes]) -> bool:
         """Whether the batch went to the process (else, write it here)."""
         if self._lost:
             return False
         number = next(self._numbers)
-        try:
-            shipment = process.shipment(number, batch)
-        except ValueError:  # a value marshal does not send (an ASGI app's own header type)
-            return False
+        shipment = process.shipment(number, batch)
         if self._stream is None:
             try:
                 answers, self._stream = await asyncio.open_unix_connection(self._path)

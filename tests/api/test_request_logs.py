@@ -145,9 +145,9 @@ def test_logs_tail_follows_a_sandbox_live(live):
         tail.wait(timeout=10)
 
 
-def _entry(principal: Principal, created: int, number: int) -> tuple:
-    """A request as the envelope notes it: a `Noted` as a plain tuple."""
-    noted = Noted(
+def _entry(principal: Principal, created: int, number: int) -> Noted:
+    """A request as the envelope notes it."""
+    return Noted(
         request_id=f"req_Bound{number}",
         account_id=principal.account_id,
         created=created,
@@ -162,7 +162,6 @@ def _entry(principal: Principal, created: int, number: int) -> tuple:
         response_headers=[(b"content-type", b"application/json")],
         response_body=b"[]",
     )
-    return tuple(noted)
 
 
 def test_a_sandboxs_log_keeps_its_latest_and_none_older_than_its_days(database, new_key):
