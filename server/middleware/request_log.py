@@ -61,13 +61,13 @@ def _first_bytes(chunks: list[bytes]) -> bytes:
 
 
 class RequestLogWriter:
-    """The queue of entries, written in rounds on the event loop that answers the requests, a
-    batch of at most BATCH at a time. Under `serve`, each batch is shipped to its request-log
-    process (server/worker/request_log_process.py), which keeps (redacts) and writes it
-    off this loop: the loop only packs it. Elsewhere (a test client), or once that process is
-    gone, the batch is written here: on SQLite a batch is a few milliseconds of the loop,
-    where a thread would take the interpreter from the loop in slices of milliseconds; on
-    PostgreSQL the loop goes on while it is written."""
+    """The queue of entries, each packed as it is added, written in rounds on the event loop
+    that answers the requests, a batch of at most BATCH at a time. Under `serve`, each batch is
+    shipped to its request-log process (server/worker/request_log_process.py), which reads,
+    keeps (redacts) and writes it off this loop: the loop only sends it. Elsewhere (a test
+    client), or once that process is gone, the batch is written here: on SQLite a batch is a
+    few milliseconds of the loop, where a thread would take the interpreter from the loop in
+    slices of milliseconds; on PostgreSQL the loop goes on while it is written."""
 
     def __init__(self, database: Database, keep: int, process: str | None = None):
         """`process`: the socket of `serve`'s request-log process, if it has one."""
