@@ -38,6 +38,9 @@ PRUNE_SECONDS = 60  # how often a sandbox's log is cut back to its bound
 SHIPMENT = struct.Struct("!QI")  # a batch's number and its size, before its marshal data
 ANSWER = struct.Struct("!Q")  # the number of a batch written
 MAX_SHIPMENT_BYTES = 256 * 1024 * 1024  # past this, a shipment is not one of ours
+# Marshal's format 2: without the back-references of 3 and 4 (which look up every object packed
+# in a table), packing a request takes half the time; a request's values share nothing to save.
+MARSHAL_VERSION = 2
 _KEY, _KEY_ALIAS = KEY_HEADER.lower().encode(), KEY_ALIAS.lower().encode()
 _FAULT = FAULT_HEADER.lower().encode()
 _REPLAYED = REPLAYED_HEADER.lower().encode()
@@ -92,7 +95,7 @@ def pack(noted: Noted | tuple) -> bytes:
     one string, not the request's headers and bodies, for the collector to scan again and again
     meanwhile (that cost the server 3% of its rate). Loading it runs no code."""
     try:
-        return marshal.dumps(tuple(noted))
+        return marshal.dumps(tuple(noted), MARSHAL_VERSION)
     except ValueError:  # headers of a type of an ASGI app's own: as the bytes they stand for
         n = Noted._make(noted)
         return marshal.dumps(
@@ -101,7 +104,8 @@ def pack(noted: Noted | tuple) -> bytes:
                     request_headers=_plain(n.request_headers),
                     response_headers=_plain(n.response_headers),
                 )
-            )
+            ),
+            MARSHAL_VERSION,
         )
 
 
@@ -137,7 +141,7 @@ def _text(header: bytes | None, longest: int | None = None) -> str:
 
 def shipment(number: int, batch: list[bytes]) -> list[bytes]:
     """A batch of packed `Noted`s as it is sent to the process: its header, then its data."""
-    data = marshal.dumps(batch)
+    data = marshal.dumps(batch, MARSHAL_VERSION)
     return [SHIPMENT.pack(number, len(data)), data]
 
 
