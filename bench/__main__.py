@@ -3,7 +3,8 @@ medians as a Markdown table (also build/bench/last.md, and the raw numbers in la
 
 Within a round each implementation is started fresh, set up through its API, loaded with each
 scenario in turn (a short warm-up, then the measured window) and stopped before the next one
-starts: one server runs at a time, and the rounds interleave them.
+starts: one server runs at a time, and the rounds interleave them, in the given order and then
+the other way round, so that no implementation always runs after the same one.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bench import load, proc, report, snapshots
 from bench.implementations import (
@@ -34,6 +35,7 @@ from bench.receiver import ANSWERING, Receiver
 from bench.scenarios import SCENARIOS, Api, Scenario, SetupFailed, set_up
 
 OUTPUT = ROOT / "build" / "bench"
+T = TypeVar("T")
 
 
 def progress(message: str) -> None:
@@ -208,6 +210,13 @@ def subscribed(api: Api, kind: str | None) -> Iterator[Receiver | None]:
             api.call("DELETE", f"/webhook_endpoints/{endpoint['id']}")
 
 
+def in_turn(implementations: Sequence[T], round_number: int) -> list[T]:
+    """The order of a round: as given in odd rounds, reversed in even ones. Each of two
+    implementations compared with each other (sqlite and sqlite-unlogged) then runs first as
+    often as the other: a machine that slows or speeds up over a round favours neither."""
+    return list(implementations if round_number % 2 else reversed(implementations))
+
+
 def run_rounds(
     implementations: Sequence[Implementation],
     scenarios: Sequence[Scenario],
@@ -218,7 +227,7 @@ def run_rounds(
     failures and the restores' timings."""
     measurements, failures, restores = [], [], []
     for round_number in range(1, args.rounds + 1):
-        for implementation in implementations:
+        for implementation in in_turn(implementations, round_number):
             progress(f"[round {round_number}/{args.rounds}] {implementation.name}")
             try:
                 measured, restored = run_implementation(

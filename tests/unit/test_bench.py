@@ -8,6 +8,7 @@ import dataclasses
 import pytest
 
 from bench import load, proc, report
+from bench.__main__ import in_turn
 from bench.report import Measurement
 
 SCENARIO = "GET /contractors/{id}"
@@ -166,6 +167,15 @@ def test_the_request_log_is_compared_with_the_same_server_without_it_round_by_ro
         "sqlite, GET /contractors/{id}: 0.93 times the rate of sqlite-unlogged "
         "(0.90 to 0.95 round by round; sqlite-unlogged's own rounds were 67% apart)"
     ]
+
+
+def test_rounds_run_the_implementations_forwards_then_backwards():
+    named = ["sqlite", "sqlite-unlogged", "ceiling"]  # the order is all that is looked at
+    orders = [in_turn(named, round_number) for round_number in (1, 2, 3, 4)]
+    assert orders[0] == orders[2] == named
+    assert orders[1] == orders[3] == ["ceiling", "sqlite-unlogged", "sqlite"]
+    firsts = [order.index("sqlite") < order.index("sqlite-unlogged") for order in orders]
+    assert firsts.count(True) == firsts.count(False)
 
 
 def test_postgresql_rows_are_measured_against_the_postgresql_ceiling():
