@@ -4,8 +4,8 @@ by the process `serve` starts to write them off its server processes' event loop
 
 A server process ships each round's entries to that process over a Unix socket in a folder of
 `serve`'s own, each packed as marshal data (plain values: loading them runs no code), and the
-process answers each batch with its number once it is committed. What a server process shipped and
-was not answered when the connection ended, it writes itself: an entry may then be logged
+process answers each batch with its number once it is committed. What a server process shipped
+and was not answered when the connection ended, it writes itself: an entry may then be logged
 twice, never lost."""
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ SOCKET = "TEN99_REQUEST_LOG_SOCKET"
 PRUNE_SECONDS = 60  # how often a sandbox's log is cut back to its bound
 # A batch's number and how many entries it holds; then each entry's size; then the entries.
 SHIPMENT = struct.Struct("!QI")
+SIZE_BYTES = struct.calcsize("!I")
 ANSWER = struct.Struct("!Q")  # the number of a batch written
 MAX_SHIPMENT_ENTRIES = 100_000  # past these, a shipment is not one of ours
 MAX_SHIPMENT_BYTES = 256 * 1024 * 1024
@@ -144,8 +145,8 @@ def _text(header: bytes | None, longest: int | None = None) -> str:
 
 def shipment(number: int, batch: list[bytes]) -> list[bytes]:
     """A batch of packed `Noted`s as the buffers sent to the process, the entries as they are:
-    copied into one string, a round's batch (a megabyte under a list's load) filled fresh pages
-    of memory each time, six page faults a request."""
+    copied into one string, a round's batch (a megabyte under a list's load) would fill fresh
+    pages of memory each round, six page faults a request."""
     sizes = struct.pack(f"!{len(batch)}I", *map(len, batch))
     return [SHIPMENT.pack(number, len(batch)), sizes, *batch]
 
@@ -179,14 +180,13 @@ class _Shipments(socketserver.StreamRequestHandler):
         number, count = SHIPMENT.unpack(header)
         if count > MAX_SHIPMENT_ENTRIES:
             return None
-        listed = self.rfile.read(4 * count)
-        if len(listed) != 4 * count:
+        listed = self.rfile.read(SIZE_BYTES * count)
+        if len(listed) != SIZE_BYTES * count:
             return None
         sizes = struct.unpack(f"!{count}I", listed)
-        if sum(sizes) > MAX_SHIPMENT_BYTES:
-            return None
-        data = memoryview(self.rfile.read(sum(sizes)))
-        if len(data) != sum(sizes):
+        total = sum(sizes)
+        data = memoryview(self.rfile.read(total)) if total <= MAX_SHIPMENT_BYTES else None
+        if data is None or len(data) != total:
             return None
         ends = itertools.accumulate(sizes)
         return number, [data[end - size : end] for size, end in zip(sizes, ends, strict=True)]
