@@ -38,7 +38,6 @@ SOCKET = "TEN99_REQUEST_LOG_SOCKET"
 PRUNE_SECONDS = 60  # how often a sandbox's log is cut back to its bound
 # A batch's number and how many entries it holds; then each entry's size; then the entries.
 SHIPMENT = struct.Struct("!QI")
-SIZE_BYTES = struct.calcsize("!I")
 ANSWER = struct.Struct("!Q")  # the number of a batch written
 MAX_SHIPMENT_ENTRIES = 100_000  # past these, a shipment is not one of ours
 MAX_SHIPMENT_BYTES = 256 * 1024 * 1024
@@ -147,8 +146,13 @@ def shipment(number: int, batch: list[bytes]) -> list[bytes]:
     """A batch of packed `Noted`s as the buffers sent to the process, the entries as they are:
     copied into one string, a round's batch (a megabyte under a list's load) would fill fresh
     pages of memory each round, six page faults a request."""
-    sizes = struct.pack(f"!{len(batch)}I", *map(len, batch))
+    sizes = _sizes(len(batch)).pack(*map(len, batch))
     return [SHIPMENT.pack(number, len(batch)), sizes, *batch]
+
+
+def _sizes(count: int) -> struct.Struct:
+    """The sizes of a shipment's `count` entries, after its header."""
+    return struct.Struct(f"!{count}I")
 
 
 class _Shipments(socketserver.StreamRequestHandler):
@@ -180,10 +184,11 @@ class _Shipments(socketserver.StreamRequestHandler):
         number, count = SHIPMENT.unpack(header)
         if count > MAX_SHIPMENT_ENTRIES:
             return None
-        listed = self.rfile.read(SIZE_BYTES * count)
-        if len(listed) != SIZE_BYTES * count:
+        sizes_of = _sizes(count)
+        listed = self.rfile.read(sizes_of.size)
+        if len(listed) != sizes_of.size:
             return None
-        sizes = struct.unpack(f"!{count}I", listed)
+        sizes = sizes_of.unpack(listed)
         total = sum(sizes)
         data = memoryview(self.rfile.read(total)) if total <= MAX_SHIPMENT_BYTES else None
         if data is None or len(data) != total:
