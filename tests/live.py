@@ -133,10 +133,17 @@ def running_server(
                 start_new_session=True,
             )
             try:
-                wait_until_up(f"{base_url}/openapi.json", server)
+                try:
+                    wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
+                except RuntimeError as not_up:
+                    raise RuntimeError(f"{not_up}; its log ends:\n{_tail(log_path)}") from None
                 yield LiveServer(base_url, api_key, database_url, server.pid, server)
             finally:
                 stop(server, f"the server on port {port}")
+
+
+def _tail(log_path: Path, lines: int = 40) -> str:
+    return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
 # httpx (the deliveries' client) sends every request to a host elsewhere through this proxy,

@@ -139,7 +139,7 @@ def test_default_command_answers_the_readme_requests(image_root, image_config, t
     ) as server:
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_until_up(f"{base}/api/v1/openapi.json", server, timeout=90)
+            wait_until_up(f"{base}/healthz", server, timeout=90)
         except RuntimeError as down:
             pytest.fail(f"{down}:\n{log.read_text()[-3000:]}")
         status = Path(f"/proc/{server.pid}/status").read_text()
