@@ -18,7 +18,7 @@ from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
-from server.contract.spec import load_spec, spec_path
+from server.contract.spec import load_spec
 from server.core import heartbeat, logs, telemetry
 from server.core.settings import Settings
 from server.domain import keys as api_keys
@@ -130,12 +130,11 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
 
     app = AsyncApp(
         __name__,
-        specification_dir=str(spec_path().parent),
         lifespan=lifespan,
         middlewares=middlewares(settings, database, limiter, request_log, tracing),
     )
     app.add_api(
-        spec_path().name,
+        load_spec(),  # parsed once in the process (connexion copies what it changes)
         resolver=TagResolver(HANDLERS),
         resolver_error=501,
         strict_validation=True,

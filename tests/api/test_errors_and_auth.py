@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 import server.api.events
 from server.app import create_app
+from server.contract.spec import load_spec, spec_path
 from tests.conftest import assert_error, basic, bearer
 
 URL = "/api/v1/contractors"
@@ -141,4 +143,11 @@ def test_swagger_ui_and_the_spec_are_served(client):
     assert ui.status_code == 200 and "swagger" in ui.text.lower()
     spec = client.get("/api/v1/openapi.json")
     assert spec.status_code == 200
-    assert "/contractors" in spec.json()["paths"]
+    assert spec.json()["paths"].keys() == load_spec()["paths"].keys()
+
+
+def test_building_an_app_leaves_the_parsed_contract_as_the_file_says(settings):
+    """connexion is handed the process's parsed openapi.yaml, which the request path's layers
+    read too: it must change only copies of it."""
+    create_app(settings)
+    assert load_spec() == yaml.safe_load(spec_path().read_text())
