@@ -95,7 +95,9 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     tracing = telemetry.from_environment()
     statements.trace_with(tracing.statement_span if tracing else None)
     database = Database(
-        settings.database_url, on_engine=tracing.instrument_engine if tracing else None
+        settings.database_url,
+        on_engine=tracing.instrument_engine if tracing else None,
+        request_connections=settings.database_connections,
     )
     schema.prepare(database.engine, may_migrate=settings.migrate_at_start)
     if settings.api_key:

@@ -115,6 +115,9 @@ def running_server(
             "TEN99_API_KEY": api_key,
             "TEN99_VALIDATE_RESPONSES": "true",
             "TEN99_LOG_LEVEL": "warning",
+            # The run's servers share this machine's PostgreSQL (100 connections) with the other
+            # envs' servers and tests: at 48 a process, two workers in a burst took 52.
+            "TEN99_DATABASE_CONNECTIONS": "8",
             **OFFLINE,
             **(env or {}),
         }

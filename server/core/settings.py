@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     request_timeout: PositiveInt = 30
     connections_per_client: PositiveInt | None = 64
     max_connections: PositiveInt = 1000
+    # PostgreSQL: the most connections one server process opens for requests; past them a
+    # request waits for one. Every process of every server on one PostgreSQL must fit its
+    # max_connections (100 by default), with the worker's (22 at most) beside them.
+    database_connections: PositiveInt = 48
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:

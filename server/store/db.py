@@ -36,6 +36,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from server.core import clock
 from server.core.principals import Principal
+from server.core.settings import Settings
 from server.store import deferred, statements
 from server.store.group_commit import GroupCommit, Handed
 from server.store.server_work import ServerWork
@@ -43,10 +44,10 @@ from server.store.unit_of_work import UnitOfWork
 
 # Background threads' connections (psycopg): the worker's task threads and its deliverer.
 POSTGRES_POOL_SIZE = 12
-# Requests' connections (asyncpg): one per unit of work in progress, at most this many; past
-# them, a request waits on the loop for one to come back. Up to POSTGRES_REQUEST_KEPT stay open
-# between units of work, kept checked out (`_KeptConnections`): the pool itself keeps one.
-POSTGRES_REQUEST_CONNECTIONS = 48
+# Requests' connections (asyncpg): one per unit of work in progress, at most as many as the
+# settings' database_connections; past them, a request waits on the loop for one to come back.
+# Up to half of them (at most POSTGRES_REQUEST_KEPT) stay open between units of work, kept
+# checked out (`_KeptConnections`): the pool itself keeps one.
 POSTGRES_REQUEST_KEPT = 24
 # How often the log is copied into the database: often, as writes wait while it is, and a
 # short log copies in a few milliseconds.
@@ -108,7 +109,7 @@ def _make_engine(url: str) -> Engine:
     )
 
 
-def make_request_engine(url: str) -> AsyncEngine:
+def make_request_engine(url: str, connections: int) -> AsyncEngine:
     """PostgreSQL through asyncpg, for requests: its `sync_engine` is used in a greenlet. No ping
     at checkout (a round trip per transaction): a connection found closed is dropped, and the
     next transaction opens a new one."""
@@ -127,7 +128,7 @@ def make_request_engine(url: str) -> AsyncEngine:
         target.set(drivername="postgresql+asyncpg", query={}),
         async_creator=connect,
         pool_size=1,
-        max_overflow=POSTGRES_REQUEST_CONNECTIONS - 1,
+        max_overflow=connections - 1,
         **_JSON,
     )
     _count_statements(engine.sync_engine)
@@ -292,10 +293,12 @@ class Database:
         *,
         checkpoints: bool = True,
         on_engine: Callable[[Engine], None] | None = None,
+        request_connections: int = Settings.model_fields["database_connections"].default,
     ):
         """`checkpoints`: whether this process copies SQLite's log into the database; off in
         `serve`'s worker process, where the server's own process does it. `on_engine` is
-        called with each engine made (to trace its statements)."""
+        called with each engine made (to trace its statements). `request_connections`: the
+        most that requests open at once, on PostgreSQL."""
         self.engine = make_engine(url)
         self._on_engine = on_engine
         if on_engine is not None:
@@ -310,6 +313,7 @@ class Database:
         # SQLite: requests' inserts, committed together after each turn of the event loop.
         self._group = GroupCommit(self._commit_handed) if self.is_sqlite else None
         self._url = url
+        self._request_connections_most = request_connections
         # PostgreSQL: requests' engine, made by the first request, on the event loop it uses.
         self._requests: AsyncEngine | None = None
         self._requests_loop: asyncio.AbstractEventLoop | None = None
@@ -542,11 +546,12 @@ class Database:
             # connections go back to their pool, which no I/O needs, as they did before.
             if self._request_connections is not None:
                 await greenlet_spawn(self._request_connections.close)
-            self._requests, self._requests_loop = make_request_engine(self._url), loop
+            most = self._request_connections_most
+            self._requests, self._requests_loop = make_request_engine(self._url, most), loop
             if self._on_engine is not None:
                 self._on_engine(self._requests.sync_engine)
             self._request_connections = _KeptConnections(
-                self._requests.sync_engine, POSTGRES_REQUEST_KEPT
+                self._requests.sync_engine, min(POSTGRES_REQUEST_KEPT, max(1, most // 2))
             )
         return await greenlet_spawn(_on_loop, work)
 

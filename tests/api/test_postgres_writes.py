@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from server.core.principals import Environment, Principal
@@ -98,3 +98,37 @@ def test_one_refused_insert_refuses_all_that_was_held(database, sandbox_key):
     with pytest.raises(IntegrityError):
         _on_the_loop(database, work)
     assert _rows(database) == (0, 0, 0)
+
+
+def test_requests_open_at_most_the_settings_connections(database_url):
+    """TEN99_DATABASE_CONNECTIONS bounds the connections a server process opens for requests:
+    nine units of work at once on three connections run in three waves, the rest waiting on the
+    loop for a connection, none refused."""
+    database = Database(database_url, request_connections=3)
+    sleep = text("SELECT pg_sleep(0.15)")
+    busiest = 0
+
+    def work():
+        with database.unit_of_work(PRINCIPAL) as uow:
+            uow._connection.execute(sleep)  # a statement that holds its connection a while
+
+    def sleeping() -> int:
+        with database.engine.connect() as connection:
+            return connection.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE query = :q"), {"q": str(sleep)}
+            ).scalar_one()
+
+    async def nine_at_once():
+        nonlocal busiest
+        runs = asyncio.gather(*(database.run(work) for _ in range(9)))
+        while not runs.done():
+            busiest = max(busiest, await asyncio.to_thread(sleeping))
+            await asyncio.sleep(0.02)
+        await runs
+        await database.close_requests()
+
+    try:
+        asyncio.run(nine_at_once())
+    finally:
+        database.dispose()
+    assert busiest == 3
