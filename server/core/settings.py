@@ -105,8 +105,8 @@ class Settings(BaseSettings):
     connections_per_client: PositiveInt | None = 64
     max_connections: PositiveInt = 1000
     # PostgreSQL: the most connections one server process opens for requests; past them a
-    # request waits for one. Every process of every server on one PostgreSQL must fit its
-    # max_connections (100 by default), with the worker's (22 at most) beside them.
+    # request waits for one. Every process on one PostgreSQL must fit its max_connections (100
+    # by default), each with up to 22 more for background work (server/store/db.py).
     database_connections: PositiveInt = 48
 
     @classmethod
