@@ -313,6 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     remarks = [
         *report.webhook_notes(measurements, without_endpoint),
         *report.request_log_notes(measurements, "sqlite", "sqlite-unlogged"),
+        *report.request_log_notes(measurements, "postgresql", "postgresql-unlogged"),
         *remarks,
     ]
     rows = report.summarize(measurements, names, [s.title for s in scenarios])

@@ -36,6 +36,7 @@ NAMES = (
     "sqlite",
     "sqlite-unlogged",
     "postgresql",
+    "postgresql-unlogged",
     "postgresql-2w",
     "prism",
     "ceiling",
@@ -340,6 +341,14 @@ def all_implementations(postgres_url: str, redis_url: str) -> list[Implementatio
             note="sqlite-unlogged: sqlite with the request log off (TEN99_REQUEST_LOG=false)",
         ),
         Ten99Server("postgresql", postgres_url=postgres_url, note=f"postgresql: {outside}"),
+        Ten99Server(
+            "postgresql-unlogged",
+            postgres_url=postgres_url,
+            request_log=False,
+            restores_snapshots=False,  # as postgresql's
+            note="postgresql-unlogged: postgresql with the request log off, where the log's "
+            "writes would go to the same PostgreSQL",
+        ),
         Ten99Server(
             "postgresql-2w",
             postgres_url=postgres_url,
