@@ -57,17 +57,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
+def wait_until_up(
+    url: str, server: subprocess.Popen, timeout: float = 60, log: Path | None = None
+) -> None:
+    """Until `url` answers; RuntimeError if the server exits first or `timeout` passes, with the
+    last lines of its `log`, which say why."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"the server exited with {server.returncode} before it came up")
+            raise _not_up(f"the server exited with {server.returncode} before it came up", log)
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer {url} within {timeout:.0f}s")
+    raise _not_up(f"the server did not answer {url} within {timeout:.0f}s", log)
+
+
+def _not_up(why: str, log: Path | None, lines: int = 40) -> RuntimeError:
+    if log is None:
+        return RuntimeError(why)
+    tail = log.read_text(errors="replace").splitlines()[-lines:]
+    return RuntimeError(f"{why}; its log ends:\n" + "\n".join(tail))
 
 
 def stop(process: subprocess.Popen, name: str, grace: float = STOP_GRACE) -> None:
@@ -136,17 +147,10 @@ def running_server(
                 start_new_session=True,
             )
             try:
-                try:
-                    wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
-                except RuntimeError as not_up:
-                    raise RuntimeError(f"{not_up}; its log ends:\n{_tail(log_path)}") from None
+                wait_until_up(f"http://127.0.0.1:{port}/healthz", server, log=log_path)
                 yield LiveServer(base_url, api_key, database_url, server.pid, server)
             finally:
                 stop(server, f"the server on port {port}")
-
-
-def _tail(log_path: Path, lines: int = 40) -> str:
-    return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
 # httpx (the deliveries' client) sends every request to a host elsewhere through this proxy,

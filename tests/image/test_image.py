@@ -138,10 +138,7 @@ def test_default_command_answers_the_readme_requests(image_root, image_config, t
         image_root, image_config, command, log, env={"TEN99_API_KEY": key}
     ) as server:
         base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_up(f"{base}/healthz", server, timeout=90)
-        except RuntimeError as down:
-            pytest.fail(f"{down}:\n{log.read_text()[-3000:]}")
+        up(f"{base}/healthz", server, log)
         status = Path(f"/proc/{server.pid}/status").read_text()
         uid = re.search(r"^Uid:\s+(\d+)", status, re.MULTILINE)
         assert uid and uid.group(1) == image_config["User"].partition(":")[0]
@@ -189,9 +186,9 @@ def manifest_container(manifests: list[dict], kind: str, name: str) -> dict:
 
 def up(url: str, process, log: Path) -> None:
     try:
-        wait_until_up(url, process, timeout=90)
+        wait_until_up(url, process, timeout=90, log=log)
     except RuntimeError as down:
-        pytest.fail(f"{down}:\n{log.read_text()[-3000:]}")
+        pytest.fail(str(down))
 
 
 def test_runs_as_the_kubernetes_pods_do(image_root, image_config, manifests, tmp_path):
